@@ -1,0 +1,53 @@
+"""``plait generate ckpt=PATH prompt=TEXT``: sample text from a trained causal LM."""
+
+from __future__ import annotations
+
+from framework.errors import PlaitError, did_you_mean
+
+OPTIONS = {
+    "ckpt": (str, None),
+    "prompt": (str, ""),
+    "max_new_tokens": (int, 200),
+    "temperature": (float, 0.8),
+    "top_k": (int, 50),
+    "num_samples": (int, 1),
+    "seed": (int, 0),
+}
+
+
+def parse_options(items: list[str]) -> dict[str, object]:
+    """``key=value`` items to typed options; unknown keys and bad values are errors."""
+    opts = {k: default for k, (_, default) in OPTIONS.items()}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise PlaitError(f"expected key=value, got '{item}'; e.g. prompt=\"def \"")
+        if key not in OPTIONS:
+            raise PlaitError(f"unknown option '{key}'; {did_you_mean(key, OPTIONS)}")
+        typ = OPTIONS[key][0]
+        try:
+            opts[key] = typ(value)
+        except ValueError:
+            raise PlaitError(f"{key}={value!r} is not a {typ.__name__}") from None
+    if not opts["ckpt"]:
+        raise PlaitError("missing ckpt=PATH; e.g. ckpt=runs/stdlib_gpt/<time>/checkpoints/last.ckpt")
+    return opts
+
+
+def generate(items: list[str]) -> int:
+    """Print samples; returns the exit status."""
+    opts = parse_options(items)
+    from rich.console import Console
+    from rich.panel import Panel
+    from rich.text import Text
+
+    from framework.generate import load_checkpoint, sample
+
+    model, tokenizer, info = load_checkpoint(str(opts["ckpt"]))
+    prompts = [str(opts["prompt"])] * int(opts["num_samples"])  # type: ignore[call-overload]
+    texts = sample(model, tokenizer, prompts, info.max_length, int(opts["max_new_tokens"]),  # type: ignore[call-overload]
+                   float(opts["temperature"]), int(opts["top_k"]) or None, int(opts["seed"]))  # type: ignore[call-overload]
+    console = Console()
+    for i, text in enumerate(texts):
+        console.print(Panel(Text(text), title=f"sample {i + 1}", expand=False))
+    return 0

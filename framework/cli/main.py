@@ -1,0 +1,90 @@
+"""``plait``: train, show, list, generate. Heavy libraries are imported only where needed."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+
+from framework.errors import PlaitError
+
+USAGE = """\
+plait COMMAND [options] [key=value ...]
+
+commands:
+  train      train a recipe:      plait train recipe=stdlib_gpt trainer.max_steps=200
+             sweep with -m:       plait train -m optimizer.lr=1e-3,3e-4
+  show       composed config and parameter count, without training
+  list       registered components: plait list [KIND]
+  generate   sample from a checkpoint: plait generate ckpt=PATH prompt="def "
+
+Full tracebacks: --verbose or HYDRA_FULL_ERROR=1.
+"""
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="plait", usage=USAGE, add_help=True)
+    p.add_argument("--verbose", action="store_true", help="show full tracebacks")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    t = sub.add_parser("train", help="train a recipe")
+    t.add_argument("-m", "--multirun", action="store_true", help="Hydra multirun (sweeps)")
+    t.add_argument("overrides", nargs=argparse.REMAINDER, help="Hydra overrides key=value")
+    s = sub.add_parser("show", help="composed config and parameter counts")
+    s.add_argument("overrides", nargs=argparse.REMAINDER)
+    ls = sub.add_parser("list", help="registered components")
+    ls.add_argument("kind", nargs="?", help="one kind, such as model")
+    g = sub.add_parser("generate", help="sample text from a checkpoint")
+    g.add_argument("options", nargs=argparse.REMAINDER, help="ckpt=PATH prompt=TEXT ...")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``plait`` console script; returns the exit status."""
+    args = _parser().parse_args(argv)
+    verbose = args.verbose or os.environ.get("HYDRA_FULL_ERROR") == "1"
+    if args.command is None:
+        _parser().print_help()
+        return 2
+    try:
+        if args.command == "list":
+            from framework.cli.listing import list_components
+
+            return list_components(args.kind)
+        if args.command == "show":
+            from framework.cli.show import show
+
+            return show(_split_flags(args.overrides)[1])
+        if args.command == "generate":
+            from framework.cli.generate import generate
+
+            return generate(args.options)
+        from framework.cli.train import train
+
+        multirun, overrides = _split_flags(args.overrides)
+        return train(overrides, multirun or args.multirun, verbose)
+    except PlaitError as exc:
+        if verbose:
+            raise
+        return fail(exc)
+
+
+def _split_flags(items: Sequence[str]) -> tuple[bool, list[str]]:
+    """Pull ``-m``/``--multirun`` out of the overrides, wherever the user put it."""
+    flags = {"-m", "--multirun"}
+    return any(i in flags for i in items), [i for i in items if i not in flags]
+
+
+def fail(exc: PlaitError) -> int:
+    """Print ``plait: error: ...`` on one line to stderr; return exit status 2."""
+    from rich.console import Console
+    from rich.text import Text
+
+    Console(stderr=True, soft_wrap=True).print(
+        Text("plait: error: ", style="bold red") + Text(str(exc))
+    )
+    return exc.exit_code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Config: the root schema, composition with Hydra, and validation against the registry."""

@@ -1,0 +1,121 @@
+"""Compose a run's config with Hydra and turn Hydra's errors into one clear line."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from framework.errors import PlaitError, did_you_mean
+from framework.registry import KINDS, Registry
+
+CONFIG_MODULE = "framework.conf"
+"""Package holding the primary config tree (``conf/`` in the repo, shipped in the wheel)."""
+CONFIG_PATH = f"pkg://{CONFIG_MODULE}"
+CONFIG_NAME = "train"
+
+
+def publish(registry: Registry) -> None:
+    """Store the root schema and every registered component in Hydra's ConfigStore."""
+    from hydra.core.config_store import ConfigStore
+
+    from framework.config.schema import SCHEMA_NAME, PlaitConfig
+
+    store = ConfigStore.instance()
+    store.store(name=SCHEMA_NAME, node=PlaitConfig, provider="plait")
+    registry.publish(store)
+
+
+def compose(registry: Registry, overrides: Sequence[str] = ()) -> Any:
+    """Compose ``conf/train.yaml`` with ``overrides``; errors become :class:`PlaitError`."""
+    from hydra import compose as hydra_compose
+    from hydra import initialize_config_module
+    from hydra.core.global_hydra import GlobalHydra
+
+    publish(registry)
+    GlobalHydra.instance().clear()
+    try:
+        with initialize_config_module(config_module=CONFIG_MODULE, version_base=None):
+            return hydra_compose(config_name=CONFIG_NAME, overrides=list(overrides))
+    except PlaitError:
+        raise
+    except Exception as exc:
+        raise translate(exc) from exc
+    finally:
+        GlobalHydra.instance().clear()
+
+
+_GROUP_TO_KIND = {spec.group: kind for kind, spec in KINDS.items()}
+
+
+def _kind_of(group: str) -> str:
+    return _GROUP_TO_KIND.get(group, group)
+
+
+def translate(exc: BaseException) -> PlaitError:
+    """Phrase a Hydra or OmegaConf composition error as one line with the fix."""
+    from hydra.errors import MissingConfigException, OverrideParseException
+    from omegaconf.errors import ConfigAttributeError, ConfigKeyError, ValidationError
+
+    msg = str(exc)
+    if isinstance(exc, MissingConfigException):
+        m = re.search(r"Could not (?:find|load) '([^']+)'", msg)
+        target = m.group(1) if m else "?"
+        group, _, name = target.rpartition("/")
+        if not group:
+            return PlaitError(f"config '{target}' not found; check the name")
+        kind = _kind_of(group)
+        options = list(exc.options or [])
+        hint = f"see `plait list {kind}`" if kind in KINDS else "see the recipes/ folder"
+        return PlaitError(f"unknown {kind} '{name}'; {did_you_mean(name, options)} ({hint})")
+    if isinstance(exc, OverrideParseException):
+        return PlaitError(f"cannot parse override: {msg.splitlines()[0]}; write key=value")
+    cause = exc.__cause__ or exc
+    if isinstance(cause, ValidationError):
+        key = getattr(cause, "full_key", "?")
+        first = str(cause).splitlines()[0]
+        return PlaitError(f"wrong type for '{key}': {first}")
+    if isinstance(cause, (ConfigAttributeError, ConfigKeyError)) or "not in struct" in msg:
+        key = getattr(cause, "full_key", None)
+        return _unknown_key(key, cause, msg)
+    m = re.search(r"Key '(\w+)' not in '(\w+)'.*?full_key: (\S+)", msg, re.S)
+    if m:
+        where = re.search(r"In '([^']+)'", msg)
+        return _unknown_key(m.group(3), None, msg, where.group(1) if where else None)
+    m = re.search(r"Value '(.*)' (?:of type '\w+' )?could not be converted to (\w+).*?full_key: (\S+)", msg, re.S)
+    if m:
+        where = re.search(r"In '([^']+)'", msg)
+        loc = f" in '{where.group(1)}'" if where else ""
+        return PlaitError(
+            f"wrong type for '{m.group(3)}'{loc}: '{m.group(1)}' is not a {m.group(2).lower()}"
+        )
+    return PlaitError(" ".join(msg.split())[:300])
+
+
+def _unknown_key(
+    key: str | None, cause: Any, msg: str, where: str | None = None
+) -> PlaitError:
+    if key is None:
+        m = re.search(r"override '([^']+)'", msg)
+        key = m.group(1) if m else "?"
+    parent = getattr(cause, "parent_node", None)
+    leaf = key.rsplit(".", 1)[-1]
+    known: list[str] = []
+    if parent is not None and hasattr(parent, "keys"):
+        known = [str(k) for k in parent.keys() if not str(k).startswith("_")]
+    else:
+        known = _schema_keys(key)
+    loc = f" (in '{where}')" if where else ""
+    return PlaitError(f"unknown key '{key}'{loc}; {did_you_mean(leaf, known)}")
+
+
+def _schema_keys(full_key: str) -> list[str]:
+    """Keys of the root-schema node holding ``full_key`` (for suggestions)."""
+    from omegaconf import OmegaConf
+
+    from framework.config.schema import PlaitConfig
+
+    parent = full_key.rpartition(".")[0]
+    root = OmegaConf.structured(PlaitConfig)
+    node = OmegaConf.select(root, parent) if parent else root
+    return [str(k) for k in node.keys()] if hasattr(node, "keys") else []

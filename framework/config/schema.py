@@ -1,0 +1,119 @@
+"""The root schema of a run; component nodes are typed by their own registered schemas."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Optional  # noqa: UP035 - OmegaConf needs typing.Optional
+
+from omegaconf import MISSING
+
+SCHEMA_NAME = "plait_schema"
+"""Name of the root schema in Hydra's ConfigStore (first entry of ``conf/train.yaml``)."""
+
+
+@dataclass
+class DataConfig:
+    """Where data comes from and how it becomes batches."""
+
+    source: Any = MISSING
+    """Selected ``source`` component (``data/source=python_stdlib``)."""
+    curate: Any = field(default_factory=dict)
+    """Curation steps, in order (``data/curate=[...]``)."""
+    clean: Any = field(default_factory=dict)
+    """Cleaning steps, in order."""
+    tokenizer: Any = MISSING
+    """Selected tokenizer, trained on the training split."""
+    split: Any = MISSING
+    """Selected split strategy."""
+    balance: Any = None
+    """Balancing of the training split."""
+    text_augment: Any = field(default_factory=dict)
+    """On-the-fly text augmenters (training split only)."""
+    image_augment: Any = field(default_factory=dict)
+    """Image transforms (training split only)."""
+    max_length: int = 128
+    """Tokens per example: the block size for causal LM, the truncation length otherwise."""
+
+
+@dataclass
+class TrainerConfig:
+    """The training loop: length, batch, precision, logging and checkpoint cadence."""
+
+    max_steps: int = 1000
+    """Optimizer steps to train for."""
+    batch_size: int = 16
+    """Examples per micro-batch (per device)."""
+    accumulate: int = 1
+    """Micro-batches per optimizer step."""
+    grad_clip: Optional[float] = 1.0
+    """Clip the global gradient norm to this value (null: no clipping)."""
+    precision: str = "32-true"
+    """Lightning precision: 32-true, bf16-mixed, 16-mixed (GPU), bf16-true."""
+    val_every: int = 100
+    """Validate every this many optimizer steps."""
+    val_batches: int = 20
+    """Validation batches per validation (0 or less: the whole split)."""
+    log_every: int = 10
+    """Log training metrics every this many optimizer steps."""
+    ckpt_every: int = 100
+    """Save ``last.ckpt`` every this many optimizer steps."""
+    num_workers: int = 0
+    """DataLoader worker processes."""
+    deterministic: bool = False
+    """Ask torch for deterministic algorithms."""
+    compile: bool = False
+    """Compile the model with ``torch.compile``."""
+
+
+@dataclass
+class SamplesConfig:
+    """Text sampled from a causal LM at the end of training (``samples.txt``)."""
+
+    prompts: list[str] = field(default_factory=lambda: [""])
+    """Prompts to continue; an empty prompt starts from end-of-text."""
+    max_new_tokens: int = 200
+    """Tokens to generate per prompt."""
+    temperature: float = 0.8
+    """Softmax temperature (0: greedy)."""
+    top_k: Optional[int] = 50
+    """Sample among the k most likely tokens (null: all)."""
+
+
+@dataclass
+class PlaitConfig:
+    """A whole run."""
+
+    name: str = "plait"
+    """Run name; runs go to ``runs/<name>/<timestamp>``."""
+    seed: int = 1234
+    """Seed for Python, NumPy and torch, the split and the batch order."""
+    resume: Optional[str] = None
+    """``auto`` (newest ``last.ckpt`` of this run name) or a checkpoint path."""
+    data: DataConfig = field(default_factory=DataConfig)
+    """The data stage."""
+    task: Any = MISSING
+    """Selected task."""
+    model: Any = MISSING
+    """Selected model (or preset)."""
+    loss: Any = None
+    """Selected loss; null: the task's default."""
+    metric: Any = field(default_factory=dict)
+    """Selected metrics; empty: the task's defaults."""
+    regularizer: Any = field(default_factory=dict)
+    """Selected regularizers."""
+    freeze: Any = None
+    """Selected freeze policy."""
+    optimizer: Any = MISSING
+    """Selected optimizer."""
+    scheduler: Any = MISSING
+    """Selected learning-rate schedule."""
+    callback: Any = field(default_factory=dict)
+    """Extra Lightning callbacks."""
+    logger: Any = field(default_factory=dict)
+    """Loggers (csv by default)."""
+    hardware: Any = MISSING
+    """Selected hardware preset."""
+    trainer: TrainerConfig = field(default_factory=TrainerConfig)
+    """The training loop."""
+    samples: SamplesConfig = field(default_factory=SamplesConfig)
+    """Samples written at the end of causal-LM training."""

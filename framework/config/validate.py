@@ -1,0 +1,41 @@
+"""Checks of a composed config that Hydra's schemas cannot make."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from omegaconf import DictConfig, OmegaConf
+
+from framework.errors import PlaitError
+from framework.registry import KINDS, NAME_KEY, Registry
+
+
+def component_nodes(cfg: DictConfig) -> list[tuple[str, str, Any]]:
+    """Every (kind, config key, node) that selects a component in ``cfg``."""
+    out = []
+    for kind, spec in KINDS.items():
+        key = spec.group.replace("/", ".")
+        node = OmegaConf.select(cfg, key)
+        if node is None:
+            continue
+        if spec.multi:
+            out.extend((kind, f"{key}.{name}", sub) for name, sub in node.items())
+        else:
+            out.append((kind, key, node))
+    return out
+
+
+def validate(cfg: DictConfig, registry: Registry) -> None:
+    """Fail on missing values and on nodes naming components that are not registered."""
+    missing = sorted(OmegaConf.missing_keys(cfg))
+    if missing:
+        raise PlaitError(f"missing value for '{missing[0]}'; set it with {missing[0]}=...")
+    for kind, key, node in component_nodes(cfg):
+        if not isinstance(node, DictConfig):
+            raise PlaitError(f"'{key}' must select a {kind} (a mapping), not {node!r}")
+        if "_target_" in node:
+            continue
+        name = node.get(NAME_KEY)
+        if name is None:
+            raise PlaitError(f"'{key}' names no {kind}; select one with {KINDS[kind].group}=NAME")
+        registry.get(kind, name)

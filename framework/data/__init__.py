@@ -1,0 +1,1 @@
+"""Data stage: sources, tokenizers, splits and the DataInfo handed to builders."""

@@ -1,0 +1,40 @@
+"""DataInfo: what is only known once the data is built, handed to the builders."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass
+class DataInfo:
+    """Facts derived from the data stage that models, losses and metrics need."""
+
+    vocab_size: int = 0
+    """Size of the tokenizer's vocabulary (embedding and output rows)."""
+    max_length: int = 0
+    """Tokens per example (the block size for causal LM)."""
+    eos_id: int | None = None
+    """Id of the end-of-text token separating documents, if any."""
+    pad_id: int | None = None
+    """Id used for padding, if any."""
+    num_classes: int | None = None
+    """Number of target classes for classification tasks."""
+    class_weights: list[float] | None = None
+    """Per-class loss weights computed from the training split."""
+    image_shape: list[int] | None = None
+    """Channels, height, width of image inputs."""
+    sizes: dict[str, int] = field(default_factory=dict)
+    """Examples per split."""
+    estimated: bool = False
+    """True when derived without running the data stage (``plait show``)."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """A plain dict for checkpoints and reports."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> DataInfo:
+        """Inverse of :meth:`to_dict`, ignoring keys this version does not know."""
+        known = cls.__dataclass_fields__
+        return cls(**{k: v for k, v in d.items() if k in known})

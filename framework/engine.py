@@ -1,0 +1,164 @@
+"""The engine: one run, read top to bottom like the data-flow picture in DESIGN.md.
+
+    config -> data (DataInfo) -> model -> TaskModule -> Trainer.fit -> artifacts
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import warnings
+from pathlib import Path
+from typing import Any
+
+from omegaconf import DictConfig, OmegaConf
+
+from framework.errors import PlaitError
+from framework.registry import Registry
+
+log = logging.getLogger("plait")
+
+
+def build_task_parts(cfg: DictConfig, registry: Registry, task: Any, info: Any) -> dict[str, Any]:
+    """Model, loss and metrics for ``task`` as ``cfg`` selects them, given the data's DataInfo."""
+    model = registry.build("model", cfg.model, info=info)
+    if cfg.freeze is not None:
+        registry.build("freeze", cfg.freeze)(model)
+    loss_cfg = cfg.loss if cfg.loss is not None else {"_name_": task.default_loss}
+    metric_cfgs = cfg.metric or {name: {"_name_": name} for name in task.default_metrics}
+    return {
+        "model": model,
+        "loss": registry.build("loss", loss_cfg, info=info),
+        "metrics": {name: registry.build("metric", node, info=info) for name, node in metric_cfgs.items()},
+    }
+
+
+def build_trainer(cfg: DictConfig, registry: Registry, run_dir: Path, monitor: tuple[str, str]) -> Any:
+    """A Lightning Trainer from the hardware preset, loggers, callbacks and loop settings."""
+    import lightning as L
+    from lightning.pytorch.callbacks import ModelCheckpoint
+
+    from framework.training.checkpoint import AtomicCheckpointIO
+    from framework.training.curves import CurvesCallback
+    from framework.training.progress import PlaitProgressBar
+
+    t = cfg.trainer
+    ckpt_dir = run_dir / "checkpoints"
+    callbacks = [
+        ModelCheckpoint(dirpath=ckpt_dir, filename="step{step}", auto_insert_metric_name=False,
+                        every_n_train_steps=t.ckpt_every, save_top_k=0, save_last=True),
+        ModelCheckpoint(dirpath=ckpt_dir, filename="best", monitor=monitor[0], mode=monitor[1],
+                        save_top_k=1, save_last=False, enable_version_counter=False),
+        CurvesCallback(run_dir),
+        PlaitProgressBar(leave=True),
+    ]
+    callbacks += [registry.build("callback", node) for node in cfg.callback.values()]
+    loggers = [registry.build("logger", node, run_dir=str(run_dir)) for node in cfg.logger.values()]
+    return L.Trainer(
+        **registry.build("hardware", cfg.hardware),
+        max_steps=t.max_steps,
+        max_epochs=-1,
+        accumulate_grad_batches=t.accumulate,
+        gradient_clip_val=t.grad_clip,
+        precision=t.precision,
+        val_check_interval=t.val_every * t.accumulate,
+        check_val_every_n_epoch=None,
+        limit_val_batches=t.val_batches if t.val_batches > 0 else 1.0,
+        log_every_n_steps=t.log_every,
+        deterministic=t.deterministic,
+        callbacks=callbacks,
+        logger=loggers or False,
+        plugins=[AtomicCheckpointIO()],
+        use_distributed_sampler=False,
+        default_root_dir=str(run_dir),
+        num_sanity_val_steps=0,
+        enable_model_summary=False,
+    )
+
+
+def train(cfg: DictConfig, registry: Registry, run_dir: str | Path) -> dict[str, float]:
+    """Train the run ``cfg`` describes, writing every artifact to ``run_dir``; return final metrics."""
+    import lightning as L
+
+    from framework.data.pipeline import build_data
+    from framework.training.checkpoint import find_resume
+    from framework.training.datamodule import PlaitDataModule
+    from framework.training.module import TaskModule
+
+    warnings.filterwarnings("ignore", message=".*exists and is not empty.*")
+    warnings.filterwarnings("ignore", message=".*isinstance.treespec, LeafSpec.*")
+    for noisy in ("lightning.pytorch.utilities.rank_zero", "lightning.fabric.utilities.rank_zero"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    run_dir = Path(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    (run_dir / "config.yaml").write_text(OmegaConf.to_yaml(cfg, resolve=True), encoding="utf-8")
+    L.seed_everything(cfg.seed, workers=True, verbose=False)
+
+    # data
+    task = registry.build("task", cfg.task)
+    data = build_data(cfg.data, task, registry, cfg.seed, run_dir)
+    (run_dir / "data_info.json").write_text(json.dumps(data.info.to_dict(), indent=2))
+
+    # model, loss, metrics, optimizer
+    parts = build_task_parts(cfg, registry, task, data.info)
+    if cfg.trainer.compile:
+        parts["model"].compile()
+    module = TaskModule(
+        task=task,
+        model=parts["model"],
+        loss=parts["loss"],
+        metrics=parts["metrics"],
+        make_optimizer=lambda groups: registry.build("optimizer", cfg.optimizer, params=groups),
+        make_scheduler=lambda opt: registry.build(
+            "scheduler", cfg.scheduler, optimizer=opt, total_steps=cfg.trainer.max_steps
+        ),
+        log_every=cfg.trainer.log_every,
+        payload={
+            "config": OmegaConf.to_container(cfg, resolve=True),
+            "data_info": data.info.to_dict(),
+            "tokenizer": data.tokenizer.to_str(),
+        },
+    )
+    datamodule = PlaitDataModule(
+        data.datasets, cfg.trainer.batch_size, cfg.seed, cfg.trainer.num_workers,
+        task.collate,
+    )
+    if "val" not in data.datasets:
+        raise PlaitError("data.split produced no validation split; set data.split.val above 0")
+
+    # fit
+    trainer = build_trainer(cfg, registry, run_dir, (task.monitor, task.monitor_mode))
+    ckpt = find_resume(cfg.resume, run_dir.parent, run_dir)
+    if ckpt:
+        log.info("resuming from %s", ckpt)
+    trainer.fit(module, datamodule=datamodule, ckpt_path=ckpt)
+    results = {k: float(v) for k, v in trainer.callback_metrics.items()}
+    if "test" in data.datasets:
+        for row in trainer.test(module, datamodule=datamodule, ckpt_path="best", verbose=False):
+            results.update({k: float(v) for k, v in row.items()})
+
+    # artifacts
+    if trainer.is_global_zero:
+        _write_samples(cfg, task, module.model, data, run_dir)
+        (run_dir / "results.json").write_text(json.dumps(results, indent=2))
+    return results
+
+
+def _write_samples(cfg: DictConfig, task: Any, model: Any, data: Any, run_dir: Path) -> None:
+    """Causal LMs: continue the configured prompts into ``samples.txt`` and print them."""
+    if not task.generative:
+        return
+    from framework.generate import sample
+
+    s = cfg.samples
+    texts = sample(model, data.tokenizer, list(s.prompts), data.info.max_length,
+                   s.max_new_tokens, s.temperature, s.top_k, seed=cfg.seed)
+    sep = "\n" + "-" * 72 + "\n"
+    (run_dir / "samples.txt").write_text(sep.join(texts) + "\n", encoding="utf-8")
+    from rich.console import Console
+    from rich.panel import Panel
+    from rich.text import Text
+
+    console = Console()
+    for prompt, text in zip(s.prompts, texts):
+        console.print(Panel(Text(text), title=f"sample: {prompt!r}", expand=False))

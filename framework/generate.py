@@ -1,0 +1,76 @@
+"""Sampling text from a trained causal language model."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+
+def sample(
+    model: Any,
+    tokenizer: Any,
+    prompts: list[str],
+    block_size: int,
+    max_new_tokens: int = 200,
+    temperature: float = 0.8,
+    top_k: int | None = 50,
+    seed: int = 0,
+) -> list[str]:
+    """Continue each prompt; an empty prompt starts from the end-of-text token."""
+    import torch
+
+    device = next(model.parameters()).device
+    g = torch.Generator(device="cpu").manual_seed(seed)
+    was_training = model.training
+    model.eval()
+    out = []
+    with torch.no_grad():
+        for prompt in prompts:
+            ids = tokenizer.encode_batch([prompt])[0] if prompt else []
+            if not ids:
+                ids = [tokenizer.eos_id if tokenizer.eos_id is not None else 0]
+            idx = torch.tensor([ids], device=device)
+            for _ in range(max_new_tokens):
+                logits = model(idx[:, -block_size:])[:, -1, :].float().cpu()
+                if temperature <= 0:
+                    nxt = logits.argmax(dim=-1, keepdim=True)
+                else:
+                    logits = logits / temperature
+                    if top_k:
+                        kth = torch.topk(logits, min(top_k, logits.size(-1))).values[:, -1:]
+                        logits = logits.masked_fill(logits < kth, float("-inf"))
+                    nxt = torch.multinomial(torch.softmax(logits, dim=-1), 1, generator=g)
+                idx = torch.cat([idx, nxt.to(device)], dim=1)
+            new = idx[0, len(ids) :].tolist()
+            out.append(prompt + tokenizer.decode(new))
+    model.train(was_training)
+    return out
+
+
+def load_checkpoint(path: str | Path) -> tuple[Any, Any, Any]:
+    """Rebuild (model, tokenizer, DataInfo) from a Plait checkpoint, with no run dir needed."""
+    import torch
+    from omegaconf import OmegaConf
+
+    from framework.data.info import DataInfo
+    from framework.data.tokenizers import TextTokenizer
+    from framework.errors import PlaitError
+    from framework.registry import default_registry
+
+    path = Path(path)
+    if not path.is_file():
+        raise PlaitError(f"checkpoint not found: {path}; give ckpt=runs/NAME/TIME/checkpoints/last.ckpt")
+    try:
+        ckpt = torch.load(path, map_location="cpu", weights_only=False)
+    except Exception as exc:
+        raise PlaitError(f"cannot read checkpoint {path}: {exc}") from None
+    payload = ckpt.get("plait")
+    if not payload:
+        raise PlaitError(f"{path} is not a Plait checkpoint (no 'plait' section)")
+    cfg = OmegaConf.create(payload["config"])
+    info = DataInfo.from_dict(payload["data_info"])
+    tokenizer = TextTokenizer.from_str(payload["tokenizer"])
+    model = default_registry().build("model", cfg.model, info=info)
+    state = {k.removeprefix("model."): v for k, v in ckpt["state_dict"].items() if k.startswith("model.")}
+    model.load_state_dict(state)
+    return model, tokenizer, info

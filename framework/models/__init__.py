@@ -1,0 +1,1 @@
+"""Model builders (light modules) and their implementations (``_*.py``, import torch)."""

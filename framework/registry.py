@@ -1,0 +1,352 @@
+"""The plugin registry: every component is a short name in a config group.
+
+A provider (Plait itself or a third-party package) exposes ``register(registry)`` through the
+entry-point group ``plait.plugins`` and adds its components there. The registry refuses
+duplicate names, publishes every component to Hydra's ConfigStore as an option of its kind's
+group, and builds components from their composed config.
+
+Builder convention: parameters with a default (or a positional-or-keyword parameter) are
+configuration and become the option's schema; keyword-only parameters without a default are
+runtime values the engine injects (``info``, ``params``, ``total_steps`` ...). Builders keep
+heavy imports inside their body so that ``plait list`` and composing a config stay fast.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+import re
+import typing
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from importlib.metadata import entry_points
+from typing import Any
+
+from framework.errors import PlaitError, did_you_mean
+
+PLUGIN_GROUP = "plait.plugins"
+CONF_GROUP = "plait.conf"
+
+
+@dataclass(frozen=True)
+class KindSpec:
+    """How one kind of component appears in the config tree."""
+
+    group: str
+    """Hydra config group holding the options of this kind (``data/source``, ``model``)."""
+    multi: bool = False
+    """Whether a recipe selects several options at once (``metric=[accuracy,f1_macro]``)."""
+    doc: str = ""
+    """One line saying what components of this kind do."""
+
+
+KINDS: dict[str, KindSpec] = {
+    "source": KindSpec("data/source", doc="where the raw records come from"),
+    "curate": KindSpec("data/curate", multi=True, doc="dedupe, normalize, filter records"),
+    "clean": KindSpec("data/clean", multi=True, doc="strip noise from text"),
+    "tokenizer": KindSpec("data/tokenizer", doc="text to token ids, trained on train split"),
+    "split": KindSpec("data/split", doc="train/val/test partition"),
+    "balance": KindSpec("data/balance", doc="class balancing of the training split"),
+    "text_augment": KindSpec("data/text_augment", multi=True, doc="on-the-fly text variants"),
+    "image_augment": KindSpec("data/image_augment", multi=True, doc="image transforms"),
+    "task": KindSpec("task", doc="batch format, head, default loss and metrics"),
+    "model": KindSpec("model", doc="the network, built from DataInfo"),
+    "loss": KindSpec("loss", doc="training objective"),
+    "metric": KindSpec("metric", multi=True, doc="evaluation metrics"),
+    "regularizer": KindSpec("regularizer", multi=True, doc="penalties and dropout settings"),
+    "freeze": KindSpec("freeze", doc="which parameters train"),
+    "optimizer": KindSpec("optimizer", doc="torch optimizer over parameter groups"),
+    "scheduler": KindSpec("scheduler", doc="learning-rate schedule"),
+    "callback": KindSpec("callback", multi=True, doc="Lightning callbacks"),
+    "logger": KindSpec("logger", multi=True, doc="Lightning loggers"),
+    "hardware": KindSpec("hardware", doc="accelerator, devices, strategy, nodes"),
+}
+
+NAME_KEY = "_name_"
+"""Config key naming the registered component a config node builds."""
+
+_OMEGACONF_SCALARS = (int, float, str, bool)
+
+
+@dataclass(frozen=True)
+class Component:
+    """One registered component."""
+
+    kind: str
+    name: str
+    builder: Callable[..., Any]
+    schema: type
+    provider: str
+    doc: str
+
+    def params(self) -> list[ParamInfo]:
+        """The configurable parameters: name, type, default and the docstring's description."""
+        docs = _arg_docs(self.builder.__doc__ or "")
+        out = []
+        for f in dataclasses.fields(self.schema):
+            if f.name == NAME_KEY:
+                continue
+            if f.default is not dataclasses.MISSING:
+                default: Any = f.default
+            elif f.default_factory is not dataclasses.MISSING:
+                default = f.default_factory()
+            else:
+                default = "???"
+            out.append(ParamInfo(f.name, _type_name(f.type), default, docs.get(f.name, "")))
+        return out
+
+
+@dataclass(frozen=True)
+class ParamInfo:
+    """A documented configuration parameter of a component."""
+
+    name: str
+    type: str
+    default: Any
+    doc: str
+
+
+class Registry:
+    """All components known to this process, by kind and short name."""
+
+    def __init__(self) -> None:
+        self._entries: dict[str, dict[str, Component]] = {kind: {} for kind in KINDS}
+        self._provider = "local"
+
+    # registration -----------------------------------------------------------------------
+
+    def add(
+        self,
+        kind: str,
+        name: str,
+        builder: Callable[..., Any],
+        schema: type | None = None,
+        doc: str | None = None,
+    ) -> None:
+        """Register ``builder`` as component ``name`` of ``kind``.
+
+        ``schema`` is an optional dataclass of the configurable fields; without it one is
+        generated from the builder's signature. A name registered twice is refused, and the
+        error names both providers.
+        """
+        if kind not in KINDS:
+            raise PlaitError(f"unknown component kind '{kind}'; {did_you_mean(kind, KINDS)}")
+        if not re.fullmatch(r"[a-z][a-z0-9_]*", name):
+            raise PlaitError(f"invalid {kind} name '{name}': use lower_snake_case")
+        existing = self._entries[kind].get(name)
+        if existing is not None:
+            raise PlaitError(
+                f"duplicate {kind} '{name}': registered by '{existing.provider}' "
+                f"({_where(existing.builder)}) and again by '{self._provider}' "
+                f"({_where(builder)}); rename one of them"
+            )
+        schema = _schema_for(kind, name, builder, schema)
+        summary = doc or (inspect.getdoc(builder) or "").split("\n", 1)[0]
+        self._entries[kind][name] = Component(kind, name, builder, schema, self._provider, summary)
+
+    def load_provider(self, provider: str, register: Callable[[Registry], None]) -> None:
+        """Call one provider's ``register(registry)``, recording it as the provider."""
+        previous, self._provider = self._provider, provider
+        try:
+            register(self)
+        except PlaitError:
+            raise
+        except Exception as exc:
+            raise PlaitError(
+                f"plugin '{provider}' failed to register: {type(exc).__name__}: {exc}"
+            ) from exc
+        finally:
+            self._provider = previous
+
+    def load_entry_points(self, group: str = PLUGIN_GROUP) -> None:
+        """Load every installed provider of the ``plait.plugins`` entry-point group."""
+        for ep in sorted(entry_points(group=group), key=lambda e: (e.name != "plait", e.name)):
+            try:
+                register = ep.load()
+            except Exception as exc:
+                raise PlaitError(
+                    f"plugin '{ep.name}' ({ep.value}) failed to import: {type(exc).__name__}: "
+                    f"{exc}; reinstall it or uninstall it"
+                ) from exc
+            self.load_provider(ep.name, register)
+
+    # look-up ----------------------------------------------------------------------------
+
+    def kinds(self) -> list[str]:
+        """Every kind, in the order of the data-flow picture."""
+        return list(KINDS)
+
+    def names(self, kind: str) -> list[str]:
+        """Sorted names registered under ``kind``."""
+        return sorted(self._entries[kind])
+
+    def components(self, kind: str | None = None) -> Iterator[Component]:
+        """Every component, or those of one kind."""
+        for k in [kind] if kind else KINDS:
+            yield from (self._entries[k][n] for n in sorted(self._entries[k]))
+
+    def get(self, kind: str, name: str) -> Component:
+        """The component ``name`` of ``kind``; unknown names fail with the nearest ones."""
+        if kind not in KINDS:
+            raise PlaitError(f"unknown component kind '{kind}'; {did_you_mean(kind, KINDS)}")
+        try:
+            return self._entries[kind][name]
+        except KeyError:
+            raise PlaitError(
+                f"unknown {kind} '{name}'; {did_you_mean(name, self._entries[kind])}"
+            ) from None
+
+    # Hydra ------------------------------------------------------------------------------
+
+    def publish(self, store: Any = None) -> None:
+        """Store every component in Hydra's ConfigStore as an option of its kind's group."""
+        if store is None:
+            from hydra.core.config_store import ConfigStore
+
+            store = ConfigStore.instance()
+        for comp in self.components():
+            spec = KINDS[comp.kind]
+            package = spec.group.replace("/", ".") + (f".{comp.name}" if spec.multi else "")
+            store.store(
+                group=spec.group, name=comp.name, node=comp.schema, package=package,
+                provider=comp.provider,
+            )
+
+    # building ---------------------------------------------------------------------------
+
+    def build(self, kind: str, cfg: Mapping[str, Any] | Any, **runtime: Any) -> Any:
+        """Build the component that config node ``cfg`` names, injecting runtime values.
+
+        ``cfg`` holds ``_name_`` (a registered name) or, for a local experiment, a raw
+        ``_target_`` (a dotted path to a callable). Runtime values the builder does not take
+        are not passed.
+        """
+        from omegaconf import DictConfig, OmegaConf
+
+        params = OmegaConf.to_container(cfg, resolve=True) if isinstance(cfg, DictConfig) else dict(cfg)
+        if "_target_" in params:
+            from hydra.utils import get_method
+
+            builder = get_method(params.pop("_target_"))
+            label = builder.__name__
+        else:
+            name = params.pop(NAME_KEY, None)
+            if name is None:
+                raise PlaitError(f"{kind} config has no '{NAME_KEY}' or '_target_' key")
+            builder = self.get(kind, name).builder
+            label = name
+        accepted = inspect.signature(builder).parameters
+        takes_any = any(p.kind is p.VAR_KEYWORD for p in accepted.values())
+        extra = {k: v for k, v in runtime.items() if takes_any or k in accepted}
+        obj = builder(**params, **extra)
+        from framework.protocols import check_protocol
+
+        check_protocol(kind, label, obj)
+        return obj
+
+
+def default_registry() -> Registry:
+    """A registry holding Plait's built-ins and every installed plugin."""
+    registry = Registry()
+    registry.load_entry_points()
+    if not registry.names("model"):  # running from a tree that was never pip-installed
+        from framework.builtins import register
+
+        registry.load_provider("plait", register)
+    return registry
+
+
+# schema helpers -------------------------------------------------------------------------
+
+
+def _schema_for(kind: str, name: str, builder: Callable[..., Any], schema: type | None) -> type:
+    cls_name = "".join(p.capitalize() for p in f"{name}_{kind}".split("_")) + "Config"
+    if schema is not None:
+        if not dataclasses.is_dataclass(schema):
+            raise PlaitError(f"schema of {kind} '{name}' must be a dataclass, not {schema!r}")
+        return dataclasses.make_dataclass(
+            cls_name, [(NAME_KEY, str, dataclasses.field(default=name))], bases=(schema,)
+        )
+    try:
+        hints = typing.get_type_hints(builder)
+    except Exception:
+        hints = {}
+    fields: list[tuple[str, Any, Any]] = [(NAME_KEY, str, dataclasses.field(default=name))]
+    for p in inspect.signature(builder).parameters.values():
+        if p.kind in (p.KEYWORD_ONLY, p.VAR_POSITIONAL, p.VAR_KEYWORD):
+            continue
+        typ = _omegaconf_type(hints.get(p.name, Any))
+        if p.default is p.empty:
+            fields.append((p.name, typ, dataclasses.field(default=dataclasses.MISSING)))
+        elif isinstance(p.default, (list, dict)):
+            fields.append((p.name, typ, dataclasses.field(default_factory=_copier(p.default))))
+        else:
+            fields.append((p.name, typ, dataclasses.field(default=p.default)))
+    # dataclasses want fields without defaults first
+    required = [f for f in fields if _is_required(f)]
+    optional = [f for f in fields if not _is_required(f)]
+    return dataclasses.make_dataclass(cls_name, required + optional)
+
+
+def _is_required(f: tuple[str, Any, Any]) -> bool:
+    field = f[2]
+    return field.default is dataclasses.MISSING and field.default_factory is dataclasses.MISSING
+
+
+def _copier(value: Any) -> Callable[[], Any]:
+    import copy
+
+    return lambda: copy.deepcopy(value)
+
+
+def _omegaconf_type(tp: Any) -> Any:
+    """Map an annotation to one OmegaConf can validate, or ``Any``."""
+    if tp in _OMEGACONF_SCALARS or tp is Any:
+        return tp
+    origin = typing.get_origin(tp)
+    args = typing.get_args(tp)
+    if origin in (typing.Union, getattr(__import__("types"), "UnionType", None)):
+        rest = [a for a in args if a is not type(None)]
+        if len(rest) == 1 and len(args) == 2:
+            inner = _omegaconf_type(rest[0])
+            return Any if inner is Any else typing.Optional[inner]  # noqa: UP045
+        return Any
+    if origin in (list, typing.List):  # noqa: UP006
+        inner = _omegaconf_type(args[0]) if args else Any
+        return typing.List[inner]  # noqa: UP006
+    if origin in (dict, typing.Dict):  # noqa: UP006
+        inner = _omegaconf_type(args[1]) if len(args) == 2 else Any
+        return typing.Dict[str, inner]  # noqa: UP006
+    return Any
+
+
+def _type_name(tp: Any) -> str:
+    if tp in _OMEGACONF_SCALARS:
+        return tp.__name__
+    return str(tp).replace("typing.", "")
+
+
+def _arg_docs(doc: str) -> dict[str, str]:
+    """Parse the ``Args:`` section of a Google-style docstring into {name: description}."""
+    out: dict[str, str] = {}
+    lines = inspect.cleandoc(doc).splitlines()
+    in_args, current = False, None
+    for line in lines:
+        if line.strip() in ("Args:", "Arguments:", "Parameters:"):
+            in_args = True
+            continue
+        if not in_args:
+            continue
+        if line and not line.startswith(" "):
+            break
+        m = re.match(r"^\s{2,4}(\w+)(?:\s*\([^)]*\))?:\s*(.*)$", line)
+        if m:
+            current = m.group(1)
+            out[current] = m.group(2).strip()
+        elif current and line.strip():
+            out[current] += " " + line.strip()
+    return out
+
+
+def _where(fn: Callable[..., Any]) -> str:
+    return f"{getattr(fn, '__module__', '?')}.{getattr(fn, '__qualname__', '?')}"

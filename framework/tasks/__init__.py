@@ -1,0 +1,1 @@
+"""Tasks: each owns its batch format, default loss and metrics."""

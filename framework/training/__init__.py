@@ -1,0 +1,1 @@
+"""Training components (losses, metrics, optimizers, schedules, hardware) and the loop glue."""

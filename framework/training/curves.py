@@ -1,0 +1,85 @@
+"""``curves.png``: every logged metric against step, train and validation together."""
+
+from __future__ import annotations
+
+import csv
+import math
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import lightning as L
+
+
+def read_metrics(path: str | Path) -> dict[str, list[tuple[int, float]]]:
+    """Columns of a Lightning ``metrics.csv`` as {metric: [(step, value), ...]}."""
+    series: dict[str, list[tuple[int, float]]] = defaultdict(list)
+    with open(path, newline="", encoding="utf-8") as fh:
+        for row in csv.DictReader(fh):
+            step = int(float(row.get("step") or 0))
+            for key, value in row.items():
+                if key in ("step", "epoch") or value in ("", None):
+                    continue
+                v = float(value)
+                if math.isfinite(v):
+                    series[key].append((step, v))
+    return dict(series)
+
+
+def plot_curves(metrics_csv: str | Path, out_png: str | Path) -> Path | None:
+    """Draw one panel per metric (``train/loss`` beside ``val/loss``); None if nothing logged."""
+    series = read_metrics(metrics_csv)
+    if not series:
+        return None
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    panels: dict[str, list[str]] = defaultdict(list)
+    for key in sorted(series):
+        panels[key.split("/", 1)[-1]].append(key)
+    order = sorted(panels, key=lambda p: (p != "loss", p))
+    cols = min(3, len(order))
+    rows = math.ceil(len(order) / cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(5 * cols, 3.6 * rows), squeeze=False)
+    for ax, panel in zip(axes.flat, order):
+        for key in panels[panel]:
+            steps, values = zip(*series[key])
+            style = "o-" if key.startswith("val") or len(steps) < 30 else "-"
+            ax.plot(steps, values, style, label=key.split("/", 1)[0] if "/" in key else key, ms=3)
+        ax.set_title(panel)
+        ax.set_xlabel("step")
+        ax.grid(alpha=0.3)
+        ax.legend()
+    for ax in list(axes.flat)[len(order) :]:
+        ax.axis("off")
+    fig.tight_layout()
+    out_png = Path(out_png)
+    tmp = out_png.with_suffix(".tmp.png")
+    fig.savefig(tmp, dpi=100)
+    plt.close(fig)
+    tmp.replace(out_png)
+    return out_png
+
+
+class CurvesCallback(L.Callback):
+    """Redraw ``curves.png`` after every validation and at the end of training."""
+
+    def __init__(self, run_dir: str | Path) -> None:
+        self.run_dir = Path(run_dir)
+
+    def _draw(self, trainer: L.Trainer) -> None:
+        if not trainer.is_global_zero or trainer.sanity_checking:
+            return
+        for logger in trainer.loggers:
+            logger.save()
+        csv_path = self.run_dir / "metrics.csv"
+        if csv_path.exists():
+            plot_curves(csv_path, self.run_dir / "curves.png")
+
+    def on_validation_end(self, trainer: L.Trainer, pl_module: Any) -> None:
+        self._draw(trainer)
+
+    def on_train_end(self, trainer: L.Trainer, pl_module: Any) -> None:
+        self._draw(trainer)

@@ -1,0 +1,98 @@
+"""Batches for training and evaluation, with an exactly resumable training order."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import lightning as L
+import torch
+from torch.utils.data import DataLoader
+
+
+class StepBatchSampler:
+    """Endless stream of index batches; the order is a function of (seed, batch number).
+
+    Epoch ``e`` is a permutation seeded with ``seed + e``; batch ``b`` of the stream is the
+    ``b``-th slice of that order, so resuming at batch ``start`` replays nothing and skips
+    nothing. On several processes each rank takes its own slice of every global batch.
+    """
+
+    def __init__(
+        self, n: int, batch_size: int, seed: int, start: int = 0, rank: int = 0, world: int = 1
+    ) -> None:
+        self.n, self.batch_size, self.seed = n, batch_size, seed
+        self.start, self.rank, self.world = start, rank, world
+        self.per_epoch = max(1, n // (batch_size * world))
+
+    def __iter__(self) -> Iterator[list[int]]:
+        b = self.start
+        epoch, order = -1, None
+        while True:
+            e, i = divmod(b, self.per_epoch)
+            if e != epoch:
+                g = torch.Generator().manual_seed(self.seed + e)
+                order = torch.randperm(self.n, generator=g).tolist() if self.n > 1 else [0]
+                epoch = e
+            first = (i * self.world + self.rank) * self.batch_size
+            idx = order[first : first + self.batch_size]  # type: ignore[index]
+            if len(idx) < self.batch_size:  # fewer examples than one global batch: wrap around
+                idx = [order[j % self.n] for j in range(first, first + self.batch_size)]  # type: ignore[index]
+            yield idx
+            b += 1
+
+
+class PlaitDataModule(L.LightningDataModule):
+    """DataLoaders over the task's datasets; saves its position in checkpoints."""
+
+    def __init__(
+        self,
+        datasets: dict[str, Any],
+        batch_size: int,
+        seed: int,
+        num_workers: int = 0,
+        collate: Any = None,
+    ) -> None:
+        super().__init__()
+        self.datasets = datasets
+        self.batch_size, self.seed, self.num_workers = batch_size, seed, num_workers
+        self.collate = collate
+        self.start_batch = 0
+
+    def _loader_kwargs(self) -> dict[str, Any]:
+        kwargs: dict[str, Any] = {"num_workers": self.num_workers}
+        if self.collate is not None:
+            kwargs["collate_fn"] = self.collate
+        if self.num_workers > 0:
+            kwargs["persistent_workers"] = True
+        if torch.cuda.is_available():
+            kwargs["pin_memory"] = True
+        return kwargs
+
+    def train_dataloader(self) -> DataLoader:
+        trainer = self.trainer
+        rank, world = (trainer.global_rank, trainer.world_size) if trainer else (0, 1)
+        sampler = StepBatchSampler(
+            len(self.datasets["train"]), self.batch_size, self.seed, self.start_batch, rank, world
+        )
+        return DataLoader(self.datasets["train"], batch_sampler=sampler, **self._loader_kwargs())
+
+    def _eval_loader(self, split: str) -> DataLoader:
+        return DataLoader(
+            self.datasets[split], batch_size=self.batch_size, shuffle=False, **self._loader_kwargs()
+        )
+
+    def val_dataloader(self) -> DataLoader:
+        return self._eval_loader("val")
+
+    def test_dataloader(self) -> DataLoader:
+        return self._eval_loader("test")
+
+    def state_dict(self) -> dict[str, Any]:
+        """Batches consumed so far: checkpoints are taken at optimizer-step boundaries."""
+        trainer = self.trainer
+        consumed = trainer.global_step * trainer.accumulate_grad_batches if trainer else 0
+        return {"batches_consumed": consumed}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.start_batch = int(state.get("batches_consumed", 0))

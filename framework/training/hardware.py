@@ -1,0 +1,38 @@
+"""Hardware presets: each returns the Lightning Trainer arguments for a machine shape."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def cpu(threads: int | None = None) -> dict[str, Any]:
+    """Train on the CPU of this machine.
+
+    Args:
+        threads: torch intra-op threads (null: torch's default, one per core).
+    """
+    if threads:
+        import torch
+
+        torch.set_num_threads(threads)
+    return {"accelerator": "cpu", "devices": 1}
+
+
+def gpu(devices: int = 1) -> dict[str, Any]:
+    """One node of CUDA GPUs; several devices use DDP.
+
+    Args:
+        devices: GPUs to use on this node.
+    """
+    strategy = "ddp" if devices > 1 else "auto"
+    return {"accelerator": "gpu", "devices": devices, "strategy": strategy}
+
+
+def ddp(devices: int = -1, num_nodes: int = 1) -> dict[str, Any]:
+    """Distributed data parallel over several GPUs and nodes (launch one process per node).
+
+    Args:
+        devices: GPUs per node (-1: all visible).
+        num_nodes: Number of nodes; set MASTER_ADDR, MASTER_PORT and NODE_RANK on each.
+    """
+    return {"accelerator": "gpu", "devices": devices, "num_nodes": num_nodes, "strategy": "ddp"}

@@ -1,0 +1,114 @@
+"""TaskModule: the one generic LightningModule every task trains through."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+import lightning as L
+import torch
+from torch import nn
+
+
+def param_groups(model: nn.Module) -> list[dict[str, Any]]:
+    """Trainable parameters split into decayed matrices and undecayed biases and norms."""
+    decay, no_decay = [], []
+    for p in model.parameters():
+        if p.requires_grad:
+            (decay if p.ndim >= 2 else no_decay).append(p)
+    groups: list[dict[str, Any]] = [{"params": decay}]
+    if no_decay:
+        groups.append({"params": no_decay, "weight_decay": 0.0})
+    return groups
+
+
+class TaskModule(L.LightningModule):
+    """Model + task + loss + metrics + optimizer; the step stays as close to a raw loop as it can.
+
+    Training metrics are logged every ``log_every`` optimizer steps only, so the hot loop does
+    no host synchronisation in between.
+    """
+
+    def __init__(
+        self,
+        task: Any,
+        model: nn.Module,
+        loss: Callable[[Any, Any], torch.Tensor],
+        metrics: dict[str, Any],
+        make_optimizer: Callable[[list[dict[str, Any]]], torch.optim.Optimizer],
+        make_scheduler: Callable[[torch.optim.Optimizer], Any],
+        log_every: int = 10,
+        payload: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__()
+        self.task = task
+        self.model = model
+        self.loss = loss
+        self.val_metrics = nn.ModuleDict(metrics)
+        self.test_metrics = nn.ModuleDict({k: m.clone() for k, m in metrics.items()})
+        self.make_optimizer = make_optimizer
+        self.make_scheduler = make_scheduler
+        self.log_every = max(1, log_every)
+        self.payload = payload or {}
+        self._units = 0
+        self._clock: float | None = None
+        self._paused_at: float | None = None
+
+    def forward(self, batch: Any) -> Any:
+        return self.task.forward(self.model, batch)
+
+    def training_step(self, batch: Any, batch_idx: int) -> torch.Tensor:
+        preds, target = self.task.forward(self.model, batch)
+        loss = self.loss(preds, target)
+        self._units += self.task.count(batch)
+        if (self.global_step + 1) % self.log_every == 0:
+            self._log_train(loss)
+        return loss
+
+    def _log_train(self, loss: torch.Tensor) -> None:
+        now = time.perf_counter()
+        self.log("train/loss", loss.detach(), on_step=True, prog_bar=True, batch_size=1)
+        self.log("lr", self.trainer.optimizers[0].param_groups[0]["lr"], on_step=True,
+                 prog_bar=True, batch_size=1)
+        if self._clock is not None:
+            rate = self._units / max(now - self._clock, 1e-9)
+            self.log(f"train/{self.task.unit}_per_s", rate, on_step=True, prog_bar=True, batch_size=1)
+        self._units, self._clock = 0, now
+
+    def on_validation_epoch_start(self) -> None:
+        self._paused_at = time.perf_counter()
+
+    def on_train_batch_start(self, batch: Any, batch_idx: int) -> None:
+        # validation, checkpoints and curves since the last batch do not count against throughput
+        if self._paused_at is not None and self._clock is not None:
+            self._clock += time.perf_counter() - self._paused_at
+        self._paused_at = None
+
+    def _eval_step(self, batch: Any, split: str, metrics: nn.ModuleDict) -> None:
+        preds, target = self.task.forward(self.model, batch)
+        loss = self.loss(preds, target)
+        n = len(target)
+        self.log(f"{split}/loss", loss, on_epoch=True, prog_bar=split == "val", batch_size=n)
+        for name, metric in metrics.items():
+            metric.update(preds, target)
+            self.log(f"{split}/{name}", metric, on_epoch=True, batch_size=n)
+
+    def validation_step(self, batch: Any, batch_idx: int) -> None:
+        self._eval_step(batch, "val", self.val_metrics)
+
+    def test_step(self, batch: Any, batch_idx: int) -> None:
+        self._eval_step(batch, "test", self.test_metrics)
+
+    def configure_optimizers(self) -> Any:
+        optimizer = self.make_optimizer(param_groups(self.model))
+        scheduler = self.make_scheduler(optimizer)
+        return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}
+
+    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        checkpoint["plait"] = {**self.payload, "torch_rng": torch.get_rng_state()}
+
+    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        rng = checkpoint.get("plait", {}).get("torch_rng")
+        if rng is not None:
+            torch.set_rng_state(rng)
