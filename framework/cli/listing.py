@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from framework.errors import PlaitError, did_you_mean
@@ -31,7 +32,7 @@ def list_components(kind: str | None) -> int:
                     f"{p.name}: {p.type} = {p.default!r}" + (f"\n  {p.doc}" if p.doc else "")
                     for p in comp.params()
                 )
-            table.add_row(comp.name, comp.provider, params or "-", comp.doc)
+            table.add_row(comp.name, comp.provider, escape(params) or "-", escape(comp.doc))
         if not table.row_count:
             table.add_row("-", "-", "-", "(none registered yet)")
         console.print(table)

@@ -106,6 +106,14 @@ def _unknown_key(
     else:
         known = _schema_keys(key)
     loc = f" (in '{where}')" if where else ""
+    if not known:
+        parent_key = key.rpartition(".")[0]
+        kind = _GROUP_TO_KIND.get(parent_key.replace(".", "/"))
+        if kind:
+            return PlaitError(
+                f"unknown key '{key}'{loc}; the selected {kind} has no '{leaf}' "
+                f"(see `plait list {kind}` for its keys)"
+            )
     return PlaitError(f"unknown key '{key}'{loc}; {did_you_mean(leaf, known)}")
 
 

@@ -1,0 +1,72 @@
+"""Bad input through the real command: one line on stderr, exit status 2, no traceback."""
+
+from __future__ import annotations
+
+import pytest
+
+
+def assert_one_line_error(proc, *fragments):
+    assert proc.returncode == 2, proc.stderr + proc.stdout
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    errors = [line for line in lines if line.startswith("plait: error: ")]
+    assert len(errors) == 1, proc.stderr
+    assert "Traceback" not in proc.stderr + proc.stdout
+    for fragment in fragments:
+        assert fragment in errors[0], errors[0]
+
+
+@pytest.mark.parametrize(
+    ("args", "fragments"),
+    [
+        (["recipe=stdlib_gtp"], ["unknown recipe 'stdlib_gtp'", "did you mean 'stdlib_gpt'"]),
+        (["model=gtp"], ["unknown model 'gtp'", "did you mean 'gpt"]),
+        (["model.n_layr=2"], ["unknown key 'model.n_layr'", "did you mean 'n_layer'"]),
+        (["trainer.max_steps=many"], ["wrong type for 'trainer.max_steps'"]),
+    ],
+)
+def test_config_errors(plait, args, fragments):
+    assert_one_line_error(plait("train", *args), *fragments)
+
+
+def test_config_error_in_a_sweep_value_stops_before_any_run(plait, tmp_path):
+    proc = plait("train", "-m", "model=gpt_tiny,gtp")
+    assert_one_line_error(proc, "unknown model 'gtp'")
+    assert not (tmp_path / "runs").exists()
+
+
+def test_missing_data_path(plait):
+    proc = plait("train", "data/source=text_files", "data.source.paths=[/no/such/dir/*.txt]")
+    assert_one_line_error(proc, "no file matches '/no/such/dir/*.txt'", "check the path")
+
+
+def test_empty_corpus(plait, tmp_path):
+    (tmp_path / "a.txt").write_text("  \n\n")
+    (tmp_path / "b.txt").write_text("")
+    proc = plait("train", "data/source=text_files", f"data.source.paths=[{tmp_path}/*.txt]")
+    assert_one_line_error(proc, "the corpus is empty")
+
+
+def test_corpus_shorter_than_one_block(plait, tmp_path):
+    for name in "ab":
+        (tmp_path / f"{name}.txt").write_text("print('hello world')\n" * 3)
+    proc = plait(
+        "train", "data/source=text_files", f"data.source.paths=[{tmp_path}/*.txt]",
+        "data.split.val=0.5", "data.max_length=256",
+    )
+    assert_one_line_error(proc, "fewer than one block of 257", "lower data.max_length")
+
+
+def test_undecodable_file_names_file_and_line(plait, tmp_path):
+    (tmp_path / "bad.txt").write_bytes(b"line one\nline two \xff\xfe\n")
+    proc = plait("train", "data/source=text_files", f"data.source.paths=[{tmp_path}/bad.txt]")
+    assert_one_line_error(proc, "bad.txt:2", "data.source.errors=replace")
+
+
+def test_generate_without_checkpoint(plait, tmp_path):
+    proc = plait("generate", f"ckpt={tmp_path}/missing.ckpt")
+    assert_one_line_error(proc, "checkpoint not found")
+    assert_one_line_error(plait("generate", "promt=x"), "unknown option 'promt'", "'prompt'")
+
+
+def test_list_unknown_kind(plait):
+    assert_one_line_error(plait("list", "modle"), "unknown kind 'modle'", "'model'")

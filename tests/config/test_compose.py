@@ -1,0 +1,59 @@
+"""Composition: every recipe composes and validates; bad input is one clear error."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from framework.config.collisions import find_collisions, option_sources
+from framework.config.compose import compose
+from framework.config.validate import validate
+from framework.errors import PlaitError
+
+RECIPES = sorted(p.stem for p in (Path(__file__).parents[2] / "recipes").glob("*.yaml"))
+
+
+@pytest.mark.parametrize("recipe", RECIPES)
+def test_every_recipe_composes_and_validates(registry, recipe):
+    cfg = compose(registry, [f"recipe={recipe}"])
+    validate(cfg, registry)
+    assert cfg.name == recipe
+    assert registry.get("model", cfg.model._name_)
+
+
+def test_overrides_reach_typed_component_nodes(registry):
+    cfg = compose(registry, ["model=gpt_small", "model.n_layer=3", "optimizer.lr=0.01"])
+    assert cfg.model.n_layer == 3 and cfg.model.d_model == 256  # preset kept the rest
+    assert cfg.optimizer.lr == 0.01
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        (["recipe=stdlib_gtp"], "unknown recipe 'stdlib_gtp'; did you mean 'stdlib_gpt'?"),
+        (["model=gtp"], "unknown model 'gtp'; did you mean 'gpt"),
+        (["data/source=text_file"], "unknown source 'text_file'; did you mean 'text_files'?"),
+        (["model.n_layr=3"], "unknown key 'model.n_layr'; did you mean 'n_layer'?"),
+        (["trainer.max_stepz=3"], "unknown key 'trainer.max_stepz'; did you mean 'max_steps'?"),
+        (["model.n_layer=two"], "wrong type for 'model.n_layer'"),
+        (["trainer.batch_size=1.5"], "wrong type for 'trainer.batch_size'"),
+    ],
+)
+def test_bad_overrides_fail_with_one_line_and_a_suggestion(registry, overrides, message):
+    with pytest.raises(PlaitError) as exc:
+        compose(registry, overrides)
+    assert message in str(exc.value)
+    assert "\n" not in str(exc.value)
+
+
+def test_no_option_is_defined_twice_on_the_search_path(registry):
+    sources = option_sources(registry)
+    assert ("model", "gpt_small") in sources["plait:conf"]
+    assert ("model", "gpt") in sources["registry"]
+    assert find_collisions(registry) == {}
+
+
+def test_collision_finder_reports_a_yaml_that_shadows_a_registered_option(registry):
+    registry.add("model", "gpt_small", lambda *, info: None)
+    assert find_collisions(registry) == {("model", "gpt_small"): ["plait:conf", "registry"]}

@@ -1,0 +1,58 @@
+"""Shared fixtures: offline hub, a fresh registry, a clean Hydra, the CLI in a subprocess."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+REPO = Path(__file__).resolve().parents[1]
+
+TINY_LM = [
+    "model=gpt_tiny",
+    "data.source.max_chars=150000",
+    "data.tokenizer.vocab_size=300",
+    "data.max_length=32",
+    "trainer.batch_size=8",
+    "trainer.max_steps=20",
+    "trainer.val_every=10",
+    "trainer.ckpt_every=10",
+    "trainer.val_batches=2",
+    "trainer.log_every=5",
+    "scheduler.warmup_steps=2",
+    "samples.max_new_tokens=8",
+]
+"""Overrides that make the default recipe a seconds-long run of a 2-layer, width-32 GPT."""
+
+
+@pytest.fixture
+def registry():
+    """A fresh registry with the built-ins and installed plugins."""
+    from hydra.core.global_hydra import GlobalHydra
+
+    from framework.registry import default_registry
+
+    GlobalHydra.instance().clear()
+    yield default_registry()
+    GlobalHydra.instance().clear()
+
+
+def run_plait(args: list[str], cwd: Path, env: dict[str, str] | None = None, timeout: int = 300):
+    """Run ``python -m framework ARGS`` in ``cwd``; return the CompletedProcess."""
+    full_env = {**os.environ, "PYTHONUNBUFFERED": "1", "COLUMNS": "200", **(env or {})}
+    return subprocess.run(
+        [sys.executable, "-m", "framework", *args],
+        cwd=cwd, env=full_env, capture_output=True, text=True, timeout=timeout,
+    )
+
+
+@pytest.fixture
+def plait(tmp_path):
+    """Call the CLI in a subprocess with ``tmp_path`` as working directory."""
+    return lambda *args, **kw: run_plait(list(args), tmp_path, **kw)

@@ -1,0 +1,56 @@
+"""Kill a run with SIGKILL after a checkpoint, resume with resume=auto, match an unbroken run."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import torch
+
+from tests.conftest import TINY_LM, run_plait
+
+STEPS = 300
+COMMON = [*TINY_LM, f"trainer.max_steps={STEPS}", "trainer.ckpt_every=10",
+          "trainer.val_every=100", "name=resume", "samples.prompts=[]"]
+
+
+def _state(path):
+    ckpt = torch.load(path, map_location="cpu", weights_only=False)
+    return ckpt["global_step"], ckpt["state_dict"]
+
+
+def test_sigkill_then_resume_auto_equals_uninterrupted_run(tmp_path):
+    ref = run_plait(["train", *COMMON, "hydra.run.dir=ref"], tmp_path)
+    assert ref.returncode == 0, ref.stderr[-2000:]
+    ref_step, ref_weights = _state(tmp_path / "ref/checkpoints/last.ckpt")
+    assert ref_step == STEPS
+
+    killed_dir = tmp_path / "runs/resume/killed"
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "framework", "train", *COMMON, f"hydra.run.dir={killed_dir}"],
+        cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    last = killed_dir / "checkpoints/last.ckpt"
+    deadline = time.time() + 240
+    while not last.exists() and proc.poll() is None and time.time() < deadline:
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert proc.returncode == -signal.SIGKILL
+    killed_step, _ = _state(last)
+    assert 0 < killed_step < STEPS
+
+    resumed = run_plait(["train", *COMMON, "resume=auto", "hydra.run.dir=runs/resume/resumed"], tmp_path)
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    step, weights = _state(tmp_path / "runs/resume/resumed/checkpoints/last.ckpt")
+    assert step == STEPS
+    logged = (tmp_path / "runs/resume/resumed/metrics.csv").read_text().splitlines()[1:]
+    first_logged_step = min(int(row.split(",")[2]) for row in logged)
+    assert first_logged_step >= killed_step  # the global step continued, it did not restart
+    assert weights.keys() == ref_weights.keys()
+    for key in weights:
+        assert torch.equal(weights[key], ref_weights[key]), key
