@@ -1,6 +1,6 @@
 """The engine: one run, read top to bottom like the data-flow picture in DESIGN.md.
 
-    config -> data (DataInfo) -> model -> TaskModule -> Trainer.fit -> artifacts
+config -> data (DataInfo) -> model -> TaskModule -> Trainer.fit -> artifacts
 """
 
 from __future__ import annotations
@@ -29,11 +29,15 @@ def build_task_parts(cfg: DictConfig, registry: Registry, task: Any, info: Any) 
     return {
         "model": model,
         "loss": registry.build("loss", loss_cfg, info=info),
-        "metrics": {name: registry.build("metric", node, info=info) for name, node in metric_cfgs.items()},
+        "metrics": {
+            name: registry.build("metric", node, info=info) for name, node in metric_cfgs.items()
+        },
     }
 
 
-def build_trainer(cfg: DictConfig, registry: Registry, run_dir: Path, monitor: tuple[str, str]) -> Any:
+def build_trainer(
+    cfg: DictConfig, registry: Registry, run_dir: Path, monitor: tuple[str, str]
+) -> Any:
     """A Lightning Trainer from the hardware preset, loggers, callbacks and loop settings."""
     import lightning as L
     from lightning.pytorch.callbacks import ModelCheckpoint
@@ -45,10 +49,23 @@ def build_trainer(cfg: DictConfig, registry: Registry, run_dir: Path, monitor: t
     t = cfg.trainer
     ckpt_dir = run_dir / "checkpoints"
     callbacks = [
-        ModelCheckpoint(dirpath=ckpt_dir, filename="step{step}", auto_insert_metric_name=False,
-                        every_n_train_steps=t.ckpt_every, save_top_k=0, save_last=True),
-        ModelCheckpoint(dirpath=ckpt_dir, filename="best", monitor=monitor[0], mode=monitor[1],
-                        save_top_k=1, save_last=False, enable_version_counter=False),
+        ModelCheckpoint(
+            dirpath=ckpt_dir,
+            filename="step{step}",
+            auto_insert_metric_name=False,
+            every_n_train_steps=t.ckpt_every,
+            save_top_k=0,
+            save_last=True,
+        ),
+        ModelCheckpoint(
+            dirpath=ckpt_dir,
+            filename="best",
+            monitor=monitor[0],
+            mode=monitor[1],
+            save_top_k=1,
+            save_last=False,
+            enable_version_counter=False,
+        ),
         CurvesCallback(run_dir),
         PlaitProgressBar(leave=True),
     ]
@@ -77,7 +94,7 @@ def build_trainer(cfg: DictConfig, registry: Registry, run_dir: Path, monitor: t
 
 
 def train(cfg: DictConfig, registry: Registry, run_dir: str | Path) -> dict[str, float]:
-    """Train the run ``cfg`` describes, writing every artifact to ``run_dir``; return final metrics."""
+    """Train the run ``cfg`` describes, writing every artifact to ``run_dir``; return metrics."""
     import lightning as L
 
     from framework.data.pipeline import build_data
@@ -120,7 +137,10 @@ def train(cfg: DictConfig, registry: Registry, run_dir: str | Path) -> dict[str,
         },
     )
     datamodule = PlaitDataModule(
-        data.datasets, cfg.trainer.batch_size, cfg.seed, cfg.trainer.num_workers,
+        data.datasets,
+        cfg.trainer.batch_size,
+        cfg.seed,
+        cfg.trainer.num_workers,
         task.collate,
     )
     if "val" not in data.datasets:
@@ -151,8 +171,16 @@ def _write_samples(cfg: DictConfig, task: Any, model: Any, data: Any, run_dir: P
     from framework.generate import sample
 
     s = cfg.samples
-    texts = sample(model, data.tokenizer, list(s.prompts), data.info.max_length,
-                   s.max_new_tokens, s.temperature, s.top_k, seed=cfg.seed)
+    texts = sample(
+        model,
+        data.tokenizer,
+        list(s.prompts),
+        data.info.max_length,
+        s.max_new_tokens,
+        s.temperature,
+        s.top_k,
+        seed=cfg.seed,
+    )
     sep = "\n" + "-" * 72 + "\n"
     (run_dir / "samples.txt").write_text(sep.join(texts) + "\n", encoding="utf-8")
     from rich.console import Console

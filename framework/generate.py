@@ -59,7 +59,9 @@ def load_checkpoint(path: str | Path) -> tuple[Any, Any, Any]:
 
     path = Path(path)
     if not path.is_file():
-        raise PlaitError(f"checkpoint not found: {path}; give ckpt=runs/NAME/TIME/checkpoints/last.ckpt")
+        raise PlaitError(
+            f"checkpoint not found: {path}; give ckpt=runs/NAME/TIME/checkpoints/last.ckpt"
+        )
     try:
         ckpt = torch.load(path, map_location="cpu", weights_only=False)
     except Exception as exc:
@@ -71,6 +73,8 @@ def load_checkpoint(path: str | Path) -> tuple[Any, Any, Any]:
     info = DataInfo.from_dict(payload["data_info"])
     tokenizer = TextTokenizer.from_str(payload["tokenizer"])
     model = default_registry().build("model", cfg.model, info=info)
-    state = {k.removeprefix("model."): v for k, v in ckpt["state_dict"].items() if k.startswith("model.")}
+    state = {
+        k.removeprefix("model."): v for k, v in ckpt["state_dict"].items() if k.startswith("model.")
+    }
     model.load_state_dict(state)
     return model, tokenizer, info

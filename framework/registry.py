@@ -208,7 +208,10 @@ class Registry:
             spec = KINDS[comp.kind]
             package = spec.group.replace("/", ".") + (f".{comp.name}" if spec.multi else "")
             store.store(
-                group=spec.group, name=comp.name, node=comp.schema, package=package,
+                group=spec.group,
+                name=comp.name,
+                node=comp.schema,
+                package=package,
                 provider=comp.provider,
             )
 
@@ -223,7 +226,9 @@ class Registry:
         """
         from omegaconf import DictConfig, OmegaConf
 
-        params = OmegaConf.to_container(cfg, resolve=True) if isinstance(cfg, DictConfig) else dict(cfg)
+        params = (
+            OmegaConf.to_container(cfg, resolve=True) if isinstance(cfg, DictConfig) else dict(cfg)
+        )
         if "_target_" in params:
             from hydra.utils import get_method
 

@@ -53,7 +53,9 @@ def test_failing_plugin_is_reported_with_its_name():
     def broken(reg):
         raise RuntimeError("boom")
 
-    with pytest.raises(PlaitError, match="plugin 'broken_pkg' failed to register: RuntimeError: boom"):
+    with pytest.raises(
+        PlaitError, match="plugin 'broken_pkg' failed to register: RuntimeError: boom"
+    ):
         Registry().load_provider("broken_pkg", broken)
 
 
@@ -69,9 +71,25 @@ def test_build_injects_only_runtime_values_the_builder_takes_and_checks_protocol
 
 def test_every_kind_of_design_is_present_and_builtins_come_through_the_entry_point(registry):
     assert list(KINDS) == [
-        "source", "curate", "clean", "tokenizer", "split", "balance", "text_augment",
-        "image_augment", "task", "model", "loss", "metric", "regularizer", "freeze",
-        "optimizer", "scheduler", "callback", "logger", "hardware",
+        "source",
+        "curate",
+        "clean",
+        "tokenizer",
+        "split",
+        "balance",
+        "text_augment",
+        "image_augment",
+        "task",
+        "model",
+        "loss",
+        "metric",
+        "regularizer",
+        "freeze",
+        "optimizer",
+        "scheduler",
+        "callback",
+        "logger",
+        "hardware",
     ]
     assert registry.get("model", "gpt").provider == "plait"
     assert {"text_files", "python_stdlib", "wikipedia_sample"} <= set(registry.names("source"))

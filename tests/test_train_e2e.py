@@ -18,8 +18,16 @@ def test_train_writes_every_artifact_and_val_loss_falls(plait, tmp_path):
     proc = plait("train", *TINY_LM, "trainer.max_steps=40", "hydra.run.dir=runs/e2e")
     assert proc.returncode == 0, proc.stderr[-3000:]
     run = tmp_path / "runs/e2e"
-    for name in ("config.yaml", "metrics.csv", "curves.png", "tokenizer.json", "samples.txt",
-                 "checkpoints/last.ckpt", "checkpoints/best.ckpt", "data_info.json"):
+    for name in (
+        "config.yaml",
+        "metrics.csv",
+        "curves.png",
+        "tokenizer.json",
+        "samples.txt",
+        "checkpoints/last.ckpt",
+        "checkpoints/best.ckpt",
+        "data_info.json",
+    ):
         assert (run / name).is_file(), name
     assert "${" not in (run / "config.yaml").read_text()  # resolved
     png = (run / "curves.png").read_bytes()
@@ -39,18 +47,36 @@ def test_train_writes_every_artifact_and_val_loss_falls(plait, tmp_path):
     assert samples.count("-" * 72) == 2  # three prompts of the default recipe
     assert "def " in samples and "class " in samples
 
-    gen = plait("generate", f"ckpt={run}/checkpoints/last.ckpt", "prompt=def ",
-                "max_new_tokens=12", "num_samples=2", "seed=3")
+    gen = plait(
+        "generate",
+        f"ckpt={run}/checkpoints/last.ckpt",
+        "prompt=def ",
+        "max_new_tokens=12",
+        "num_samples=2",
+        "seed=3",
+    )
     assert gen.returncode == 0, gen.stderr
     assert gen.stdout.count("sample ") == 2 and "def " in gen.stdout
-    again = plait("generate", f"ckpt={run}/checkpoints/last.ckpt", "prompt=def ",
-                  "max_new_tokens=12", "num_samples=2", "seed=3")
+    again = plait(
+        "generate",
+        f"ckpt={run}/checkpoints/last.ckpt",
+        "prompt=def ",
+        "max_new_tokens=12",
+        "num_samples=2",
+        "seed=3",
+    )
     assert again.stdout == gen.stdout  # seeded
 
 
 def test_multirun_sweeps_a_value(plait, tmp_path):
-    proc = plait("train", "-m", *TINY_LM, "trainer.max_steps=10", "optimizer.lr=0.01,0.001",
-                 "hydra.sweep.dir=runs/sweep")
+    proc = plait(
+        "train",
+        "-m",
+        *TINY_LM,
+        "trainer.max_steps=10",
+        "optimizer.lr=0.01,0.001",
+        "hydra.sweep.dir=runs/sweep",
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     from omegaconf import OmegaConf
 

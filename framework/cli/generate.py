@@ -30,7 +30,9 @@ def parse_options(items: list[str]) -> dict[str, object]:
         except ValueError:
             raise PlaitError(f"{key}={value!r} is not a {typ.__name__}") from None
     if not opts["ckpt"]:
-        raise PlaitError("missing ckpt=PATH; e.g. ckpt=runs/stdlib_gpt/<time>/checkpoints/last.ckpt")
+        raise PlaitError(
+            "missing ckpt=PATH; e.g. ckpt=runs/stdlib_gpt/<time>/checkpoints/last.ckpt"
+        )
     return opts
 
 
@@ -45,8 +47,16 @@ def generate(items: list[str]) -> int:
 
     model, tokenizer, info = load_checkpoint(str(opts["ckpt"]))
     prompts = [str(opts["prompt"])] * int(opts["num_samples"])  # type: ignore[call-overload]
-    texts = sample(model, tokenizer, prompts, info.max_length, int(opts["max_new_tokens"]),  # type: ignore[call-overload]
-                   float(opts["temperature"]), int(opts["top_k"]) or None, int(opts["seed"]))  # type: ignore[call-overload]
+    texts = sample(
+        model,
+        tokenizer,
+        prompts,
+        info.max_length,
+        int(opts["max_new_tokens"]),  # type: ignore[call-overload]
+        float(opts["temperature"]),
+        int(opts["top_k"]) or None,
+        int(opts["seed"]),
+    )  # type: ignore[call-overload]
     console = Console()
     for i, text in enumerate(texts):
         console.print(Panel(Text(text), title=f"sample {i + 1}", expand=False))

@@ -18,8 +18,12 @@ def list_components(kind: str | None) -> int:
     console = Console()
     for k in [kind] if kind else registry.kinds():
         spec = KINDS[k]
-        table = Table(title=f"{k}  ({spec.group}=NAME{', several' if spec.multi else ''}): {spec.doc}",
-                      title_justify="left", expand=False, show_lines=kind is not None)
+        table = Table(
+            title=f"{k}  ({spec.group}=NAME{', several' if spec.multi else ''}): {spec.doc}",
+            title_justify="left",
+            expand=False,
+            show_lines=kind is not None,
+        )
         table.add_column("name", style="bold cyan", no_wrap=True)
         table.add_column("provider", style="magenta")
         table.add_column("parameters (default)")

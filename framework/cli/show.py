@@ -30,8 +30,11 @@ def show(overrides: list[str]) -> int:
         model = registry.build("model", cfg.model, info=info)
     total = sum(p.numel() for p in model.parameters())
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
-    table = Table(title=f"model '{cfg.model._name_}' (vocabulary <= {info.vocab_size}, "
-                        f"{info.max_length} tokens per example)", title_justify="left")
+    table = Table(
+        title=f"model '{cfg.model._name_}' (vocabulary <= {info.vocab_size}, "
+        f"{info.max_length} tokens per example)",
+        title_justify="left",
+    )
     table.add_column("module")
     table.add_column("parameters", justify="right")
     for name, child in model.named_children():

@@ -21,7 +21,7 @@ def _yaml_options(root: Any, prefix: str = "") -> set[tuple[str, str]]:
 
 
 def option_sources(registry: Registry) -> dict[str, set[tuple[str, str]]]:
-    """(group, option) pairs per source: Plait's conf/, each ``plait.conf`` package, the registry."""
+    """(group, option) pairs per source: Plait's conf/, each ``plait.conf`` package, registry."""
     sources = {"plait:conf": _yaml_options(files("framework.conf"))}
     for ep in entry_points(group="plait.conf"):
         sources[f"{ep.name}:conf"] = _yaml_options(files(ep.value))

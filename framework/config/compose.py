@@ -82,7 +82,11 @@ def translate(exc: BaseException) -> PlaitError:
     if m:
         where = re.search(r"In '([^']+)'", msg)
         return _unknown_key(m.group(3), None, msg, where.group(1) if where else None)
-    m = re.search(r"Value '(.*)' (?:of type '\w+' )?could not be converted to (\w+).*?full_key: (\S+)", msg, re.S)
+    m = re.search(
+        r"Value '(.*)' (?:of type '\w+' )?could not be converted to (\w+).*?full_key: (\S+)",
+        msg,
+        re.S,
+    )
     if m:
         where = re.search(r"In '([^']+)'", msg)
         loc = f" in '{where.group(1)}'" if where else ""
@@ -92,9 +96,7 @@ def translate(exc: BaseException) -> PlaitError:
     return PlaitError(" ".join(msg.split())[:300])
 
 
-def _unknown_key(
-    key: str | None, cause: Any, msg: str, where: str | None = None
-) -> PlaitError:
+def _unknown_key(key: str | None, cause: Any, msg: str, where: str | None = None) -> PlaitError:
     if key is None:
         m = re.search(r"override '([^']+)'", msg)
         key = m.group(1) if m else "?"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Optional  # noqa: UP035 - OmegaConf needs typing.Optional
+from typing import Any
 
 from omegaconf import MISSING
 
@@ -45,7 +45,7 @@ class TrainerConfig:
     """Examples per micro-batch (per device)."""
     accumulate: int = 1
     """Micro-batches per optimizer step."""
-    grad_clip: Optional[float] = 1.0
+    grad_clip: float | None = 1.0
     """Clip the global gradient norm to this value (null: no clipping)."""
     precision: str = "32-true"
     """Lightning precision: 32-true, bf16-mixed, 16-mixed (GPU), bf16-true."""
@@ -75,7 +75,7 @@ class SamplesConfig:
     """Tokens to generate per prompt."""
     temperature: float = 0.8
     """Softmax temperature (0: greedy)."""
-    top_k: Optional[int] = 50
+    top_k: int | None = 50
     """Sample among the k most likely tokens (null: all)."""
 
 
@@ -87,7 +87,7 @@ class PlaitConfig:
     """Run name; runs go to ``runs/<name>/<timestamp>``."""
     seed: int = 1234
     """Seed for Python, NumPy and torch, the split and the batch order."""
-    resume: Optional[str] = None
+    resume: str | None = None
     """``auto`` (newest ``last.ckpt`` of this run name) or a checkpoint path."""
     data: DataConfig = field(default_factory=DataConfig)
     """The data stage."""

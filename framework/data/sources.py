@@ -123,9 +123,7 @@ def wikipedia_sample(max_chars: int | None = None, min_chars: int = 200) -> Any:
         import gensim
         from gensim.corpora.wikicorpus import extract_pages, filter_wiki
     except ImportError:
-        raise PlaitError(
-            "source 'wikipedia_sample' needs gensim: pip install gensim (or pip install 'plait[corpora]')"
-        ) from None
+        raise PlaitError("source 'wikipedia_sample' needs gensim: pip install gensim") from None
     import bz2
 
     dump = (
@@ -133,7 +131,9 @@ def wikipedia_sample(max_chars: int | None = None, min_chars: int = 200) -> Any:
         / "test/test_data/enwiki-latest-pages-articles1.xml-p000000010p000030302-shortened.bz2"
     )
     if not dump.exists():
-        raise PlaitError(f"gensim's Wikipedia sample is missing at {dump}; pip install --force-reinstall gensim")
+        raise PlaitError(
+            f"gensim's Wikipedia sample is missing at {dump}; pip install --force-reinstall gensim"
+        )
     texts, names, total = [], [], 0
     with bz2.open(dump) as fh:
         for title, raw, _pageid in extract_pages(fh, filter_namespaces=("0",)):

@@ -15,7 +15,9 @@ from framework.errors import PlaitError
 class AtomicCheckpointIO(TorchCheckpointIO):
     """Write to a temporary file, fsync, then rename: a kill mid-write keeps the old file."""
 
-    def save_checkpoint(self, checkpoint: dict[str, Any], path: Any, storage_options: Any = None) -> None:
+    def save_checkpoint(
+        self, checkpoint: dict[str, Any], path: Any, storage_options: Any = None
+    ) -> None:
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f".{path.name}.tmp")
@@ -31,11 +33,11 @@ def find_resume(resume: str | None, runs_root: Path, current: Path) -> str | Non
         return None
     if resume != "auto":
         if not Path(resume).is_file():
-            raise PlaitError(f"resume={resume}: no such checkpoint; give a .ckpt path or resume=auto")
+            raise PlaitError(
+                f"resume={resume}: no such checkpoint; give a .ckpt path or resume=auto"
+            )
         return resume
-    candidates = [
-        p for p in runs_root.glob("*/checkpoints/last.ckpt") if current not in p.parents
-    ]
+    candidates = [p for p in runs_root.glob("*/checkpoints/last.ckpt") if current not in p.parents]
     if not candidates:
         raise PlaitError(
             f"resume=auto found no checkpoint under {runs_root}/*/checkpoints/; "

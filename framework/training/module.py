@@ -69,11 +69,18 @@ class TaskModule(L.LightningModule):
     def _log_train(self, loss: torch.Tensor) -> None:
         now = time.perf_counter()
         self.log("train/loss", loss.detach(), on_step=True, prog_bar=True, batch_size=1)
-        self.log("lr", self.trainer.optimizers[0].param_groups[0]["lr"], on_step=True,
-                 prog_bar=True, batch_size=1)
+        self.log(
+            "lr",
+            self.trainer.optimizers[0].param_groups[0]["lr"],
+            on_step=True,
+            prog_bar=True,
+            batch_size=1,
+        )
         if self._clock is not None:
             rate = self._units / max(now - self._clock, 1e-9)
-            self.log(f"train/{self.task.unit}_per_s", rate, on_step=True, prog_bar=True, batch_size=1)
+            self.log(
+                f"train/{self.task.unit}_per_s", rate, on_step=True, prog_bar=True, batch_size=1
+            )
         self._units, self._clock = 0, now
 
     def on_validation_epoch_start(self) -> None:
@@ -103,7 +110,10 @@ class TaskModule(L.LightningModule):
     def configure_optimizers(self) -> Any:
         optimizer = self.make_optimizer(param_groups(self.model))
         scheduler = self.make_scheduler(optimizer)
-        return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}
+        return {
+            "optimizer": optimizer,
+            "lr_scheduler": {"scheduler": scheduler, "interval": "step"},
+        }
 
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         checkpoint["plait"] = {**self.payload, "torch_rng": torch.get_rng_state()}

@@ -27,5 +27,7 @@ class PlaitProgressBar(RichProgressBar):
         for key, short in _SHORT.items():
             if key in raw and isinstance(raw[key], (int, float)):
                 v = float(raw[key])
-                out[short] = f"{v:.1e}" if key == "lr" else (f"{v:,.0f}" if v >= 1000 else f"{v:.3f}")
+                out[short] = (
+                    f"{v:.1e}" if key == "lr" else (f"{v:,.0f}" if v >= 1000 else f"{v:.3f}")
+                )
         return out

@@ -50,8 +50,11 @@ def test_corpus_shorter_than_one_block(plait, tmp_path):
     for name in "ab":
         (tmp_path / f"{name}.txt").write_text("print('hello world')\n" * 3)
     proc = plait(
-        "train", "data/source=text_files", f"data.source.paths=[{tmp_path}/*.txt]",
-        "data.split.val=0.5", "data.max_length=256",
+        "train",
+        "data/source=text_files",
+        f"data.source.paths=[{tmp_path}/*.txt]",
+        "data.split.val=0.5",
+        "data.max_length=256",
     )
     assert_one_line_error(proc, "fewer than one block of 257", "lower data.max_length")
 

@@ -13,8 +13,14 @@ import torch
 from tests.conftest import TINY_LM, run_plait
 
 STEPS = 300
-COMMON = [*TINY_LM, f"trainer.max_steps={STEPS}", "trainer.ckpt_every=10",
-          "trainer.val_every=100", "name=resume", "samples.prompts=[]"]
+COMMON = [
+    *TINY_LM,
+    f"trainer.max_steps={STEPS}",
+    "trainer.ckpt_every=10",
+    "trainer.val_every=100",
+    "name=resume",
+    "samples.prompts=[]",
+]
 
 
 def _state(path):
@@ -32,7 +38,10 @@ def test_sigkill_then_resume_auto_equals_uninterrupted_run(tmp_path):
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     proc = subprocess.Popen(
         [sys.executable, "-m", "framework", "train", *COMMON, f"hydra.run.dir={killed_dir}"],
-        cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     last = killed_dir / "checkpoints/last.ckpt"
     deadline = time.time() + 240
@@ -44,7 +53,9 @@ def test_sigkill_then_resume_auto_equals_uninterrupted_run(tmp_path):
     killed_step, _ = _state(last)
     assert 0 < killed_step < STEPS
 
-    resumed = run_plait(["train", *COMMON, "resume=auto", "hydra.run.dir=runs/resume/resumed"], tmp_path)
+    resumed = run_plait(
+        ["train", *COMMON, "resume=auto", "hydra.run.dir=runs/resume/resumed"], tmp_path
+    )
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     step, weights = _state(tmp_path / "runs/resume/resumed/checkpoints/last.ckpt")
     assert step == STEPS

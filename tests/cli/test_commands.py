@@ -1,0 +1,52 @@
+"""plait --help, list and show."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from framework.registry import KINDS
+
+
+def test_help_and_list_do_not_import_torch():
+    code = (
+        "import sys, contextlib, io\n"
+        "from framework.cli.main import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    main(['list'])\n"
+        "heavy = [m for m in ('torch', 'lightning', 'datasets') if m in sys.modules]\n"
+        "print(heavy)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_list_shows_every_builtin_with_provider(plait, registry):
+    proc = plait("list")
+    assert proc.returncode == 0, proc.stderr
+    for kind in KINDS:
+        assert f"{kind}  (" in proc.stdout
+        for name in registry.names(kind):
+            assert f" {name} " in proc.stdout, (kind, name)
+    assert proc.stdout.count(" plait ") >= sum(len(registry.names(k)) for k in KINDS)
+
+
+def test_show_prints_the_config_and_the_true_parameter_count(plait, registry):
+    proc = plait("show", "recipe=stdlib_gpt")
+    assert proc.returncode == 0, proc.stderr
+    assert "max_steps: 600" in proc.stdout
+    from framework.config.compose import compose
+    from framework.data.info import DataInfo
+
+    cfg = compose(registry, ["recipe=stdlib_gpt"])
+    model = registry.build("model", cfg.model, info=DataInfo(vocab_size=4096, max_length=128))
+    total = sum(p.numel() for p in model.parameters())
+    assert f"{total:,}" in proc.stdout
+
+
+def test_show_reflects_overrides(plait):
+    proc = plait("show", "model=gpt_tiny", "data.tokenizer.vocab_size=1000", "data.max_length=64")
+    assert proc.returncode == 0, proc.stderr
+    # tok_emb 1000x32 (tied head) + pos_emb 64x32 + 2 blocks of 12 * 32^2 + 5 LayerNorms of 32
+    expected = 1000 * 32 + 64 * 32 + 2 * 12 * 32 * 32 + 5 * 32
+    assert f"{expected:,}" in proc.stdout

@@ -1,0 +1,76 @@
+"""Sources, tokenizers and splits on real text."""
+
+from __future__ import annotations
+
+import pytest
+
+from framework.data.sources import python_stdlib, text_files, wikipedia_sample
+from framework.data.splits import random as random_split
+from framework.data.tokenizers import TextTokenizer, bpe, char
+from framework.errors import PlaitError
+from framework.tasks.causal_lm import CausalLM
+
+
+def test_python_stdlib_reads_real_source_and_skips_tests():
+    ds = python_stdlib(max_chars=300_000)
+    assert len(ds) > 3 and sum(map(len, ds["text"])) >= 300_000
+    assert all(not p.startswith("test/") and "/tests/" not in p for p in ds["path"])
+    assert any("def " in t for t in ds["text"])
+
+
+def test_wikipedia_sample_is_prose_without_markup():
+    ds = wikipedia_sample(max_chars=100_000)
+    text = " ".join(ds["text"])
+    assert "'''" not in text and "[[" not in text
+    assert text.count(" the ") > 200
+
+
+def test_text_files_replace_policy_keeps_the_file(tmp_path):
+    (tmp_path / "a.txt").write_bytes(b"caf\xe9 au lait\n")
+    ds = text_files(paths=[str(tmp_path / "*.txt")], errors="replace")
+    assert ds["text"] == ["caf\ufffd au lait\n"]
+
+
+@pytest.mark.parametrize("make", [char, bpe])
+def test_tokenizers_round_trip_code_exactly(make):
+    train = python_stdlib(max_chars=200_000)["text"]
+    tok = make() if make is char else make(vocab_size=500)
+    tok.train(train)
+    sample = "def f(x):\n    return x  # two  spaces\n" + ("\tTab é" if make is bpe else "")
+    assert tok.decode(tok.encode_batch([sample])[0]) == sample
+    again = TextTokenizer.from_str(tok.to_str())
+    assert again.encode_batch([sample]) == tok.encode_batch([sample])
+    assert tok.vocab_size <= (512 if make is char else 500)
+
+
+def test_char_tokenizer_vocabulary_comes_from_the_training_split_only():
+    tok = char()
+    tok.train(["aab", "ba"])
+    assert tok.vocab_size == 4  # <|endoftext|>, <unk>, a, b
+    assert tok.decode(tok.encode_batch(["abz"])[0]) == "ab<unk>"
+
+
+def test_random_split_is_seeded_and_disjoint():
+    ds = python_stdlib(max_chars=400_000)
+    a = random_split(val=0.2, test=0.1)(ds, seed=3)
+    b = random_split(val=0.2, test=0.1)(ds, seed=3)
+    assert a["val"]["path"] == b["val"]["path"]
+    paths = [set(a[s]["path"]) for s in ("train", "val", "test")]
+    assert not (paths[0] & paths[1] or paths[0] & paths[2] or paths[1] & paths[2])
+    assert sum(map(len, paths)) == len(ds)
+    with pytest.raises(PlaitError, match="leave no training data"):
+        random_split(val=0.6, test=0.5)
+
+
+def test_packing_appends_end_of_text_and_shifts_targets():
+    tok = char()
+    tok.train(["abcdefgh"])
+    import datasets
+
+    splits = {"train": datasets.Dataset.from_dict({"text": ["abcdefgh", "hgfedcba"]})}
+    out, info = CausalLM().prepare(splits, tok, max_length=4)
+    blocks = out["train"]
+    assert len(blocks) == (18 - 1) // 4  # 16 chars + 2 end-of-text tokens
+    x, y = blocks[0]
+    assert x.tolist()[1:] == y.tolist()[:-1]
+    assert info.vocab_size == tok.vocab_size and info.eos_id == tok.eos_id
