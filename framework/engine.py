@@ -89,6 +89,7 @@ def build_trainer(
         use_distributed_sampler=False,
         default_root_dir=str(run_dir),
         num_sanity_val_steps=0,
+        inference_mode=False,  # metric states must stay usable between validate() and fit()
         enable_model_summary=False,
     )
 
@@ -151,6 +152,8 @@ def train(cfg: DictConfig, registry: Registry, run_dir: str | Path) -> dict[str,
     ckpt = find_resume(cfg.resume, run_dir.parent, run_dir)
     if ckpt:
         log.info("resuming from %s", ckpt)
+    if cfg.trainer.val_at_start and not ckpt:
+        trainer.validate(module, datamodule=datamodule, verbose=False)
     trainer.fit(module, datamodule=datamodule, ckpt_path=ckpt)
     results = {k: float(v) for k, v in trainer.callback_metrics.items()}
     if "test" in data.datasets:

@@ -326,8 +326,17 @@ def _omegaconf_type(tp: Any) -> Any:
 
 
 def _type_name(tp: Any) -> str:
+    """``int``, ``list[str]``, ``float | None``, ``Any``: the type as a user writes it."""
     if tp in _OMEGACONF_SCALARS:
         return tp.__name__
+    if tp is Any:
+        return "Any"
+    args = typing.get_args(tp)
+    origin = typing.get_origin(tp)
+    if origin is typing.Union:
+        return " | ".join("None" if a is type(None) else _type_name(a) for a in args)
+    if origin in (list, dict):
+        return f"{origin.__name__}[{', '.join(_type_name(a) for a in args)}]"
     return str(tp).replace("typing.", "")
 
 

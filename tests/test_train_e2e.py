@@ -35,8 +35,10 @@ def test_train_writes_every_artifact_and_val_loss_falls(plait, tmp_path):
 
     rows = _rows(run / "metrics.csv")
     val = [float(r["val/loss"]) for r in rows if r.get("val/loss")]
+    val_steps = [int(r["step"]) for r in rows if r.get("val/loss")]
     train_steps = [int(r["step"]) for r in rows if r.get("train/loss")]
-    assert len(val) == 4 and val[-1] < val[0] - 0.3, val
+    assert val_steps == [0, 9, 19, 29, 39]  # before training, then every 10 steps
+    assert val[-1] < val[0] - 0.3, val
     assert train_steps == list(range(4, 40, 5))  # logged every 5 steps, not every step
     assert any(r.get("train/tokens_per_s") for r in rows)
 

@@ -34,6 +34,7 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("overrides", nargs=argparse.REMAINDER)
     ls = sub.add_parser("list", help="registered components")
     ls.add_argument("kind", nargs="?", help="one kind, such as model")
+    ls.add_argument("--markdown", action="store_true", help="print the Markdown config reference")
     g = sub.add_parser("generate", help="sample text from a checkpoint")
     g.add_argument("options", nargs=argparse.REMAINDER, help="ckpt=PATH prompt=TEXT ...")
     return p
@@ -50,7 +51,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "list":
             from framework.cli.listing import list_components
 
-            return list_components(args.kind)
+            return list_components(args.kind, args.markdown)
         if args.command == "show":
             from framework.cli.show import show
 

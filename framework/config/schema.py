@@ -51,6 +51,8 @@ class TrainerConfig:
     """Lightning precision: 32-true, bf16-mixed, 16-mixed (GPU), bf16-true."""
     val_every: int = 100
     """Validate every this many optimizer steps."""
+    val_at_start: bool = True
+    """Validate once before the first step, so curves start from the untrained model."""
     val_batches: int = 20
     """Validation batches per validation (0 or less: the whole split)."""
     log_every: int = 10

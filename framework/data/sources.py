@@ -91,7 +91,7 @@ def python_stdlib(
     Args:
         include: Glob patterns, relative to the stdlib folder, of files to read.
         exclude: Glob patterns of files to skip (tests, IDLE, installed packages).
-        max_chars: Stop once this many characters are collected (None: about 30 MB).
+        max_chars: Stop once this many characters are collected (None: all, 10 to 30 MB).
     """
     root = Path(sysconfig.get_paths()["stdlib"])
     files: set[Path] = set()
@@ -113,7 +113,7 @@ def python_stdlib(
 
 
 def wikipedia_sample(max_chars: int | None = None, min_chars: int = 200) -> Any:
-    """English Wikipedia sample (206 articles, about 3 MB of prose) shipped with gensim.
+    """English Wikipedia sample (206 pages, about 3 MB of prose) shipped with gensim.
 
     Args:
         max_chars: Stop once this many characters are collected (None: all articles).

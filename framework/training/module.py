@@ -54,6 +54,8 @@ class TaskModule(L.LightningModule):
         self._units = 0
         self._clock: float | None = None
         self._paused_at: float | None = None
+        self._loss_sum: torch.Tensor | float = 0.0
+        self._loss_count = 0
 
     def forward(self, batch: Any) -> Any:
         return self.task.forward(self.model, batch)
@@ -62,13 +64,18 @@ class TaskModule(L.LightningModule):
         preds, target = self.task.forward(self.model, batch)
         loss = self.loss(preds, target)
         self._units += self.task.count(batch)
+        self._loss_sum = self._loss_sum + loss.detach()  # stays on the device: no sync
+        self._loss_count += 1
         if (self.global_step + 1) % self.log_every == 0:
-            self._log_train(loss)
+            self._log_train()
         return loss
 
-    def _log_train(self, loss: torch.Tensor) -> None:
+    def _log_train(self) -> None:
+        """Log the mean training loss since the last log, the learning rate and throughput."""
         now = time.perf_counter()
-        self.log("train/loss", loss.detach(), on_step=True, prog_bar=True, batch_size=1)
+        mean_loss = self._loss_sum / max(self._loss_count, 1)
+        self._loss_sum, self._loss_count = 0.0, 0
+        self.log("train/loss", mean_loss, on_step=True, prog_bar=True, batch_size=1)
         self.log(
             "lr",
             self.trainer.optimizers[0].param_groups[0]["lr"],
