@@ -4,6 +4,7 @@
 
 Each command runs ``--repeat`` times in a fresh process; the median wall time is reported,
 with the ratio to ``python -c pass`` (the floor any Python CLI pays) measured in the same run.
+``import torch`` is timed too: it is the floor of ``plait show``, which builds the model.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from pathlib import Path
 
 COMMANDS = {
     "python -c pass (baseline)": [sys.executable, "-c", "pass"],
+    "python -c 'import torch'": [sys.executable, "-c", "import torch"],
     "plait --help": [sys.executable, "-m", "framework", "--help"],
     "plait list": [sys.executable, "-m", "framework", "list"],
     "plait show": [sys.executable, "-m", "framework", "show"],

@@ -2,13 +2,15 @@
 
 Same GPT (6 layers, width 256, ~5.8M parameters, block 128), same packed data (CPython
 stdlib, byte-level BPE 4096), same AdamW + cosine schedule, clipping and seed, same batch
-size and thread count. Both run in this process, one after the other (raw, engine, raw), so
-the ratio is measured on the same machine in the same run.
+size and thread count. Each run is a fresh process, in the order raw, engine, engine, raw
+(so that drift of the machine cancels out), all in one invocation on the same machine.
 
     python bench/engine_overhead.py [--steps 300] [--quick]
 
-Prints steady-state steps/s (steps 50..N, after warm-up) and the whole-run wall time of
-each, and their ratios (engine / raw loop). ``--quick`` is a smoke mode (40 steps).
+Prints steady-state steps/s (steps 50..N, after warm-up) and the whole-run wall time (the
+whole process: imports, data, tokenizer, model, loop; validation, checkpoints and samples
+off in both) of each run, and the ratios engine / raw loop. ``--quick`` is a smoke mode
+(40 steps).
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -32,11 +36,12 @@ OVERRIDES = [
     "model=gpt_small",
     "model.n_layer=6",
     "data.source.max_chars=3000000",
-    "trainer.batch_size=16",
+    "trainer.batch_size=8",
     "data.max_length=128",
     "trainer.log_every=50",
     "callback=[step_timer]",
     "logger=[]",
+    "trainer.val_at_start=false",
 ]
 
 
@@ -46,20 +51,24 @@ class StepTimes:
     def __init__(self) -> None:
         self.times: list[float] = []
 
-    def steady_rate(self, skip: int) -> float:
-        t = self.times[skip:]
+    @staticmethod
+    def rate_of(times: list[float], skip: int) -> float:
+        """Steps per second after the first ``skip`` steps."""
+        t = times[skip:]
         return (len(t) - 1) / (t[-1] - t[0])
 
 
 def step_timer_component(times: StepTimes) -> Any:
-    import lightning as L
-
-    class StepTimer(L.Callback):
-        def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
-            times.times.append(time.perf_counter())
+    """A callback builder recording into ``times``; Lightning is imported only when built."""
 
     def step_timer() -> Any:
         """Records the time of every training step (benchmark only)."""
+        import lightning as L
+
+        class StepTimer(L.Callback):
+            def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
+                times.times.append(time.perf_counter())
+
         return StepTimer()
 
     return step_timer
@@ -78,8 +87,8 @@ def run_raw(cfg: Any, registry: Any, data: Any, times: StepTimes) -> float:
     import torch.nn.functional as F
     from torch.utils.data import DataLoader, RandomSampler
 
-    from framework.training.module import param_groups
     from framework.training.optim import cosine
+    from framework.training.param_groups import param_groups
 
     start = time.perf_counter()
     torch.manual_seed(cfg.seed)
@@ -122,20 +131,13 @@ def run_raw(cfg: Any, registry: Any, data: Any, times: StepTimes) -> float:
     return time.perf_counter() - start
 
 
-def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--steps", type=int, default=300)
-    p.add_argument("--quick", action="store_true", help="smoke mode: 40 steps")
-    p.add_argument("--out", type=Path, default=Path("bench/results/engine_overhead.json"))
-    args = p.parse_args()
-    steps = 40 if args.quick else args.steps
-    skip = 10 if args.quick else 50
-
+def measure(variant: str, steps: int) -> dict[str, Any]:
+    """One run of ``variant`` (raw or engine) in this process: step times and wall time."""
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     registry = default_registry()
-    engine_times = StepTimes()
+    times = StepTimes()
     registry.load_provider(
-        "bench", lambda r: r.add("callback", "step_timer", step_timer_component(engine_times))
+        "bench", lambda r: r.add("callback", "step_timer", step_timer_component(times))
     )
     cfg = compose(
         registry,
@@ -147,33 +149,60 @@ def main() -> None:
             "samples.prompts=[]",
         ],
     )
-    data = build_data(cfg.data, registry.build("task", cfg.task), registry, cfg.seed, None)
-    n_params = sum(
-        p.numel() for p in registry.build("model", cfg.model, info=data.info).parameters()
-    )
-    print(
-        f"model: {n_params / 1e6:.2f}M parameters, block {data.info.max_length}, "
-        f"batch {cfg.trainer.batch_size}, {steps} steps, torch threads {torch.get_num_threads()}"
-    )
+    if variant == "raw":
+        data = build_data(cfg.data, registry.build("task", cfg.task), registry, cfg.seed, None)
+        wall = run_raw(cfg, registry, data, times)
+    else:
+        with tempfile.TemporaryDirectory() as tmp:
+            wall = run_engine(cfg, registry, Path(tmp) / "run", times)
+    return {"times": times.times, "wall": wall, "threads": torch.get_num_threads()}
 
-    raw_a, raw_b = StepTimes(), StepTimes()
-    wall_raw_a = run_raw(cfg, registry, data, raw_a)
-    with tempfile.TemporaryDirectory() as tmp:
-        wall_engine = run_engine(cfg, registry, Path(tmp) / "run", engine_times)
-    wall_raw_b = run_raw(cfg, registry, data, raw_b)
 
-    raw_rate = (raw_a.steady_rate(skip) + raw_b.steady_rate(skip)) / 2
-    engine_rate = engine_times.steady_rate(skip)
-    raw_wall = (wall_raw_a + wall_raw_b) / 2
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--steps", type=int, default=300)
+    p.add_argument("--quick", action="store_true", help="smoke mode: 40 steps")
+    p.add_argument("--variant", choices=["raw", "engine"], help=argparse.SUPPRESS)
+    p.add_argument("--out", type=Path, default=Path("bench/results/engine_overhead.json"))
+    args = p.parse_args()
+    steps = 40 if args.quick else args.steps
+    skip = 10 if args.quick else 50
+    if args.variant:  # child process: one run, JSON on the last line of stdout
+        print(json.dumps(measure(args.variant, steps)))
+        return
+
+    runs: dict[str, list[dict[str, Any]]] = {"raw": [], "engine": []}
+    for variant in ("raw", "engine", "engine", "raw"):
+        start = time.perf_counter()
+        out = (
+            subprocess.run(
+                [sys.executable, __file__, "--variant", variant, "--steps", str(steps)],
+                check=True,
+                capture_output=True,
+                text=True,
+            )
+            .stdout.strip()
+            .splitlines()[-1]
+        )
+        run = json.loads(out)
+        run["process_wall"] = time.perf_counter() - start
+        run["rate"] = StepTimes.rate_of(run["times"], skip)
+        runs[variant].append(run)
+        print(f"{variant:6s} {run['rate']:.3f} steps/s, process {run['process_wall']:.1f} s")
+
+    def mean(key: str, variant: str) -> float:
+        return sum(r[key] for r in runs[variant]) / len(runs[variant])
+
     result = {
-        "params_m": round(n_params / 1e6, 2),
+        "model": "gpt 6x256, 5.8M parameters, block 128, batch 8",
         "steps": steps,
-        "raw_steps_per_s": [round(raw_a.steady_rate(skip), 3), round(raw_b.steady_rate(skip), 3)],
-        "engine_steps_per_s": round(engine_rate, 3),
-        "steady_ratio": round(engine_rate / raw_rate, 3),
-        "raw_wall_s": [round(wall_raw_a, 1), round(wall_raw_b, 1)],
-        "engine_wall_s": round(wall_engine, 1),
-        "wall_ratio": round(wall_engine / raw_wall, 3),
+        "torch_threads": runs["raw"][0]["threads"],
+        "raw_steps_per_s": [round(r["rate"], 3) for r in runs["raw"]],
+        "engine_steps_per_s": [round(r["rate"], 3) for r in runs["engine"]],
+        "steady_ratio": round(mean("rate", "engine") / mean("rate", "raw"), 3),
+        "raw_process_s": [round(r["process_wall"], 1) for r in runs["raw"]],
+        "engine_process_s": [round(r["process_wall"], 1) for r in runs["engine"]],
+        "wall_ratio": round(mean("process_wall", "engine") / mean("process_wall", "raw"), 3),
     }
     print(json.dumps(result, indent=2))
     args.out.parent.mkdir(parents=True, exist_ok=True)

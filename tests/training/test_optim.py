@@ -9,8 +9,8 @@ import torch
 
 from framework.data.info import DataInfo
 from framework.models.gpt import gpt
-from framework.training.module import param_groups
 from framework.training.optim import adamw, constant, cosine
+from framework.training.param_groups import param_groups
 
 
 def test_biases_and_norms_get_no_weight_decay():
