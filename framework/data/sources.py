@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import fnmatch
 import glob
+import hashlib
 import os
 import sysconfig
 from pathlib import Path
@@ -83,22 +84,35 @@ def text_files(
 
 def python_stdlib(
     include: list[str] = ["**/*.py"],  # noqa: B006
-    exclude: list[str] = ["test/**", "**/tests/**", "idlelib/**", "site-packages/**", "lib2to3/**"],  # noqa: B006
+    exclude: list[str] = [  # noqa: B006
+        "test/**",
+        "**/test/**",
+        "**/tests/**",
+        "idlelib/**",
+        "site-packages/**",
+        "lib2to3/**",
+        "encodings/**",
+    ],
     max_chars: int | None = None,
 ) -> Any:
     """The CPython standard library source on this machine: real code, no download.
 
     Args:
         include: Glob patterns, relative to the stdlib folder, of files to read.
-        exclude: Glob patterns of files to skip (tests, IDLE, installed packages).
-        max_chars: Stop once this many characters are collected (None: all, 10 to 30 MB).
+        exclude: Glob patterns of files to skip (tests, IDLE, installed packages, codec tables).
+        max_chars: Stop once this many characters are collected (None: all, 10 to 30 MB);
+            files are taken in an order fixed by a hash of their path, so that a slice
+            samples the whole library rather than its first packages alphabetically.
     """
     root = Path(sysconfig.get_paths()["stdlib"])
     files: set[Path] = set()
     for pattern in include:
         files.update(p for p in root.glob(pattern) if p.is_file())
     texts, names, total = [], [], 0
-    for path in sorted(files):
+    ordered = sorted(
+        files, key=lambda p: hashlib.sha1(p.relative_to(root).as_posix().encode()).digest()
+    )
+    for path in ordered:
         if any(fnmatch.fnmatch(path.relative_to(root).as_posix(), pat) for pat in exclude):
             continue
         text = path.read_text(encoding="utf-8", errors="replace")
