@@ -19,6 +19,8 @@ def parse_options(items: list[str]) -> dict[str, object]:
     """``key=value`` items to typed options; unknown keys and bad values are errors."""
     opts = {k: default for k, (_, default) in OPTIONS.items()}
     for item in items:
+        if item == "--verbose":
+            continue
         key, sep, value = item.partition("=")
         if not sep:
             raise PlaitError(f"expected key=value, got '{item}'; e.g. prompt=\"def \"")

@@ -10,9 +10,7 @@ from collections.abc import Sequence
 from framework.errors import PlaitError
 
 USAGE = """\
-plait COMMAND [options] [key=value ...]
-
-commands:
+examples:
   train      train a recipe:      plait train recipe=stdlib_gpt trainer.max_steps=200
              sweep with -m:       plait train -m optimizer.lr=1e-3,3e-4
   show       composed config and parameter count, without training
@@ -24,10 +22,17 @@ Full tracebacks: --verbose or HYDRA_FULL_ERROR=1.
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="plait", usage=USAGE, add_help=True)
+    p = argparse.ArgumentParser(
+        prog="plait",
+        description="Train language models from declarative Hydra recipes.",
+        epilog=USAGE,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("--verbose", action="store_true", help="show full tracebacks")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
-    t = sub.add_parser("train", help="train a recipe")
+    t = sub.add_parser(
+        "train", help="train a recipe", description="Train (or with -m, sweep) a recipe."
+    )
     t.add_argument("-m", "--multirun", action="store_true", help="Hydra multirun (sweeps)")
     t.add_argument("overrides", nargs=argparse.REMAINDER, help="Hydra overrides key=value")
     s = sub.add_parser("show", help="composed config and parameter counts")
@@ -43,7 +48,8 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``plait`` console script; returns the exit status."""
     args = _parser().parse_args(argv)
-    verbose = args.verbose or os.environ.get("HYDRA_FULL_ERROR") == "1"
+    rest = getattr(args, "overrides", None) or getattr(args, "options", None) or []
+    verbose = args.verbose or "--verbose" in rest or os.environ.get("HYDRA_FULL_ERROR") == "1"
     if args.command is None:
         _parser().print_help()
         return 2
@@ -71,9 +77,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _split_flags(items: Sequence[str]) -> tuple[bool, list[str]]:
-    """Pull ``-m``/``--multirun`` out of the overrides, wherever the user put it."""
+    """Pull ``-m``/``--multirun`` (and ``--verbose``) out of the overrides, wherever they are."""
     flags = {"-m", "--multirun"}
-    return any(i in flags for i in items), [i for i in items if i not in flags]
+    return any(i in flags for i in items), [i for i in items if i not in flags | {"--verbose"}]
 
 
 def fail(exc: PlaitError) -> int:
