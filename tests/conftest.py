@@ -33,14 +33,28 @@ TINY_LM = [
 
 @pytest.fixture
 def registry():
-    """A fresh registry with the built-ins and installed plugins."""
+    """A fresh registry with the built-ins and installed plugins; Hydra state restored after."""
+    import copy
+
+    from hydra.core.config_store import ConfigStore
     from hydra.core.global_hydra import GlobalHydra
 
     from framework.registry import default_registry
 
+    from framework.registry import KINDS
+
+    # Plait's groups only: Hydra stores its own plugins' configs lazily, and those must stay
+    repo = ConfigStore.instance().repo
+    tops = {spec.group.split("/")[0] for spec in KINDS.values()}
+    saved = {top: copy.deepcopy(repo.get(top)) for top in tops}
     GlobalHydra.instance().clear()
     yield default_registry()
     GlobalHydra.instance().clear()
+    for top, node in saved.items():
+        if node is None:
+            repo.pop(top, None)
+        else:
+            repo[top] = node
 
 
 def run_plait(args: list[str], cwd: Path, env: dict[str, str] | None = None, timeout: int = 300):

@@ -99,3 +99,33 @@ def test_raw_target_builds_without_registration():
     r = Registry()
     out = r.build("hardware", {"_target_": "tests.test_registry.builder", "width": 5}, info=1)
     assert out["width"] == 5
+
+
+@dataclasses.dataclass
+class ToySchema:
+    """Declared schema of a plugin component."""
+
+    width: int = 4
+    """How wide."""
+    act: str = "relu"
+    """Activation."""
+
+
+def toy_model(width: int, act: str, *, info):
+    """A model whose schema is declared as a dataclass."""
+    import torch
+
+    return torch.nn.Linear(width, width)
+
+
+def test_plugin_component_is_selectable_and_type_checked_with_no_yaml(registry):
+    from framework.config.compose import compose
+
+    registry.load_provider("toy_pkg", lambda r: r.add("model", "toy", toy_model, schema=ToySchema))
+    cfg = compose(registry, ["model=toy", "model.width=7"])
+    assert cfg.model == {NAME_KEY: "toy", "width": 7, "act": "relu"}
+    assert registry.build("model", cfg.model, info=None).in_features == 7
+    with pytest.raises(PlaitError, match="wrong type for 'model.width'"):
+        compose(registry, ["model=toy", "model.width=wide"])
+    with pytest.raises(PlaitError, match="unknown key 'model.widht'; did you mean 'width'"):
+        compose(registry, ["model=toy", "model.widht=3"])
