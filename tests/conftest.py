@@ -39,9 +39,7 @@ def registry():
     from hydra.core.config_store import ConfigStore
     from hydra.core.global_hydra import GlobalHydra
 
-    from framework.registry import default_registry
-
-    from framework.registry import KINDS
+    from framework.registry import KINDS, default_registry
 
     # Plait's groups only: Hydra stores its own plugins' configs lazily, and those must stay
     repo = ConfigStore.instance().repo
@@ -67,6 +65,27 @@ def run_plait(args: list[str], cwd: Path, env: dict[str, str] | None = None, tim
         capture_output=True,
         text=True,
         timeout=timeout,
+    )
+
+
+def pip_install_target(project: Path, target: Path) -> None:
+    """``pip install --no-deps --target TARGET PROJECT`` (a wheel file or a project folder)."""
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "--no-deps",
+            "--no-build-isolation",
+            "--target",
+            str(target),
+            str(project),
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
     )
 
 

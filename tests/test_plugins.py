@@ -3,41 +3,19 @@ a recipe through the two entry-point groups; a duplicate name fails naming both 
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO, run_plait
-
-
-def _pip_install_target(project: Path, target: Path) -> None:
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "install",
-            "-q",
-            "--no-deps",
-            "--no-build-isolation",
-            "--target",
-            str(target),
-            str(project),
-        ],
-        check=True,
-        capture_output=True,
-        text=True,
-    )
+from tests.conftest import REPO, pip_install_target, run_plait
 
 
 @pytest.fixture(scope="module")
 def example_plugin(tmp_path_factory) -> Path:
     """plugins/plait-example installed (not editable) into a folder put on PYTHONPATH."""
     target = tmp_path_factory.mktemp("site")
-    _pip_install_target(REPO / "plugins/plait-example", target)
+    pip_install_target(REPO / "plugins/plait-example", target)
     return target
 
 
@@ -81,7 +59,7 @@ def test_duplicate_name_from_a_second_plugin_names_both_providers(tmp_path):
     """)
     )
     target = tmp_path / "site"
-    _pip_install_target(pkg, target)
+    pip_install_target(pkg, target)
     proc = run_plait(["list", "model"], tmp_path, env={"PYTHONPATH": str(target)})
     assert proc.returncode == 2
     assert "duplicate model 'gpt': registered by 'plait'" in proc.stderr

@@ -49,25 +49,17 @@ def test_train_writes_every_artifact_and_val_loss_falls(plait, tmp_path):
     assert samples.count("-" * 72) == 2  # three prompts of the default recipe
     assert "def " in samples and "class " in samples
 
-    gen = plait(
-        "generate",
+    args = [
         f"ckpt={run}/checkpoints/last.ckpt",
         "prompt=def ",
         "max_new_tokens=12",
         "num_samples=2",
         "seed=3",
-    )
+    ]
+    gen = plait("generate", *args)
     assert gen.returncode == 0, gen.stderr
     assert gen.stdout.count("sample ") == 2 and "def " in gen.stdout
-    again = plait(
-        "generate",
-        f"ckpt={run}/checkpoints/last.ckpt",
-        "prompt=def ",
-        "max_new_tokens=12",
-        "num_samples=2",
-        "seed=3",
-    )
-    assert again.stdout == gen.stdout  # seeded
+    assert plait("generate", *args).stdout == gen.stdout  # seeded
 
 
 def test_multirun_sweeps_a_value(plait, tmp_path):

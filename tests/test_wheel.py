@@ -9,7 +9,7 @@ import sysconfig
 import zipfile
 from pathlib import Path
 
-from tests.conftest import REPO
+from tests.conftest import REPO, pip_install_target
 
 RECIPES = sorted(p.stem for p in (REPO / "recipes").glob("*.yaml"))
 
@@ -63,22 +63,7 @@ def test_wheel_installs_and_composes_every_recipe(tmp_path):
     )
     # dependencies come from this environment's site-packages, after the venv's own
     (site / "deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "install",
-            "-q",
-            "--no-deps",
-            "--target",
-            str(site),
-            str(wheel),
-        ],
-        check=True,
-        capture_output=True,
-        text=True,
-    )
+    pip_install_target(wheel, site)
     proc = subprocess.run(
         [py, "-c", COMPOSE_ALL, *RECIPES], cwd=tmp_path, capture_output=True, text=True
     )
