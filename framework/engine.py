@@ -111,10 +111,13 @@ def train(cfg: DictConfig, registry: Registry, run_dir: str | Path) -> dict[str,
     run_dir.mkdir(parents=True, exist_ok=True)
     (run_dir / "config.yaml").write_text(OmegaConf.to_yaml(cfg, resolve=True), encoding="utf-8")
     L.seed_everything(cfg.seed, workers=True, verbose=False)
+    ckpt = find_resume(cfg.resume, run_dir.parent, run_dir)  # fail fast, before any data work
 
     # data
     task = registry.build("task", cfg.task)
     data = build_data(cfg.data, task, registry, cfg.seed, run_dir)
+    if "val" not in data.datasets:
+        raise PlaitError("data.split produced no validation split; set data.split.val above 0")
     (run_dir / "data_info.json").write_text(json.dumps(data.info.to_dict(), indent=2))
 
     # model, loss, metrics, optimizer
@@ -144,12 +147,9 @@ def train(cfg: DictConfig, registry: Registry, run_dir: str | Path) -> dict[str,
         cfg.trainer.num_workers,
         task.collate,
     )
-    if "val" not in data.datasets:
-        raise PlaitError("data.split produced no validation split; set data.split.val above 0")
 
     # fit
     trainer = build_trainer(cfg, registry, run_dir, (task.monitor, task.monitor_mode))
-    ckpt = find_resume(cfg.resume, run_dir.parent, run_dir)
     if ckpt:
         log.info("resuming from %s", ckpt)
     if cfg.trainer.val_at_start and not ckpt:

@@ -112,6 +112,8 @@ class Registry:
     def __init__(self) -> None:
         self._entries: dict[str, dict[str, Component]] = {kind: {} for kind in KINDS}
         self._provider = "local"
+        self.providers: list[str] = []
+        """Names of the providers loaded so far, in load order."""
 
     # registration -----------------------------------------------------------------------
 
@@ -149,6 +151,7 @@ class Registry:
         previous, self._provider = self._provider, provider
         try:
             register(self)
+            self.providers.append(provider)
         except PlaitError:
             raise
         except Exception as exc:
@@ -254,7 +257,7 @@ def default_registry() -> Registry:
     """A registry holding Plait's built-ins and every installed plugin."""
     registry = Registry()
     registry.load_entry_points()
-    if not registry.names("model"):  # running from a tree that was never pip-installed
+    if "plait" not in registry.providers:  # a source tree that was never pip-installed
         from framework.builtins import register
 
         registry.load_provider("plait", register)

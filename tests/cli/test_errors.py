@@ -73,3 +73,15 @@ def test_generate_without_checkpoint(plait, tmp_path):
 
 def test_list_unknown_kind(plait):
     assert_one_line_error(plait("list", "modle"), "unknown kind 'modle'", "'model'")
+
+
+def test_resume_errors_fail_before_any_data_work(plait, tmp_path):
+    assert_one_line_error(plait("train", "resume=/no/such.ckpt"), "no such checkpoint")
+    proc = plait("train", "resume=auto", "name=fresh")
+    assert_one_line_error(proc, "resume=auto found no checkpoint under", "runs/fresh/*/checkpoints")
+    assert not list(tmp_path.glob("runs/fresh/*/tokenizer.json"))
+
+
+def test_no_validation_split(plait):
+    proc = plait("train", "data.split.val=0", "data.source.max_chars=50000")
+    assert_one_line_error(proc, "no validation split", "data.split.val")
