@@ -97,6 +97,7 @@ def build_trainer(
 def train(cfg: DictConfig, registry: Registry, run_dir: str | Path) -> dict[str, float]:
     """Train the run ``cfg`` describes, writing every artifact to ``run_dir``; return metrics."""
     import lightning as L
+    from lightning.fabric.utilities.rank_zero import rank_zero_only
 
     from framework.data.pipeline import build_data
     from framework.training.checkpoint import find_resume
@@ -108,17 +109,20 @@ def train(cfg: DictConfig, registry: Registry, run_dir: str | Path) -> dict[str,
     for noisy in ("lightning.pytorch.utilities.rank_zero", "lightning.fabric.utilities.rank_zero"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     run_dir = Path(run_dir)
-    run_dir.mkdir(parents=True, exist_ok=True)
-    (run_dir / "config.yaml").write_text(OmegaConf.to_yaml(cfg, resolve=True), encoding="utf-8")
+    writer = rank_zero_only.rank == 0  # under DDP every rank runs this function
+    if writer:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        (run_dir / "config.yaml").write_text(OmegaConf.to_yaml(cfg, resolve=True), encoding="utf-8")
     L.seed_everything(cfg.seed, workers=True, verbose=False)
     ckpt = find_resume(cfg.resume, run_dir.parent, run_dir)  # fail fast, before any data work
 
     # data
     task = registry.build("task", cfg.task)
-    data = build_data(cfg.data, task, registry, cfg.seed, run_dir)
+    data = build_data(cfg.data, task, registry, cfg.seed, run_dir if writer else None)
     if "val" not in data.datasets:
         raise PlaitError("data.split produced no validation split; set data.split.val above 0")
-    (run_dir / "data_info.json").write_text(json.dumps(data.info.to_dict(), indent=2))
+    if writer:
+        (run_dir / "data_info.json").write_text(json.dumps(data.info.to_dict(), indent=2))
 
     # model, loss, metrics, optimizer
     parts = build_task_parts(cfg, registry, task, data.info)

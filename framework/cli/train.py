@@ -55,9 +55,7 @@ def train(overrides: list[str], multirun: bool, verbose: bool) -> int:
 
 
 def run_hydra(registry: Registry, overrides: list[str], multirun: bool, verbose: bool) -> int:
-    """Hand the overrides to Hydra's own app runner (run dir, multirun, sweepers, launchers)."""
-    import hydra
-
+    """Hand the overrides to Hydra's app runner (run dir, multirun, sweepers, launchers)."""
     publish(registry)
 
     def task(cfg: Any) -> float | None:
@@ -75,11 +73,17 @@ def run_hydra(registry: Registry, overrides: list[str], multirun: bool, verbose:
             sys.exit(fail(exc))
         return results.get("val/loss")
 
-    app = hydra.main(version_base=None, config_path=CONFIG_PATH, config_name=CONFIG_NAME)(task)
-    saved = sys.argv
-    sys.argv = ["plait", *(["--multirun"] if multirun else []), *overrides]
-    try:
-        app()
-    finally:
-        sys.argv = saved
+    # Hydra's own runner, given our overrides rather than sys.argv: sys.argv stays the real
+    # command line (`plait train ...`), which Lightning's DDP launcher re-runs for each rank.
+    from hydra._internal.utils import _run_hydra, get_args_parser
+
+    parser = get_args_parser()
+    args = parser.parse_args([*(["--multirun"] if multirun else []), *overrides])
+    _run_hydra(
+        args=args,
+        args_parser=parser,
+        task_function=task,
+        config_path=CONFIG_PATH,
+        config_name=CONFIG_NAME,
+    )
     return 0

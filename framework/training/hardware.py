@@ -5,16 +5,19 @@ from __future__ import annotations
 from typing import Any
 
 
-def cpu(threads: int | None = None) -> dict[str, Any]:
-    """Train on the CPU of this machine.
+def cpu(threads: int | None = None, processes: int = 1) -> dict[str, Any]:
+    """Train on the CPU of this machine; several processes use DDP over gloo.
 
     Args:
-        threads: torch intra-op threads (null: torch's default, one per core).
+        threads: torch intra-op threads per process (null: torch's default, one per core).
+        processes: Data-parallel processes (more than 1: DDP, for testing multi-device runs).
     """
     if threads:
         import torch
 
         torch.set_num_threads(threads)
+    if processes > 1:
+        return {"accelerator": "cpu", "devices": processes, "strategy": "ddp"}
     return {"accelerator": "cpu", "devices": 1}
 
 

@@ -74,7 +74,7 @@ class TaskModule(L.LightningModule):
             batch_size=1,
         )
         if self._clock is not None:
-            rate = self._units / max(now - self._clock, 1e-9)
+            rate = self._units * self.trainer.world_size / max(now - self._clock, 1e-9)
             self.log(
                 f"train/{self.task.unit}_per_s", rate, on_step=True, prog_bar=True, batch_size=1
             )
@@ -93,7 +93,14 @@ class TaskModule(L.LightningModule):
         preds, target = self.task.forward(self.model, batch)
         loss = self.loss(preds, target)
         n = len(target)
-        self.log(f"{split}/loss", loss, on_epoch=True, prog_bar=split == "val", batch_size=n)
+        self.log(
+            f"{split}/loss",
+            loss,
+            on_epoch=True,
+            prog_bar=split == "val",
+            batch_size=n,
+            sync_dist=True,  # reduced across ranks once per evaluation, not per step
+        )
         for name, metric in metrics.items():
             metric.update(preds, target)
             self.log(f"{split}/{name}", metric, on_epoch=True, batch_size=n)

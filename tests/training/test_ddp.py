@@ -1,0 +1,37 @@
+"""Data parallel on CPU: two DDP processes over gloo train like one process on the global batch."""
+
+from __future__ import annotations
+
+import torch
+
+from tests.conftest import TINY_LM, run_plait
+
+COMMON = [
+    *TINY_LM,
+    "trainer.max_steps=10",
+    "trainer.val_every=5",
+    "trainer.ckpt_every=10",
+    "samples.prompts=[]",
+    "hardware.threads=1",
+    "trainer.val_at_start=false",
+]
+
+
+def _weights(run):
+    return torch.load(run / "checkpoints/last.ckpt", map_location="cpu", weights_only=False)
+
+
+def test_two_ranks_with_batch_b_match_one_process_with_batch_2b(tmp_path):
+    ddp = run_plait(
+        ["train", *COMMON, "hardware.processes=2", "trainer.batch_size=4", "hydra.run.dir=ddp"],
+        tmp_path,
+    )
+    assert ddp.returncode == 0, ddp.stderr[-3000:]
+    single = run_plait(["train", *COMMON, "trainer.batch_size=8", "hydra.run.dir=single"], tmp_path)
+    assert single.returncode == 0, single.stderr[-3000:]
+
+    assert (tmp_path / "ddp/train_ddp_process_1.log").exists()  # a second rank really ran
+    a, b = _weights(tmp_path / "ddp"), _weights(tmp_path / "single")
+    assert a["global_step"] == b["global_step"] == 10
+    for key, value in a["state_dict"].items():
+        assert torch.allclose(value, b["state_dict"][key], atol=1e-5), key
