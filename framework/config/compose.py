@@ -40,7 +40,7 @@ def compose(registry: Registry, overrides: Sequence[str] = ()) -> Any:
     except PlaitError:
         raise
     except Exception as exc:
-        raise translate(exc) from exc
+        raise translate(exc, registry) from exc
     finally:
         GlobalHydra.instance().clear()
 
@@ -52,7 +52,7 @@ def _kind_of(group: str) -> str:
     return _GROUP_TO_KIND.get(group, group)
 
 
-def translate(exc: BaseException) -> PlaitError:
+def translate(exc: BaseException, registry: Registry | None = None) -> PlaitError:
     """Phrase a Hydra or OmegaConf composition error as one line with the fix."""
     from hydra.errors import MissingConfigException, OverrideParseException
     from omegaconf.errors import ConfigAttributeError, ConfigKeyError, ValidationError
@@ -77,26 +77,34 @@ def translate(exc: BaseException) -> PlaitError:
         return PlaitError(f"wrong type for '{key}': {first}")
     if isinstance(cause, (ConfigAttributeError, ConfigKeyError)) or "not in struct" in msg:
         key = getattr(cause, "full_key", None)
-        return _unknown_key(key, cause, msg)
+        return _unknown_key(key, cause, msg, registry=registry)
     m = re.search(r"Key '(\w+)' not in '(\w+)'.*?full_key: (\S+)", msg, re.S)
     if m:
         where = re.search(r"In '([^']+)'", msg)
-        return _unknown_key(m.group(3), None, msg, where.group(1) if where else None)
+        return _unknown_key(m.group(3), None, msg, where.group(1) if where else None, registry)
     m = re.search(
-        r"Value '(.*)' (?:of type '\w+' )?could not be converted to (\w+).*?full_key: (\S+)",
+        r"Value '([^']*)' (?:of type '\w+' )?could not be converted to (\w+).*?full_key: (\S+)",
         msg,
         re.S,
     )
     if m:
         where = re.search(r"In '([^']+)'", msg)
         loc = f" in '{where.group(1)}'" if where else ""
+        typ = m.group(2).lower()
+        article = "an" if typ[0] in "aeiou" else "a"
         return PlaitError(
-            f"wrong type for '{m.group(3)}'{loc}: '{m.group(1)}' is not a {m.group(2).lower()}"
+            f"wrong type for '{m.group(3)}'{loc}: '{m.group(1)}' is not {article} {typ}"
         )
     return PlaitError(" ".join(msg.split())[:300])
 
 
-def _unknown_key(key: str | None, cause: Any, msg: str, where: str | None = None) -> PlaitError:
+def _unknown_key(
+    key: str | None,
+    cause: Any,
+    msg: str,
+    where: str | None = None,
+    registry: Registry | None = None,
+) -> PlaitError:
     if key is None:
         m = re.search(r"override '([^']+)'", msg)
         key = m.group(1) if m else "?"
@@ -108,14 +116,20 @@ def _unknown_key(key: str | None, cause: Any, msg: str, where: str | None = None
     else:
         known = _schema_keys(key)
     loc = f" (in '{where}')" if where else ""
-    if not known:
-        parent_key = key.rpartition(".")[0]
-        kind = _GROUP_TO_KIND.get(parent_key.replace(".", "/"))
-        if kind:
-            return PlaitError(
-                f"unknown key '{key}'{loc}; the selected {kind} has no '{leaf}' "
-                f"(see `plait list {kind}` for its keys)"
-            )
+    kind = _GROUP_TO_KIND.get(key.rpartition(".")[0].replace(".", "/"))
+    if not known and kind:
+        # the selected option is not known here: look at the keys of every option of the kind
+        comps = list(registry.components(kind)) if registry is not None else []
+        owners = [c.name for c in comps if leaf in {p.name for p in c.params()}]
+        see = f"see `plait list {kind}`"
+        close = did_you_mean(leaf, {p.name for c in comps for p in c.params()})
+        if owners:
+            close = f"the selected {kind} has no '{leaf}' ({', '.join(owners)} has it; {see})"
+        elif close.startswith("did you mean"):
+            close = f"{close} ({see})"
+        else:
+            close = f"the selected {kind} has no '{leaf}' ({see})"
+        return PlaitError(f"unknown key '{key}'{loc}; {close}")
     return PlaitError(f"unknown key '{key}'{loc}; {did_you_mean(leaf, known)}")
 
 

@@ -57,3 +57,38 @@ def test_no_option_is_defined_twice_on_the_search_path(registry):
 def test_collision_finder_reports_a_yaml_that_shadows_a_registered_option(registry):
     registry.add("model", "gpt_small", lambda *, info: None)
     assert find_collisions(registry) == {("model", "gpt_small"): ["plait:conf", "registry"]}
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "trainer:\n  max_steps: many\n",
+            "wrong type for 'trainer.max_steps' in 'recipe/mine': 'many' is not an integer",
+        ),
+        (
+            "model:\n  n_layers: 3\n",
+            "unknown key 'model.n_layers' (in 'recipe/mine'); did you mean 'n_layer'?",
+        ),
+        (
+            "defaults:\n  - override /data/tokenizer: char\n"
+            "data:\n  tokenizer:\n    vocab_size: 9\n",
+            "the selected tokenizer has no 'vocab_size' (bpe has it",
+        ),
+    ],
+)
+def test_errors_in_a_users_own_recipe_folder_name_the_file(registry, tmp_path, text, message):
+    (tmp_path / "recipe").mkdir()
+    (tmp_path / "recipe/mine.yaml").write_text("# @package _global_\n" + text)
+    with pytest.raises(PlaitError) as exc:
+        compose(registry, ["recipe=mine", f"hydra.searchpath=[file://{tmp_path}]"])
+    assert message in str(exc.value)
+
+
+def test_a_users_own_recipe_folder_joins_the_search_path(registry, tmp_path):
+    (tmp_path / "recipe").mkdir()
+    (tmp_path / "recipe/mine.yaml").write_text(
+        "# @package _global_\ndefaults:\n  - override /model: gpt_tiny\nname: mine\n"
+    )
+    cfg = compose(registry, ["recipe=mine", f"hydra.searchpath=[file://{tmp_path}]"])
+    assert cfg.name == "mine" and cfg.model.d_model == 32
