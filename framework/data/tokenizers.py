@@ -32,11 +32,6 @@ class TextTokenizer:
         self._tok = tok
 
     @property
-    def trained(self) -> bool:
-        """Whether :meth:`train` or :meth:`load` has run."""
-        return self._tok is not None
-
-    @property
     def vocab_size(self) -> int:
         """Ids in use: the size of the embedding the model needs."""
         return self._tok.get_vocab_size() if self._tok is not None else self.static_vocab_size
