@@ -67,7 +67,7 @@ def build_trainer(
             enable_version_counter=False,
         ),
         CurvesCallback(run_dir),
-        PlaitProgressBar(leave=True),
+        PlaitProgressBar(metrics_every=t.log_every, leave=True),
     ]
     callbacks += [registry.build("callback", node) for node in cfg.callback.values()]
     loggers = [registry.build("logger", node, run_dir=str(run_dir)) for node in cfg.logger.values()]

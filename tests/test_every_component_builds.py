@@ -18,7 +18,7 @@ SMALL = {
 }
 
 
-def runtime_for(kind: str, tmp_path) -> dict:
+def runtime_for(tmp_path) -> dict:
     params = [torch.nn.Parameter(torch.zeros(2, 2))]
     return {
         "info": INFO,
@@ -38,7 +38,7 @@ def test_component_builds(kind, name, registry, tmp_path):
     if (kind, name) == ("source", "text_files"):
         (tmp_path / "a.txt").write_text("hello world\n")
         cfg["paths"] = [str(tmp_path / "*.txt")]
-    obj = registry.build(kind, cfg, **runtime_for(kind, tmp_path))
+    obj = registry.build(kind, cfg, **runtime_for(tmp_path))
     if kind == "model":
         logits = obj(torch.randint(0, INFO.vocab_size, (2, INFO.max_length)))
         assert logits.shape == (2, INFO.max_length, INFO.vocab_size)

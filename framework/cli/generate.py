@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from framework.errors import PlaitError, did_you_mean
 
 OPTIONS = {
@@ -15,7 +17,7 @@ OPTIONS = {
 }
 
 
-def parse_options(items: list[str]) -> dict[str, object]:
+def parse_options(items: list[str]) -> dict[str, Any]:
     """``key=value`` items to typed options; unknown keys and bad values are errors."""
     opts = {k: default for k, (_, default) in OPTIONS.items()}
     for item in items:
@@ -47,18 +49,17 @@ def generate(items: list[str]) -> int:
 
     from framework.generate import load_checkpoint, sample
 
-    model, tokenizer, info = load_checkpoint(str(opts["ckpt"]))
-    prompts = [str(opts["prompt"])] * int(opts["num_samples"])  # type: ignore[call-overload]
+    model, tokenizer, info = load_checkpoint(opts["ckpt"])
     texts = sample(
         model,
         tokenizer,
-        prompts,
+        [opts["prompt"]] * opts["num_samples"],
         info.max_length,
-        int(opts["max_new_tokens"]),  # type: ignore[call-overload]
-        float(opts["temperature"]),
-        int(opts["top_k"]) or None,
-        int(opts["seed"]),
-    )  # type: ignore[call-overload]
+        opts["max_new_tokens"],
+        opts["temperature"],
+        opts["top_k"] or None,
+        opts["seed"],
+    )
     console = Console()
     for i, text in enumerate(texts):
         console.print(Panel(Text(text), title=f"sample {i + 1}", expand=False))

@@ -26,8 +26,6 @@ class DataInfo:
     """Channels, height, width of image inputs."""
     sizes: dict[str, int] = field(default_factory=dict)
     """Examples per split."""
-    estimated: bool = False
-    """True when derived without running the data stage (``plait show``)."""
 
     def to_dict(self) -> dict[str, Any]:
         """A plain dict for checkpoints and reports."""

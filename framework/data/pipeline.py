@@ -41,6 +41,4 @@ def build_data(
 def estimate_info(data_cfg: Any, registry: Registry) -> DataInfo:
     """A DataInfo from the config alone, for ``plait show`` (vocabulary: the configured bound)."""
     tokenizer = registry.build("tokenizer", data_cfg.tokenizer)
-    return DataInfo(
-        vocab_size=tokenizer.static_vocab_size, max_length=data_cfg.max_length, estimated=True
-    )
+    return DataInfo(vocab_size=tokenizer.static_vocab_size, max_length=data_cfg.max_length)

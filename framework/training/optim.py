@@ -20,7 +20,8 @@ def adamw(
         lr: Peak learning rate.
         betas: Coefficients of the running averages of the gradient and its square.
         eps: Term added to the denominator for stability.
-        weight_decay: Decoupled weight decay of matrices (biases, norms and embeddings: none).
+        weight_decay: Decoupled weight decay of weight matrices and embeddings (biases and
+            norms: none).
     """
     import torch
 

@@ -16,13 +16,36 @@ _SHORT = {
 
 
 class PlaitProgressBar(RichProgressBar):
-    """Lightning's rich bar with step-based wording and short, formatted metrics."""
+    """Lightning's rich bar with step-based wording and short, formatted metrics.
+
+    Lightning asks for the bar's metrics after every batch, and reading them converts each
+    logged tensor with ``.item()``: a host sync per step on a GPU. This bar reads them only
+    on steps where training metrics were logged (every ``metrics_every`` steps) and outside
+    training (after validation); in between it shows the values it already has.
+    """
+
+    def __init__(self, metrics_every: int = 1, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.metrics_every = max(1, metrics_every)
+        self._shown: dict[str, Any] = {}
+        self._shown_step = -1
 
     def _get_train_description(self, current_epoch: int) -> str:
         return "train"
 
     def get_metrics(self, trainer: Any, pl_module: Any) -> dict[str, Any]:
-        raw = super().get_metrics(trainer, pl_module)
+        step = trainer.global_step
+        fresh = not trainer.training or (
+            step % self.metrics_every == 0 and step != self._shown_step
+        )
+        if not fresh:
+            return self._shown
+        self._shown_step = step
+        self._shown = self._format(super().get_metrics(trainer, pl_module))
+        return self._shown
+
+    @staticmethod
+    def _format(raw: dict[str, Any]) -> dict[str, Any]:
         out: dict[str, Any] = {}
         for key, short in _SHORT.items():
             if key in raw and isinstance(raw[key], (int, float)):

@@ -1,0 +1,28 @@
+"""The progress bar reads logged metrics (a host sync each) only on logging steps."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+from lightning.pytorch.callbacks import RichProgressBar
+
+from framework.training.progress import PlaitProgressBar
+
+
+def test_metrics_are_read_only_on_logging_steps_and_outside_training(monkeypatch):
+    reads = []
+
+    def fake_get_metrics(self, trainer, pl_module):
+        reads.append(trainer.global_step)
+        return {"train/loss": 1.0 + trainer.global_step, "lr": 1e-3, "v_num": 0}
+
+    monkeypatch.setattr(RichProgressBar, "get_metrics", fake_get_metrics)
+    bar = PlaitProgressBar(metrics_every=5)
+    shown = []
+    for step in range(1, 13):
+        trainer = SimpleNamespace(global_step=step, training=True)
+        shown.append(bar.get_metrics(trainer, None)["loss"] if step >= 5 else None)
+    assert reads == [5, 10]
+    assert shown[4:] == ["6.000"] * 5 + ["11.000"] * 3  # held between logging steps
+    bar.get_metrics(SimpleNamespace(global_step=12, training=False), None)
+    assert reads == [5, 10, 12]
