@@ -7,22 +7,37 @@ from framework.registry import Registry
 
 def register(registry: Registry) -> None:
     """Add every built-in component to ``registry``."""
-    from framework.data import balance, sources, splits, tokenizers
+    from framework.data import balance, clean, curate, splits, tokenizers
+    from framework.data.sources import corpora, files, images, web
     from framework.models import gpt
-    from framework.tasks import causal_lm
+    from framework.tasks import causal_lm, text_classification
     from framework.training import callbacks, freeze, hardware, loggers, losses, metrics, optim
 
-    registry.add("source", "text_files", sources.text_files)
-    registry.add("source", "python_stdlib", sources.python_stdlib)
-    registry.add("source", "wikipedia_sample", sources.wikipedia_sample)
-    registry.add("tokenizer", "char", tokenizers.char)
-    registry.add("tokenizer", "bpe", tokenizers.bpe)
-    registry.add("split", "random", splits.random)
-    registry.add("balance", "none", balance.none)
+    for kind, module, names in (
+        ("source", files, ["text_files", "jsonl", "csv", "parquet", "hf_disk", "hf_hub",
+                           "image_folder"]),
+        ("source", corpora, ["python_stdlib", "python_docs", "wikipedia_sample", "jargon",
+                             "gcide", "tweets_sentiment", "fortunes", "bible_testament"]),
+        ("source", images, ["fashion_mnist", "mnist_5k", "digits"]),
+        ("source", web, ["web"]),
+        ("curate", curate, ["normalize", "dedupe_exact", "dedupe_minhash", "missing", "length",
+                            "relevance", "language", "min_class_count"]),
+        ("clean", clean, ["strip_html", "wiki_markup", "urls", "emails", "mentions",
+                          "control_chars", "whitespace", "lowercase", "stopwords", "unescape"]),
+        ("tokenizer", tokenizers, ["char", "bpe", "wordpiece", "unigram", "pretrained", "gpt2"]),
+        ("split", splits, ["random", "stratified", "group", "existing"]),
+        ("balance", balance, ["none", "oversample", "undersample", "weighted_sampler",
+                              "class_weights"]),
+    ):  # fmt: skip
+        for name in names:
+            registry.add(kind, name, getattr(module, name))
     registry.add("task", "causal_lm", causal_lm.causal_lm)
+    registry.add("task", "text_classification", text_classification.text_classification)
     registry.add("model", "gpt", gpt.gpt)
     registry.add("loss", "cross_entropy", losses.cross_entropy)
     registry.add("metric", "perplexity", metrics.perplexity)
+    registry.add("metric", "accuracy", metrics.accuracy)
+    registry.add("metric", "f1_macro", metrics.f1_macro)
     registry.add("freeze", "none", freeze.none)
     registry.add("optimizer", "adamw", optim.adamw)
     registry.add("scheduler", "cosine", optim.cosine)

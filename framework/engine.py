@@ -123,6 +123,7 @@ def train(cfg: DictConfig, registry: Registry, run_dir: str | Path) -> dict[str,
         raise PlaitError("data.split produced no validation split; set data.split.val above 0")
     if writer:
         (run_dir / "data_info.json").write_text(json.dumps(data.info.to_dict(), indent=2))
+        data.report.print()
 
     # model, loss, metrics, optimizer
     parts = build_task_parts(cfg, registry, task, data.info)
@@ -141,7 +142,7 @@ def train(cfg: DictConfig, registry: Registry, run_dir: str | Path) -> dict[str,
         payload={
             "config": OmegaConf.to_container(cfg, resolve=True),
             "data_info": data.info.to_dict(),
-            "tokenizer": data.tokenizer.to_str(),
+            "tokenizer": data.tokenizer.to_str() if data.tokenizer is not None else None,
         },
     )
     datamodule = PlaitDataModule(
@@ -150,6 +151,7 @@ def train(cfg: DictConfig, registry: Registry, run_dir: str | Path) -> dict[str,
         cfg.seed,
         cfg.trainer.num_workers,
         task.collate,
+        data.sample_weights,
     )
 
     # fit
@@ -161,7 +163,10 @@ def train(cfg: DictConfig, registry: Registry, run_dir: str | Path) -> dict[str,
     trainer.fit(module, datamodule=datamodule, ckpt_path=ckpt)
     results = {k: float(v) for k, v in trainer.callback_metrics.items()}
     if "test" in data.datasets:
-        for row in trainer.test(module, datamodule=datamodule, ckpt_path="best", verbose=False):
+        best = next(c.best_model_path for c in trainer.checkpoint_callbacks if c.monitor)
+        for row in trainer.test(
+            module, datamodule=datamodule, ckpt_path=best or None, verbose=False
+        ):
             results.update({k: float(v) for k, v in row.items()})
 
     # artifacts

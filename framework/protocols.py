@@ -12,7 +12,9 @@ def _expected(kind: str) -> tuple[str, Any]:
     if kind == "source":
         import datasets
 
-        return "a datasets.Dataset", lambda o: isinstance(o, datasets.Dataset)
+        return "a datasets.Dataset (or IterableDataset when streaming)", lambda o: isinstance(
+            o, (datasets.Dataset, datasets.IterableDataset)
+        )
     if kind == "tokenizer":
         return "a tokenizer with train/encode_batch/decode", lambda o: all(
             hasattr(o, a) for a in ("train", "encode_batch", "decode", "vocab_size")

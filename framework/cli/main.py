@@ -14,6 +14,7 @@ examples:
   train      train a recipe:      plait train recipe=stdlib_gpt trainer.max_steps=200
              sweep with -m:       plait train -m optimizer.lr=1e-3,3e-4
   show       composed config and parameter count, without training
+  data       the data stage alone, with its report: plait data recipe=tweets_sentiment
   list       registered components: plait list [KIND]
   generate   sample from a checkpoint: plait generate ckpt=PATH prompt="def "
 
@@ -37,6 +38,8 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("overrides", nargs=argparse.REMAINDER, help="Hydra overrides key=value")
     s = sub.add_parser("show", help="composed config and parameter counts")
     s.add_argument("overrides", nargs=argparse.REMAINDER)
+    d = sub.add_parser("data", help="run the data stage alone and print its report")
+    d.add_argument("overrides", nargs=argparse.REMAINDER)
     ls = sub.add_parser("list", help="registered components")
     ls.add_argument("kind", nargs="?", help="one kind, such as model")
     ls.add_argument("--markdown", action="store_true", help="print the Markdown config reference")
@@ -62,6 +65,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from framework.cli.show import show
 
             return show(_split_flags(args.overrides)[1])
+        if args.command == "data":
+            from framework.cli.data import data
+
+            return data(_split_flags(args.overrides)[1])
         if args.command == "generate":
             from framework.cli.generate import generate
 

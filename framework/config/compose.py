@@ -124,7 +124,7 @@ def _unknown_key(
         see = f"see `plait list {kind}`"
         close = did_you_mean(leaf, {p.name for c in comps for p in c.params()})
         if owners:
-            close = f"the selected {kind} has no '{leaf}' ({', '.join(owners)} has it; {see})"
+            close = f"the selected {kind} has no '{leaf}' ({', '.join(owners)} {'have' if len(owners) > 1 else 'has'} it; {see})"
         elif close.startswith("did you mean"):
             close = f"{close} ({see})"
         else:

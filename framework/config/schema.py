@@ -21,8 +21,8 @@ class DataConfig:
     """Curation steps, in order (``data/curate=[...]``)."""
     clean: Any = field(default_factory=dict)
     """Cleaning steps, in order."""
-    tokenizer: Any = MISSING
-    """Selected tokenizer, trained on the training split."""
+    tokenizer: Any = None
+    """Selected tokenizer, trained on the training split (null for image data)."""
     split: Any = MISSING
     """Selected split strategy."""
     balance: Any = None
@@ -33,6 +33,18 @@ class DataConfig:
     """Image transforms (training split only)."""
     max_length: int = 128
     """Tokens per example: the block size for causal LM, the truncation length otherwise."""
+    num_proc: int = 1
+    """Processes for the batched ``datasets`` map/filter calls of curation and cleaning."""
+    cache: bool = True
+    """Reuse the data stage's output when the data config and source files are unchanged
+    (``$PLAIT_CACHE`` or ``~/.cache/plait``)."""
+    streaming: bool = False
+    """Read, clean, tokenize and pack the training text on the fly with bounded memory, for
+    corpora larger than memory (causal LM; per-record steps only)."""
+    stream_tokenizer_chars: int = 20_000_000
+    """Streaming: characters of training text the tokenizer is trained on."""
+    stream_val_blocks: int = 2000
+    """Streaming: blocks of validation (and test) text held in memory."""
 
 
 @dataclass

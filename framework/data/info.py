@@ -20,6 +20,8 @@ class DataInfo:
     """Id used for padding, if any."""
     num_classes: int | None = None
     """Number of target classes for classification tasks."""
+    labels: list[str] | None = None
+    """Class names, index = class id (saved as ``labels.json`` in the run dir)."""
     class_weights: list[float] | None = None
     """Per-class loss weights computed from the training split."""
     image_shape: list[int] | None = None

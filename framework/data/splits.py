@@ -1,47 +1,239 @@
-"""Built-in split strategies."""
+"""Built-in split strategies: random, stratified by label, by group, and the source's own.
+
+Every strategy is seeded, gives each split with a positive ratio at least one record, and is
+followed by the overlap check: exact duplicate texts shared between splits are removed from
+the earlier split (train loses the texts that val or test hold) or reported, as
+``overlap`` says.
+"""
 
 from __future__ import annotations
 
+import math
+import random as _random
+from collections import defaultdict
 from typing import Any
 
+from framework.data.records import LABEL, SPLIT, column
 from framework.errors import PlaitError
 
+OVERLAP = ("remove", "report")
 
-class RandomSplit:
-    """Shuffle whole records with a seed and cut them into train/val/test by ratio."""
 
-    def __init__(self, val: float, test: float) -> None:
-        if not (0 <= val < 1 and 0 <= test < 1 and val + test < 1):
+class Splitter:
+    """Shared ratio checks and the order of split names."""
+
+    def __init__(self, train: float | None, val: float, test: float, overlap: str) -> None:
+        if overlap not in OVERLAP:
+            raise PlaitError(f"data.split.overlap must be 'remove' or 'report', not '{overlap}'")
+        for key, v in (("val", val), ("test", test)):
+            if not 0 <= v < 1:
+                raise PlaitError(f"data.split.{key}={v} must be in [0, 1)")
+        if train is not None and not math.isclose(train + val + test, 1.0, abs_tol=1e-6):
+            raise PlaitError(
+                f"data.split ratios train={train} val={val} test={test} sum to "
+                f"{train + val + test:g}, not 1; fix them or leave train out (it takes the rest)"
+            )
+        if val + test >= 1:
             raise PlaitError(
                 f"data.split ratios val={val} test={test} leave no training data; "
-                "use values in [0, 1) with val + test < 1"
+                "keep val + test < 1"
             )
-        self.val, self.test = val, test
+        self.val, self.test, self.overlap = val, test, overlap
 
-    def __call__(self, dataset: Any, seed: int) -> dict[str, Any]:
-        """Split ``dataset``; every split with a positive ratio gets at least one record."""
-        n = len(dataset)
+    def counts(self, n: int, where: str = "") -> tuple[int, int]:
+        """Records for val and test out of ``n`` (each at least one when its ratio is positive)."""
         n_val = max(1, round(n * self.val)) if self.val > 0 else 0
         n_test = max(1, round(n * self.test)) if self.test > 0 else 0
         if n - n_val - n_test < 1:
             raise PlaitError(
-                f"data.split: {n} records cannot fill train, val ({self.val}) and test "
+                f"data.split: {n} records{where} cannot fill train, val ({self.val}) and test "
                 f"({self.test}); give more data or lower the ratios"
             )
-        order = dataset.shuffle(seed=seed)
-        out = {"train": order.select(range(n_val + n_test, n))}
-        if n_val:
-            out["val"] = order.select(range(n_val))
-        if n_test:
-            out["test"] = order.select(range(n_val, n_val + n_test))
-        return out
+        return n_val, n_test
+
+    @staticmethod
+    def assemble(ds: Any, parts: dict[str, list[int]]) -> dict[str, Any]:
+        """Select each split's rows (sorted, so records keep the source's order)."""
+        return {name: ds.select(sorted(idx)) for name, idx in parts.items() if idx}
 
 
-def random(val: float = 0.05, test: float = 0.0) -> RandomSplit:
+class RandomSplit(Splitter):
+    """Shuffle records with the seed and cut them by ratio."""
+
+    def __call__(self, ds: Any, seed: int) -> dict[str, Any]:
+        n_val, n_test = self.counts(len(ds))
+        order = list(range(len(ds)))
+        _random.Random(seed).shuffle(order)
+        return self.assemble(
+            ds,
+            {
+                "train": order[n_val + n_test :],
+                "val": order[:n_val],
+                "test": order[n_val : n_val + n_test],
+            },
+        )
+
+
+def random(
+    val: float = 0.05, test: float = 0.0, train: float | None = None, overlap: str = "remove"
+) -> RandomSplit:
     """Random split of whole records (documents for language modelling), seeded by ``seed``.
 
     Args:
         val: Share of records for validation.
         test: Share of records for the test split (0: no test split).
+        train: Share for training; null: the rest. When given, the three must sum to 1.
+        overlap: Exact duplicate texts shared between splits: ``remove`` them from the
+            earlier split (train, then val) or ``report`` them in the data report.
     """
-    return RandomSplit(val, test)
+    return RandomSplit(train, val, test, overlap)
+
+
+class StratifiedSplit(Splitter):
+    """Split each class by the ratios, so every split keeps the class proportions."""
+
+    def __call__(self, ds: Any, seed: int) -> dict[str, Any]:
+        if LABEL not in ds.column_names:
+            raise PlaitError(
+                "data.split=stratified needs labels; set data.source.label_column or use "
+                "data/split=random"
+            )
+        by_class: dict[Any, list[int]] = defaultdict(list)
+        for i, y in enumerate(column(ds, LABEL)):
+            by_class[y].append(i)
+        need = 1 + (self.val > 0) + (self.test > 0)
+        names = ds.features[LABEL].names if hasattr(ds.features[LABEL], "names") else None
+        for y, idx in by_class.items():
+            if len(idx) < need:
+                label = names[y] if names else y
+                raise PlaitError(
+                    f"data.split=stratified: class '{label}' has {len(idx)} example(s), fewer "
+                    f"than the {need} splits; drop rare classes with data/curate=[min_class_count] "
+                    f"(min_count={need}) or use data/split=random"
+                )
+        rng = _random.Random(seed)
+        parts: dict[str, list[int]] = {"train": [], "val": [], "test": []}
+        for y in sorted(by_class):
+            idx = by_class[y]
+            rng.shuffle(idx)
+            n = len(idx)
+            n_val = round(n * self.val)
+            n_test = round(n * self.test)
+            n_val, n_test = min(n_val, n - 1), min(n_test, max(0, n - 1 - n_val))
+            parts["val"] += idx[:n_val]
+            parts["test"] += idx[n_val : n_val + n_test]
+            parts["train"] += idx[n_val + n_test :]
+        return self.assemble(ds, parts)
+
+
+def stratified(
+    val: float = 0.1, test: float = 0.1, train: float | None = None, overlap: str = "remove"
+) -> StratifiedSplit:
+    """Split each class by the ratios: every split's class proportions are within one
+    example of exact. Needs a ``label`` column; every class needs a record per split.
+
+    Args:
+        val: Share of each class for validation.
+        test: Share of each class for the test split.
+        train: Share for training; null: the rest. When given, the three must sum to 1.
+        overlap: Exact duplicate texts shared between splits: ``remove`` or ``report``.
+    """
+    return StratifiedSplit(train, val, test, overlap)
+
+
+class GroupSplit(Splitter):
+    """Assign whole groups to splits, so no group appears in two."""
+
+    def __init__(
+        self, column: str, train: float | None, val: float, test: float, overlap: str
+    ) -> None:
+        super().__init__(train, val, test, overlap)
+        self.column = column
+
+    def __call__(self, ds: Any, seed: int) -> dict[str, Any]:
+        if self.column not in ds.column_names:
+            raise PlaitError(
+                f"data.split.column='{self.column}' is not a column; columns: "
+                f"{', '.join(ds.column_names)}"
+            )
+        groups: dict[Any, list[int]] = defaultdict(list)
+        for i, g in enumerate(column(ds, self.column)):
+            groups[g].append(i)
+        keys = sorted(groups, key=str)
+        _random.Random(seed).shuffle(keys)
+        n_val, n_test = self.counts(len(ds))
+        if len(keys) < 1 + (n_val > 0) + (n_test > 0):
+            raise PlaitError(
+                f"data.split=group: only {len(keys)} group(s) in '{self.column}'; "
+                "need one per split"
+            )
+        parts: dict[str, list[int]] = {"train": [], "val": [], "test": []}
+        targets = [("val", n_val), ("test", n_test)]
+        it = iter(keys)
+        for name, target in targets:
+            while target > 0 and len(parts[name]) < target:
+                parts[name] += groups[next(it)]
+        for k in it:
+            parts["train"] += groups[k]
+        if not parts["train"]:
+            raise PlaitError(
+                "data.split=group: the groups left nothing for training; lower the ratios"
+            )
+        return self.assemble(ds, parts)
+
+
+def group(
+    column: str = "group",
+    val: float = 0.1,
+    test: float = 0.0,
+    train: float | None = None,
+    overlap: str = "remove",
+) -> GroupSplit:
+    """Split by a group column (author, source file, patient): no group lands in two splits.
+    Groups are shuffled with the seed and taken until each split has its share of records.
+
+    Args:
+        column: Column naming each record's group.
+        val: Share of records for validation (whole groups, so approximate).
+        test: Share of records for the test split.
+        train: Share for training; null: the rest. When given, the three must sum to 1.
+        overlap: Exact duplicate texts shared between splits: ``remove`` or ``report``.
+    """
+    return GroupSplit(column, train, val, test, overlap)
+
+
+class ExistingSplit(Splitter):
+    """Keep the source's own splits; carve validation out of train when the source has none."""
+
+    def __init__(self, val: float, stratify: bool, overlap: str) -> None:
+        super().__init__(None, val, 0.0, overlap)
+        self.stratify = stratify
+
+    def __call__(self, ds: Any, seed: int) -> dict[str, Any]:
+        if SPLIT not in ds.column_names:
+            raise PlaitError(
+                "data.split=existing: this source has no splits of its own; use data/split=random "
+                "or data/split=stratified"
+            )
+        parts: dict[str, list[int]] = defaultdict(list)
+        for i, s in enumerate(column(ds, SPLIT)):
+            parts[s].append(i)
+        out = self.assemble(ds, dict(parts))
+        if "val" not in out and self.val > 0:
+            carve = (
+                StratifiedSplit if self.stratify and LABEL in ds.column_names else RandomSplit
+            )(None, self.val, 0.0, self.overlap)
+            inner = carve(out["train"], seed)
+            out["train"], out["val"] = inner["train"], inner["val"]
+        return out
+
+
+def existing(val: float = 0.1, stratify: bool = True, overlap: str = "remove") -> ExistingSplit:
+    """The source's own train/val/test splits (Fashion-MNIST's 60k/10k, a saved DatasetDict).
+
+    Args:
+        val: When the source has no validation split, this share of train becomes one.
+        stratify: Carve validation per class when records have labels.
+        overlap: Exact duplicate texts shared between splits: ``remove`` or ``report``.
+    """
+    return ExistingSplit(val, stratify, overlap)

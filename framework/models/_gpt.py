@@ -59,7 +59,7 @@ class Block(nn.Module):
 
 
 class GPT(nn.Module):
-    """Decoder-only language model returning logits of shape (batch, time, vocab)."""
+    """Decoder-only transformer: a language model, or a classifier pooling the last token."""
 
     def __init__(
         self,
@@ -71,6 +71,7 @@ class GPT(nn.Module):
         mlp_hidden: int,
         dropout: float,
         bias: bool,
+        num_classes: int | None = None,
     ) -> None:
         super().__init__()
         self.block_size = block_size
@@ -81,8 +82,10 @@ class GPT(nn.Module):
             Block(d_model, n_head, mlp_hidden, dropout, bias) for _ in range(n_layer)
         )
         self.ln_f = nn.LayerNorm(d_model, bias=bias)
-        self.head = nn.Linear(d_model, vocab_size, bias=False)
-        self.head.weight = self.tok_emb.weight  # tied embeddings
+        self.classifier = nn.Linear(d_model, num_classes) if num_classes else None
+        self.head = None if num_classes else nn.Linear(d_model, vocab_size, bias=False)
+        if self.head is not None:
+            self.head.weight = self.tok_emb.weight  # tied embeddings
         self.apply(self._init)
         for name, p in self.named_parameters():  # GPT-2 scaled init of residual projections
             if name.endswith("proj.weight"):
@@ -97,7 +100,9 @@ class GPT(nn.Module):
         elif isinstance(module, nn.Embedding):
             nn.init.normal_(module.weight, mean=0.0, std=0.02)
 
-    def forward(self, idx: torch.Tensor) -> torch.Tensor:
+    def forward(self, idx: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
+        """Next-token logits (batch, time, vocab); with a classifier, class logits (batch,
+        classes) from the last real token of each sequence (``lengths``)."""
         t = idx.shape[1]
         if t > self.block_size:
             raise ValueError(f"sequence of {t} tokens exceeds the block size {self.block_size}")
@@ -105,4 +110,8 @@ class GPT(nn.Module):
         x = self.drop(self.tok_emb(idx) + self.pos_emb(pos))
         for block in self.blocks:
             x = block(x)
-        return self.head(self.ln_f(x))
+        x = self.ln_f(x)
+        if self.classifier is None:
+            return self.head(x)  # type: ignore[misc]
+        last = (lengths - 1) if lengths is not None else torch.full_like(idx[:, 0], t - 1)
+        return self.classifier(x[torch.arange(idx.shape[0], device=idx.device), last])

@@ -18,7 +18,8 @@ def gpt(
     *,
     info: DataInfo,
 ) -> Any:
-    """Decoder-only transformer (GPT): pre-norm blocks, SDPA causal attention, tied embeddings.
+    """Decoder-only transformer (GPT): pre-norm blocks, SDPA causal attention, tied embeddings;
+    a classifier (last-token pooling) when the data has classes.
 
     Args:
         n_layer: Number of transformer blocks.
@@ -43,4 +44,5 @@ def gpt(
         mlp_hidden=int(mlp_ratio * d_model),
         dropout=dropout,
         bias=bias,
+        num_classes=info.num_classes,
     )

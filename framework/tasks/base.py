@@ -25,12 +25,15 @@ class Task(ABC):
     """Metric that picks the best checkpoint."""
     monitor_mode: str = "min"
     """``min`` or ``max`` for :attr:`monitor`."""
+    packed: bool = False
+    """Whether texts are tokenized whole and concatenated (causal LM) rather than each cut
+    to ``data.max_length`` (classification)."""
 
     @abstractmethod
     def prepare(
-        self, splits: dict[str, Any], tokenizer: Any, max_length: int
+        self, splits: dict[str, Any], tokenizer: Any, info: DataInfo
     ) -> tuple[dict[str, Any], DataInfo]:
-        """Turn split records into torch datasets and describe them in a DataInfo."""
+        """Turn tokenized splits (``input_ids`` column) into torch datasets; complete ``info``."""
 
     @abstractmethod
     def forward(self, model: Any, batch: Any) -> tuple[Any, Any]:

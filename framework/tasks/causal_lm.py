@@ -25,21 +25,14 @@ class PackedBlocks:
         return chunk[:-1], chunk[1:]
 
 
-def pack(texts: list[str], tokenizer: Any, chunk: int = 512) -> Any:
-    """Tokenize ``texts`` and concatenate them, each followed by end-of-text, into one tensor."""
+def token_stream(ds: Any) -> Any:
+    """The ``input_ids`` of every record (each ending in end-of-text) as one int32 tensor."""
     import numpy as np
     import torch
 
-    eos = tokenizer.eos_id
-    parts = []
-    for i in range(0, len(texts), chunk):
-        for ids in tokenizer.encode_batch(texts[i : i + chunk]):
-            parts.append(np.asarray(ids, dtype=np.int32))
-            if eos is not None:
-                parts.append(np.asarray([eos], dtype=np.int32))
-    if not parts:
-        return torch.zeros(0, dtype=torch.int32)
-    return torch.from_numpy(np.concatenate(parts))
+    col = ds.with_format("arrow")["input_ids"]
+    flat = col.combine_chunks().flatten() if hasattr(col, "combine_chunks") else col.flatten()
+    return torch.from_numpy(np.array(flat.to_numpy(zero_copy_only=False), dtype=np.int32))
 
 
 class CausalLM(Task):
@@ -49,14 +42,18 @@ class CausalLM(Task):
     default_metrics = ("perplexity",)
     unit = "tokens"
     generative = True
+    packed = True
 
     def prepare(
-        self, splits: dict[str, Any], tokenizer: Any, max_length: int
+        self, splits: dict[str, Any], tokenizer: Any, info: DataInfo
     ) -> tuple[dict[str, Any], DataInfo]:
-        """Pack each split into blocks of ``max_length`` tokens."""
+        """Pack each split into blocks of ``info.max_length`` tokens."""
+        if tokenizer is None:
+            raise PlaitError("task causal_lm needs text and a tokenizer; select data/tokenizer=bpe")
+        max_length = info.max_length
         out, sizes = {}, {}
         for name, ds in splits.items():
-            stream = pack(list(ds["text"]), tokenizer)
+            stream = token_stream(ds)
             blocks = PackedBlocks(stream, max_length)
             if len(blocks) == 0:
                 raise PlaitError(
@@ -64,12 +61,7 @@ class CausalLM(Task):
                     f"{max_length + 1}; lower data.max_length or give the source more text"
                 )
             out[name], sizes[name] = blocks, len(blocks)
-        info = DataInfo(
-            vocab_size=tokenizer.vocab_size,
-            max_length=max_length,
-            eos_id=tokenizer.eos_id,
-            sizes=sizes,
-        )
+        info.sizes = sizes
         return out, info
 
     def forward(self, model: Any, batch: Any) -> tuple[Any, Any]:

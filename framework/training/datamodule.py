@@ -16,14 +16,30 @@ class StepBatchSampler:
     Epoch ``e`` is a permutation seeded with ``seed + e``; batch ``b`` of the stream is the
     ``b``-th slice of that order, so resuming at batch ``start`` replays nothing and skips
     nothing. On several processes each rank takes its own slice of every global batch.
+    With ``weights``, each epoch draws ``n`` records with replacement in proportion to them
+    (``data/balance=weighted_sampler``) instead of a permutation.
     """
 
     def __init__(
-        self, n: int, batch_size: int, seed: int, start: int = 0, rank: int = 0, world: int = 1
+        self,
+        n: int,
+        batch_size: int,
+        seed: int,
+        start: int = 0,
+        rank: int = 0,
+        world: int = 1,
+        weights: list[float] | None = None,
     ) -> None:
         self.n, self.batch_size, self.seed = n, batch_size, seed
         self.start, self.rank, self.world = start, rank, world
         self.per_epoch = max(1, n // (batch_size * world))
+        self.weights = torch.tensor(weights, dtype=torch.double) if weights is not None else None
+
+    def _order(self, epoch: int) -> list[int]:
+        g = torch.Generator().manual_seed(self.seed + epoch)
+        if self.weights is not None:
+            return torch.multinomial(self.weights, self.n, replacement=True, generator=g).tolist()
+        return torch.randperm(self.n, generator=g).tolist() if self.n > 1 else [0]
 
     def __iter__(self) -> Iterator[list[int]]:
         b = self.start
@@ -31,9 +47,7 @@ class StepBatchSampler:
         while True:
             e, i = divmod(b, self.per_epoch)
             if e != epoch:
-                g = torch.Generator().manual_seed(self.seed + e)
-                order = torch.randperm(self.n, generator=g).tolist() if self.n > 1 else [0]
-                epoch = e
+                order, epoch = self._order(e), e
             first = (i * self.world + self.rank) * self.batch_size
             idx = order[first : first + self.batch_size]  # type: ignore[index]
             if len(idx) < self.batch_size:  # fewer examples than one global batch: wrap around
@@ -52,11 +66,13 @@ class PlaitDataModule(L.LightningDataModule):
         seed: int,
         num_workers: int = 0,
         collate: Any = None,
+        sample_weights: list[float] | None = None,
     ) -> None:
         super().__init__()
         self.datasets = datasets
         self.batch_size, self.seed, self.num_workers = batch_size, seed, num_workers
         self.collate = collate
+        self.sample_weights = sample_weights
         self.start_batch = 0
 
     def _loader_kwargs(self) -> dict[str, Any]:
@@ -72,8 +88,19 @@ class PlaitDataModule(L.LightningDataModule):
     def train_dataloader(self) -> DataLoader:
         trainer = self.trainer
         rank, world = (trainer.global_rank, trainer.world_size) if trainer else (0, 1)
+        train = self.datasets["train"]
+        if isinstance(train, torch.utils.data.IterableDataset):  # streaming: shards itself
+            train.rank, train.world = rank, world  # type: ignore[attr-defined]
+            train.skip = self.start_batch * self.batch_size  # type: ignore[attr-defined]
+            return DataLoader(train, batch_size=self.batch_size, **self._loader_kwargs())
         sampler = StepBatchSampler(
-            len(self.datasets["train"]), self.batch_size, self.seed, self.start_batch, rank, world
+            len(self.datasets["train"]),
+            self.batch_size,
+            self.seed,
+            self.start_batch,
+            rank,
+            world,
+            self.sample_weights,
         )
         return DataLoader(self.datasets["train"], batch_sampler=sampler, **self._loader_kwargs())
 

@@ -43,12 +43,12 @@ def test_empty_corpus(plait, tmp_path):
     (tmp_path / "a.txt").write_text("  \n\n")
     (tmp_path / "b.txt").write_text("")
     proc = plait("train", "data/source=text_files", f"data.source.paths=[{tmp_path}/*.txt]")
-    assert_one_line_error(proc, "the corpus is empty")
+    assert_one_line_error(proc, "no records", "check the path")
 
 
 def test_corpus_shorter_than_one_block(plait, tmp_path):
     for name in "ab":
-        (tmp_path / f"{name}.txt").write_text("print('hello world')\n" * 3)
+        (tmp_path / f"{name}.txt").write_text(f"print('hello {name}')\n" * 3)
     proc = plait(
         "train",
         "data/source=text_files",

@@ -73,7 +73,7 @@ def test_collision_finder_reports_a_yaml_that_shadows_a_registered_option(regist
         (
             "defaults:\n  - override /data/tokenizer: char\n"
             "data:\n  tokenizer:\n    vocab_size: 9\n",
-            "the selected tokenizer has no 'vocab_size' (bpe has it",
+            "the selected tokenizer has no 'vocab_size' (bpe, unigram, wordpiece have it",
         ),
     ],
 )

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from framework.data.sources import python_stdlib, text_files, wikipedia_sample
+from framework.data.info import DataInfo
+from framework.data.pipeline import tokenize
+from framework.data.sources.corpora import python_stdlib, wikipedia_sample
+from framework.data.sources.files import text_files
 from framework.data.splits import random as random_split
 from framework.data.tokenizers import TextTokenizer, bpe, char
 from framework.errors import PlaitError
@@ -47,7 +50,7 @@ def test_tokenizers_round_trip_code_exactly(make):
 def test_char_tokenizer_vocabulary_comes_from_the_training_split_only():
     tok = char()
     tok.train(["aab", "ba"])
-    assert tok.vocab_size == 4  # <|endoftext|>, <unk>, a, b
+    assert tok.vocab_size == 5  # <|endoftext|>, <unk>, <pad>, a, b
     assert tok.decode(tok.encode_batch(["abz"])[0]) == "ab<unk>"
 
 
@@ -69,7 +72,9 @@ def test_packing_appends_end_of_text_and_shifts_targets():
     import datasets
 
     splits = {"train": datasets.Dataset.from_dict({"text": ["abcdefgh", "hgfedcba"]})}
-    out, info = CausalLM().prepare(splits, tok, max_length=4)
+    splits = tokenize(splits, tok, packed=True, max_length=4)
+    info = DataInfo(vocab_size=tok.vocab_size, max_length=4, eos_id=tok.eos_id)
+    out, info = CausalLM().prepare(splits, tok, info)
     blocks = out["train"]
     assert len(blocks) == (18 - 1) // 4  # 16 chars + 2 end-of-text tokens
     x, y = blocks[0]

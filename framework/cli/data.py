@@ -1,0 +1,34 @@
+"""``plait data``: run a recipe's data stage alone and print its report."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from framework.config.compose import compose
+from framework.config.validate import validate
+from framework.registry import default_registry
+
+
+def data(overrides: list[str]) -> int:
+    """Compose the recipe, run (or load from the cache) its data stage, print and save the
+    report to ``runs/<name>/data_report.json``; returns the exit status."""
+    from rich.console import Console
+
+    from framework.data.pipeline import data_only
+
+    registry = default_registry()
+    cfg = compose(registry, overrides)
+    validate(cfg, registry)
+    task = registry.build("task", cfg.task)
+    stage = data_only(cfg.data, task, registry, cfg.seed)
+    console = Console()
+    stage.report.print(console)
+    out = Path("runs") / cfg.name
+    out.mkdir(parents=True, exist_ok=True)
+    stage.report.save(out / "data_report.json")
+    if stage.labels:
+        import json
+
+        (out / "labels.json").write_text(json.dumps(stage.labels, indent=2), "utf-8")
+    console.print(f"report: {out / 'data_report.json'}")
+    return 0

@@ -1,0 +1,158 @@
+"""The data report: rows in and out of every step, with examples of what each removed or
+changed; saved as ``data_report.json`` and printed as a rich table."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from framework.data.records import ROW, TEXT, column
+
+EXAMPLES = 3
+"""Examples kept per step of what it removed and of what it changed."""
+SHOWN = 160
+"""Characters of each example kept in the report."""
+
+
+def _short(text: Any) -> str:
+    s = str(text)
+    return s if len(s) <= SHOWN else s[: SHOWN - 1] + "…"
+
+
+@dataclass
+class StepRecord:
+    """What one step did."""
+
+    stage: str
+    """``source``, ``curate``, ``clean``, ``labels``, ``split``, ``balance`` or ``tokenize``."""
+    name: str
+    """The step's name in the recipe."""
+    rows_in: int
+    rows_out: int
+    changed: int = 0
+    """Records whose text the step rewrote."""
+    seconds: float = 0.0
+    removed_examples: list[str] = field(default_factory=list)
+    changed_examples: list[dict[str, str]] = field(default_factory=list)
+    note: str = ""
+    """Anything else worth knowing (overlap found, weights computed)."""
+
+
+@dataclass
+class DataReport:
+    """The audit of one data stage."""
+
+    steps: list[StepRecord] = field(default_factory=list)
+    splits: dict[str, int] = field(default_factory=dict)
+    """Records per split after balancing."""
+    labels: dict[str, dict[str, int]] = field(default_factory=dict)
+    """Records per class name, per split."""
+    fingerprint: str = ""
+    """Hash of the data configuration and the source files; names the cache entry."""
+    cache: str = "off"
+    """``hit``, ``miss`` or ``off``."""
+
+    def add(self, step: StepRecord) -> None:
+        """Append a record."""
+        self.steps.append(step)
+
+    def diff(self, stage: str, name: str, before: Any, after: Any, seconds: float) -> StepRecord:
+        """Record a step from the data before and after it (rows matched by ``_row``)."""
+        rec = StepRecord(stage, name, len(before), len(after), seconds=round(seconds, 3))
+        if ROW in before.column_names and ROW in after.column_names:
+            b_rows, a_rows = column(before, ROW), column(after, ROW)
+            has_text = TEXT in before.column_names and TEXT in after.column_names
+            if len(after) < len(before):
+                gone = set(b_rows) - set(a_rows)
+                if gone:
+                    first = [i for i, r in enumerate(b_rows) if r in gone][:EXAMPLES]
+                    if has_text:
+                        rec.removed_examples = [_short(before[i][TEXT]) for i in first]
+                    else:
+                        rec.removed_examples = [f"record {i}" for i in first]
+            if has_text:
+                rec.changed, rec.changed_examples = _changes(before, after, b_rows, a_rows)
+        self.add(rec)
+        return rec
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data for JSON."""
+        return asdict(self)
+
+    def save(self, path: str | Path) -> None:
+        """Write ``data_report.json``."""
+        Path(path).write_text(json.dumps(self.to_dict(), indent=2, ensure_ascii=False), "utf-8")
+
+    @classmethod
+    def load(cls, path: str | Path) -> DataReport:
+        """Read a report written by :meth:`save`."""
+        d = json.loads(Path(path).read_text("utf-8"))
+        d["steps"] = [StepRecord(**s) for s in d.get("steps", [])]
+        return cls(**d)
+
+    def print(self, console: Any = None) -> None:
+        """The report as rich tables: steps with counts, then examples, then splits."""
+        from rich.console import Console
+        from rich.table import Table
+
+        console = console or Console()
+        steps = Table(title=f"data report (cache: {self.cache})", title_justify="left")
+        for col, just in (("stage", "left"), ("step", "left"), ("rows in", "right"),
+                          ("rows out", "right"), ("removed", "right"), ("changed", "right"),
+                          ("s", "right"), ("note", "left")):  # fmt: skip
+            steps.add_column(col, justify=just)  # type: ignore[arg-type]
+        for s in self.steps:
+            steps.add_row(
+                s.stage, s.name, f"{s.rows_in:,}", f"{s.rows_out:,}",
+                f"{s.rows_in - s.rows_out:,}" if s.rows_in != s.rows_out else "",
+                f"{s.changed:,}" if s.changed else "", f"{s.seconds:.2f}", s.note,
+            )  # fmt: skip
+        console.print(steps)
+        shown = [s for s in self.steps if s.removed_examples or s.changed_examples]
+        if shown:
+            ex = Table(title="examples", title_justify="left", show_lines=True)
+            ex.add_column("step")
+            ex.add_column("what")
+            ex.add_column("text", overflow="fold")
+            for s in shown:
+                for t in s.removed_examples:
+                    ex.add_row(s.name, "removed", t)
+                for c in s.changed_examples:
+                    ex.add_row(s.name, "changed", f"{c['before']}\n→ {c['after']}")
+            console.print(ex)
+        sizes = Table(title="splits", title_justify="left")
+        sizes.add_column("split")
+        sizes.add_column("records", justify="right")
+        for name, n in self.splits.items():
+            sizes.add_row(name, f"{n:,}")
+        console.print(sizes)
+        if self.labels:
+            classes = Table(title="classes", title_justify="left")
+            classes.add_column("class")
+            names = list(self.labels)
+            for name in names:
+                classes.add_column(name, justify="right")
+            all_classes = list(dict.fromkeys(c for d in self.labels.values() for c in d))
+            for c in all_classes[:50]:
+                classes.add_row(c, *(f"{self.labels[n].get(c, 0):,}" for n in names))
+            console.print(classes)
+
+
+def _changes(
+    before: Any, after: Any, b_rows: list[int], a_rows: list[int]
+) -> tuple[int, list[dict[str, str]]]:
+    if b_rows == a_rows:
+        pairs = zip(column(before, TEXT), column(after, TEXT))
+    else:
+        pos = {r: i for i, r in enumerate(b_rows)}
+        old = column(before, TEXT)
+        pairs = ((old[pos[r]], t) for r, t in zip(a_rows, column(after, TEXT)))
+    count, examples = 0, []
+    for b, a in pairs:
+        if b != a:
+            count += 1
+            if len(examples) < EXAMPLES:
+                examples.append({"before": _short(b), "after": _short(a)})
+    return count, examples

@@ -1,0 +1,99 @@
+"""The data cache: the output of the data stage saved under a fingerprint of everything that
+shapes it (data config, source files' sizes and times, Plait's data format), so a second run
+with the same data config does no data work."""
+
+from __future__ import annotations
+
+import glob
+import hashlib
+import json
+import os
+import shutil
+import sys
+import uuid
+from pathlib import Path
+from typing import Any
+
+FORMAT = 1
+"""Version of the cache layout and of the data stage's semantics; bump to invalidate."""
+NOT_SHAPING = {"num_proc", "cache", "text_augment", "image_augment"}
+"""Data config keys that do not change the data stage's output."""
+
+
+def cache_root() -> Path:
+    """``$PLAIT_CACHE/data`` or ``~/.cache/plait/data``."""
+    base = os.environ.get("PLAIT_CACHE") or os.path.join(os.path.expanduser("~"), ".cache", "plait")
+    return Path(base) / "data"
+
+
+def _file_stats(value: Any, out: list[tuple[str, int, int]]) -> None:
+    if isinstance(value, dict):
+        for v in value.values():
+            _file_stats(v, out)
+    elif isinstance(value, list):
+        for v in value:
+            _file_stats(v, out)
+    elif isinstance(value, str) and value and len(out) < 100_000:
+        for hit in glob.glob(os.path.expanduser(value), recursive=True)[:100_000]:
+            p = Path(hit)
+            files = [p] if p.is_file() else sorted(f for f in p.rglob("*") if f.is_file())
+            for f in files:
+                st = f.stat()
+                out.append((str(f), st.st_size, st.st_mtime_ns))
+
+
+def fingerprint(data_cfg: dict[str, Any], task: str, packed: bool) -> str:
+    """A hash of the data config, the task's tokenization mode and the source files' stats."""
+    shaping = {k: v for k, v in data_cfg.items() if k not in NOT_SHAPING}
+    stats: list[tuple[str, int, int]] = []
+    _file_stats(shaping.get("source", {}), stats)
+    payload = {
+        "format": FORMAT,
+        "data": shaping,
+        "task": task,
+        "packed": packed,
+        "python": sys.version_info[:2],
+        "files": stats,
+    }
+    blob = json.dumps(payload, sort_keys=True, default=str).encode()
+    return hashlib.sha256(blob).hexdigest()[:20]
+
+
+def load(fp: str) -> dict[str, Any] | None:
+    """The cached stage for ``fp`` (splits, tokenizer, meta), or None."""
+    folder = cache_root() / fp
+    if not (folder / "meta.json").is_file():
+        return None
+    import datasets
+
+    from framework.data.tokenizers import TextTokenizer
+
+    meta = json.loads((folder / "meta.json").read_text("utf-8"))
+    splits = {
+        name: datasets.load_from_disk(str(folder / "splits" / name)) for name in meta["splits"]
+    }
+    tok_path = folder / "tokenizer.json"
+    tokenizer = TextTokenizer.load(tok_path) if tok_path.is_file() else None
+    if tokenizer is not None:
+        tokenizer.add_special_tokens = meta.get("add_special_tokens", False)
+    return {"splits": splits, "tokenizer": tokenizer, "meta": meta, "folder": folder}
+
+
+def save(fp: str, splits: dict[str, Any], tokenizer: Any, meta: dict[str, Any]) -> None:
+    """Write the stage atomically (a temporary folder renamed into place)."""
+    root = cache_root()
+    tmp = root / f".{fp}.{uuid.uuid4().hex[:8]}"
+    (tmp / "splits").mkdir(parents=True)
+    try:
+        for name, ds in splits.items():
+            ds.save_to_disk(str(tmp / "splits" / name))
+        if tokenizer is not None:
+            tokenizer.save(tmp / "tokenizer.json")
+            meta = {**meta, "add_special_tokens": tokenizer.add_special_tokens}
+        (tmp / "meta.json").write_text(json.dumps({**meta, "splits": list(splits)}), "utf-8")
+        final = root / fp
+        if final.exists():
+            shutil.rmtree(final, ignore_errors=True)
+        tmp.rename(final)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)

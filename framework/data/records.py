@@ -1,0 +1,121 @@
+"""Helpers every source shares: reading files with an encoding policy, building the
+``datasets.Dataset``, mapping user columns onto Plait's ``text``/``label`` names."""
+
+from __future__ import annotations
+
+import glob
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from framework.errors import PlaitError
+
+TEXT = "text"
+"""Column holding the text of a record after column mapping."""
+LABEL = "label"
+"""Column holding the target of a record after column mapping."""
+IMAGE = "image"
+"""Column holding the image of a record."""
+SPLIT = "_split"
+"""Column naming the split a source already assigned (``train``/``val``/``test``)."""
+ROW = "_row"
+"""Column with each record's original position, so the audit can tell what a step removed."""
+
+ENCODING_POLICIES = ("strict", "replace")
+
+
+def install_hint(what: str, line: str) -> PlaitError:
+    """The error for a named data set whose package is missing: the exact install line."""
+    return PlaitError(f"{what} is not installed here; install it with: {line}")
+
+
+def check_policy(errors: str) -> None:
+    """Refuse an unknown encoding-error policy."""
+    if errors not in ENCODING_POLICIES:
+        raise PlaitError(f"data.source.errors must be 'strict' or 'replace', not '{errors}'")
+
+
+def decode(data: bytes, path: str | Path, encoding: str, errors: str, first_line: int = 1) -> str:
+    """Bytes to text under the policy; ``strict`` fails with file:line of the first bad byte
+    (``first_line``: the line number ``data`` starts at)."""
+    check_policy(errors)
+    try:
+        return data.decode(encoding, errors=errors)
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + first_line
+        raise PlaitError(
+            f"{path}:{line}: bytes that are not {encoding} ({exc.reason}); "
+            "set data.source.errors=replace to replace them, or fix the file"
+        ) from None
+    except LookupError:
+        raise PlaitError(f"data.source.encoding: unknown encoding '{encoding}'") from None
+
+
+def read_text(path: str | Path, encoding: str = "utf-8", errors: str = "strict") -> str:
+    """A whole file as text under the encoding policy (gzip files are unpacked)."""
+    path = Path(path)
+    data = path.read_bytes()
+    if path.suffix in (".gz", ".dz"):
+        import gzip
+
+        data = gzip.decompress(data)
+    return decode(data, path, encoding, errors)
+
+
+def collect(paths: Sequence[str], key: str = "data.source.paths") -> list[Path]:
+    """Expand paths and globs (``**`` recurses) into files; a pattern matching nothing fails."""
+    if not paths:
+        raise PlaitError(f"{key} is empty; give at least one file or glob such as corpus/*.txt")
+    found: list[Path] = []
+    for pattern in paths:
+        hits = sorted(glob.glob(os.path.expanduser(str(pattern)), recursive=True))
+        files = [Path(h) for h in hits if Path(h).is_file()]
+        if not files:
+            raise PlaitError(f"{key}: no file matches '{pattern}'; check the path")
+        found.extend(files)
+    return found
+
+
+def dataset(columns: dict[str, list[Any]], where: str, features: Any = None) -> Any:
+    """A ``datasets.Dataset`` from columns; an empty one fails naming where it came from."""
+    import datasets
+
+    if not columns or not next(iter(columns.values())):
+        raise PlaitError(f"{where}: no records; check the path and the source's filters")
+    return datasets.Dataset.from_dict(columns, features=features)
+
+
+def map_columns(ds: Any, where: str, text_column: str | None, label_column: str | None) -> Any:
+    """Rename the user's columns to ``text``/``label``; a missing column lists those present."""
+    renames = {}
+    for key, col, target in (
+        ("text_column", text_column, TEXT),
+        ("label_column", label_column, LABEL),
+    ):
+        if col is None:
+            continue
+        if col not in ds.column_names:
+            raise PlaitError(
+                f"{where}: data.source.{key}='{col}' is not a column; columns: "
+                f"{', '.join(ds.column_names)}"
+            )
+        if col != target:
+            renames[col] = target
+    clash = [t for c, t in renames.items() if t in ds.column_names and t not in renames]
+    if clash:
+        ds = ds.rename_columns({t: f"{t}_original" for t in clash})
+    return ds.rename_columns(renames) if renames else ds
+
+
+def has_labels(ds: Any) -> bool:
+    """Whether records carry a target."""
+    return LABEL in ds.column_names
+
+
+def column(ds: Any, name: str) -> list[Any]:
+    """A whole column as a Python list, read through Arrow in one call.
+
+    (``ds[name]`` is a lazy column in ``datasets`` 4+, and iterating it decodes row by row.)
+    """
+    return ds.with_format("arrow")[name].to_pylist()

@@ -1,0 +1,329 @@
+"""Sources that read the user's own files: text, JSON Lines, CSV, Parquet, a saved
+``datasets`` folder and a folder of images sorted into one sub-folder per class."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+from framework.data.records import (
+    IMAGE,
+    LABEL,
+    SPLIT,
+    check_policy,
+    collect,
+    dataset,
+    decode,
+    map_columns,
+    read_text,
+)
+from framework.errors import PlaitError
+
+
+def text_files(
+    paths: list[str] = [],  # noqa: B006 - copied into the schema, never mutated
+    encoding: str = "utf-8",
+    errors: str = "strict",
+    max_chars: int | None = None,
+    *,
+    streaming: bool = False,
+) -> Any:
+    """Local text files, one document per file (streaming: pieces of at most 1 MB).
+
+    Args:
+        paths: File paths or glob patterns (``**`` recurses); at least one.
+        encoding: Text encoding of the files.
+        errors: Undecodable bytes: ``strict`` (stop with file:line) or ``replace``.
+        max_chars: Stop reading once this many characters are collected (None: read all).
+    """
+    check_policy(errors)
+    files = collect(paths)
+    if streaming:
+        from framework.data.streaming import iterable_source
+
+        return iterable_source(_stream_files, files=files, encoding=encoding, errors=errors)
+    texts, names, total = [], [], 0
+    for path in files:
+        text = read_text(path, encoding, errors)
+        if not text.strip():
+            continue
+        texts.append(text)
+        names.append(str(path))
+        total += len(text)
+        if max_chars is not None and total >= max_chars:
+            break
+    return dataset({"text": texts, "path": names}, f"data.source.paths={list(paths)}")
+
+
+PIECE = 1 << 20
+"""Characters per record when a text file is streamed."""
+
+
+def _stream_files(files: list[Path], encoding: str, errors: str) -> Any:
+    for path in files:
+        text = read_text(path, encoding, errors)
+        start = 0
+        while start < len(text):
+            end = (
+                len(text)
+                if len(text) - start <= PIECE
+                else text.rfind("\n", start, start + PIECE) + 1
+            )
+            if end <= start:
+                end = start + PIECE
+            yield {"text": text[start:end], "path": str(path)}
+            start = end
+
+
+def jsonl(
+    paths: list[str] = [],  # noqa: B006
+    text_column: str = "text",
+    label_column: str | None = None,
+    encoding: str = "utf-8",
+    errors: str = "strict",
+    bad_records: str = "fail",
+    *,
+    streaming: bool = False,
+) -> Any:
+    """JSON Lines files: one JSON object per line.
+
+    Args:
+        paths: File paths or globs.
+        text_column: Field holding the text (renamed to ``text``).
+        label_column: Field holding the target (renamed to ``label``); None: unlabelled.
+        encoding: Text encoding of the files.
+        errors: Undecodable bytes: ``strict`` (stop with file:line) or ``replace``.
+        bad_records: A line that is not a JSON object: ``fail`` (stop with file:line) or
+            ``skip`` (count it in the data report).
+    """
+    if bad_records not in ("fail", "skip"):
+        raise PlaitError(f"data.source.bad_records must be 'fail' or 'skip', not '{bad_records}'")
+    files = collect(paths)
+    if streaming:
+        from framework.data.streaming import iterable_source
+
+        return iterable_source(
+            _stream_jsonl, files=files, encoding=encoding, errors=errors,
+            bad_records=bad_records, text_column=text_column,
+        )  # fmt: skip
+    rows = [row for path in files for row in _json_rows(path, encoding, errors, bad_records)]
+    keys: dict[str, None] = {}
+    for row in rows:
+        keys.update(dict.fromkeys(row))
+    columns = {k: [row.get(k) for row in rows] for k in keys}
+    ds = dataset(columns, f"data.source.paths={list(paths)}")
+    return map_columns(ds, f"data.source.paths={list(paths)}", text_column, label_column)
+
+
+def _json_rows(path: Path, encoding: str, errors: str, bad_records: str) -> Any:
+    """Objects of one JSON Lines file; a bad line stops with file:line (or is skipped)."""
+    with open(path, "rb") as fh:
+        for lineno, raw in enumerate(fh, 1):
+            line = decode(raw, path, encoding, errors, first_line=lineno).strip()
+            if not line:
+                continue
+            try:
+                row = json.loads(line)
+                if not isinstance(row, dict):
+                    raise ValueError(f"a JSON {type(row).__name__}, not an object")
+            except ValueError as exc:
+                if bad_records == "skip":
+                    continue
+                msg = str(exc).split(": line")[0]
+                raise PlaitError(
+                    f"{path}:{lineno}: malformed JSON record ({msg}); fix the line or set "
+                    "data.source.bad_records=skip"
+                ) from None
+            yield row
+
+
+def _stream_jsonl(
+    files: list[Path], encoding: str, errors: str, bad_records: str, text_column: str
+) -> Any:
+    for path in files:
+        for row in _json_rows(path, encoding, errors, bad_records):
+            yield {"text": row.get(text_column)}
+
+
+def csv(
+    paths: list[str] = [],  # noqa: B006
+    text_column: str = "text",
+    label_column: str | None = None,
+    delimiter: str = ",",
+    encoding: str = "utf-8",
+    errors: str = "strict",
+) -> Any:
+    """CSV (or TSV with ``delimiter``) files with a header row, read by pandas.
+
+    Args:
+        paths: File paths or globs.
+        text_column: Column holding the text (renamed to ``text``).
+        label_column: Column holding the target (renamed to ``label``); None: unlabelled.
+        delimiter: Field separator.
+        encoding: Text encoding of the files.
+        errors: Undecodable bytes: ``strict`` (stop with file:line) or ``replace``.
+    """
+    import datasets
+    import pandas as pd
+
+    frames = []
+    for path in collect(paths):
+        text = read_text(path, encoding, errors)
+        try:
+            frames.append(pd.read_csv(io.StringIO(text), sep=delimiter, keep_default_na=True))
+        except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+            raise PlaitError(f"{path}: malformed CSV ({str(exc).strip()})") from None
+    frame = pd.concat(frames, ignore_index=True)
+    if frame.empty:
+        raise PlaitError(f"data.source.paths={list(paths)}: no records")
+    ds = datasets.Dataset.from_pandas(frame, preserve_index=False)
+    return map_columns(ds, f"data.source.paths={list(paths)}", text_column, label_column)
+
+
+def parquet(
+    paths: list[str] = [],  # noqa: B006
+    text_column: str = "text",
+    label_column: str | None = None,
+) -> Any:
+    """Parquet files (read through Arrow, no copy).
+
+    Args:
+        paths: File paths or globs.
+        text_column: Column holding the text (renamed to ``text``).
+        label_column: Column holding the target (renamed to ``label``); None: unlabelled.
+    """
+    import datasets
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    tables = []
+    for path in collect(paths):
+        try:
+            tables.append(pq.read_table(path))
+        except (pa.ArrowInvalid, OSError) as exc:
+            raise PlaitError(f"{path}: not a readable Parquet file ({exc})") from None
+    table = pa.concat_tables(tables, promote_options="default")
+    if table.num_rows == 0:
+        raise PlaitError(f"data.source.paths={list(paths)}: no records")
+    ds = datasets.Dataset(table)
+    return map_columns(ds, f"data.source.paths={list(paths)}", text_column, label_column)
+
+
+def hf_disk(
+    path: str = "???",
+    text_column: str = "text",
+    label_column: str | None = None,
+) -> Any:
+    """A data set saved with ``datasets``' ``save_to_disk`` (a Dataset or a DatasetDict).
+
+    Args:
+        path: The folder ``save_to_disk`` wrote.
+        text_column: Column holding the text (renamed to ``text``); null for image data.
+        label_column: Column holding the target (renamed to ``label``); None: unlabelled.
+    """
+    import datasets
+
+    folder = Path(path).expanduser()
+    if not folder.is_dir():
+        raise PlaitError(f"data.source.path: no folder at '{path}'; give a save_to_disk folder")
+    try:
+        loaded = datasets.load_from_disk(str(folder))
+    except FileNotFoundError as exc:
+        raise PlaitError(f"data.source.path: '{path}' is not a saved data set ({exc})") from None
+    return map_columns(join_splits(loaded), f"data.source.path={path}", text_column, label_column)
+
+
+def hf_hub(
+    name: str = "???",
+    config: str | None = None,
+    split: str | None = None,
+    text_column: str = "text",
+    label_column: str | None = None,
+    revision: str | None = None,
+) -> Any:
+    """``datasets.load_dataset`` by name (needs network access) or a local data folder.
+
+    Args:
+        name: Hub repository (``stanfordnlp/imdb``) or a local folder / builder name.
+        config: The data set's configuration name, if it has several.
+        split: One split to load (None: every split, kept as existing splits).
+        text_column: Column holding the text (renamed to ``text``).
+        label_column: Column holding the target (renamed to ``label``); None: unlabelled.
+        revision: Git revision of the hub repository.
+    """
+    import datasets
+
+    try:
+        loaded = datasets.load_dataset(name, config, split=split, revision=revision)
+    except (FileNotFoundError, ValueError, ConnectionError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise PlaitError(
+            f"data.source.name='{name}' could not be loaded ({first}); check the name, the "
+            "network (HF_HUB_OFFLINE is set in tests) or give a local folder"
+        ) from None
+    return map_columns(join_splits(loaded), f"data.source.name={name}", text_column, label_column)
+
+
+SPLIT_NAMES = {"train": "train", "validation": "val", "valid": "val", "val": "val", "test": "test"}
+
+
+def join_splits(loaded: Any) -> Any:
+    """A DatasetDict becomes one Dataset with a ``_split`` column (train/val/test)."""
+    import datasets
+
+    if isinstance(loaded, datasets.Dataset):
+        return loaded
+    parts = []
+    for name, part in loaded.items():
+        if name not in SPLIT_NAMES:
+            raise PlaitError(
+                f"data: unknown split '{name}' in the source; expected one of "
+                f"{', '.join(SPLIT_NAMES)}"
+            )
+        parts.append(part.add_column(SPLIT, [SPLIT_NAMES[name]] * len(part)))
+    return datasets.concatenate_datasets(parts)
+
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff")
+
+
+def image_folder(path: str = "???", suffixes: list[str] = list(IMAGE_SUFFIXES)) -> Any:  # noqa: B006
+    """Images sorted into one sub-folder per class (``root/cat/1.png``, ``root/dog/2.png``).
+
+    Args:
+        path: The root folder; each sub-folder's name is a class.
+        suffixes: File endings read as images.
+    """
+    import datasets
+
+    root = Path(path).expanduser()
+    if not root.is_dir():
+        raise PlaitError(f"data.source.path: no folder at '{path}'")
+    classes = sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
+    if not classes:
+        raise PlaitError(f"data.source.path: '{path}' has no class sub-folders (root/CLASS/x.png)")
+    files, labels = [], []
+    for i, name in enumerate(classes):
+        for f in sorted((root / name).rglob("*")):
+            if f.is_file() and f.suffix.lower() in tuple(suffixes):
+                files.append(str(f))
+                labels.append(i)
+    features = datasets.Features(
+        {IMAGE: datasets.Image(), LABEL: datasets.ClassLabel(names=classes)}
+    )
+    ds = dataset({IMAGE: files, LABEL: labels}, f"data.source.path={path}", features)
+    _check_images(files)
+    return ds
+
+
+def _check_images(files: list[str]) -> None:
+    from PIL import Image, UnidentifiedImageError
+
+    for f in files:
+        try:
+            with Image.open(f) as im:
+                im.verify()
+        except (UnidentifiedImageError, OSError) as exc:
+            raise PlaitError(f"{f}: not a readable image ({exc}); remove or replace it") from None

@@ -1,0 +1,227 @@
+"""Streaming (``data.streaming: true``): corpora larger than memory for causal LM.
+
+Records are read lazily from the source, cleaned batch by batch with the per-record steps,
+assigned to a split by a hash of their text (no need to know the corpus size), tokenized and
+packed into blocks on the fly. Memory is bounded by the tokenizer's training sample
+(``data.stream_tokenizer_chars``), the validation blocks (``data.stream_val_blocks``) and a
+shuffle buffer of blocks, not by the corpus.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import torch
+import torch.utils.data
+from omegaconf import OmegaConf
+
+from framework.data.audit import DataReport, StepRecord
+from framework.data.info import DataInfo
+from framework.data.records import TEXT
+from framework.data.steps import RowFilter, TextMap
+from framework.errors import PlaitError
+from framework.registry import Registry
+
+BATCH = 256
+"""Records read, cleaned and tokenized together."""
+SHUFFLE_BLOCKS = 2048
+"""Blocks held in the training shuffle buffer."""
+
+
+def split_of(text: str, val: float, test: float) -> str:
+    """``train``, ``val`` or ``test`` from a hash of the text: stable across runs and passes."""
+    h = int.from_bytes(
+        hashlib.blake2b(text.encode("utf-8", "replace"), digest_size=8).digest(), "big"
+    )
+    u = h / 2**64
+    return "val" if u < val else "test" if u < val + test else "train"
+
+
+class StreamReader:
+    """Cleaned texts of one split, read from the source batch by batch."""
+
+    def __init__(self, source: Any, steps: list[tuple[str, Any]], val: float, test: float) -> None:
+        self.source, self.steps, self.val, self.test = source, steps, val, test
+
+    def batches(self, split: str, shard: int = 0, shards: int = 1) -> Iterator[list[str]]:
+        """Lists of texts of ``split``; with ``shards`` > 1, every shards-th batch only."""
+        buf: dict[str, list[Any]] = {}
+        n = 0
+        for rec in self.source:
+            for k, v in rec.items():
+                buf.setdefault(k, []).append(v)
+            if len(buf[TEXT]) == BATCH:
+                if n % shards == shard:
+                    yield from self._finish(buf, split)
+                buf, n = {}, n + 1
+        if buf.get(TEXT) and n % shards == shard:
+            yield from self._finish(buf, split)
+
+    def _finish(self, batch: dict[str, list[Any]], split: str) -> Iterator[list[str]]:
+        for _name, step in self.steps:
+            if isinstance(step, TextMap):
+                batch.update(step.batch(batch))
+            else:
+                keep = step.keep(batch)
+                batch = {k: [v for v, ok in zip(vals, keep) if ok] for k, vals in batch.items()}
+        texts = [t for t in batch[TEXT] if t and split_of(t, self.val, self.test) == split]
+        if texts:
+            yield texts
+
+
+def blocks_of(texts: Iterator[list[str]], tokenizer: Any, size: int) -> Iterator[list[int]]:
+    """Token blocks of ``size`` ids, each document followed by end-of-text."""
+    eos = [tokenizer.eos_id] if tokenizer.eos_id is not None else []
+    buf: list[int] = []
+    for batch in texts:
+        for ids in tokenizer.encode_batch(batch):
+            buf.extend(ids)
+            buf.extend(eos)
+        while len(buf) >= size:
+            yield buf[:size]
+            del buf[:size]
+
+
+class StreamingBlocks(torch.utils.data.IterableDataset):
+    """An endless torch ``IterableDataset`` of (input, target) blocks of the training split.
+
+    Each pass re-reads the source; blocks go through a seeded shuffle buffer. DataLoader
+    workers and DDP ranks read disjoint batches of records. ``skip`` blocks are dropped first
+    (resuming).
+    """
+
+    def __init__(self, reader: StreamReader, tokenizer: Any, block: int, seed: int) -> None:
+        super().__init__()
+        self.reader, self.tokenizer, self.block, self.seed = reader, tokenizer, block, seed
+        self.skip = 0
+        self.rank, self.world = 0, 1
+
+    def _blocks(self) -> Iterator[list[int]]:
+        wi = torch.utils.data.get_worker_info()
+        workers, wid = (wi.num_workers, wi.id) if wi else (1, 0)
+        shard, shards = self.rank * workers + wid, self.world * workers
+        epoch = 0
+        while True:
+            rng = random.Random(self.seed * 1000 + epoch * 7919 + shard)
+            buf: list[list[int]] = []
+            produced = False
+            for b in blocks_of(
+                self.reader.batches("train", shard, shards), self.tokenizer, self.block + 1
+            ):
+                produced = True
+                if len(buf) < SHUFFLE_BLOCKS:
+                    buf.append(b)
+                    continue
+                j = rng.randrange(SHUFFLE_BLOCKS)
+                yield buf[j]
+                buf[j] = b
+            rng.shuffle(buf)
+            yield from buf
+            if not produced:
+                raise PlaitError("streaming: the training split holds less than one block of text")
+            epoch += 1
+
+    def __iter__(self) -> Iterator[tuple[Any, Any]]:
+        for i, b in enumerate(self._blocks()):
+            if i < self.skip:
+                continue
+            t = torch.tensor(b, dtype=torch.long)
+            yield t[:-1], t[1:]
+
+
+def _streaming_steps(data_cfg: Any, registry: Registry) -> list[tuple[str, Any]]:
+    from framework.data.pipeline import _steps
+
+    steps = _steps(registry, "curate", data_cfg.curate) + _steps(registry, "clean", data_cfg.clean)
+    for name, step in steps:
+        if not isinstance(step, (TextMap, RowFilter)):
+            raise PlaitError(
+                f"data step '{name}' needs the whole data set and cannot stream; take it out or "
+                "set data.streaming=false"
+            )
+    return steps
+
+
+def build_streaming(data_cfg: Any, task: Any, registry: Registry, seed: int, run_dir: Any) -> Any:
+    """The streaming data stage: a bounded tokenizer sample, in-memory validation blocks and
+    an endless stream of training blocks."""
+    from framework.data.pipeline import PreparedData
+    from framework.tasks.causal_lm import PackedBlocks
+
+    if not task.packed:
+        raise PlaitError("data.streaming=true is for causal LM (packed) tasks; set it to false")
+    split_cfg = OmegaConf.to_container(data_cfg.split, resolve=True)
+    if split_cfg.get("_name_") != "random":
+        raise PlaitError("data.streaming=true splits by a hash of each text: use data/split=random")
+    bal = data_cfg.balance
+    if bal is not None and bal.get("_name_") != "none":
+        raise PlaitError("data.streaming=true cannot balance classes; use data/balance=none")
+    val, test = float(split_cfg.get("val", 0.05)), float(split_cfg.get("test", 0.0))
+    source_name = data_cfg.source.get("_name_", "source")
+    source = registry.build("source", data_cfg.source, streaming=True)
+    if not _is_iterable_dataset(source):
+        raise PlaitError(
+            f"source '{source_name}' cannot stream; streaming sources: text_files, jsonl, "
+            "python_stdlib, gcide (or set data.streaming=false)"
+        )
+    reader = StreamReader(source, _streaming_steps(data_cfg, registry), val, test)
+    report = DataReport(cache="off (streaming)")
+    report.add(StepRecord("source", source_name, 0, 0, note="streaming: read lazily, not counted"))
+
+    tokenizer = registry.build("tokenizer", data_cfg.tokenizer)
+    tokenizer.train(_sample(reader.batches("train"), data_cfg.stream_tokenizer_chars))
+    block = data_cfg.max_length
+    datasets: dict[str, Any] = {"train": StreamingBlocks(reader, tokenizer, block, seed)}
+    sizes = {}
+    for name in ("val", "test"):
+        if (val if name == "val" else test) <= 0:
+            continue
+        ids: list[int] = []
+        for b in blocks_of(reader.batches(name), tokenizer, block + 1):
+            ids.extend(b)
+            if len(ids) >= data_cfg.stream_val_blocks * (block + 1):
+                break
+        if not ids:
+            raise PlaitError(f"streaming: the {name} split is empty; raise data.split.{name}")
+        datasets[name] = PackedBlocks(torch.tensor(ids, dtype=torch.int32), block)
+        sizes[name] = len(datasets[name])
+        report.add(StepRecord("split", name, 0, sizes[name], note=f"{sizes[name]:,} blocks held"))
+    report.splits = {"train": -1, **sizes}
+    info = DataInfo(
+        vocab_size=tokenizer.vocab_size,
+        max_length=block,
+        eos_id=tokenizer.eos_id,
+        pad_id=tokenizer.pad_id,
+        sizes={"train": -1, **sizes},
+    )
+    if run_dir is not None:
+        report.save(Path(run_dir) / "data_report.json")
+        tokenizer.save(Path(run_dir) / "tokenizer.json")
+    return PreparedData(datasets, info, tokenizer, report)
+
+
+def _sample(batches: Iterator[list[str]], max_chars: int) -> Iterator[str]:
+    total = 0
+    for batch in batches:
+        for t in batch:
+            yield t
+            total += len(t)
+            if total >= max_chars:
+                return
+
+
+def _is_iterable_dataset(obj: Any) -> bool:
+    import datasets
+
+    return isinstance(obj, datasets.IterableDataset)
+
+
+def iterable_source(gen: Any, **kwargs: Any) -> Any:
+    """A ``datasets.IterableDataset`` over ``gen(**kwargs)`` (for sources' streaming mode)."""
+    import datasets
+
+    return datasets.IterableDataset.from_generator(gen, gen_kwargs=kwargs)
