@@ -42,6 +42,7 @@ OVERRIDES = [
     "callback=[step_timer]",
     "logger=[]",
     "trainer.val_at_start=false",
+    "data.cache=false",  # both sides prepare their data in every run
 ]
 
 

@@ -5,12 +5,15 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
 
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+# every session starts with an empty data cache of its own (subprocesses inherit it)
+os.environ["PLAIT_CACHE"] = tempfile.mkdtemp(prefix="plait-cache-")
 
 REPO = Path(__file__).resolve().parents[1]
 

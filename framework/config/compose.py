@@ -124,7 +124,10 @@ def _unknown_key(
         see = f"see `plait list {kind}`"
         close = did_you_mean(leaf, {p.name for c in comps for p in c.params()})
         if owners:
-            close = f"the selected {kind} has no '{leaf}' ({', '.join(owners)} {'have' if len(owners) > 1 else 'has'} it; {see})"
+            verb = "have" if len(owners) > 1 else "has"
+            close = f"the selected {kind} has no '{leaf}' ({', '.join(owners)} {verb} it; {see})"
+            if where and where.startswith("recipe/"):  # a recipe's setting for its own choice
+                close += f"; the recipe sets it for its own {kind}: start without it (~recipe)"
         elif close.startswith("did you mean"):
             close = f"{close} ({see})"
         else:

