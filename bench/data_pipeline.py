@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import time
@@ -71,7 +70,7 @@ def tokenize_pack(docs: list[str]) -> dict[str, float]:
         parts = []
         for i in range(0, len(docs), 1000):
             for e in raw_tok.encode_batch(docs[i : i + 1000], add_special_tokens=False):
-                parts.append(np.asarray(e.ids + [eos], dtype=np.int32))
+                parts.append(np.asarray([*e.ids, eos], dtype=np.int32))
         np.concatenate(parts)
 
     def plait() -> None:
@@ -124,6 +123,15 @@ def near_dedupe(docs: list[str]) -> dict[str, float]:
     }
 
 
+def peak_mb() -> float:
+    """This process's peak resident memory (VmHWM). Not ``ru_maxrss``: Linux carries the
+    parent's peak into a child across fork and exec."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmHWM in /proc/self/status")
+
+
 def rss_child(mode: str, max_chars: int) -> None:
     """In a fresh process: run the data stage and read the whole training split once."""
     from omegaconf import OmegaConf
@@ -161,8 +169,7 @@ def rss_child(mode: str, max_chars: int) -> None:
             blocks += 1
     else:
         blocks = len(data.datasets["train"])
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"peak_MB": peak, "blocks": blocks, "s": time.perf_counter() - t0}))
+    print(json.dumps({"peak_MB": peak_mb(), "blocks": blocks, "s": time.perf_counter() - t0}))
 
 
 def peak_rss(mode: str, max_chars: int) -> dict[str, float]:
@@ -177,7 +184,9 @@ def peak_rss(mode: str, max_chars: int) -> dict[str, float]:
 
 
 def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     p.add_argument("--quick", action="store_true")
     p.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = p.parse_args()

@@ -19,7 +19,7 @@ from framework.data.labels import class_counts, encode_labels
 from framework.data.records import IMAGE, LABEL, ROW, TEXT, column
 from framework.data.steps import StepContext
 from framework.errors import PlaitError
-from framework.registry import Registry
+from framework.registry import ENABLED_KEY, Registry
 
 IDS = "input_ids"
 """Column of token ids written by the tokenize step."""
@@ -63,7 +63,7 @@ def _steps(registry: Registry, kind: str, nodes: Any) -> list[tuple[str, Any]]:
     out = []
     for name, node in (nodes or {}).items():
         params = _plain(node)
-        if not params.pop("enabled", True):
+        if not params.pop(ENABLED_KEY, True):
             continue
         out.append((name, registry.build(kind, params)))
     return out
@@ -119,25 +119,31 @@ def run_steps(ds: Any, data_cfg: Any, registry: Registry, report: DataReport, se
 
 
 def remove_overlap(splits: dict[str, Any], policy: str, report: DataReport) -> dict[str, Any]:
-    """Exact duplicate texts shared between splits: removed from the earlier split or reported."""
+    """Exact texts shared between splits: removed from train (when val or test hold them) and
+    from val (when test holds them), or only reported."""
     if any(TEXT not in ds.column_names for ds in splits.values()):
         return splits
+    import hashlib
+
     from framework.data.curate import dedupe_key
 
-    order = [s for s in ("test", "val", "train") if s in splits]
-    later: set[str] = set()
-    for name in order:
+    held: set[bytes] = set()
+    held_by: list[str] = []
+    for name in [s for s in ("test", "val", "train") if s in splits]:
         ds = splits[name]
-        keys = [dedupe_key(t or "") for t in column(ds, TEXT)]
-        shared = [i for i, k in enumerate(keys) if k in later]
+        keys = [
+            hashlib.blake2b(dedupe_key(t or "").encode("utf-8", "replace"), digest_size=16).digest()
+            for t in column(ds, TEXT)
+        ]
+        shared = [i for i, k in enumerate(keys) if k in held]
         if shared:
-            note = f"{len(shared):,} {name} texts also in a later split"
+            note = f"{len(shared):,} {name} texts also in {' or '.join(held_by)}"
             if policy == "remove":
                 gone = set(shared)
                 out = ds.select([i for i in range(len(ds)) if i not in gone])
                 if len(out) == 0:
                     raise PlaitError(
-                        f"data.split: every {name} text also appears in a later split, so "
+                        f"data.split: every {name} text is also in {' or '.join(held_by)}, so "
                         "removing the overlap leaves none; give more varied data or set "
                         "data.split.overlap=report"
                     )
@@ -145,16 +151,11 @@ def remove_overlap(splits: dict[str, Any], policy: str, report: DataReport) -> d
                 rec.note = note + ": removed"
                 splits[name] = out
             else:
-                report.add(
-                    StepRecord(
-                        "split",
-                        f"overlap ({name})",
-                        len(ds),
-                        len(ds),
-                        note=note + ": kept (report)",
-                    )
-                )
-        later.update(keys)
+                rec = StepRecord("split", f"overlap ({name})", len(ds), len(ds))
+                rec.note = note + ": kept (overlap=report)"
+                report.add(rec)
+        held.update(keys)
+        held_by.append(name)
     return splits
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 
 import datasets
@@ -82,7 +83,7 @@ def test_planted_overlap_is_removed_from_train_or_reported():
     assert report.steps[0].removed_examples == ["shared  text"]
     report = DataReport()
     kept = remove_overlap({"train": train, "test": test}, "report", report)
-    assert len(kept["train"]) == 3 and "1 train texts also in a later split" in report.steps[0].note
+    assert len(kept["train"]) == 3 and "1 train texts also in test" in report.steps[0].note
 
 
 def test_class_weights_match_scikit_learn_and_reach_the_loss(fortunes_ds):
@@ -130,3 +131,26 @@ def test_weighted_sampler_draws_classes_about_equally(fortunes_ds):
     expect = 40 * 256 / k
     assert max(drawn.values()) < 1.6 * expect and min(drawn.values()) > 0.4 * expect
     assert result.dataset is fortunes_ds
+
+
+def test_fortunes_recipe_weights_reach_the_training_loss(registry, tmp_path):
+    """The shipped recipe, composed and prepared as `plait train` does, up to the loss."""
+    from sklearn.utils.class_weight import compute_class_weight
+
+    from framework.config.compose import compose
+    from framework.data.pipeline import build_data
+    from framework.engine import build_task_parts
+
+    cfg = compose(registry, ["recipe=fortunes"])
+    task = registry.build("task", cfg.task)
+    data = build_data(cfg.data, task, registry, cfg.seed, tmp_path)
+    report = json.loads((tmp_path / "data_report.json").read_text())
+    counts = report["labels"]
+    assert (
+        min(counts["train"][c] + counts["val"][c] + counts["test"][c] for c in counts["train"])
+        >= 50
+    )
+    y = [label for _, label in data.datasets["train"]]
+    expected = compute_class_weight("balanced", classes=np.unique(y), y=np.array(y))
+    loss = build_task_parts(cfg, registry, task, data.info)["loss"]
+    assert loss.weight.tolist() == pytest.approx(list(expected), rel=1e-5)
