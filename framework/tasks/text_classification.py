@@ -73,6 +73,10 @@ class TextClassification(Task):
         x, lengths, y = batch
         return model(x, lengths=lengths), y
 
+    def count(self, batch: Any) -> int:
+        """Records in the batch."""
+        return batch[0].shape[0]
+
 
 def text_classification() -> TextClassification:
     """Single-label text classification (cross-entropy; accuracy and macro-F1 by default)."""
