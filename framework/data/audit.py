@@ -99,17 +99,24 @@ class DataReport:
 
         console = console or Console()
         steps = Table(title=f"data report (cache: {self.cache})", title_justify="left")
-        for col, just in (("stage", "left"), ("step", "left"), ("rows in", "right"),
-                          ("rows out", "right"), ("removed", "right"), ("changed", "right"),
-                          ("s", "right"), ("note", "left")):  # fmt: skip
-            steps.add_column(col, justify=just)  # type: ignore[arg-type]
+        widest = max((len(s.name) for s in self.steps), default=4)
+        wide = console.width >= 110  # notes get their own column, else a list below
+        steps.add_column("stage", no_wrap=True)
+        steps.add_column("step", min_width=min(widest, 24), no_wrap=True)
+        for col in ("rows in", "rows out", "removed", "changed", "s"):
+            steps.add_column(col, justify="right", no_wrap=True)
+        if wide:
+            steps.add_column("note", overflow="fold")
         for s in self.steps:
-            steps.add_row(
-                s.stage, s.name, f"{s.rows_in:,}", f"{s.rows_out:,}",
-                f"{s.rows_in - s.rows_out:,}" if s.rows_in != s.rows_out else "",
-                f"{s.changed:,}" if s.changed else "", f"{s.seconds:.2f}", s.note,
-            )  # fmt: skip
+            removed = f"{s.rows_in - s.rows_out:,}" if s.rows_in != s.rows_out else ""
+            changed = f"{s.changed:,}" if s.changed else ""
+            counts = [f"{s.rows_in:,}", f"{s.rows_out:,}", removed, changed, f"{s.seconds:.2f}"]
+            steps.add_row(s.stage, s.name, *counts, *([s.note] if wide else []))
         console.print(steps)
+        if not wide:
+            for s in self.steps:
+                if s.note:
+                    console.print(f"  {s.name}: {s.note}")
         shown = [s for s in self.steps if s.removed_examples or s.changed_examples]
         if shown:
             ex = Table(title="examples", title_justify="left", show_lines=True)

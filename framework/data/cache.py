@@ -1,6 +1,6 @@
 """The data cache: the output of the data stage saved under a fingerprint of everything that
-shapes it (data config, source files' sizes and times, Plait's data format), so a second run
-with the same data config does no data work."""
+shapes it (data config, source files' sizes and times, Plait's version and data format), so
+a second run with the same data config does no data work."""
 
 from __future__ import annotations
 
@@ -49,6 +49,7 @@ def fingerprint(data_cfg: dict[str, Any], task: str, packed: bool) -> str:
     _file_stats(shaping.get("source", {}), stats)
     payload = {
         "format": FORMAT,
+        "plait": _version(),
         "data": shaping,
         "task": task,
         "packed": packed,
@@ -57,6 +58,15 @@ def fingerprint(data_cfg: dict[str, Any], task: str, packed: bool) -> str:
     }
     blob = json.dumps(payload, sort_keys=True, default=str).encode()
     return hashlib.sha256(blob).hexdigest()[:20]
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("plait")
+    except PackageNotFoundError:
+        return "source"
 
 
 def load(fp: str) -> dict[str, Any] | None:

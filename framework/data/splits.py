@@ -54,7 +54,10 @@ class Splitter:
     @staticmethod
     def assemble(ds: Any, parts: dict[str, list[int]]) -> dict[str, Any]:
         """Select each split's rows (sorted, so records keep the source's order)."""
-        return {name: ds.select(sorted(idx)) for name, idx in parts.items() if idx}
+        order = [n for n in ("train", "val", "test") if n in parts] + [
+            n for n in parts if n not in ("train", "val", "test")
+        ]
+        return {name: ds.select(sorted(parts[name])) for name in order if parts[name]}
 
 
 class RandomSplit(Splitter):
