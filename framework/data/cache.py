@@ -11,6 +11,7 @@ import os
 import shutil
 import sys
 import uuid
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -42,11 +43,15 @@ def _file_stats(value: Any, out: list[tuple[str, int, int]]) -> None:
                 out.append((str(f), st.st_size, st.st_mtime_ns))
 
 
-def fingerprint(data_cfg: dict[str, Any], task: str, packed: bool) -> str:
-    """A hash of the data config, the task's tokenization mode and the source files' stats."""
+def fingerprint(
+    data_cfg: dict[str, Any], task: str, packed: bool, data_paths: Sequence[str] = ()
+) -> str:
+    """A hash of the data config, the task's tokenization mode and the stats of the source's
+    files (paths in its config, and ``data_paths`` a named source declares)."""
     shaping = {k: v for k, v in data_cfg.items() if k not in NOT_SHAPING}
     stats: list[tuple[str, int, int]] = []
     _file_stats(shaping.get("source", {}), stats)
+    _file_stats(list(data_paths), stats)
     payload = {
         "format": FORMAT,
         "plait": _version(),

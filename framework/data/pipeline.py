@@ -269,7 +269,10 @@ def cached_stage(data_cfg: Any, task: Any, registry: Registry, seed: int) -> Sta
     datasets.disable_progress_bars()
     plain = _plain(data_cfg)
     task_name = type(task).__name__
-    fp = cache.fingerprint({**plain, "seed": seed}, task_name, task.packed)
+    source = plain["source"]
+    builder = registry.get("source", source["_name_"]).builder if "_name_" in source else None
+    paths = getattr(builder, "data_paths", list)()  # a named set's files on this machine
+    fp = cache.fingerprint({**plain, "seed": seed}, task_name, task.packed, paths)
     if data_cfg.cache:
         hit = cache.load(fp)
         if hit is not None:

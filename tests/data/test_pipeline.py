@@ -174,3 +174,20 @@ def test_streaming_packs_blocks_without_holding_the_corpus(registry, tmp_path):
     with pytest.raises(Exception, match="needs the whole data set and cannot stream"):
         build_data(data_cfg(streaming=True, curate={"dedupe_exact": {"_name_": "dedupe_exact"}}),
                    causal_lm(), registry, 1, None)  # fmt: skip
+
+
+def test_a_named_set_upgrade_invalidates_the_cache(registry, tmp_path, monkeypatch):
+    from framework.data.sources import corpora
+
+    monkeypatch.setenv("PLAIT_CACHE", str(tmp_path / "cache"))
+    folder = tmp_path / "fortunes"
+    folder.mkdir()
+    for cat in ("cats", "dogs"):
+        (folder / cat).write_text("\n%\n".join(f"{cat} fortune number {i}" for i in range(20)))
+    monkeypatch.setattr(corpora, "FORTUNES", folder)
+    cfg = data_cfg(source={"_name_": "fortunes"}, tokenizer={"_name_": "char"})
+    task = text_classification()
+    assert build_data(cfg, task, registry, 1, None).report.cache == "miss"
+    assert build_data(cfg, task, registry, 1, None).report.cache == "hit"
+    (folder / "dogs").write_text("\n%\n".join(f"a new dog fortune {i}" for i in range(30)))
+    assert build_data(cfg, task, registry, 1, None).report.cache == "miss"

@@ -88,3 +88,6 @@ def digits() -> Any:
     d = load_digits()
     x = np.round(d.images * (255 / 16)).astype(np.uint8)
     return _images(x, d.target.astype(np.int64), [str(k) for k in range(10)])
+
+
+fashion_mnist.data_paths = lambda: [str(FASHION_MNIST)]  # type: ignore[attr-defined]
