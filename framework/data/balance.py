@@ -60,10 +60,10 @@ class Resample:
         self.mode, self.ratio = mode, ratio
 
     def __call__(self, ds: Any, seed: int) -> Balanced:
-        labels, _ = _labels(ds, self.mode)
-        by_class: dict[int, list[int]] = {}
-        for i, y in enumerate(labels):
-            by_class.setdefault(y, []).append(i)
+        from framework.data.splits import indices_by
+
+        _labels(ds, self.mode)  # fails clearly without class labels
+        by_class = indices_by(ds, LABEL)
         rng = random.Random(seed)
         sizes = [len(v) for v in by_class.values()]
         keep: list[int] = []

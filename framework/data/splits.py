@@ -60,6 +60,14 @@ class Splitter:
         return {name: ds.select(sorted(parts[name])) for name in order if parts[name]}
 
 
+def indices_by(ds: Any, name: str) -> dict[Any, list[int]]:
+    """Row indices per value of column ``name``, in row order."""
+    out: dict[Any, list[int]] = defaultdict(list)
+    for i, v in enumerate(column(ds, name)):
+        out[v].append(i)
+    return out
+
+
 class RandomSplit(Splitter):
     """Shuffle records with the seed and cut them by ratio."""
 
@@ -101,9 +109,7 @@ class StratifiedSplit(Splitter):
                 "data.split=stratified needs labels; set data.source.label_column or use "
                 "data/split=random"
             )
-        by_class: dict[Any, list[int]] = defaultdict(list)
-        for i, y in enumerate(column(ds, LABEL)):
-            by_class[y].append(i)
+        by_class = indices_by(ds, LABEL)
         need = 1 + (self.val > 0) + (self.test > 0)
         names = ds.features[LABEL].names if hasattr(ds.features[LABEL], "names") else None
         for y, idx in by_class.items():
@@ -159,9 +165,7 @@ class GroupSplit(Splitter):
                 f"data.split.column='{self.column}' is not a column; columns: "
                 f"{', '.join(ds.column_names)}"
             )
-        groups: dict[Any, list[int]] = defaultdict(list)
-        for i, g in enumerate(column(ds, self.column)):
-            groups[g].append(i)
+        groups = indices_by(ds, self.column)
         keys = sorted(groups, key=str)
         _random.Random(seed).shuffle(keys)
         n_val, n_test = self.counts(len(ds))
@@ -218,10 +222,7 @@ class ExistingSplit(Splitter):
                 "data.split=existing: this source has no splits of its own; use data/split=random "
                 "or data/split=stratified"
             )
-        parts: dict[str, list[int]] = defaultdict(list)
-        for i, s in enumerate(column(ds, SPLIT)):
-            parts[s].append(i)
-        out = self.assemble(ds, dict(parts))
+        out = self.assemble(ds, indices_by(ds, SPLIT))
         if "val" not in out and self.val > 0:
             carve = (
                 StratifiedSplit if self.stratify and LABEL in ds.column_names else RandomSplit
