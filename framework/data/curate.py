@@ -40,26 +40,20 @@ def dedupe_key(text: str, ignore_case: bool = False) -> str:
     return _SPACE.sub(" ", t.casefold() if ignore_case else t).strip()
 
 
+def text_hash(text: str, normalized: bool = True, ignore_case: bool = False) -> bytes:
+    """128-bit hash of a text (of its :func:`dedupe_key` when ``normalized``)."""
+    key = dedupe_key(text, ignore_case) if normalized else text
+    return hashlib.blake2b(key.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+
+
 def _hash_batch(
     batch: dict[str, list[Any]], column: str, fold: bool, ignore_case: bool
 ) -> dict[str, list[bytes]]:
-    return {
-        "_hash": [
-            hashlib.blake2b(
-                (dedupe_key(t or "", ignore_case) if fold else (t or "")).encode(
-                    "utf-8", "surrogatepass"
-                ),
-                digest_size=16,
-            ).digest()
-            for t in batch[column]
-        ]
-    }
+    return {"_hash": [text_hash(t or "", fold, ignore_case) for t in batch[column]]}
 
 
 class ExactDedupe:
     """Keep the first record of every group with the same (normalized) text."""
-
-    streamable = False
 
     def __init__(self, column: str, normalized: bool, ignore_case: bool) -> None:
         self.column, self.normalized, self.ignore_case = column, normalized, ignore_case
@@ -137,8 +131,6 @@ def _is_missing(v: Any) -> bool:
 
 class Missing:
     """Records with a missing (null, NaN or blank) value in the named columns."""
-
-    streamable = True
 
     def __init__(self, columns: list[str], action: str, fill_value: Any) -> None:
         if action not in MISSING_ACTIONS:
@@ -314,8 +306,6 @@ def language(keep: list[str] = ["en"], min_probability: float = 0.5) -> Language
 
 class RareClasses:
     """Drop every record whose class has fewer than ``min_count`` records."""
-
-    streamable = False
 
     def __init__(self, min_count: int) -> None:
         self.min_count = min_count

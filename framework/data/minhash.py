@@ -86,7 +86,6 @@ def _signatures_of(args: tuple[MinHasher, list[str]]) -> np.ndarray:
 class MinHashDedupe:
     """Keep the first record of each cluster of near duplicates."""
 
-    streamable = False
     examples: list[str] = []
     """'duplicate ≈ kept' pairs of the last run, for the data report."""
 

@@ -123,18 +123,13 @@ def remove_overlap(splits: dict[str, Any], policy: str, report: DataReport) -> d
     from val (when test holds them), or only reported."""
     if any(TEXT not in ds.column_names for ds in splits.values()):
         return splits
-    import hashlib
-
-    from framework.data.curate import dedupe_key
+    from framework.data.curate import text_hash
 
     held: set[bytes] = set()
     held_by: list[str] = []
     for name in [s for s in ("test", "val", "train") if s in splits]:
         ds = splits[name]
-        keys = [
-            hashlib.blake2b(dedupe_key(t or "").encode("utf-8", "replace"), digest_size=16).digest()
-            for t in column(ds, TEXT)
-        ]
+        keys = [text_hash(t or "") for t in column(ds, TEXT)]
         shared = [i for i, k in enumerate(keys) if k in held]
         if shared:
             note = f"{len(shared):,} {name} texts also in {' or '.join(held_by)}"

@@ -43,8 +43,6 @@ def _proc(ds: Any, num_proc: int) -> int | None:
 class TextMap:
     """Rewrite the text of each record with a function ``str -> str``."""
 
-    streamable = True
-
     def __init__(self, fn: Callable[[str], str], column: str = TEXT) -> None:
         self.fn, self.column = fn, column
 
@@ -57,15 +55,10 @@ class TextMap:
         require_column(ds, self.column, ctx.name)
         return ds.map(self.batch, batched=True, num_proc=_proc(ds, ctx.num_proc), desc=ctx.name)
 
-    def stream(self, ds: Any) -> Any:
-        """Apply lazily to a ``datasets.IterableDataset``."""
-        return ds.map(self.batch, batched=True)
-
 
 class RowFilter:
     """Keep the records for which ``keep(batch)`` says True."""
 
-    streamable = True
     column: str | None = TEXT
 
     def keep(self, batch: dict[str, list[Any]]) -> list[bool]:
@@ -76,10 +69,6 @@ class RowFilter:
         if self.column is not None:
             require_column(ds, self.column, ctx.name)
         return ds.filter(self.keep, batched=True, num_proc=_proc(ds, ctx.num_proc), desc=ctx.name)
-
-    def stream(self, ds: Any) -> Any:
-        """Apply lazily to a ``datasets.IterableDataset``."""
-        return ds.filter(self.keep, batched=True)
 
 
 class FnFilter(RowFilter):
