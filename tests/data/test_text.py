@@ -17,7 +17,7 @@ from framework.tasks.causal_lm import CausalLM
 def test_python_stdlib_reads_real_source_and_skips_tests():
     ds = python_stdlib(max_chars=300_000)
     assert len(ds) > 3 and sum(map(len, ds["text"])) >= 300_000
-    assert all(not p.startswith(("test/", "encodings/")) for p in ds["path"])
+    assert all(not p.startswith(("test/", "encodings/", "pydoc_data/")) for p in ds["path"])
     assert all("/tests/" not in p and "/test/" not in p for p in ds["path"])
     assert any("def " in t for t in ds["text"])
 

@@ -39,6 +39,7 @@ def python_stdlib(
         "site-packages/**",
         "lib2to3/**",
         "encodings/**",
+        "pydoc_data/**",
     ],
     max_chars: int | None = None,
     *,
@@ -48,7 +49,8 @@ def python_stdlib(
 
     Args:
         include: Glob patterns, relative to the stdlib folder, of files to read.
-        exclude: Glob patterns of files to skip (tests, IDLE, installed packages, codec tables).
+        exclude: Glob patterns of files to skip (tests, IDLE, installed packages, codec
+            tables, and pydoc's 750 KB table of help strings).
         max_chars: Stop once this many characters are collected (None: all, 10 to 30 MB);
             files are taken in an order fixed by a hash of their path, so that a slice
             samples the whole library rather than its first packages alphabetically.
