@@ -20,15 +20,21 @@ def data(overrides: list[str]) -> int:
     cfg = compose(registry, overrides)
     validate(cfg, registry)
     task = registry.build("task", cfg.task)
-    stage = data_only(cfg.data, task, registry, cfg.seed)
+    if cfg.data.streaming:  # nothing to count in advance: the validation blocks it holds
+        from framework.data.pipeline import build_data
+
+        report, labels = build_data(cfg.data, task, registry, cfg.seed, None).report, None
+    else:
+        stage = data_only(cfg.data, task, registry, cfg.seed)
+        report, labels = stage.report, stage.labels
     console = Console()
-    stage.report.print(console)
+    report.print(console)
     out = Path("runs") / cfg.name
     out.mkdir(parents=True, exist_ok=True)
-    stage.report.save(out / "data_report.json")
-    if stage.labels:
+    report.save(out / "data_report.json")
+    if labels:
         import json
 
-        (out / "labels.json").write_text(json.dumps(stage.labels, indent=2), "utf-8")
+        (out / "labels.json").write_text(json.dumps(labels, indent=2), "utf-8")
     console.print(f"report: {out / 'data_report.json'}")
     return 0

@@ -46,7 +46,7 @@ class DataReport:
 
     steps: list[StepRecord] = field(default_factory=list)
     splits: dict[str, int] = field(default_factory=dict)
-    """Records per split after balancing."""
+    """Records per split after balancing (-1: streamed, not counted)."""
     labels: dict[str, dict[str, int]] = field(default_factory=dict)
     """Records per class name, per split."""
     fingerprint: str = ""
@@ -133,7 +133,7 @@ class DataReport:
         sizes.add_column("split")
         sizes.add_column("records", justify="right")
         for name, n in self.splits.items():
-            sizes.add_row(name, f"{n:,}")
+            sizes.add_row(name, f"{n:,}" if n >= 0 else "streamed")
         console.print(sizes)
         if self.labels:
             classes = Table(title="classes", title_justify="left")

@@ -190,7 +190,8 @@ def build_streaming(data_cfg: Any, task: Any, registry: Registry, seed: int, run
         ids = ids[: data_cfg.stream_val_blocks * block + 1]
         datasets[name] = PackedBlocks(torch.tensor(ids, dtype=torch.int32), block)
         sizes[name] = len(datasets[name])
-        report.add(StepRecord("split", name, 0, sizes[name], note=f"{sizes[name]:,} blocks held"))
+        n = sizes[name]
+        report.add(StepRecord("split", name, n, n, note=f"{n:,} blocks held in memory"))
     report.splits = {"train": -1, **sizes}
     info = DataInfo(
         vocab_size=tokenizer.vocab_size,

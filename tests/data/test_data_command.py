@@ -28,3 +28,16 @@ def test_plait_data_on_tweets_shows_each_step_and_reuses_the_cache(plait, tmp_pa
     ]
     again = plait("data", "recipe=tweets_sentiment")
     assert again.returncode == 0 and "cache: hit" in again.stdout
+
+
+def test_plait_data_streaming_counts_what_it_holds(plait, tmp_path):
+    proc = plait(
+        "data",
+        "data.streaming=true",
+        "data.source.max_chars=300000",
+        "data.tokenizer.vocab_size=300",
+        "data.stream_val_blocks=20",
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    report = json.loads((tmp_path / "runs/stdlib_gpt/data_report.json").read_text())
+    assert report["splits"] == {"train": -1, "val": 20} and "streamed" in proc.stdout
