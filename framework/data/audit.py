@@ -108,7 +108,7 @@ class DataReport:
         if wide:
             steps.add_column("note", overflow="fold")
         for s in self.steps:
-            removed = f"{s.rows_in - s.rows_out:,}" if s.rows_in != s.rows_out else ""
+            removed = f"{s.rows_in - s.rows_out:,}" if s.rows_in > s.rows_out else ""
             changed = f"{s.changed:,}" if s.changed else ""
             counts = [f"{s.rows_in:,}", f"{s.rows_out:,}", removed, changed, f"{s.seconds:.2f}"]
             steps.add_row(s.stage, s.name, *counts, *([s.note] if wide else []))

@@ -203,6 +203,8 @@ def balance_train(
         result = Balanced(result)
     rec = report.diff("balance", name, train, result.dataset, time.perf_counter() - t0)
     out, class_weights = result.dataset, None
+    if len(out) > len(train):
+        rec.note = f"{len(out) - len(train):,} records added"
     if result.sample_weights is not None:
         out = out.add_column(WEIGHT, result.sample_weights)
         rec.note = "sampling weights 1/class count"
