@@ -11,7 +11,7 @@ from omegaconf import OmegaConf
 from framework.data.pipeline import build_data, tokenize
 from framework.data.records import TEXT
 from framework.data.sources.corpora import python_stdlib
-from framework.data.tokenizers import gpt2, pretrained, unigram, wordpiece
+from framework.data.tokenizers import gpt2, pretrained, wordpiece
 from framework.tasks.causal_lm import causal_lm
 from framework.tasks.text_classification import PadCollate, text_classification
 
@@ -104,12 +104,27 @@ def test_report_records_every_step_and_lands_in_the_run_dir(registry, tmp_path):
     assert (tmp_path / "tokenizer.json").exists() and data.report.splits["val"] >= 1
 
 
-def test_tokenizers_train_on_the_training_split_only():
-    train = ["alpha beta gamma"] * 50
-    for tok in (wordpiece(vocab_size=100), unigram(vocab_size=40)):
-        tok.train(train)
-        vocab = tok._tok.get_vocab()
-        assert not any("zeta" in piece for piece in vocab)
+def test_tokenizers_train_on_the_training_split_only(registry, tmp_path):
+    train = [t for t in python_stdlib(max_chars=100_000)[TEXT]]
+    texts = [*train, "zebraquux " * 3000, "zebraquux " * 2999]  # learned if ever seen
+
+    def planted():
+        """Real training text, and validation records made of one word train never has."""
+        split = ["train"] * len(train) + ["val", "test"]
+        return datasets.Dataset.from_dict({TEXT: texts, "_split": split})
+
+    registry.add("source", "planted", planted)
+    for name in ("wordpiece", "unigram", "bpe"):
+        cfg = data_cfg(
+            source={"_name_": "planted"},
+            tokenizer={"_name_": name, "vocab_size": 300},
+            split={"_name_": "existing", "val": 0.0},
+            cache=False,
+        )
+        data = build_data(cfg, causal_lm(), registry, 1, None)
+        vocab = data.tokenizer._tok.get_vocab()
+        assert any(w in piece for piece in vocab for w in ("self", "return")), name
+        assert not any("zebra" in piece for piece in vocab), name  # never from val or test
 
 
 def test_pretrained_minilm_and_gpt2_vocabularies():
