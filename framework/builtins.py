@@ -34,10 +34,14 @@ def register(registry: Registry) -> None:
     registry.add("task", "causal_lm", causal_lm.causal_lm)
     registry.add("task", "text_classification", text_classification.text_classification)
     registry.add("model", "gpt", gpt.gpt)
-    registry.add("loss", "cross_entropy", losses.cross_entropy)
+    for name in ("cross_entropy", "focal", "bce_with_logits", "mse"):
+        registry.add("loss", name, getattr(losses, name))
     registry.add("metric", "perplexity", metrics.perplexity)
     registry.add("metric", "accuracy", metrics.accuracy)
-    registry.add("metric", "f1_macro", metrics.f1_macro)
+    for name, builder in metrics.AVERAGED.items():
+        registry.add("metric", name, builder)
+    for name in ("auroc", "map_macro", "mse", "mae", "r2"):
+        registry.add("metric", name, getattr(metrics, name))
     registry.add("freeze", "none", freeze.none)
     registry.add("optimizer", "adamw", optim.adamw)
     registry.add("scheduler", "cosine", optim.cosine)

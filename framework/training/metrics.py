@@ -29,8 +29,61 @@ def accuracy(*, info: DataInfo) -> Any:
     return MulticlassAccuracy(num_classes=_classes(info, "accuracy"), average="micro")
 
 
-def f1_macro(*, info: DataInfo) -> Any:
-    """F1 score per class, averaged with equal weight per class."""
-    from torchmetrics.classification import MulticlassF1Score
+def _averaged(kind: str, average: str) -> Any:
+    """A builder of a torchmetrics multiclass ``kind`` score with one averaging."""
 
-    return MulticlassF1Score(num_classes=_classes(info, "f1_macro"), average="macro")
+    def build(*, info: DataInfo) -> Any:
+        from torchmetrics import classification as C
+
+        cls = {"precision": C.MulticlassPrecision, "recall": C.MulticlassRecall,
+               "f1": C.MulticlassF1Score}[kind]  # fmt: skip
+        return cls(num_classes=_classes(info, f"{kind}_{average}"), average=average)
+
+    what = {"macro": "each class counted equally", "micro": "over all records pooled",
+            "weighted": "classes weighted by their support"}[average]  # fmt: skip
+    build.__doc__ = f"{kind.capitalize()} of multiclass predictions, {what}."
+    build.__name__ = f"{kind}_{average}"
+    return build
+
+
+AVERAGED = {
+    f"{kind}_{average}": _averaged(kind, average)
+    for kind in ("precision", "recall", "f1")
+    for average in ("macro", "micro", "weighted")
+}
+"""``precision_macro`` ... ``f1_weighted``: the nine averaged scores, by name."""
+
+
+def auroc(*, info: DataInfo) -> Any:
+    """Area under the ROC curve, one-vs-rest per class, macro averaged."""
+    from torchmetrics.classification import MulticlassAUROC
+
+    return MulticlassAUROC(num_classes=_classes(info, "auroc"), average="macro")
+
+
+def map_macro(*, info: DataInfo) -> Any:
+    """Mean average precision: area under each class's precision-recall curve, macro averaged."""
+    from torchmetrics.classification import MulticlassAveragePrecision
+
+    return MulticlassAveragePrecision(num_classes=_classes(info, "map_macro"), average="macro")
+
+
+def mse(*, info: DataInfo) -> Any:
+    """Mean squared error of numeric predictions."""
+    from torchmetrics.regression import MeanSquaredError
+
+    return MeanSquaredError()
+
+
+def mae(*, info: DataInfo) -> Any:
+    """Mean absolute error of numeric predictions."""
+    from torchmetrics.regression import MeanAbsoluteError
+
+    return MeanAbsoluteError()
+
+
+def r2(*, info: DataInfo) -> Any:
+    """Coefficient of determination (R^2) of numeric predictions."""
+    from torchmetrics.regression import R2Score
+
+    return R2Score()
