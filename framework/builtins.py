@@ -9,8 +9,8 @@ def register(registry: Registry) -> None:
     """Add every built-in component to ``registry``."""
     from framework.data import balance, clean, curate, splits, tokenizers
     from framework.data.sources import corpora, files, images, web
-    from framework.models import gpt
-    from framework.tasks import causal_lm, text_classification
+    from framework.models import gpt, text, vision
+    from framework.tasks import causal_lm, image_classification, text_classification
     from framework.training import callbacks, freeze, hardware, loggers, losses, metrics, optim
 
     for kind, module, names in (
@@ -33,7 +33,12 @@ def register(registry: Registry) -> None:
             registry.add(kind, name, getattr(module, name))
     registry.add("task", "causal_lm", causal_lm.causal_lm)
     registry.add("task", "text_classification", text_classification.text_classification)
+    registry.add("task", "image_classification", image_classification.image_classification)
     registry.add("model", "gpt", gpt.gpt)
+    for name in ("textcnn", "lstm", "gru", "transformer_encoder"):
+        registry.add("model", name, getattr(text, name))
+    registry.add("model", "cnn", vision.cnn)
+    registry.add("model", "resnet", vision.resnet)
     for name in ("cross_entropy", "focal", "bce_with_logits", "mse"):
         registry.add("loss", name, getattr(losses, name))
     registry.add("metric", "perplexity", metrics.perplexity)

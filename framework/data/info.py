@@ -26,6 +26,10 @@ class DataInfo:
     """Per-class loss weights computed from the training split."""
     image_shape: list[int] | None = None
     """Channels, height, width of image inputs."""
+    image_mean: list[float] | None = None
+    """Per-channel mean of the training images (after scaling to [0, 1])."""
+    image_std: list[float] | None = None
+    """Per-channel standard deviation of the training images."""
     sizes: dict[str, int] = field(default_factory=dict)
     """Examples per split."""
 

@@ -1,0 +1,95 @@
+"""Image classification: uint8 images scaled to [0, 1] and standardized per channel with
+the training split's mean and standard deviation; one class per image."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from framework.data.info import DataInfo
+from framework.data.records import IMAGE, LABEL, column
+from framework.errors import PlaitError
+from framework.tasks.base import Task
+
+
+class ImageTensors:
+    """(image, label) pairs of one split, held as one uint8 tensor (N, C, H, W)."""
+
+    def __init__(self, images: Any, labels: Any, mean: Any, std: Any) -> None:
+        self.images, self.labels, self.mean, self.std = images, labels, mean, std
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def __getitem__(self, i: int) -> tuple[Any, Any]:
+        x = self.images[i].float().div_(255.0)
+        return (x - self.mean) / self.std, self.labels[i]
+
+
+def _as_array(ds: Any, size: int | None) -> Any:
+    """Images of a split as a uint8 array (N, C, H, W)."""
+    import numpy as np
+
+    feature = ds.features[IMAGE]
+    if hasattr(feature, "shape"):  # Array2D / Array3D: read through Arrow in one go
+        arr = np.asarray(ds.with_format("numpy")[IMAGE], dtype=np.uint8)
+        return arr[:, None] if arr.ndim == 3 else arr.transpose(0, 3, 1, 2)
+    out = []
+    for img in ds[IMAGE]:  # PIL images (image_folder): resized to one size
+        if size is None:
+            raise PlaitError(
+                "task image_classification: images of varying size need task.image_size=N"
+            )
+        a = np.asarray(img.convert("RGB").resize((size, size)), dtype=np.uint8)
+        out.append(a.transpose(2, 0, 1))
+    return np.stack(out)
+
+
+class ImageClassification(Task):
+    """One class per image; the model returns (batch, classes) logits."""
+
+    default_loss = "cross_entropy"
+    default_metrics = ("accuracy", "f1_macro")
+    unit = "samples"
+
+    def __init__(self, image_size: int | None) -> None:
+        self.image_size = image_size
+
+    def prepare(
+        self, splits: dict[str, Any], tokenizer: Any, info: DataInfo
+    ) -> tuple[dict[str, Any], DataInfo]:
+        """Tensors per split; the normalization comes from the training split only."""
+        import torch
+
+        if IMAGE not in splits["train"].column_names:
+            raise PlaitError("task image_classification needs images; this source has text")
+        if not info.num_classes:
+            raise PlaitError("task image_classification needs class labels")
+        arrays = {n: torch.from_numpy(_as_array(ds, self.image_size)) for n, ds in splits.items()}
+        train = arrays["train"].float().div(255.0)
+        mean = train.mean(dim=(0, 2, 3)).view(-1, 1, 1)
+        std = train.std(dim=(0, 2, 3)).clamp(min=1e-3).view(-1, 1, 1)
+        out = {
+            n: ImageTensors(a, torch.tensor(column(splits[n], LABEL)), mean, std)
+            for n, a in arrays.items()
+        }
+        info.image_shape = list(arrays["train"].shape[1:])
+        info.image_mean, info.image_std = mean.flatten().tolist(), std.flatten().tolist()
+        return out, info
+
+    def forward(self, model: Any, batch: Any) -> tuple[Any, Any]:
+        """Class logits and the labels."""
+        x, y = batch
+        return model(x), y
+
+    def count(self, batch: Any) -> int:
+        """Images in the batch."""
+        return batch[0].shape[0]
+
+
+def image_classification(image_size: int | None = None) -> ImageClassification:
+    """Image classification (cross-entropy; accuracy and macro-F1 by default).
+
+    Args:
+        image_size: Resize images to this square size (needed when they differ in size).
+    """
+    return ImageClassification(image_size)
