@@ -68,7 +68,7 @@ def test_collision_finder_reports_a_yaml_that_shadows_a_registered_option(regist
         ),
         (
             "model:\n  n_layers: 3\n",
-            "unknown key 'model.n_layers' (in 'recipe/mine'); did you mean 'n_layer'?",
+            "unknown key 'model.n_layers' (in 'recipe/mine'); did you mean 'n_layer'",
         ),
         (
             "defaults:\n  - override /data/tokenizer: char\n"
