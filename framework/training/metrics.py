@@ -37,10 +37,12 @@ def _averaged(kind: str, average: str) -> Any:
 
         cls = {"precision": C.MulticlassPrecision, "recall": C.MulticlassRecall,
                "f1": C.MulticlassF1Score}[kind]  # fmt: skip
-        return cls(num_classes=_classes(info, f"{kind}_{average}"), average=average)
+        mode = None if average == "per_class" else average
+        return cls(num_classes=_classes(info, f"{kind}_{average}"), average=mode)
 
     what = {"macro": "each class counted equally", "micro": "over all records pooled",
-            "weighted": "classes weighted by their support"}[average]  # fmt: skip
+            "weighted": "classes weighted by their support",
+            "per_class": "one value per class"}[average]  # fmt: skip
     build.__doc__ = f"{kind.capitalize()} of multiclass predictions, {what}."
     build.__name__ = f"{kind}_{average}"
     return build
@@ -49,9 +51,10 @@ def _averaged(kind: str, average: str) -> Any:
 AVERAGED = {
     f"{kind}_{average}": _averaged(kind, average)
     for kind in ("precision", "recall", "f1")
-    for average in ("macro", "micro", "weighted")
+    for average in ("macro", "micro", "weighted", "per_class")
 }
-"""``precision_macro`` ... ``f1_weighted``: the nine averaged scores, by name."""
+"""``precision_macro`` ... ``f1_per_class``: the twelve scores, by name; ``*_per_class`` are
+logged as one value per class name (``test/f1_per_class/negative``)."""
 
 
 def auroc(*, info: DataInfo) -> Any:

@@ -103,7 +103,25 @@ class TaskModule(L.LightningModule):
         )
         for name, metric in metrics.items():
             metric.update(preds, target)
-            self.log(f"{split}/{name}", metric, on_epoch=True, batch_size=n)
+            if not _per_class(metric):  # per-class vectors are logged at the epoch's end
+                self.log(f"{split}/{name}", metric, on_epoch=True, batch_size=n)
+
+    def _log_per_class(self, split: str, metrics: nn.ModuleDict) -> None:
+        """Per-class metrics as one scalar per class: ``val/f1_per_class/<class name>``."""
+        labels = self.payload.get("data_info", {}).get("labels") or []
+        for name, metric in metrics.items():
+            if _per_class(metric):
+                values = metric.compute()
+                for i, v in enumerate(values):
+                    label = labels[i] if i < len(labels) else str(i)
+                    self.log(f"{split}/{name}/{label}", v, on_epoch=True)
+                metric.reset()
+
+    def on_validation_epoch_end(self) -> None:
+        self._log_per_class("val", self.val_metrics)
+
+    def on_test_epoch_end(self) -> None:
+        self._log_per_class("test", self.test_metrics)
 
     def validation_step(self, batch: Any, batch_idx: int) -> None:
         self._eval_step(batch, "val", self.val_metrics)
@@ -126,3 +144,8 @@ class TaskModule(L.LightningModule):
         rng = checkpoint.get("plait", {}).get("torch_rng")
         if rng is not None:
             torch.set_rng_state(rng)
+
+
+def _per_class(metric: Any) -> bool:
+    """Whether a torchmetrics metric returns one value per class (``average=None``)."""
+    return hasattr(metric, "average") and metric.average in (None, "none")
