@@ -143,17 +143,23 @@ def _rnn(cell: str, embed_dim: int, hidden: int, layers: int, bidirectional: boo
     return RNN()
 
 
-def lstm(
-    embed_dim: int = 128,
-    hidden: int = 256,
-    layers: int = 1,
-    bidirectional: bool = True,
-    dropout: float = 0.3,
-    pooling: str = "max",
-    *,
-    info: DataInfo,
-) -> Any:
-    """LSTM: a classifier (pooled states) or, without classes, a language model.
+def _recurrent(cell: str) -> Any:
+    """The builder of one recurrent cell type (``lstm`` or ``gru``)."""
+
+    def build(
+        embed_dim: int = 128,
+        hidden: int = 256,
+        layers: int = 1,
+        bidirectional: bool = True,
+        dropout: float = 0.3,
+        pooling: str = "max",
+        *,
+        info: DataInfo,
+    ) -> Any:
+        return _rnn(cell, embed_dim, hidden, layers, bidirectional, dropout, pooling, info)
+
+    build.__name__ = build.__qualname__ = cell
+    build.__doc__ = f"""{cell.upper()}: a classifier (pooled states) or, without classes, an LM.
 
     Args:
         embed_dim: Width of the token embeddings.
@@ -163,30 +169,11 @@ def lstm(
         dropout: Dropout on embeddings, between layers and before the head.
         pooling: ``last`` (last real token), ``mean`` or ``max`` over real tokens.
     """
-    return _rnn("lstm", embed_dim, hidden, layers, bidirectional, dropout, pooling, info)
+    return build
 
 
-def gru(
-    embed_dim: int = 128,
-    hidden: int = 256,
-    layers: int = 1,
-    bidirectional: bool = True,
-    dropout: float = 0.3,
-    pooling: str = "max",
-    *,
-    info: DataInfo,
-) -> Any:
-    """GRU: a classifier (pooled states) or, without classes, a language model.
-
-    Args:
-        embed_dim: Width of the token embeddings.
-        hidden: Hidden units per direction.
-        layers: Stacked layers.
-        bidirectional: Read both ways (classifiers only).
-        dropout: Dropout on embeddings, between layers and before the head.
-        pooling: ``last`` (last real token), ``mean`` or ``max`` over real tokens.
-    """
-    return _rnn("gru", embed_dim, hidden, layers, bidirectional, dropout, pooling, info)
+lstm = _recurrent("lstm")
+gru = _recurrent("gru")
 
 
 def transformer_encoder(
