@@ -36,7 +36,7 @@ def encode_labels(ds: Any) -> tuple[Any, list[str] | None]:
         return ds, list(feature.names)
     dtype = getattr(feature, "dtype", "")
     if dtype.startswith("float"):
-        if all(float(v).is_integer() for v in values[:1000]) and len(set(values)) <= 1000:
+        if len(set(values)) <= 1000 and all(float(v).is_integer() for v in values):
             names = [str(int(v)) for v in sorted(set(values))]
             return _cast(ds, names, [str(int(v)) for v in values]), names
         return ds, None

