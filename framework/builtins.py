@@ -10,7 +10,7 @@ def register(registry: Registry) -> None:
     from framework.data import balance, clean, curate, splits, tokenizers
     from framework.data.sources import corpora, files, images, web
     from framework.models import gpt, pretrained, text, vision
-    from framework.tasks import causal_lm, image_classification, text_classification
+    from framework.tasks import causal_lm, image_classification, regression, text_classification
     from framework.training import callbacks, freeze, hardware, loggers, losses, metrics, optim
 
     for kind, module, names in (
@@ -34,6 +34,7 @@ def register(registry: Registry) -> None:
     registry.add("task", "causal_lm", causal_lm.causal_lm)
     registry.add("task", "text_classification", text_classification.text_classification)
     registry.add("task", "image_classification", image_classification.image_classification)
+    registry.add("task", "regression", regression.regression)
     registry.add("model", "gpt", gpt.gpt)
     for name in ("textcnn", "lstm", "gru", "transformer_encoder"):
         registry.add("model", name, getattr(text, name))
@@ -42,11 +43,11 @@ def register(registry: Registry) -> None:
     registry.add("model", "hf_pretrained", pretrained.hf_pretrained)
     for name in ("cross_entropy", "focal", "bce_with_logits", "mse"):
         registry.add("loss", name, getattr(losses, name))
-    registry.add("metric", "perplexity", metrics.perplexity)
-    registry.add("metric", "accuracy", metrics.accuracy)
+    for name in ("perplexity", "accuracy", "exact_match"):
+        registry.add("metric", name, getattr(metrics, name))
     for name, builder in metrics.AVERAGED.items():
         registry.add("metric", name, builder)
-    for name in ("auroc", "map_macro", "mse", "mae", "r2"):
+    for name in ("auroc", "map_macro", "confusion_matrix", "mse", "mae", "r2"):
         registry.add("metric", name, getattr(metrics, name))
     registry.add("freeze", "none", freeze.none)
     registry.add("optimizer", "adamw", optim.adamw)

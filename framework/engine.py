@@ -20,14 +20,18 @@ log = logging.getLogger("plait")
 
 
 def build_task_parts(cfg: DictConfig, registry: Registry, task: Any, info: Any) -> dict[str, Any]:
-    """Model, loss and metrics for ``task`` as ``cfg`` selects them, given the data's DataInfo."""
-    model = registry.build("model", cfg.model, info=info)
+    """Model, loss and metrics for ``task`` as ``cfg`` selects them, given the data's DataInfo
+    (``size``: the line saying what ``model.target_params`` chose, or None)."""
+    from framework.models.sizing import build_model
+
+    model, size = build_model(registry, cfg.model, info)
     if cfg.freeze is not None:
         registry.build("freeze", cfg.freeze)(model)
     loss_cfg = cfg.loss if cfg.loss is not None else {"_name_": task.default_loss}
     metric_cfgs = cfg.metric or {name: {"_name_": name} for name in task.default_metrics}
     return {
         "model": model,
+        "size": size,
         "loss": registry.build("loss", loss_cfg, info=info),
         "metrics": {
             name: registry.build("metric", node, info=info) for name, node in metric_cfgs.items()
@@ -127,6 +131,8 @@ def train(cfg: DictConfig, registry: Registry, run_dir: str | Path) -> dict[str,
 
     # model, loss, metrics, optimizer
     parts = build_task_parts(cfg, registry, task, data.info)
+    if parts["size"] and writer:
+        log.info("%s", parts["size"])
     if cfg.trainer.compile:
         parts["model"].compile()
     module = TaskModule(

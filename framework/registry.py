@@ -38,23 +38,48 @@ class KindSpec:
     """Whether a recipe selects several options at once (``metric=[accuracy,f1_macro]``)."""
     doc: str = ""
     """One line saying what components of this kind do."""
-    switchable: bool = False
-    """Whether each selected option gets an ``enabled`` flag (ordered pipeline steps)."""
+    common: tuple[CommonField, ...] = ()
+    """Fields every option of this kind has besides its builder's own (the ``enabled`` flag
+    of ordered pipeline steps, a model's ``target_params``); consumed before building."""
 
+
+@dataclass(frozen=True)
+class CommonField:
+    """A config field shared by every option of a kind."""
+
+    name: str
+    type: Any
+    default: Any
+    doc: str
+
+
+ENABLED_KEY = "enabled"
+"""Flag of switchable kinds' options: false skips the step but keeps its settings."""
+ENABLED_DOC = "Run this step; false skips it and keeps its settings."
+SWITCH = (CommonField(ENABLED_KEY, bool, True, ENABLED_DOC),)
+SIZED = (
+    CommonField(
+        "target_params",
+        typing.Optional[str],  # noqa: UP045 (OmegaConf reads typing.Optional, not str | None)
+        None,
+        "Parameter budget such as 10M, 350k or 1.2B: depth and width are chosen to land "
+        "within 10% of it (null: the sizes as written).",
+    ),
+)
 
 KINDS: dict[str, KindSpec] = {
     "source": KindSpec("data/source", doc="where the raw records come from"),
     "curate": KindSpec(
-        "data/curate", multi=True, doc="dedupe, normalize, filter records", switchable=True
+        "data/curate", multi=True, doc="dedupe, normalize, filter records", common=SWITCH
     ),
-    "clean": KindSpec("data/clean", multi=True, doc="strip noise from text", switchable=True),
+    "clean": KindSpec("data/clean", multi=True, doc="strip noise from text", common=SWITCH),
     "tokenizer": KindSpec("data/tokenizer", doc="text to token ids, trained on train split"),
     "split": KindSpec("data/split", doc="train/val/test partition"),
     "balance": KindSpec("data/balance", doc="class balancing of the training split"),
     "text_augment": KindSpec("data/text_augment", multi=True, doc="on-the-fly text variants"),
     "image_augment": KindSpec("data/image_augment", multi=True, doc="image transforms"),
     "task": KindSpec("task", doc="batch format, head, default loss and metrics"),
-    "model": KindSpec("model", doc="the network, built from DataInfo"),
+    "model": KindSpec("model", doc="the network, built from DataInfo", common=SIZED),
     "loss": KindSpec("loss", doc="training objective"),
     "metric": KindSpec("metric", multi=True, doc="evaluation metrics"),
     "regularizer": KindSpec("regularizer", multi=True, doc="penalties and dropout settings"),
@@ -68,9 +93,6 @@ KINDS: dict[str, KindSpec] = {
 
 NAME_KEY = "_name_"
 """Config key naming the registered component a config node builds."""
-ENABLED_KEY = "enabled"
-"""Flag of switchable kinds' options: false skips the step but keeps its settings."""
-ENABLED_DOC = "Run this step; false skips it and keeps its settings."
 
 _OMEGACONF_SCALARS = (int, float, str, bool)
 
@@ -88,7 +110,8 @@ class Component:
 
     def params(self) -> list[ParamInfo]:
         """The configurable parameters: name, type, default and the docstring's description."""
-        docs = {ENABLED_KEY: ENABLED_DOC, **_arg_docs(self.builder.__doc__ or "")}
+        docs = {f.name: f.doc for f in KINDS[self.kind].common}
+        docs.update(_arg_docs(self.builder.__doc__ or ""))
         out = []
         for f in dataclasses.fields(self.schema):
             if f.name == NAME_KEY:
@@ -250,8 +273,12 @@ class Registry:
                 raise PlaitError(f"{kind} config has no '{NAME_KEY}' or '_target_' key")
             builder = self.get(kind, name).builder
             label = name
-        if KINDS[kind].switchable:
-            params.pop(ENABLED_KEY, None)
+        for common in KINDS[kind].common:
+            if params.pop(common.name, common.default) != common.default:
+                raise PlaitError(
+                    f"{kind} '{label}': {common.name} is applied by the engine; build it "
+                    "through framework.models.sizing.build_model"
+                )
         accepted = inspect.signature(builder).parameters
         takes_any = any(p.kind is p.VAR_KEYWORD for p in accepted.values())
         extra = {k: v for k, v in runtime.items() if takes_any or k in accepted}
@@ -282,8 +309,8 @@ def _schema_for(kind: str, name: str, builder: Callable[..., Any], schema: type 
         if not dataclasses.is_dataclass(schema):
             raise PlaitError(f"schema of {kind} '{name}' must be a dataclass, not {schema!r}")
         extra: list[tuple[str, Any, Any]] = [(NAME_KEY, str, dataclasses.field(default=name))]
-        if KINDS[kind].switchable:
-            extra.append((ENABLED_KEY, bool, dataclasses.field(default=True)))
+        for c in KINDS[kind].common:
+            extra.append((c.name, c.type, dataclasses.field(default=c.default)))
         return dataclasses.make_dataclass(cls_name, extra, bases=(schema,))
     try:
         hints = typing.get_type_hints(builder)
@@ -300,8 +327,8 @@ def _schema_for(kind: str, name: str, builder: Callable[..., Any], schema: type 
             fields.append((p.name, typ, dataclasses.field(default_factory=_copier(p.default))))
         else:
             fields.append((p.name, typ, dataclasses.field(default=p.default)))
-    if KINDS[kind].switchable:
-        fields.append((ENABLED_KEY, bool, dataclasses.field(default=True)))
+    for c in KINDS[kind].common:
+        fields.append((c.name, c.type, dataclasses.field(default=c.default)))
     # dataclasses want fields without defaults first
     required = [f for f in fields if _is_required(f)]
     optional = [f for f in fields if not _is_required(f)]

@@ -1,9 +1,11 @@
-"""Per-class metrics of a real run equal scikit-learn's classification_report on the same
-predictions (the best checkpoint on the test split)."""
+"""Per-class metrics and the confusion matrix of a real run equal scikit-learn's
+classification_report and confusion_matrix on the same predictions (the best checkpoint on
+the test split)."""
 
 from __future__ import annotations
 
 import csv
+import json
 
 import pytest
 import torch
@@ -11,7 +13,7 @@ import torch
 
 def test_per_class_metrics_match_scikit_learn(plait, tmp_path, registry):
     from omegaconf import OmegaConf
-    from sklearn.metrics import classification_report
+    from sklearn.metrics import classification_report, confusion_matrix
 
     from framework.data.info import DataInfo
     from framework.data.pipeline import build_data
@@ -25,7 +27,7 @@ def test_per_class_metrics_match_scikit_learn(plait, tmp_path, registry):
         "trainer.max_steps=60",
         "trainer.val_every=30",
         "trainer.ckpt_every=30",
-        "metric=[precision_per_class,recall_per_class,f1_per_class,f1_macro]",
+        "metric=[precision_per_class,recall_per_class,f1_per_class,f1_macro,confusion_matrix]",
         timeout=600,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
@@ -61,3 +63,8 @@ def test_per_class_metrics_match_scikit_learn(plait, tmp_path, registry):
                 report[label][theirs], abs=1e-5
             ), (label, ours)
     assert logged["test/f1_macro"] == pytest.approx(report["macro avg"]["f1-score"], abs=1e-5)
+    written = json.loads((run / "confusion_matrix_test.json").read_text())
+    assert written["labels"] == info.labels
+    expected = confusion_matrix(target, preds, labels=list(range(len(info.labels))))
+    assert written["matrix"] == expected.tolist()
+    assert (run / "confusion_matrix_test.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

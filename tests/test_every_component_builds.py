@@ -9,10 +9,14 @@ from framework.data.info import DataInfo
 from framework.registry import NAME_KEY, default_registry
 
 INFO = DataInfo(vocab_size=40, max_length=8)
-CLASSES = DataInfo(vocab_size=40, max_length=8, num_classes=3, class_weights=[1.0, 2.0, 0.5])
+CLASSES = DataInfo(
+    vocab_size=40, max_length=8, target="class", num_outputs=3, num_classes=3,
+    class_weights=[1.0, 2.0, 0.5],
+)  # fmt: skip
+VALUES = DataInfo(vocab_size=40, max_length=8, target="value", num_outputs=1)
 IMAGES = [
-    DataInfo(num_classes=3, image_shape=[1, 28, 28]),
-    DataInfo(num_classes=3, image_shape=[3, 8, 8]),
+    DataInfo(target="class", num_outputs=3, num_classes=3, image_shape=[1, 28, 28]),
+    DataInfo(target="class", num_outputs=3, num_classes=3, image_shape=[3, 8, 8]),
 ]
 
 # configuration a component needs to build small (everything else at its defaults)
@@ -119,14 +123,19 @@ def check_model(registry, cfg) -> None:
         except PlaitError:
             return False
         out = make_input(model)
-        assert out.shape == shape, (cfg, info, out.shape)
+        if info.target == "tokens":  # a pretrained LM keeps its own (larger) vocabulary
+            assert out.shape[:2] == shape[:2] and out.shape[2] >= shape[2], (cfg, out.shape)
+        else:
+            assert out.shape == shape, (cfg, info, out.shape)
         out.float().sum().backward()
         return True
 
     tokens = torch.randint(0, INFO.vocab_size, (2, INFO.max_length))
+    lengths = torch.tensor([3, INFO.max_length])
     modes = [
         attempt(INFO, lambda m: m(tokens), (2, INFO.max_length, INFO.vocab_size)),
-        attempt(CLASSES, lambda m: m(tokens, lengths=torch.tensor([3, INFO.max_length])), (2, 3)),
+        attempt(CLASSES, lambda m: m(tokens, lengths=lengths), (2, 3)),
+        attempt(VALUES, lambda m: m(tokens, lengths=lengths), (2, 1)),
         *(
             attempt(info, lambda m, i=info: m(torch.randn(2, *i.image_shape)), (2, 3))
             for info in IMAGES
@@ -138,14 +147,14 @@ def check_model(registry, cfg) -> None:
         assert tuple(modes) == expected, cfg[NAME_KEY]
 
 
-# (language model, text classifier, image 1x28x28, image 3x8x8) for the built-in models
+# (language model, text classifier, text regressor, image 1x28x28, image 3x8x8)
 BUILTIN_MODES = {
-    "gpt": (True, True, False, False),
-    "lstm": (False, True, False, False),  # bidirectional by default: a classifier only
-    "gru": (False, True, False, False),
-    "textcnn": (False, True, False, False),
-    "transformer_encoder": (False, True, False, False),
-    "cnn": (False, False, True, True),
-    "resnet": (False, False, True, True),
-    "hf_pretrained": (False, True, False, False),
+    "gpt": (True, True, True, False, False),
+    "lstm": (False, True, True, False, False),  # bidirectional by default: no language model
+    "gru": (False, True, True, False, False),
+    "textcnn": (False, True, True, False, False),
+    "transformer_encoder": (False, True, True, False, False),
+    "cnn": (False, False, False, True, True),
+    "resnet": (False, False, False, True, True),
+    "hf_pretrained": (False, True, True, False, False),  # MiniLM is an encoder: no LM
 }

@@ -1,15 +1,86 @@
-"""A task, model and data that do not fit together stop with one line, before training."""
+"""A task, model, loss, metric and data that do not fit together stop with one line and exit
+status 2: at compose time when the config says enough, else as soon as the data says it."""
 
 from __future__ import annotations
+
+import json
+
+import pytest
 
 from tests.cli.test_errors import assert_one_line_error
 
 
+def _jsonl(tmp_path, rows) -> list[str]:
+    path = tmp_path / "records.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return [
+        "~recipe",
+        "data/source=jsonl",
+        f"data.source.paths=[{path}]",
+        "data.source.label_column=label",
+        "data/tokenizer=char",
+        "data.max_length=16",
+    ]
+
+
 def test_image_model_on_text(plait):
-    proc = plait("train", "recipe=tweets_sentiment", "model=cnn")
-    assert_one_line_error(proc, "model 'cnn' reads images; the data has none")
+    proc = plait("show", "recipe=tweets_sentiment", "model=cnn")
+    assert_one_line_error(proc, "model 'cnn' reads images", "feeds it tokens", "textcnn")
+
+
+def test_per_text_model_on_causal_lm(plait):
+    proc = plait("show", "model=textcnn")
+    assert_one_line_error(proc, "model 'textcnn' does not fit task causal_lm", "gpt, gru")
+
+
+@pytest.mark.parametrize(
+    ("overrides", "fragments"),
+    [
+        (["recipe=tweets_sentiment", "metric=[perplexity]"],
+         ["metric 'perplexity' does not fit task text_classification", "f1_macro"]),
+        (["recipe=tweets_sentiment", "task=regression", "metric=[accuracy]"],
+         ["metric 'accuracy' does not fit task regression", "mae, mse, r2"]),
+        (["metric=[f1_macro]"], ["metric 'f1_macro' does not fit task causal_lm", "perplexity"]),
+        (["recipe=tweets_sentiment", "loss=mse"],
+         ["loss 'mse' does not fit task text_classification", "cross_entropy, focal"]),
+        (["recipe=tweets_sentiment", "task.multi_label=true", "loss=cross_entropy"],
+         ["loss 'cross_entropy' does not fit", "bce_with_logits"]),
+    ],
+)  # fmt: skip
+def test_metric_or_loss_that_does_not_fit_the_task_stops_at_compose(plait, overrides, fragments):
+    proc = plait("train", *overrides)  # no data work: the error comes before the data stage
+    assert_one_line_error(proc, *fragments)
 
 
 def test_classifier_without_a_label_column(plait):
-    proc = plait("train", "task=text_classification", "data.source.max_chars=100000")
-    assert_one_line_error(proc, "task text_classification needs class labels", "label_column")
+    proc = plait("train", "task=text_classification", "model=gpt_classifier",
+                 "data.source.max_chars=100000")  # fmt: skip
+    assert_one_line_error(proc, "task text_classification needs", "label_column")
+
+
+def test_more_classes_than_the_head_was_built_for(plait, tmp_path):
+    rows = [{"text": f"text {i}", "label": "abc"[i % 3]} for i in range(30)]
+    proc = plait("train", *_jsonl(tmp_path, rows), "task=text_classification",
+                 "model=gpt_classifier", "task.num_classes=2")  # fmt: skip
+    assert_one_line_error(proc, "holds 3 classes but task.num_classes=2", "raise task.num_classes")
+
+
+def test_regression_on_a_column_of_words(plait, tmp_path):
+    rows = [{"text": f"text {i}", "label": "positive"} for i in range(30)]
+    proc = plait("train", *_jsonl(tmp_path, rows), "task=regression", "model=gpt_classifier")
+    assert_one_line_error(proc, "task regression needs numbers", "row 0 holds 'positive'",
+                          "label_column")  # fmt: skip
+
+
+def test_fractional_labels_for_a_classifier_point_to_regression(plait, tmp_path):
+    rows = [{"text": f"text {i}", "label": i / 7} for i in range(30)]
+    proc = plait("train", *_jsonl(tmp_path, rows), "task=text_classification",
+                 "model=gpt_classifier")  # fmt: skip
+    assert_one_line_error(proc, "fractional numbers", "task=regression")
+
+
+def test_multi_label_strings_without_a_separator(plait, tmp_path):
+    rows = [{"text": f"text {i}", "label": "a|b"} for i in range(30)]
+    proc = plait("train", *_jsonl(tmp_path, rows), "task=text_classification",
+                 "task.multi_label=true", "model=gpt_classifier")  # fmt: skip
+    assert_one_line_error(proc, "must be lists of labels", "task.label_separator")

@@ -1,6 +1,10 @@
-"""``plait show``: the composed, validated config and the model's size, without training."""
+"""``plait show``: the composed, validated config and the model's size and cost, without
+training. The data stage runs (or comes from the cache) so that vocabulary, classes and image
+shape are the ones training will use."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from rich.console import Console
 from rich.syntax import Syntax
@@ -12,7 +16,7 @@ from framework.registry import default_registry
 
 
 def show(overrides: list[str]) -> int:
-    """Print the config and parameter counts; returns the exit status."""
+    """Print the config, the per-module parameter table, FLOPs and memory; returns 0."""
     from omegaconf import OmegaConf
 
     registry = default_registry()
@@ -21,28 +25,58 @@ def show(overrides: list[str]) -> int:
     console = Console()
     console.print(Syntax(OmegaConf.to_yaml(cfg, resolve=True), "yaml", background_color="default"))
 
-    from framework.data.pipeline import estimate_info
+    from framework.data.pipeline import build_data
+    from framework.engine import build_task_parts
+    from framework.models.footprint import forward_flops, human, training_memory
 
-    info = estimate_info(cfg.data, registry)
-    # built for real on the CPU: initializing on the meta device pulls in torch._dynamo (+1.2 s)
-    model = registry.build("model", cfg.model, info=info)
-    total = sum(p.numel() for p in model.parameters())
-    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
-    table = Table(
-        title=f"model '{cfg.model._name_}' (vocabulary <= {info.vocab_size}, "
-        f"{info.max_length} tokens per example)",
-        title_justify="left",
+    task = registry.build("task", cfg.task)
+    with console.status("data stage (cached after the first run) ..."):
+        info = build_data(cfg.data, task, registry, cfg.seed, None).info
+    parts = build_task_parts(cfg, registry, task, info)
+    model = parts["model"]
+    if parts["size"]:
+        console.print(f"[bold]{parts['size']}[/]")
+    console.print(parameter_table(model, cfg.model._name_, info))
+
+    flops = forward_flops(model, info)
+    per = "token" if task.unit == "tokens" else "sample"
+    div = info.max_length if per == "token" else 1
+    mem = training_memory(model, cfg.trainer.precision, cfg.optimizer._name_)
+    cost = Table(title="cost", title_justify="left", show_header=False)
+    cost.add_row(f"forward FLOPs per {per}", human(flops / div))
+    cost.add_row(f"training FLOPs per {per} (forward + backward ~ 3x)", human(3 * flops / div))
+    batch = cfg.trainer.batch_size * cfg.trainer.accumulate
+    cost.add_row(f"training FLOPs per step ({batch} examples)", human(3 * flops * batch))
+    cost.add_row(f"weights ({cfg.trainer.precision})", human(mem.weights, "B"))
+    cost.add_row("gradients", human(mem.gradients, "B"))
+    cost.add_row(f"optimizer state ({mem.optimizer_note})", human(mem.optimizer, "B"))
+    cost.add_row("[bold]total, before activations[/]", f"[bold]{human(mem.total, 'B')}[/]")
+    console.print(cost)
+    return 0
+
+
+def parameter_table(model: Any, name: str, info: Any) -> Table:
+    """Parameters per top-level module (tied weights counted once), total and trainable."""
+    from framework.models.sizing import count_params
+
+    shape = (
+        f"images {'x'.join(map(str, info.image_shape))}"
+        if info.image_shape
+        else f"vocabulary {info.vocab_size:,}, {info.max_length} tokens per example"
     )
+    head = {"tokens": "next-token head"}.get(info.target, f"{info.num_outputs}-output head")
+    table = Table(title=f"model '{name}' ({shape}; {head})", title_justify="left")
     table.add_column("module")
     table.add_column("parameters", justify="right")
     seen: set[int] = set()
-    for name, child in model.named_children():
+    for child_name, child in model.named_children():
         own = [p for p in child.parameters() if id(p) not in seen]
         shared = sum(1 for p in child.parameters() if id(p) in seen)
         seen.update(id(p) for p in own)
         note = " (+ tied weights counted above)" if shared else ""
-        table.add_row(name, f"{sum(p.numel() for p in own):,}{note}")
-    table.add_row("[bold]total[/]", f"[bold]{total:,}[/]")
+        table.add_row(child_name, f"{sum(p.numel() for p in own):,}{note}")
+    trainable = sum(p.numel() for p in {id(p): p for p in model.parameters()}.values()
+                    if p.requires_grad)  # fmt: skip
+    table.add_row("[bold]total[/]", f"[bold]{count_params(model):,}[/]")
     table.add_row("trainable", f"{trainable:,}")
-    console.print(table)
-    return 0
+    return table

@@ -39,3 +39,20 @@ def validate(cfg: DictConfig, registry: Registry) -> None:
         if name is None:
             raise PlaitError(f"'{key}' names no {kind}; select one with {KINDS[kind].group}=NAME")
         registry.get(kind, name)
+    check_task_fit(cfg, registry)
+
+
+def check_task_fit(cfg: DictConfig, registry: Registry) -> None:
+    """Stop when the model, loss or a metric does not fit the task (targets and inputs)."""
+    from framework.targets import check_fit, fitting_names
+
+    task_node = OmegaConf.select(cfg, "task")
+    if not isinstance(task_node, DictConfig) or NAME_KEY not in task_node:
+        return
+    task = registry.build("task", task_node)
+    for kind, _key, node in component_nodes(cfg):
+        if kind not in ("model", "loss", "metric") or NAME_KEY not in node:
+            continue
+        comp = registry.get(kind, node[NAME_KEY])
+        check_fit(kind, comp.name, comp.builder, task_node[NAME_KEY], task,
+                  fitting_names(registry, kind, task))  # fmt: skip

@@ -8,7 +8,7 @@ import random
 from dataclasses import dataclass
 from typing import Any
 
-from framework.data.labels import class_counts
+from framework.data.labels import class_counts, require_classes
 from framework.data.records import LABEL, column
 from framework.errors import PlaitError
 
@@ -31,12 +31,8 @@ def _labels(ds: Any, name: str) -> tuple[list[int], int]:
             f"data/balance={name} needs labels; set data.source.label_column or use "
             "data/balance=none"
         )
-    feature = ds.features[LABEL]
-    if not hasattr(feature, "names"):
-        raise PlaitError(
-            f"data/balance={name} needs class labels, not numbers; use data/balance=none"
-        )
-    return column(ds, LABEL), len(feature.names)
+    require_classes(ds, f"data/balance={name}", "use data/balance=none")
+    return column(ds, LABEL), len(ds.features[LABEL].names)
 
 
 def balanced_weights(counts: list[int]) -> list[float]:

@@ -18,8 +18,14 @@ class DataInfo:
     """Id of the end-of-text token separating documents, if any."""
     pad_id: int | None = None
     """Id used for padding, if any."""
+    target: str = "tokens"
+    """What the task predicts: ``tokens`` (next token), ``class`` (one class per example),
+    ``multilabel`` (any subset of the classes) or ``value`` (a number)."""
+    num_outputs: int | None = None
+    """Width of the per-example head (classes, labels or 1 for a value); None: the model
+    predicts tokens."""
     num_classes: int | None = None
-    """Number of target classes for classification tasks."""
+    """Number of target classes (or labels) in the data."""
     labels: list[str] | None = None
     """Class names, index = class id (saved as ``labels.json`` in the run dir)."""
     class_weights: list[float] | None = None
@@ -30,6 +36,10 @@ class DataInfo:
     """Per-channel mean of the training images (after scaling to [0, 1])."""
     image_std: list[float] | None = None
     """Per-channel standard deviation of the training images."""
+    target_mean: float | None = None
+    """Mean of the training split's numeric targets (regression)."""
+    target_std: float | None = None
+    """Standard deviation of the training split's numeric targets (regression)."""
     sizes: dict[str, int] = field(default_factory=dict)
     """Examples per split."""
 

@@ -233,9 +233,10 @@ def run_stage(data_cfg: Any, task: Any, registry: Registry, seed: int) -> Stage:
     labels = None
     if LABEL in ds.column_names:
         t0 = time.perf_counter()
-        ds, labels = encode_labels(ds)
+        ds, labels = encode_labels(ds, task.target, task.label_separator)
         rec = report.diff("labels", "encode", ds, ds, time.perf_counter() - t0)
-        rec.note = f"{len(labels)} classes" if labels else "numeric targets"
+        kind = "labels" if task.target == "multilabel" else "classes"
+        rec.note = f"{len(labels)} {kind}" if labels else "numeric targets"
     splits = split_records(ds, splitter, split_cfg.get("_name_", "split"), report, seed)
     class_weights = None
     if balancer is not None:
@@ -265,11 +266,10 @@ def cached_stage(data_cfg: Any, task: Any, registry: Registry, seed: int) -> Sta
 
     datasets.disable_progress_bars()
     plain = _plain(data_cfg)
-    task_name = type(task).__name__
     source = plain["source"]
     builder = registry.get("source", source["_name_"]).builder if "_name_" in source else None
     paths = getattr(builder, "data_paths", list)()  # a named set's files on this machine
-    fp = cache.fingerprint({**plain, "seed": seed}, task_name, task.packed, paths)
+    fp = cache.fingerprint({**plain, "seed": seed}, task.cache_key(), task.packed, paths)
     if data_cfg.cache:
         hit = cache.load(fp)
         if hit is not None:
@@ -356,11 +356,3 @@ def data_only(data_cfg: Any, task: Any, registry: Registry, seed: int) -> Stage:
     stage = cached_stage(data_cfg, task, registry, seed)
     describe(stage)
     return stage
-
-
-def estimate_info(data_cfg: Any, registry: Registry) -> DataInfo:
-    """A DataInfo from the config alone, for ``plait show`` (vocabulary: the configured bound)."""
-    if data_cfg.tokenizer is None:
-        return DataInfo(max_length=data_cfg.max_length)
-    tokenizer = registry.build("tokenizer", data_cfg.tokenizer)
-    return DataInfo(vocab_size=tokenizer.static_vocab_size, max_length=data_cfg.max_length)

@@ -13,6 +13,7 @@ import random as _random
 from collections import defaultdict
 from typing import Any
 
+from framework.data.labels import label_kind, require_classes
 from framework.data.records import LABEL, SPLIT, column
 from framework.errors import PlaitError
 
@@ -109,6 +110,7 @@ class StratifiedSplit(Splitter):
                 "data.split=stratified needs labels; set data.source.label_column or use "
                 "data/split=random"
             )
+        require_classes(ds, "data/split=stratified", "use data/split=random")
         by_class = indices_by(ds, LABEL)
         need = 1 + (self.val > 0) + (self.test > 0)
         names = ds.features[LABEL].names if hasattr(ds.features[LABEL], "names") else None
@@ -225,7 +227,9 @@ class ExistingSplit(Splitter):
         out = self.assemble(ds, indices_by(ds, SPLIT))
         if "val" not in out and self.val > 0:
             carve = (
-                StratifiedSplit if self.stratify and LABEL in ds.column_names else RandomSplit
+                StratifiedSplit
+                if self.stratify and LABEL in ds.column_names and label_kind(ds) == "class"
+                else RandomSplit
             )(None, self.val, 0.0, self.overlap)
             inner = carve(out["train"], seed)
             out["train"], out["val"] = inner["train"], inner["val"]

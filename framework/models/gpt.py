@@ -6,8 +6,13 @@ from typing import Any
 
 from framework.data.info import DataInfo
 from framework.errors import PlaitError
+from framework.models.sizing import scales
+from framework.targets import TARGETS, fits, reads
 
 
+@reads("tokens")
+@fits(*TARGETS)
+@scales("n_layer", "d_model", multiple_of="n_head")
 def gpt(
     n_layer: int = 4,
     n_head: int = 4,
@@ -19,7 +24,7 @@ def gpt(
     info: DataInfo,
 ) -> Any:
     """Decoder-only transformer (GPT): pre-norm blocks, SDPA causal attention, tied embeddings;
-    a classifier (last-token pooling) when the data has classes.
+    with a per-text head (last-token pooling) for classification and regression.
 
     Args:
         n_layer: Number of transformer blocks.
@@ -44,5 +49,5 @@ def gpt(
         mlp_hidden=int(mlp_ratio * d_model),
         dropout=dropout,
         bias=bias,
-        num_classes=info.num_classes,
+        num_outputs=info.num_outputs,
     )

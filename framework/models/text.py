@@ -1,8 +1,8 @@
 """Text models trained from scratch: TextCNN (Kim 2014), LSTM/GRU and a transformer encoder.
 
-Each is a classifier (``DataInfo.num_classes`` set: logits of shape (batch, classes)) and the
-recurrent ones are also language models (no classes: logits (batch, time, vocab)). Padding
-positions are masked by ``lengths``.
+Each predicts per text (``DataInfo.num_outputs`` set: class logits or values of shape (batch,
+outputs)) and the recurrent ones are also language models (no per-text head: logits (batch,
+time, vocab)). Padding positions are masked by ``lengths``.
 """
 
 from __future__ import annotations
@@ -11,6 +11,11 @@ from typing import Any
 
 from framework.data.info import DataInfo
 from framework.errors import PlaitError
+from framework.models.sizing import scales
+from framework.targets import fits, reads
+
+PER_TEXT = ("class", "multilabel", "value")
+ANY_TARGET = ("tokens", *PER_TEXT)
 
 POOLING = ("last", "mean", "max")
 
@@ -42,11 +47,24 @@ def pool(h: Any, mask: Any, how: str) -> Any:
     return h.masked_fill(~mask[..., None], float("-inf")).amax(1)
 
 
+def _per_text(info: DataInfo, name: str) -> int:
+    """Width of the per-text head; stops for a language-modelling task."""
+    if not info.num_outputs:
+        raise PlaitError(
+            f"model '{name}' predicts one output per text; this task predicts tokens: "
+            "use gpt, lstm or gru"
+        )
+    return info.num_outputs
+
+
 def _check_pooling(pooling: str) -> None:
     if pooling not in POOLING:
         raise PlaitError(f"model.pooling must be one of {', '.join(POOLING)}, not '{pooling}'")
 
 
+@reads("tokens")
+@fits(*PER_TEXT)
+@scales(None, "embed_dim", "filters")
 def textcnn(
     embed_dim: int = 128,
     filters: int = 100,
@@ -64,8 +82,7 @@ def textcnn(
         dropout: Dropout before the classifier.
     """
     _needs_text(info, "textcnn")
-    if not info.num_classes:
-        raise PlaitError("model 'textcnn' is a classifier; the data has no class labels")
+    n_out = _per_text(info, "textcnn")
     import torch
     from torch import nn
 
@@ -75,7 +92,7 @@ def textcnn(
             self.embed = nn.Embedding(info.vocab_size, embed_dim, padding_idx=info.pad_id)
             self.convs = nn.ModuleList(nn.Conv1d(embed_dim, filters, k) for k in kernel_sizes)
             self.dropout = nn.Dropout(dropout)
-            self.classifier = nn.Linear(filters * len(kernel_sizes), info.num_classes)
+            self.classifier = nn.Linear(filters * len(kernel_sizes), n_out)
             self.min_len = max(kernel_sizes)
 
         def forward(self, x: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
@@ -100,7 +117,7 @@ def _rnn(cell: str, embed_dim: int, hidden: int, layers: int, bidirectional: boo
          dropout: float, pooling: str, info: DataInfo) -> Any:  # fmt: skip
     _needs_text(info, cell)
     _check_pooling(pooling)
-    if bidirectional and not info.num_classes:
+    if bidirectional and not info.num_outputs:
         raise PlaitError(f"a bidirectional {cell} cannot be a language model (it sees the future)")
     import torch
     from torch import nn
@@ -117,7 +134,7 @@ def _rnn(cell: str, embed_dim: int, hidden: int, layers: int, bidirectional: boo
             )  # fmt: skip
             self.dropout = nn.Dropout(dropout)
             out = hidden * (2 if bidirectional else 1)
-            n_out = info.num_classes or info.vocab_size
+            n_out = info.num_outputs or info.vocab_size
             self.head = nn.Linear(out, n_out)
 
         def forward(self, x: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
@@ -131,7 +148,7 @@ def _rnn(cell: str, embed_dim: int, hidden: int, layers: int, bidirectional: boo
                 h, _ = nn.utils.rnn.pad_packed_sequence(
                     self.rnn(packed)[0], batch_first=True, total_length=x.shape[1]
                 )
-            if not info.num_classes:
+            if not info.num_outputs:
                 return self.head(self.dropout(h))
             mask = _mask(x, lengths)
             if bidirectional and pooling == "last":  # forward's last real state, backward's first
@@ -159,6 +176,7 @@ def _recurrent(cell: str) -> Any:
         return _rnn(cell, embed_dim, hidden, layers, bidirectional, dropout, pooling, info)
 
     build.__name__ = build.__qualname__ = cell
+    build = reads("tokens")(fits(*ANY_TARGET)(scales("layers", "embed_dim", "hidden")(build)))
     build.__doc__ = f"""{cell.upper()}: a classifier (pooled states) or, without classes, an LM.
 
     Args:
@@ -176,6 +194,9 @@ lstm = _recurrent("lstm")
 gru = _recurrent("gru")
 
 
+@reads("tokens")
+@fits(*PER_TEXT)
+@scales("n_layer", "d_model", multiple_of="n_head")
 def transformer_encoder(
     n_layer: int = 2,
     n_head: int = 4,
@@ -198,8 +219,7 @@ def transformer_encoder(
         pooling: ``cls`` or ``mean``.
     """
     _needs_text(info, "transformer_encoder")
-    if not info.num_classes:
-        raise PlaitError("model 'transformer_encoder' is a classifier; the data has no labels")
+    n_out = _per_text(info, "transformer_encoder")
     if pooling not in ("cls", "mean"):
         raise PlaitError(f"model.pooling must be 'cls' or 'mean', not '{pooling}'")
     if d_model % n_head:
@@ -220,7 +240,7 @@ def transformer_encoder(
             self.encoder = nn.TransformerEncoder(layer, n_layer, enable_nested_tensor=False)
             self.norm = nn.LayerNorm(d_model)
             self.dropout = nn.Dropout(dropout)
-            self.classifier = nn.Linear(d_model, info.num_classes)
+            self.classifier = nn.Linear(d_model, n_out)
 
         def forward(self, x: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
             mask = _mask(x, lengths)

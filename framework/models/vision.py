@@ -7,16 +7,23 @@ from typing import Any
 
 from framework.data.info import DataInfo
 from framework.errors import PlaitError
+from framework.models.sizing import scales
+from framework.targets import fits, reads
+
+PER_IMAGE = ("class", "multilabel", "value")
 
 
 def _image_info(info: DataInfo, name: str) -> tuple[int, int]:
     if not info.image_shape:
         raise PlaitError(f"model '{name}' reads images; the data has none (a text source?)")
-    if not info.num_classes:
+    if not info.num_outputs:
         raise PlaitError(f"model '{name}' is a classifier; the data has no class labels")
-    return info.image_shape[0], info.num_classes
+    return info.image_shape[0], info.num_outputs
 
 
+@reads("images")
+@fits(*PER_IMAGE)
+@scales(None, "channels", "hidden")
 def cnn(
     channels: list[int] = [32, 64],  # noqa: B006
     hidden: int = 128,
@@ -53,6 +60,9 @@ def cnn(
     return nn.Sequential(*layers)
 
 
+@reads("images")
+@fits(*PER_IMAGE)
+@scales("blocks", "widths")
 def resnet(
     widths: list[int] = [16, 32, 64],  # noqa: B006
     blocks: int = 2,

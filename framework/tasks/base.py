@@ -6,6 +6,7 @@ from abc import ABC, abstractmethod
 from typing import Any
 
 from framework.data.info import DataInfo
+from framework.errors import PlaitError
 
 
 class Task(ABC):
@@ -28,6 +29,17 @@ class Task(ABC):
     packed: bool = False
     """Whether texts are tokenized whole and concatenated (causal LM) rather than each cut
     to ``data.max_length`` (classification)."""
+    target: str = "tokens"
+    """What the model predicts: ``tokens``, ``class``, ``multilabel`` or ``value``; losses and
+    metrics declare the targets they fit (``fits``), checked when the config is composed."""
+    inputs: str = "tokens"
+    """What the model reads: ``tokens`` or ``images``; models declare theirs (``reads``)."""
+    label_separator: str | None = None
+    """Multi-label targets held in one string are cut at this separator."""
+
+    def cache_key(self) -> str:
+        """What of the task shapes the cached data stage (tokenization mode, label encoding)."""
+        return f"{type(self).__name__}/{self.target}/{self.packed}/{self.label_separator}"
 
     @abstractmethod
     def prepare(
@@ -42,3 +54,15 @@ class Task(ABC):
     def count(self, batch: Any) -> int:
         """Units of throughput in a batch (tokens for LM, samples otherwise)."""
         return len(batch)
+
+
+def check_head(info: DataInfo, num_classes: int | None) -> int:
+    """The head's width: ``num_classes`` when the task fixes it, else the data's classes."""
+    found = info.num_classes or 0
+    if num_classes is not None and found > num_classes:
+        raise PlaitError(
+            f"data: the label column holds {found} classes but task.num_classes={num_classes} "
+            f"builds the head for {num_classes}; raise task.num_classes or drop the extra "
+            "classes (data/curate=[min_class_count])"
+        )
+    return num_classes or found

@@ -8,7 +8,7 @@ from typing import Any
 from framework.data.info import DataInfo
 from framework.data.records import IMAGE, LABEL, column
 from framework.errors import PlaitError
-from framework.tasks.base import Task
+from framework.tasks.base import Task, check_head
 
 
 class ImageTensors:
@@ -50,9 +50,12 @@ class ImageClassification(Task):
     default_loss = "cross_entropy"
     default_metrics = ("accuracy", "f1_macro")
     unit = "samples"
+    target = "class"
+    inputs = "images"
 
-    def __init__(self, image_size: int | None) -> None:
+    def __init__(self, image_size: int | None, num_classes: int | None) -> None:
         self.image_size = image_size
+        self.num_classes = num_classes
 
     def prepare(
         self, splits: dict[str, Any], tokenizer: Any, info: DataInfo
@@ -64,6 +67,8 @@ class ImageClassification(Task):
             raise PlaitError("task image_classification needs images; this source has text")
         if not info.num_classes:
             raise PlaitError("task image_classification needs class labels")
+        info.target = self.target
+        info.num_outputs = check_head(info, self.num_classes)
         arrays = {n: torch.from_numpy(_as_array(ds, self.image_size)) for n, ds in splits.items()}
         train = arrays["train"].float().div(255.0)
         mean = train.mean(dim=(0, 2, 3)).view(-1, 1, 1)
@@ -86,10 +91,14 @@ class ImageClassification(Task):
         return batch[0].shape[0]
 
 
-def image_classification(image_size: int | None = None) -> ImageClassification:
+def image_classification(
+    image_size: int | None = None, num_classes: int | None = None
+) -> ImageClassification:
     """Image classification (cross-entropy; accuracy and macro-F1 by default).
 
     Args:
         image_size: Resize images to this square size (needed when they differ in size).
+        num_classes: Classes the head is built for; null: as many as the data holds. Data
+            with more classes stops the run.
     """
-    return ImageClassification(image_size)
+    return ImageClassification(image_size, num_classes)

@@ -1,12 +1,17 @@
-"""Built-in metrics, all torchmetrics."""
+"""Built-in metrics, all torchmetrics; classification metrics take the multiclass or the
+multi-label form from ``DataInfo.target``."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from framework.data.info import DataInfo
+from framework.targets import fits
+
+LABELLED = ("class", "multilabel")
 
 
+@fits("tokens")
 def perplexity(*, info: DataInfo) -> Any:
     """Perplexity of next-token predictions: exp of the mean token cross-entropy."""
     from torchmetrics.text import Perplexity
@@ -14,38 +19,53 @@ def perplexity(*, info: DataInfo) -> Any:
     return Perplexity()
 
 
-def _classes(info: DataInfo, name: str) -> int:
+def _width(info: DataInfo, name: str) -> int:
     from framework.errors import PlaitError
 
-    if not info.num_classes:
+    width = info.num_outputs or info.num_classes
+    if not width or info.target not in LABELLED:
         raise PlaitError(f"metric '{name}' needs class labels; the data has none")
-    return info.num_classes
+    return width
 
 
+def _classification(kind: str, info: DataInfo, name: str, **kw: Any) -> Any:
+    """torchmetrics' ``Multiclass<kind>`` or ``Multilabel<kind>`` for the data's targets."""
+    from torchmetrics import classification as C
+
+    width = _width(info, name)
+    if info.target == "multilabel":
+        return getattr(C, f"Multilabel{kind}")(num_labels=width, **kw)
+    return getattr(C, f"Multiclass{kind}")(num_classes=width, **kw)
+
+
+@fits(*LABELLED)
 def accuracy(*, info: DataInfo) -> Any:
-    """Share of records whose top class is the label (micro accuracy)."""
-    from torchmetrics.classification import MulticlassAccuracy
+    """Share of records whose top class is the label (multi-label: of labels right)."""
+    return _classification("Accuracy", info, "accuracy", average="micro")
 
-    return MulticlassAccuracy(num_classes=_classes(info, "accuracy"), average="micro")
+
+@fits("multilabel")
+def exact_match(*, info: DataInfo) -> Any:
+    """Multi-label: share of records whose whole label set is right."""
+    from torchmetrics.classification import MultilabelExactMatch
+
+    return MultilabelExactMatch(num_labels=_width(info, "exact_match"))
 
 
 def _averaged(kind: str, average: str) -> Any:
-    """A builder of a torchmetrics multiclass ``kind`` score with one averaging."""
+    """A builder of a torchmetrics ``kind`` score with one averaging."""
 
     def build(*, info: DataInfo) -> Any:
-        from torchmetrics import classification as C
-
-        cls = {"precision": C.MulticlassPrecision, "recall": C.MulticlassRecall,
-               "f1": C.MulticlassF1Score}[kind]  # fmt: skip
+        cls = {"precision": "Precision", "recall": "Recall", "f1": "F1Score"}[kind]
         mode = None if average == "per_class" else average
-        return cls(num_classes=_classes(info, f"{kind}_{average}"), average=mode)
+        return _classification(cls, info, f"{kind}_{average}", average=mode)
 
     what = {"macro": "each class counted equally", "micro": "over all records pooled",
             "weighted": "classes weighted by their support",
             "per_class": "one value per class"}[average]  # fmt: skip
-    build.__doc__ = f"{kind.capitalize()} of multiclass predictions, {what}."
+    build.__doc__ = f"{kind.capitalize()} of class predictions, {what}."
     build.__name__ = f"{kind}_{average}"
-    return build
+    return fits(*LABELLED)(build)
 
 
 AVERAGED = {
@@ -57,20 +77,26 @@ AVERAGED = {
 logged as one value per class name (``test/f1_per_class/negative``)."""
 
 
+@fits(*LABELLED)
 def auroc(*, info: DataInfo) -> Any:
     """Area under the ROC curve, one-vs-rest per class, macro averaged."""
-    from torchmetrics.classification import MulticlassAUROC
-
-    return MulticlassAUROC(num_classes=_classes(info, "auroc"), average="macro")
+    return _classification("AUROC", info, "auroc", average="macro")
 
 
+@fits(*LABELLED)
 def map_macro(*, info: DataInfo) -> Any:
     """Mean average precision: area under each class's precision-recall curve, macro averaged."""
-    from torchmetrics.classification import MulticlassAveragePrecision
-
-    return MulticlassAveragePrecision(num_classes=_classes(info, "map_macro"), average="macro")
+    return _classification("AveragePrecision", info, "map_macro", average="macro")
 
 
+@fits(*LABELLED)
+def confusion_matrix(*, info: DataInfo) -> Any:
+    """Confusion matrix (rows: true class, columns: predicted; multi-label: a 2x2 per label),
+    written to ``confusion_matrix_<split>.json`` and ``.png`` in the run dir."""
+    return _classification("ConfusionMatrix", info, "confusion_matrix")
+
+
+@fits("value")
 def mse(*, info: DataInfo) -> Any:
     """Mean squared error of numeric predictions."""
     from torchmetrics.regression import MeanSquaredError
@@ -78,6 +104,7 @@ def mse(*, info: DataInfo) -> Any:
     return MeanSquaredError()
 
 
+@fits("value")
 def mae(*, info: DataInfo) -> Any:
     """Mean absolute error of numeric predictions."""
     from torchmetrics.regression import MeanAbsoluteError
@@ -85,6 +112,7 @@ def mae(*, info: DataInfo) -> Any:
     return MeanAbsoluteError()
 
 
+@fits("value")
 def r2(*, info: DataInfo) -> Any:
     """Coefficient of determination (R^2) of numeric predictions."""
     from torchmetrics.regression import R2Score

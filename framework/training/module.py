@@ -103,14 +103,22 @@ class TaskModule(L.LightningModule):
         )
         for name, metric in metrics.items():
             metric.update(preds, target)
-            if not _per_class(metric):  # per-class vectors are logged at the epoch's end
+            if not _per_class(metric) and not _matrix(metric):  # those: at the epoch's end
                 self.log(f"{split}/{name}", metric, on_epoch=True, batch_size=n)
 
     def _log_per_class(self, split: str, metrics: nn.ModuleDict) -> None:
-        """Per-class metrics as one scalar per class: ``val/f1_per_class/<class name>``."""
+        """Per-class metrics as one scalar per class: ``val/f1_per_class/<class name>``;
+        confusion matrices as files in the run dir."""
         labels = self.payload.get("data_info", {}).get("labels") or []
         for name, metric in metrics.items():
-            if _per_class(metric):
+            if _matrix(metric):
+                matrix = metric.compute().cpu().numpy()
+                metric.reset()
+                if self.trainer.is_global_zero:
+                    from framework.training.confusion import write_confusion
+
+                    write_confusion(matrix, labels, self.trainer.default_root_dir, split)
+            elif _per_class(metric):
                 values = metric.compute()
                 for i, v in enumerate(values):
                     label = labels[i] if i < len(labels) else str(i)
@@ -144,6 +152,11 @@ class TaskModule(L.LightningModule):
         rng = checkpoint.get("plait", {}).get("torch_rng")
         if rng is not None:
             torch.set_rng_state(rng)
+
+
+def _matrix(metric: Any) -> bool:
+    """Whether a torchmetrics metric is a confusion matrix (written as a file, not logged)."""
+    return hasattr(metric, "confmat")
 
 
 def _per_class(metric: Any) -> bool:

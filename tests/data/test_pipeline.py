@@ -13,7 +13,8 @@ from framework.data.records import TEXT
 from framework.data.sources.corpora import python_stdlib
 from framework.data.tokenizers import gpt2, pretrained, wordpiece
 from framework.tasks.causal_lm import causal_lm
-from framework.tasks.text_classification import PadCollate, text_classification
+from framework.tasks.text_batches import PadCollate
+from framework.tasks.text_classification import text_classification
 
 
 def data_cfg(**over):

@@ -8,7 +8,9 @@ import torch
 from framework.data.info import DataInfo
 from framework.models import text
 
-INFO = DataInfo(vocab_size=50, max_length=16, num_classes=3, pad_id=0)
+INFO = DataInfo(
+    vocab_size=50, max_length=16, target="class", num_outputs=3, num_classes=3, pad_id=0
+)
 
 
 @pytest.mark.parametrize(

@@ -13,7 +13,7 @@ from framework.training import losses
 from framework.training import metrics as M
 
 K = 5
-INFO = DataInfo(num_classes=K)
+INFO = DataInfo(target="class", num_outputs=K, num_classes=K)
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,179 @@
+"""``model.target_params``: pick a model's depth and width to land near a parameter budget.
+
+A builder declares its size knobs with :func:`scales`: one depth parameter (optional) and the
+width parameters, scaled together from the preset's values. The search keeps the preset's
+width-to-depth ratio, then fine-tunes the width at the nearest depths; parameters are counted
+on the meta device, so nothing is allocated.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from framework.errors import PlaitError
+from framework.registry import SIZED
+
+TOLERANCE = 0.10
+"""How far from the budget a chosen size may land (a share of the budget)."""
+TARGET_KEY = SIZED[0].name
+"""Config key every model has: a parameter budget such as ``10M`` (null: the sizes written)."""
+
+F = TypeVar("F", bound=Callable[..., Any])
+_SUFFIX = {"": 1, "k": 10**3, "m": 10**6, "b": 10**9, "g": 10**9}
+
+
+@dataclass(frozen=True)
+class SizeKnobs:
+    """The parameters that set a model's size."""
+
+    depth: str | None
+    """Integer parameter counting layers or blocks; None: the depth is fixed."""
+    widths: tuple[str, ...]
+    """Width parameters (ints or lists of ints), scaled by one common factor."""
+    multiple_of: str | None = None
+    """Parameter every width must be divisible by (attention heads)."""
+
+
+def scales(depth: str | None, *widths: str, multiple_of: str | None = None) -> Callable[[F], F]:
+    """Declare a model builder's size knobs for ``target_params``."""
+
+    def mark(fn: F) -> F:
+        fn.size_knobs = SizeKnobs(depth, widths, multiple_of)  # type: ignore[attr-defined]
+        return fn
+
+    return mark
+
+
+def parse_count(value: Any) -> int:
+    """``10M`` -> 10_000_000; plain integers pass through."""
+    m = re.fullmatch(r"\s*([0-9]*\.?[0-9]+)\s*([kKmMbBgG]?)\s*", str(value))
+    if not m or float(m.group(1)) <= 0:
+        raise PlaitError(
+            f"model.{TARGET_KEY}: '{value}' is not a parameter count; write 10M, 350k or 1.2B"
+        )
+    return int(float(m.group(1)) * _SUFFIX[m.group(2).lower()])
+
+
+def count_params(model: Any) -> int:
+    """Parameters of ``model``, tied weights counted once."""
+    return sum(p.numel() for p in {id(p): p for p in model.parameters()}.values())
+
+
+def _scaled(params: dict[str, Any], knobs: SizeKnobs, depth: int | None, factor: float) -> dict:
+    step = 8
+    if knobs.multiple_of:
+        step = math.lcm(8, int(params[knobs.multiple_of]))
+
+    def width(w: int) -> int:
+        return max(step, round(w * factor / step) * step)
+
+    out = dict(params)
+    for key in knobs.widths:
+        value = params[key]
+        out[key] = [width(v) for v in value] if isinstance(value, list) else width(value)
+    if knobs.depth and depth is not None:
+        out[knobs.depth] = depth
+    return out
+
+
+def fit_size(
+    name: str, builder: Callable[..., Any], params: dict[str, Any], target: int, info: Any
+) -> tuple[dict[str, Any], int]:
+    """Sizes of ``params`` changed so that ``builder`` lands within 10% of ``target``
+    parameters; returns them and the count."""
+    import torch
+
+    knobs: SizeKnobs | None = getattr(builder, "size_knobs", None)
+    if knobs is None:
+        raise PlaitError(
+            f"model '{name}' has a fixed size; model.{TARGET_KEY} applies to models with size "
+            "knobs (gpt, lstm, gru, textcnn, transformer_encoder, cnn, resnet)"
+        )
+    cache: dict[str, int] = {}
+
+    def count(p: dict[str, Any]) -> int:
+        key = repr(sorted(p.items()))
+        if key not in cache:
+            with torch.device("meta"):
+                cache[key] = count_params(builder(**p, info=info))
+        return cache[key]
+
+    d0 = int(params[knobs.depth]) if knobs.depth else None
+
+    def best_width(depth: int | None) -> tuple[dict[str, Any], int]:
+        lo, hi = math.log(1 / 512), math.log(512)
+        for _ in range(14):
+            mid = (lo + hi) / 2
+            if count(_scaled(params, knobs, depth, math.exp(mid))) < target:
+                lo = mid
+            else:
+                hi = mid
+        options = [_scaled(params, knobs, depth, math.exp(x)) for x in (lo, hi)]
+        return min(((p, count(p)) for p in options), key=lambda pc: abs(pc[1] - target))
+
+    if d0 is None:
+        found, n = best_width(None)
+    else:  # the depth that keeps the preset's shape, then its neighbours
+        lo, hi = math.log(1 / 64), math.log(64)
+        for _ in range(12):
+            mid = (lo + hi) / 2
+            s = math.exp(mid)
+            depth = max(1, round(d0 * s))
+            if count(_scaled(params, knobs, depth, s)) < target:
+                lo = mid
+            else:
+                hi = mid
+        centre = max(1, round(d0 * math.exp(hi)))
+        tries = [best_width(d) for d in sorted({max(1, centre + k) for k in (0, -1, 1, -2, 2)})]
+        within = [t for t in tries if abs(t[1] - target) <= TOLERANCE * target]
+        found, n = within[0] if within else min(tries, key=lambda pc: abs(pc[1] - target))
+        if within:  # prefer the shape closest to the preset's
+            ratio0 = _width0(params, knobs) / d0
+            found, n = min(
+                within,
+                key=lambda pc: abs(math.log(_width0(pc[0], knobs) / pc[0][knobs.depth] / ratio0)),
+            )
+    if abs(n - target) > TOLERANCE * target:
+        raise PlaitError(
+            f"model.{TARGET_KEY}={target:,}: model '{name}' comes no closer than {n:,} "
+            "parameters with this vocabulary and these settings; choose another budget"
+        )
+    return found, n
+
+
+def _width0(params: dict[str, Any], knobs: SizeKnobs) -> float:
+    value = params[knobs.widths[0]]
+    return float(max(value) if isinstance(value, list) else value)
+
+
+def build_model(registry: Any, cfg: Any, info: Any) -> tuple[Any, str | None]:
+    """Build the model ``cfg`` selects; with ``target_params`` set, at the fitted size.
+
+    Returns the model and a line saying the size chosen (None without a budget).
+    """
+    from omegaconf import DictConfig, OmegaConf
+
+    params = OmegaConf.to_container(cfg, resolve=True) if isinstance(cfg, DictConfig) else dict(cfg)
+    budget = params.pop(TARGET_KEY, None)
+    if budget is None:
+        return registry.build("model", params, info=info), None
+    target = parse_count(budget)
+    name = params.pop("_name_")
+    builder = registry.get("model", name).builder
+    import inspect
+
+    defaults = {
+        k: p.default
+        for k, p in inspect.signature(builder).parameters.items()
+        if p.default is not p.empty and p.kind is not p.KEYWORD_ONLY
+    }
+    sized, n = fit_size(name, builder, {**defaults, **params}, target, info)
+    knobs = builder.size_knobs
+    keys = ([knobs.depth] if knobs.depth else []) + list(knobs.widths)
+    chosen = ", ".join(f"{k}={sized[k]}" for k in keys)
+    line = f"{TARGET_KEY} {budget}: {chosen} -> {n:,} parameters ({(n - target) / target:+.1%})"
+    return registry.build("model", {"_name_": name, **sized}, info=info), line

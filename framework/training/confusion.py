@@ -1,0 +1,64 @@
+"""Confusion-matrix artifacts: ``confusion_matrix_<split>.json`` and, for one class per
+example, a heat map ``confusion_matrix_<split>.png`` (rows: true class, columns: predicted)."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+
+def write_confusion(matrix: Any, labels: list[str], run_dir: str | Path, split: str) -> Path:
+    """Write the matrix (a (C, C) or, multi-label, (C, 2, 2) array) for ``split``; returns the
+    JSON path."""
+    run_dir = Path(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    values = matrix.tolist()
+    names = [labels[i] if i < len(labels) else str(i) for i in range(len(values))]
+    if matrix.ndim == 3:
+        doc: dict[str, Any] = {
+            "split": split,
+            "layout": "per label: [[true negatives, false positives], "
+            "[false negatives, true positives]]",
+            "labels": {name: m for name, m in zip(names, values)},
+        }
+    else:
+        doc = {"split": split, "rows": "true class", "columns": "predicted class",
+               "labels": names, "matrix": values}  # fmt: skip
+    path = run_dir / f"confusion_matrix_{split}.json"
+    tmp = path.with_suffix(f".tmp{os.getpid()}")
+    tmp.write_text(json.dumps(doc, indent=1), encoding="utf-8")
+    tmp.replace(path)
+    if matrix.ndim == 2:
+        _heat_map(matrix, names, run_dir / f"confusion_matrix_{split}.png", split)
+    return path
+
+
+def _heat_map(matrix: Any, names: list[str], out: Path, split: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    n = len(names)
+    size = min(4 + 0.35 * n, 16)
+    fig, ax = plt.subplots(figsize=(size, size))
+    rows = matrix.sum(1, keepdims=True).clip(min=1)
+    ax.imshow(matrix / rows, cmap="Blues", vmin=0, vmax=1)
+    ax.set_xticks(range(n), names, rotation=90 if n > 6 else 0)
+    ax.set_yticks(range(n), names)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    ax.set_title(f"confusion matrix ({split}; colour: share of the true class)")
+    if n <= 20:
+        for i in range(n):
+            for j in range(n):
+                share = matrix[i, j] / rows[i, 0]
+                ax.text(j, i, int(matrix[i, j]), ha="center", va="center",
+                        color="white" if share > 0.5 else "black", fontsize=8)  # fmt: skip
+    fig.tight_layout()
+    tmp = out.with_suffix(".tmp.png")
+    fig.savefig(tmp, dpi=100)
+    plt.close(fig)
+    tmp.replace(out)
