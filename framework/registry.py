@@ -276,8 +276,8 @@ class Registry:
         for common in KINDS[kind].common:
             if params.pop(common.name, common.default) != common.default:
                 raise PlaitError(
-                    f"{kind} '{label}': {common.name} is applied by the engine; build it "
-                    "through framework.models.sizing.build_model"
+                    f"{kind} '{label}': '{common.name}' is handled before building, not by "
+                    "the builder (models: framework.models.sizing.build_model)"
                 )
         accepted = inspect.signature(builder).parameters
         takes_any = any(p.kind is p.VAR_KEYWORD for p in accepted.values())

@@ -53,13 +53,13 @@ def check_fit(
 ) -> None:
     """Stop when component ``name`` does not fit ``task``; ``fitting``: the names that do."""
     targets = getattr(builder, "fits", None)
-    if targets is not None and task.target not in targets:
+    if targets is not None and task.target is not None and task.target not in targets:
         raise PlaitError(
             f"{kind} '{name}' does not fit task {task_name}, which {_SAID[task.target]}; "
             f"{'losses' if kind == 'loss' else kind + 's'} that fit: {', '.join(fitting) or 'none'}"
         )
     inputs = getattr(builder, "reads", None)
-    if inputs is not None and inputs != task.inputs:
+    if inputs is not None and task.inputs is not None and inputs != task.inputs:
         raise PlaitError(
             f"model '{name}' reads {inputs}; task {task_name} feeds it {task.inputs}: "
             f"choose one of {', '.join(fitting) or 'none'}"
@@ -72,6 +72,7 @@ def fitting_names(registry: Any, kind: str, task: Any) -> list[str]:
     for comp in registry.components(kind):
         targets = getattr(comp.builder, "fits", None)
         inputs = getattr(comp.builder, "reads", None)
-        if (targets is None or task.target in targets) and (inputs in (None, task.inputs)):
+        fits_target = targets is None or task.target is None or task.target in targets
+        if fits_target and (inputs is None or task.inputs in (None, inputs)):
             out.append(comp.name)
     return out

@@ -24,9 +24,10 @@ def test_per_class_metrics_match_scikit_learn(plait, tmp_path, registry):
         "model=textcnn",
         "model.embed_dim=32",
         "model.filters=16",
-        "trainer.max_steps=60",
-        "trainer.val_every=30",
-        "trainer.ckpt_every=30",
+        "data.max_length=48",
+        "trainer.max_steps=40",
+        "trainer.val_every=20",
+        "trainer.ckpt_every=20",
         "metric=[precision_per_class,recall_per_class,f1_per_class,f1_macro,confusion_matrix]",
         timeout=600,
     )

@@ -7,6 +7,8 @@ import json
 
 import pytest
 
+from framework.errors import PlaitError
+
 from tests.cli.test_errors import assert_one_line_error
 
 
@@ -47,9 +49,21 @@ def test_per_text_model_on_causal_lm(plait):
          ["loss 'cross_entropy' does not fit", "bce_with_logits"]),
     ],
 )  # fmt: skip
-def test_metric_or_loss_that_does_not_fit_the_task_stops_at_compose(plait, overrides, fragments):
-    proc = plait("train", *overrides)  # no data work: the error comes before the data stage
-    assert_one_line_error(proc, *fragments)
+def test_metric_or_loss_that_does_not_fit_the_task_stops_at_compose(registry, overrides, fragments):
+    from framework.config.compose import compose
+    from framework.config.validate import validate
+
+    cfg = compose(registry, overrides)  # composing succeeds; validating, without data, stops
+    with pytest.raises(PlaitError) as err:
+        validate(cfg, registry)
+    for fragment in fragments:
+        assert fragment in str(err.value)
+
+
+def test_a_metric_that_does_not_fit_stops_the_command_before_any_data_work(plait):
+    proc = plait("train", "recipe=tweets_sentiment", "metric=[accuracy,perplexity]")
+    assert_one_line_error(proc, "metric 'perplexity' does not fit task text_classification")
+    assert "data report" not in proc.stdout
 
 
 def test_classifier_without_a_label_column(plait):
@@ -58,11 +72,25 @@ def test_classifier_without_a_label_column(plait):
     assert_one_line_error(proc, "task text_classification needs", "label_column")
 
 
-def test_more_classes_than_the_head_was_built_for(plait, tmp_path):
+def _data_error(registry, overrides) -> str:
+    """The PlaitError the data stage of ``overrides`` stops with (in process: the command's
+    own exit status and one-line form are tested above)."""
+    from framework.config.compose import compose
+    from framework.config.validate import validate
+    from framework.data.pipeline import build_data
+
+    cfg = compose(registry, overrides)
+    validate(cfg, registry)
+    with pytest.raises(PlaitError) as err:
+        build_data(cfg.data, registry.build("task", cfg.task), registry, cfg.seed, None)
+    return str(err.value)
+
+
+def test_more_classes_than_the_head_was_built_for(registry, tmp_path):
     rows = [{"text": f"text {i}", "label": "abc"[i % 3]} for i in range(30)]
-    proc = plait("train", *_jsonl(tmp_path, rows), "task=text_classification",
-                 "model=gpt_classifier", "task.num_classes=2")  # fmt: skip
-    assert_one_line_error(proc, "holds 3 classes but task.num_classes=2", "raise task.num_classes")
+    error = _data_error(registry, [*_jsonl(tmp_path, rows), "task=text_classification",
+                                   "model=gpt_classifier", "task.num_classes=2"])  # fmt: skip
+    assert "holds 3 classes but task.num_classes=2" in error and "raise task.num_classes" in error
 
 
 def test_regression_on_a_column_of_words(plait, tmp_path):
@@ -72,15 +100,15 @@ def test_regression_on_a_column_of_words(plait, tmp_path):
                           "label_column")  # fmt: skip
 
 
-def test_fractional_labels_for_a_classifier_point_to_regression(plait, tmp_path):
+def test_fractional_labels_for_a_classifier_point_to_regression(registry, tmp_path):
     rows = [{"text": f"text {i}", "label": i / 7} for i in range(30)]
-    proc = plait("train", *_jsonl(tmp_path, rows), "task=text_classification",
-                 "model=gpt_classifier")  # fmt: skip
-    assert_one_line_error(proc, "fractional numbers", "task=regression")
+    error = _data_error(registry, [*_jsonl(tmp_path, rows), "task=text_classification",
+                                   "model=gpt_classifier"])  # fmt: skip
+    assert "fractional numbers" in error and "task=regression" in error
 
 
-def test_multi_label_strings_without_a_separator(plait, tmp_path):
+def test_multi_label_strings_without_a_separator(registry, tmp_path):
     rows = [{"text": f"text {i}", "label": "a|b"} for i in range(30)]
-    proc = plait("train", *_jsonl(tmp_path, rows), "task=text_classification",
-                 "task.multi_label=true", "model=gpt_classifier")  # fmt: skip
-    assert_one_line_error(proc, "must be lists of labels", "task.label_separator")
+    error = _data_error(registry, [*_jsonl(tmp_path, rows), "task=text_classification",
+                                   "task.multi_label=true", "model=gpt_classifier"])  # fmt: skip
+    assert "must be lists of labels" in error and "task.label_separator" in error

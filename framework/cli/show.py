@@ -56,7 +56,8 @@ def show(overrides: list[str]) -> int:
 
 
 def parameter_table(model: Any, name: str, info: Any) -> Table:
-    """Parameters per top-level module (tied weights counted once), total and trainable."""
+    """Parameters per top-level module that has any (tied weights counted once), total and
+    trainable."""
     from framework.models.sizing import count_params
 
     shape = (
@@ -73,8 +74,11 @@ def parameter_table(model: Any, name: str, info: Any) -> Table:
         own = [p for p in child.parameters() if id(p) not in seen]
         shared = sum(1 for p in child.parameters() if id(p) in seen)
         seen.update(id(p) for p in own)
+        if not own and not shared:
+            continue  # activations, pooling, dropout
         note = " (+ tied weights counted above)" if shared else ""
-        table.add_row(child_name, f"{sum(p.numel() for p in own):,}{note}")
+        label = f"{child_name} ({type(child).__name__})" if child_name.isdigit() else child_name
+        table.add_row(label, f"{sum(p.numel() for p in own):,}{note}")
     trainable = sum(p.numel() for p in {id(p): p for p in model.parameters()}.values()
                     if p.requires_grad)  # fmt: skip
     table.add_row("[bold]total[/]", f"[bold]{count_params(model):,}[/]")

@@ -29,11 +29,13 @@ class Task(ABC):
     packed: bool = False
     """Whether texts are tokenized whole and concatenated (causal LM) rather than each cut
     to ``data.max_length`` (classification)."""
-    target: str = "tokens"
+    target: str | None = None
     """What the model predicts: ``tokens``, ``class``, ``multilabel`` or ``value``; losses and
-    metrics declare the targets they fit (``fits``), checked when the config is composed."""
-    inputs: str = "tokens"
-    """What the model reads: ``tokens`` or ``images``; models declare theirs (``reads``)."""
+    metrics declare the targets they fit (``fits``), checked when the config is composed.
+    None: undeclared, nothing is checked."""
+    inputs: str | None = None
+    """What the model reads: ``tokens`` or ``images``; models declare theirs (``reads``).
+    None: undeclared, nothing is checked."""
     label_separator: str | None = None
     """Multi-label targets held in one string are cut at this separator."""
 

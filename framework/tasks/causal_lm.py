@@ -43,6 +43,8 @@ class CausalLM(Task):
     unit = "tokens"
     generative = True
     packed = True
+    target = "tokens"
+    inputs = "tokens"
 
     def prepare(
         self, splits: dict[str, Any], tokenizer: Any, info: DataInfo

@@ -17,6 +17,7 @@ class Regression(Task):
     default_loss = "mse"
     default_metrics = ("mse", "mae", "r2")
     unit = "samples"
+    inputs = "tokens"
 
     def __init__(self, standardize: bool) -> None:
         self.standardize = standardize

@@ -15,6 +15,7 @@ class TextClassification(Task):
     """The model returns (batch, classes) logits."""
 
     unit = "samples"
+    inputs = "tokens"
 
     def __init__(
         self, multi_label: bool, label_separator: str | None, num_classes: int | None

@@ -26,20 +26,29 @@ def read_metrics(path: str | Path) -> dict[str, list[tuple[int, float]]]:
     return dict(series)
 
 
+def curve_panels(keys: list[str]) -> dict[str, list[str]]:
+    """Panel name -> the series drawn in it (``loss``: ``train/loss``, ``val/loss``), loss
+    first. Per-class values (``val/f1_per_class/<class>``) stay in ``metrics.csv`` only: a
+    panel for each of 40 classes would take a minute to draw at every validation."""
+    panels: dict[str, list[str]] = defaultdict(list)
+    for key in sorted(keys):
+        if key.count("/") < 2:
+            panels[key.split("/", 1)[-1]].append(key)
+    return {p: panels[p] for p in sorted(panels, key=lambda p: (p != "loss", p))}
+
+
 def plot_curves(metrics_csv: str | Path, out_png: str | Path) -> Path | None:
     """Draw one panel per metric (``train/loss`` beside ``val/loss``); None if nothing logged."""
     series = read_metrics(metrics_csv)
-    if not series:
+    panels = curve_panels(list(series))
+    if not panels:
         return None
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    panels: dict[str, list[str]] = defaultdict(list)
-    for key in sorted(series):
-        panels[key.split("/", 1)[-1]].append(key)
-    order = sorted(panels, key=lambda p: (p != "loss", p))
+    order = list(panels)
     cols = min(3, len(order))
     rows = math.ceil(len(order) / cols)
     fig, axes = plt.subplots(rows, cols, figsize=(5 * cols, 3.6 * rows), squeeze=False)

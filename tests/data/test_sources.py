@@ -157,5 +157,7 @@ def test_float_labels_are_classes_only_when_every_value_is_whole():
     assert encode_labels(whole)[1] == ["1", "2"]
     values = [1.0] * 1500 + [2.5]  # a fraction after the first thousand: still numbers
     mixed = datasets.Dataset.from_dict({TEXT: ["t"] * len(values), LABEL: values})
-    out, names = encode_labels(mixed)
+    out, names = encode_labels(mixed, "tokens")  # labels a language model only carries along
     assert names is None and column(out, LABEL)[-1] == 2.5
+    with pytest.raises(PlaitError, match=r"fractional numbers \(2.5\)"):
+        encode_labels(mixed, "class")

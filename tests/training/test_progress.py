@@ -26,3 +26,13 @@ def test_metrics_are_read_only_on_logging_steps_and_outside_training(monkeypatch
     assert shown[4:] == ["6.000"] * 5 + ["11.000"] * 3  # held between logging steps
     bar.get_metrics(SimpleNamespace(global_step=12, training=False), None)
     assert reads == [5, 10, 12]
+
+
+def test_curves_pair_train_and_val_and_leave_per_class_values_out():
+    from framework.training.curves import curve_panels
+
+    keys = ["val/f1_macro", "train/loss", "val/loss", "lr", "val/f1_per_class/negative",
+            "test/f1_per_class/positive", "train/samples_per_s"]  # fmt: skip
+    panels = curve_panels(keys)
+    assert list(panels)[0] == "loss" and panels["loss"] == ["train/loss", "val/loss"]
+    assert set(panels) == {"loss", "f1_macro", "lr", "samples_per_s"}
