@@ -8,7 +8,6 @@ import json
 import pytest
 
 from framework.errors import PlaitError
-
 from tests.cli.test_errors import assert_one_line_error
 
 

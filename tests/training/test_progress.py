@@ -34,5 +34,5 @@ def test_curves_pair_train_and_val_and_leave_per_class_values_out():
     keys = ["val/f1_macro", "train/loss", "val/loss", "lr", "val/f1_per_class/negative",
             "test/f1_per_class/positive", "train/samples_per_s"]  # fmt: skip
     panels = curve_panels(keys)
-    assert list(panels)[0] == "loss" and panels["loss"] == ["train/loss", "val/loss"]
+    assert next(iter(panels)) == "loss" and panels["loss"] == ["train/loss", "val/loss"]
     assert set(panels) == {"loss", "f1_macro", "lr", "samples_per_s"}
