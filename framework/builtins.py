@@ -11,7 +11,16 @@ def register(registry: Registry) -> None:
     from framework.data.sources import corpora, files, images, web
     from framework.models import gpt, pretrained, text, vision
     from framework.tasks import causal_lm, image_classification, regression, text_classification
-    from framework.training import callbacks, freeze, hardware, loggers, losses, metrics, optim
+    from framework.training import (
+        callbacks,
+        freeze,
+        hardware,
+        loggers,
+        losses,
+        metrics,
+        optim,
+        regularizers,
+    )  # fmt: skip
 
     for kind, module, names in (
         ("source", files, ["text_files", "jsonl", "csv", "parquet", "hf_disk", "hf_hub",
@@ -50,11 +59,15 @@ def register(registry: Registry) -> None:
     for name in ("auroc", "map_macro", "confusion_matrix", "mse", "mae", "r2"):
         registry.add("metric", name, getattr(metrics, name))
     registry.add("freeze", "none", freeze.none)
-    registry.add("optimizer", "adamw", optim.adamw)
-    registry.add("scheduler", "cosine", optim.cosine)
-    registry.add("scheduler", "constant", optim.constant)
+    for name in ("adamw", "adam", "sgd"):
+        registry.add("optimizer", name, getattr(optim, name))
+    for name in ("cosine", "constant", "linear", "one_cycle", "plateau"):
+        registry.add("scheduler", name, getattr(optim, name))
+    for name in ("dropout", "l1", "l2", "weight_decay"):
+        registry.add("regularizer", name, getattr(regularizers, name))
     registry.add("callback", "early_stopping", callbacks.early_stopping)
-    registry.add("logger", "csv", loggers.csv)
+    for name in ("csv", "tensorboard", "mlflow"):
+        registry.add("logger", name, getattr(loggers, name))
     registry.add("hardware", "cpu", hardware.cpu)
     registry.add("hardware", "gpu", hardware.gpu)
     registry.add("hardware", "ddp", hardware.ddp)

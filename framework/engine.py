@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import warnings
 from pathlib import Path
 from typing import Any
@@ -27,11 +28,16 @@ def build_task_parts(cfg: DictConfig, registry: Registry, task: Any, info: Any) 
     model, size = build_model(registry, cfg.model, info)
     if cfg.freeze is not None:
         registry.build("freeze", cfg.freeze)(model)
+    regularizers = [registry.build("regularizer", node) for node in cfg.regularizer.values()]
+    for reg in regularizers:
+        if hasattr(reg, "apply"):
+            reg.apply(model)
     loss_cfg = cfg.loss if cfg.loss is not None else {"_name_": task.default_loss}
     metric_cfgs = cfg.metric or {name: {"_name_": name} for name in task.default_metrics}
     return {
         "model": model,
         "size": size,
+        "regularizers": regularizers,
         "loss": registry.build("loss", loss_cfg, info=info),
         "metrics": {
             name: registry.build("metric", node, info=info) for name, node in metric_cfgs.items()
@@ -63,10 +69,11 @@ def build_trainer(
         ),
         ModelCheckpoint(
             dirpath=ckpt_dir,
-            filename="best",
+            filename="best" if t.keep_best <= 1 else "best-step{step}",
+            auto_insert_metric_name=False,
             monitor=monitor[0],
             mode=monitor[1],
-            save_top_k=1,
+            save_top_k=max(1, t.keep_best),
             save_last=False,
             enable_version_counter=False,
         ),
@@ -145,6 +152,8 @@ def train(cfg: DictConfig, registry: Registry, run_dir: str | Path) -> dict[str,
             "scheduler", cfg.scheduler, optimizer=opt, total_steps=cfg.trainer.max_steps
         ),
         log_every=cfg.trainer.log_every,
+        regularizers=parts["regularizers"],
+        check_every=math.gcd(cfg.trainer.log_every, cfg.trainer.ckpt_every, cfg.trainer.val_every),
         payload={
             "config": OmegaConf.to_container(cfg, resolve=True),
             "data_info": data.info.to_dict(),

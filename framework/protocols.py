@@ -55,7 +55,11 @@ def _expected(kind: str) -> tuple[str, Any]:
         from collections.abc import Mapping
 
         return "a mapping of Trainer arguments", lambda o: isinstance(o, Mapping)
-    # curate, clean, balance, augment, loss, regularizer, freeze: callables
+    if kind == "regularizer":
+        return "an object with apply(model), penalty(model) or decay(model)", lambda o: any(
+            hasattr(o, a) for a in ("apply", "penalty", "decay")
+        )
+    # curate, clean, balance, augment, loss, freeze: callables
     return "a callable", callable
 
 

@@ -1,4 +1,4 @@
-"""``plait``: train, show, list, generate. Heavy libraries are imported only where needed."""
+"""``plait``: train, show, data, list, generate, plot; heavy libraries imported on use."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ examples:
   data       the data stage alone, with its report: plait data recipe=tweets_sentiment
   list       registered components: plait list [KIND]
   generate   sample from a checkpoint: plait generate ckpt=PATH prompt="def "
+  plot       redraw a run's curves.png from its metrics.csv: plait plot runs/NAME/<time>
 
 Full tracebacks: --verbose or HYDRA_FULL_ERROR=1.
 """
@@ -45,6 +46,8 @@ def _parser() -> argparse.ArgumentParser:
     ls.add_argument("--markdown", action="store_true", help="print the Markdown config reference")
     g = sub.add_parser("generate", help="sample text from a checkpoint")
     g.add_argument("options", nargs=argparse.REMAINDER, help="ckpt=PATH prompt=TEXT ...")
+    pl = sub.add_parser("plot", help="redraw a run's curves.png from metrics.csv")
+    pl.add_argument("run_dir", help="the run dir, runs/NAME/<time>")
     return p
 
 
@@ -69,6 +72,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from framework.cli.data import data
 
             return data(_split_flags(args.overrides)[1])
+        if args.command == "plot":
+            from framework.cli.plot import plot
+
+            return plot(args.run_dir)
         if args.command == "generate":
             from framework.cli.generate import generate
 

@@ -71,6 +71,9 @@ class TrainerConfig:
     """Log training metrics every this many optimizer steps."""
     ckpt_every: int = 100
     """Save ``last.ckpt`` every this many optimizer steps."""
+    keep_best: int = 1
+    """Checkpoints kept by the monitored metric: 1 keeps ``best.ckpt``; k > 1 keeps the k
+    best as ``best-step<N>.ckpt`` (the test split is scored with the best of them)."""
     num_workers: int = 0
     """DataLoader worker processes."""
     deterministic: bool = False

@@ -14,3 +14,44 @@ def csv(flush_every: int = 50, *, run_dir: str) -> Any:
     from lightning.pytorch.loggers import CSVLogger
 
     return CSVLogger(save_dir=run_dir, name="", version="", flush_logs_every_n_steps=flush_every)
+
+
+def tensorboard(*, run_dir: str) -> Any:
+    """TensorBoard event files in ``<run dir>/tensorboard`` (``tensorboard --logdir runs``)."""
+    import importlib.util
+
+    from lightning.pytorch.loggers import TensorBoardLogger
+
+    if importlib.util.find_spec("tensorboard") is None:
+        from framework.data.records import install_hint
+
+        raise install_hint("logger 'tensorboard'", "pip install tensorboard")
+    return TensorBoardLogger(
+        save_dir=run_dir, name="tensorboard", version="", default_hp_metric=False
+    )
+
+
+def mlflow(experiment: str = "plait", tracking_uri: str | None = None, *, run_dir: str) -> Any:
+    """An MLflow run in a local file store, no server needed (``<run dir>/mlruns`` unless
+    ``tracking_uri`` says otherwise); browse it with ``mlflow ui --backend-store-uri ...``.
+
+    Args:
+        experiment: MLflow experiment name.
+        tracking_uri: Where runs go (``file:/abs/path/mlruns``, ``sqlite:///mlflow.db``, or
+            a server URL); null: ``mlruns`` in the run dir.
+    """
+    import importlib.util
+    from pathlib import Path
+
+    if importlib.util.find_spec("mlflow") is None:
+        from framework.data.records import install_hint
+
+        raise install_hint("logger 'mlflow'", "pip install mlflow-skinny")
+    from lightning.pytorch.loggers import MLFlowLogger
+
+    uri = tracking_uri or (Path(run_dir).resolve() / "mlruns").as_uri()
+    if uri.startswith("file:"):  # MLflow 3 asks for this opt-in to its (kept) file store
+        import os
+
+        os.environ.setdefault("MLFLOW_ALLOW_FILE_STORE", "true")
+    return MLFlowLogger(experiment_name=experiment, tracking_uri=uri)

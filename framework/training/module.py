@@ -30,11 +30,17 @@ class TaskModule(L.LightningModule):
         make_scheduler: Callable[[torch.optim.Optimizer], Any],
         log_every: int = 10,
         payload: dict[str, Any] | None = None,
+        regularizers: list[Any] | None = None,
+        check_every: int = 1,
     ) -> None:
         super().__init__()
         self.task = task
         self.model = model
         self.loss = loss
+        self.regularizers = list(regularizers or [])
+        self.check_every = max(1, check_every)
+        """Optimizer steps between checks that the loss is finite (every checkpoint and
+        validation step is one of them)."""
         self.val_metrics = nn.ModuleDict(metrics)
         self.test_metrics = nn.ModuleDict({k: m.clone() for k, m in metrics.items()})
         self.make_optimizer = make_optimizer
@@ -45,7 +51,11 @@ class TaskModule(L.LightningModule):
         self._clock: float | None = None
         self._paused_at: float | None = None
         self._loss_sum: torch.Tensor | float = 0.0
+        self._penalty_sums: dict[str, torch.Tensor | float] = {}
         self._loss_count = 0
+        self._first_bad: torch.Tensor | None = None
+        self._plateau: Any = None
+        self._plateau_state: dict[str, Any] | None = None
 
     def forward(self, batch: Any) -> Any:
         return self.task.forward(self.model, batch)
@@ -56,15 +66,47 @@ class TaskModule(L.LightningModule):
         self._units += self.task.count(batch)
         self._loss_sum = self._loss_sum + loss.detach()  # stays on the device: no sync
         self._loss_count += 1
+        total = loss
+        for reg in self.regularizers:
+            term = reg.penalty(self.model) if hasattr(reg, "penalty") else None
+            if term is None:
+                continue
+            total = total + term
+            self._penalty_sums[reg.name] = self._penalty_sums.get(reg.name, 0.0) + term.detach()
+        self._watch_finite(total)
         if (self.global_step + 1) % self.log_every == 0:
             self._log_train()
-        return loss
+        return total
+
+    def _watch_finite(self, loss: torch.Tensor) -> None:
+        """Remember the first step whose loss is NaN or infinite (on the device); every
+        ``check_every`` steps, before a checkpoint can hold the damage, stop if there is one."""
+        step = torch.tensor(self.global_step, device=loss.device)
+        bad = ~torch.isfinite(loss.detach())
+        if self._first_bad is None:
+            self._first_bad = torch.full_like(step, -1)
+        self._first_bad = torch.where(bad & (self._first_bad < 0), step, self._first_bad)
+        if (self.global_step + 1) % self.check_every:
+            return
+        first = int(self._first_bad)  # the one host sync, every check_every steps
+        if first >= 0:
+            from framework.errors import PlaitError
+
+            kind = "NaN" if bool(torch.isnan(loss.detach())) else "not finite"
+            raise PlaitError(
+                f"the training loss became {kind} at step {first}; checkpoints/last.ckpt "
+                "holds the last good step (resume=auto continues from it): lower "
+                "optimizer.lr, set trainer.grad_clip, or check the data"
+            )
 
     def _log_train(self) -> None:
         """Log the mean training loss since the last log, the learning rate and throughput."""
         now = time.perf_counter()
         mean_loss = self._loss_sum / max(self._loss_count, 1)
-        self._loss_sum, self._loss_count = 0.0, 0
+        for name, total in self._penalty_sums.items():
+            self.log(f"train/penalty/{name}", total / max(self._loss_count, 1), on_step=True,
+                     batch_size=1)  # fmt: skip
+        self._loss_sum, self._loss_count, self._penalty_sums = 0.0, 0, {}
         self.log("train/loss", mean_loss, on_step=True, prog_bar=True, batch_size=1)
         self.log(
             "lr",
@@ -138,20 +180,47 @@ class TaskModule(L.LightningModule):
         self._eval_step(batch, "test", self.test_metrics)
 
     def configure_optimizers(self) -> Any:
-        optimizer = self.make_optimizer(param_groups(self.model))
+        decays = [r.decay(self.model) for r in self.regularizers if hasattr(r, "decay")]
+        decays = [d for d in decays if d is not None]
+        if len(decays) > 1:
+            from framework.errors import PlaitError
+
+            raise PlaitError("select the weight_decay regularizer once; merge its params lists")
+        optimizer = self.make_optimizer(param_groups(self.model, decays[0] if decays else None))
         scheduler = self.make_scheduler(optimizer)
+        if isinstance(scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau):
+            self._plateau = scheduler  # stepped after each validation, with its metric
+            if self._plateau_state is not None:
+                scheduler.load_state_dict(self._plateau_state)
+            return optimizer
         return {
             "optimizer": optimizer,
             "lr_scheduler": {"scheduler": scheduler, "interval": "step"},
         }
 
+    def on_validation_end(self) -> None:
+        if self._plateau is None or self.trainer.sanity_checking:
+            return
+        monitor = getattr(self._plateau, "monitor", "val/loss")
+        value = self.trainer.callback_metrics.get(monitor)
+        if value is None:
+            from framework.errors import PlaitError
+
+            known = ", ".join(sorted(k for k in self.trainer.callback_metrics if "/" in k))
+            raise PlaitError(f"scheduler.monitor: '{monitor}' is not logged; logged: {known}")
+        self._plateau.step(float(value))
+
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         checkpoint["plait"] = {**self.payload, "torch_rng": torch.get_rng_state()}
+        if self._plateau is not None:
+            checkpoint["plait"]["plateau"] = self._plateau.state_dict()
 
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
-        rng = checkpoint.get("plait", {}).get("torch_rng")
+        state = checkpoint.get("plait", {})
+        rng = state.get("torch_rng")
         if rng is not None:
             torch.set_rng_state(rng)
+        self._plateau_state = state.get("plateau")
 
 
 def _matrix(metric: Any) -> bool:

@@ -28,6 +28,55 @@ def adamw(
     return torch.optim.AdamW(params, lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay)
 
 
+def adam(
+    lr: float = 1e-3,
+    betas: list[float] = [0.9, 0.999],  # noqa: B006 - copied into the schema
+    eps: float = 1e-8,
+    weight_decay: float = 0.0,
+    *,
+    params: Any,
+) -> Any:
+    """Adam; ``weight_decay`` here is the classic L2 term added to the gradient (coupled),
+    applied to the groups the engine marks for decay.
+
+    Args:
+        lr: Peak learning rate.
+        betas: Coefficients of the running averages of the gradient and its square.
+        eps: Term added to the denominator for stability.
+        weight_decay: L2 coefficient added to the gradients of weight matrices and embeddings.
+    """
+    import torch
+
+    return torch.optim.Adam(params, lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay)
+
+
+def sgd(
+    lr: float = 0.1,
+    momentum: float = 0.9,
+    nesterov: bool = False,
+    weight_decay: float = 0.0,
+    *,
+    params: Any,
+) -> Any:
+    """Stochastic gradient descent with momentum (optionally Nesterov's).
+
+    Args:
+        lr: Peak learning rate.
+        momentum: Momentum factor (0: plain SGD).
+        nesterov: Use Nesterov momentum (needs momentum > 0).
+        weight_decay: L2 coefficient for weight matrices and embeddings.
+    """
+    import torch
+
+    if nesterov and momentum <= 0:
+        from framework.errors import PlaitError
+
+        raise PlaitError("optimizer.nesterov=true needs optimizer.momentum above 0")
+    return torch.optim.SGD(
+        params, lr=lr, momentum=momentum, nesterov=nesterov, weight_decay=weight_decay
+    )
+
+
 def _warmup_then(warmup_steps: int, after: Any) -> Any:
     def factor(step: int) -> float:
         if step < warmup_steps:
@@ -66,3 +115,91 @@ def constant(warmup_steps: int = 0, *, optimizer: Any, total_steps: int) -> Any:
     import torch
 
     return torch.optim.lr_scheduler.LambdaLR(optimizer, _warmup_then(warmup_steps, lambda s: 1.0))
+
+
+def linear(
+    warmup_steps: int = 100, min_lr_ratio: float = 0.0, *, optimizer: Any, total_steps: int
+) -> Any:
+    """Linear warmup, then linear decay to ``min_lr_ratio`` x peak at the last step.
+
+    Args:
+        warmup_steps: Steps of linear warmup from 0 to the peak learning rate.
+        min_lr_ratio: Final learning rate as a share of the peak.
+    """
+    import torch
+
+    span = max(1, total_steps - warmup_steps)
+
+    def after(step: int) -> float:
+        progress = min(1.0, (step - warmup_steps) / span)
+        return 1.0 - (1.0 - min_lr_ratio) * progress
+
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, _warmup_then(warmup_steps, after))
+
+
+def one_cycle(
+    pct_start: float = 0.3,
+    div_factor: float = 25.0,
+    final_div_factor: float = 1e4,
+    anneal: str = "cos",
+    *,
+    optimizer: Any,
+    total_steps: int,
+) -> Any:
+    """One-cycle policy (Smith, 2018; torch's ``OneCycleLR``): up from peak/div_factor to the
+    optimizer's learning rate over ``pct_start`` of the steps, then down to
+    peak/(div_factor x final_div_factor). Momentum is left as the optimizer sets it.
+
+    Args:
+        pct_start: Share of the steps spent rising.
+        div_factor: Starting learning rate = peak / div_factor.
+        final_div_factor: Final learning rate = start / final_div_factor.
+        anneal: ``cos`` or ``linear``.
+    """
+    import torch
+
+    if anneal not in ("cos", "linear"):
+        from framework.errors import PlaitError
+
+        raise PlaitError(f"scheduler.anneal must be 'cos' or 'linear', not '{anneal}'")
+    peaks = [group["lr"] for group in optimizer.param_groups]
+    return torch.optim.lr_scheduler.OneCycleLR(
+        optimizer,
+        max_lr=peaks,
+        total_steps=max(2, total_steps),
+        pct_start=pct_start,
+        div_factor=div_factor,
+        final_div_factor=final_div_factor,
+        anneal_strategy=anneal,
+        cycle_momentum=False,
+    )
+
+
+def plateau(
+    monitor: str = "val/loss",
+    mode: str = "min",
+    factor: float = 0.5,
+    patience: int = 2,
+    min_lr: float = 0.0,
+    *,
+    optimizer: Any,
+    total_steps: int,
+) -> Any:
+    """Reduce the learning rate by ``factor`` when the monitored validation metric has not
+    improved for ``patience`` validations (torch's ``ReduceLROnPlateau``, stepped after each
+    validation).
+
+    Args:
+        monitor: Logged metric to watch, such as val/loss.
+        mode: min or max: which direction is better.
+        factor: Multiplier applied to the learning rate at each reduction.
+        patience: Validations without improvement before reducing.
+        min_lr: Floor of the learning rate.
+    """
+    import torch
+
+    sched = torch.optim.lr_scheduler.ReduceLROnPlateau(
+        optimizer, mode=mode, factor=factor, patience=patience, min_lr=min_lr
+    )
+    sched.monitor = monitor  # read by TaskModule, which steps it after each validation
+    return sched

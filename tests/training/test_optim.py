@@ -50,3 +50,71 @@ def test_constant_after_warmup():
     assert _lrs(constant(warmup_steps=2, optimizer=opt, total_steps=5), opt, 4) == pytest.approx(
         [0.25, 0.5, 0.5, 0.5]
     )
+
+
+def _one_param_opt(lr=1.0):
+    return torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=lr)
+
+
+def test_linear_warms_up_then_decays_linearly_to_the_floor():
+    from framework.training.optim import linear
+
+    opt = _one_param_opt()
+    lrs = _lrs(linear(warmup_steps=2, min_lr_ratio=0.2, optimizer=opt, total_steps=10), opt, 11)
+    expected = [0.5, 1.0] + [1.0 - 0.8 * (s - 2) / 8 for s in range(2, 11)]
+    assert lrs == pytest.approx(expected)
+
+
+def test_one_cycle_rises_to_the_peak_then_anneals_to_the_floor():
+    from framework.training.optim import one_cycle
+
+    opt = _one_param_opt(lr=0.4)
+    sched = one_cycle(pct_start=0.3, div_factor=10, final_div_factor=100, anneal="linear",
+                      optimizer=opt, total_steps=10)  # fmt: skip
+    lrs = _lrs(sched, opt, 10)
+    # up linearly over steps 0..2 (pct_start x total - 1), down linearly over 2..9
+    start, end = 0.04, 0.04 / 100
+    expected = [start + (0.4 - start) * s / 2 for s in range(3)]
+    expected += [0.4 + (end - 0.4) * (s - 2) / 7 for s in range(3, 10)]
+    assert lrs == pytest.approx(expected)
+
+
+def test_plateau_halves_the_rate_after_patience_validations_without_progress():
+    from framework.training.optim import plateau
+
+    opt = _one_param_opt()
+    sched = plateau(factor=0.5, patience=1, optimizer=opt, total_steps=10)
+    seen = []
+    for val_loss in (3.0, 2.0, 2.5, 2.4, 1.0, 1.5, 1.6):
+        sched.step(val_loss)
+        seen.append(opt.param_groups[0]["lr"])
+    assert seen == [1.0, 1.0, 1.0, 0.5, 0.5, 0.5, 0.25]
+
+
+def test_sgd_with_nesterov_needs_momentum():
+    from framework.errors import PlaitError
+    from framework.training.optim import sgd
+
+    params = [torch.nn.Parameter(torch.zeros(1))]
+    assert sgd(momentum=0.9, nesterov=True, params=params).defaults["nesterov"] is True
+    with pytest.raises(PlaitError, match="momentum above 0"):
+        sgd(momentum=0.0, nesterov=True, params=params)
+
+
+def test_learning_rate_logged_by_a_run_follows_the_schedule(plait, tmp_path):
+    import csv
+
+    from tests.conftest import TINY_LM
+
+    proc = plait("train", *TINY_LM, "scheduler=linear", "scheduler.warmup_steps=4",
+                 "scheduler.min_lr_ratio=0.0", "optimizer.lr=0.01", "trainer.log_every=1",
+                 "trainer.max_steps=12", "trainer.val_every=6", "trainer.ckpt_every=6")  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    run = next((tmp_path / "runs/stdlib_gpt").iterdir())
+    with open(run / "metrics.csv", newline="") as fh:
+        logged = {int(r["step"]): float(r["lr"]) for r in csv.DictReader(fh) if r["lr"]}
+    # logged in step s (0-based): the rate that step uses
+    for s, lr in logged.items():
+        want = 0.01 * ((s + 1) / 4 if s < 4 else 1 - (s - 4) / 8)
+        assert lr == pytest.approx(want, rel=1e-5), s
+    assert len(logged) >= 10
