@@ -103,3 +103,24 @@ def test_tensorboard_and_mlflow_runs_are_readable_and_plot_redraws_curves(
     assert redraw.returncode == 0, redraw.stderr
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10_000
     assert_one_line_error(plait("plot", str(tmp_path)), "no metrics.csv", "runs/NAME/<time>")
+
+
+def test_a_write_killed_midway_leaves_the_previous_checkpoint_intact(tmp_path, monkeypatch):
+    from framework.training import checkpoint as ck
+
+    io = ck.AtomicCheckpointIO()
+    path = tmp_path / "last.ckpt"
+    io.save_checkpoint({"global_step": 10, "w": torch.ones(3)}, path)
+
+    def dies_halfway(obj, target):  # the process dies after writing half the bytes
+        with open(target, "wb") as fh:
+            fh.write(b"PK\x03\x04 half a checkpoint")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(ck, "_atomic_save", dies_halfway)
+    try:
+        io.save_checkpoint({"global_step": 20, "w": torch.zeros(3)}, path)
+    except KeyboardInterrupt:
+        pass
+    kept = torch.load(path, weights_only=False)
+    assert kept["global_step"] == 10 and torch.equal(kept["w"], torch.ones(3))
