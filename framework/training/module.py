@@ -81,14 +81,15 @@ class TaskModule(L.LightningModule):
     def _watch_finite(self, loss: torch.Tensor) -> None:
         """Remember the first step whose loss is NaN or infinite (on the device); every
         ``check_every`` steps, before a checkpoint can hold the damage, stop if there is one."""
-        step = torch.tensor(self.global_step, device=loss.device)
         bad = ~torch.isfinite(loss.detach())
         if self._first_bad is None:
-            self._first_bad = torch.full_like(step, -1)
-        self._first_bad = torch.where(bad & (self._first_bad < 0), step, self._first_bad)
+            self._first_bad = torch.full((), -1.0, device=loss.device)
+        fresh = bad & (self._first_bad < 0)
+        self._first_bad = torch.where(fresh, float(self.global_step), self._first_bad)
         if (self.global_step + 1) % self.check_every:
             return
-        first = int(self._first_bad)  # the one host sync, every check_every steps
+        # the one host sync, every check_every steps; under DDP every rank stops together
+        first = int(self.trainer.strategy.reduce(self._first_bad.clone(), reduce_op="max"))
         if first >= 0:
             from framework.errors import PlaitError
 
