@@ -3,6 +3,7 @@ loggers read back by their own libraries, and `plait plot`."""
 
 from __future__ import annotations
 
+import pytest
 import torch
 
 from tests.cli.test_errors import assert_one_line_error
@@ -118,9 +119,7 @@ def test_a_write_killed_midway_leaves_the_previous_checkpoint_intact(tmp_path, m
         raise KeyboardInterrupt
 
     monkeypatch.setattr(ck, "_atomic_save", dies_halfway)
-    try:
+    with pytest.raises(KeyboardInterrupt):
         io.save_checkpoint({"global_step": 20, "w": torch.zeros(3)}, path)
-    except KeyboardInterrupt:
-        pass
     kept = torch.load(path, weights_only=False)
     assert kept["global_step"] == 10 and torch.equal(kept["w"], torch.ones(3))
