@@ -86,6 +86,22 @@ def _warmup_then(warmup_steps: int, after: Any) -> Any:
     return factor
 
 
+def _decay_after_warmup(
+    optimizer: Any, warmup_steps: int, min_lr_ratio: float, total_steps: int, shape: Any
+) -> Any:
+    """Linear warmup, then ``min_lr_ratio + (1 - min_lr_ratio) x shape(progress)`` where
+    progress runs from 0 after warmup to 1 at the last step and ``shape`` falls from 1 to 0."""
+    import torch
+
+    span = max(1, total_steps - warmup_steps)
+
+    def after(step: int) -> float:
+        progress = min(1.0, (step - warmup_steps) / span)
+        return min_lr_ratio + (1 - min_lr_ratio) * shape(progress)
+
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, _warmup_then(warmup_steps, after))
+
+
 def cosine(
     warmup_steps: int = 100, min_lr_ratio: float = 0.1, *, optimizer: Any, total_steps: int
 ) -> Any:
@@ -95,15 +111,10 @@ def cosine(
         warmup_steps: Steps of linear warmup from 0 to the peak learning rate.
         min_lr_ratio: Final learning rate as a share of the peak.
     """
-    import torch
-
-    span = max(1, total_steps - warmup_steps)
-
-    def after(step: int) -> float:
-        progress = min(1.0, (step - warmup_steps) / span)
-        return min_lr_ratio + (1 - min_lr_ratio) * 0.5 * (1 + math.cos(math.pi * progress))
-
-    return torch.optim.lr_scheduler.LambdaLR(optimizer, _warmup_then(warmup_steps, after))
+    return _decay_after_warmup(
+        optimizer, warmup_steps, min_lr_ratio, total_steps,
+        lambda p: 0.5 * (1 + math.cos(math.pi * p)),
+    )  # fmt: skip
 
 
 def constant(warmup_steps: int = 0, *, optimizer: Any, total_steps: int) -> Any:
@@ -126,15 +137,7 @@ def linear(
         warmup_steps: Steps of linear warmup from 0 to the peak learning rate.
         min_lr_ratio: Final learning rate as a share of the peak.
     """
-    import torch
-
-    span = max(1, total_steps - warmup_steps)
-
-    def after(step: int) -> float:
-        progress = min(1.0, (step - warmup_steps) / span)
-        return 1.0 - (1.0 - min_lr_ratio) * progress
-
-    return torch.optim.lr_scheduler.LambdaLR(optimizer, _warmup_then(warmup_steps, after))
+    return _decay_after_warmup(optimizer, warmup_steps, min_lr_ratio, total_steps, lambda p: 1 - p)
 
 
 def one_cycle(
