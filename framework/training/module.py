@@ -79,25 +79,27 @@ class TaskModule(L.LightningModule):
         return total
 
     def _watch_finite(self, loss: torch.Tensor) -> None:
-        """Remember the first step whose loss is NaN or infinite (on the device); every
-        ``check_every`` steps, before a checkpoint can hold the damage, stop if there is one."""
+        """Remember, on the device, the first step whose loss is NaN or infinite."""
         bad = ~torch.isfinite(loss.detach())
         if self._first_bad is None:
             self._first_bad = torch.full((), -1.0, device=loss.device)
         fresh = bad & (self._first_bad < 0)
         self._first_bad = torch.where(fresh, float(self.global_step), self._first_bad)
-        if (self.global_step + 1) % self.check_every:
+
+    def on_before_optimizer_step(self, optimizer: torch.optim.Optimizer) -> None:
+        """Every ``check_every`` steps, after the step's last micro-batch and before its
+        update, checkpoint or validation: stop if a loss was not finite."""
+        if self._first_bad is None or (self.global_step + 1) % self.check_every:
             return
         # the one host sync, every check_every steps; under DDP every rank stops together
         first = int(self.trainer.strategy.reduce(self._first_bad.clone(), reduce_op="max"))
         if first >= 0:
             from framework.errors import PlaitError
 
-            kind = "NaN" if bool(torch.isnan(loss.detach())) else "not finite"
             raise PlaitError(
-                f"the training loss became {kind} at step {first}; checkpoints/last.ckpt "
-                "holds the last good step (resume=auto continues from it): lower "
-                "optimizer.lr, set trainer.grad_clip, or check the data"
+                f"the training loss became NaN or infinite at step {first}; "
+                "checkpoints/last.ckpt holds the last good step (resume=auto continues from "
+                "it): lower optimizer.lr, set trainer.grad_clip, or check the data"
             )
 
     def _log_train(self) -> None:

@@ -25,7 +25,10 @@ def test_early_stopping_stops_when_validation_stalls(plait, tmp_path):
     assert ckpt["global_step"] == 20
 
 
-def test_nan_loss_stops_the_run_and_the_last_checkpoint_loads(registry, tmp_path):
+@pytest.mark.parametrize(("accumulate", "bad_step", "last_step"), [(1, 22, 20), (2, 11, 10)])
+def test_nan_loss_stops_the_run_and_the_last_checkpoint_loads(
+    registry, tmp_path, accumulate, bad_step, last_step
+):
     import torch.nn.functional as F
 
     from framework.config.compose import compose
@@ -34,7 +37,7 @@ def test_nan_loss_stops_the_run_and_the_last_checkpoint_loads(registry, tmp_path
     from framework.errors import PlaitError
 
     class NanAfter:
-        """Cross-entropy that turns NaN from the 23rd training step on."""
+        """Cross-entropy that turns NaN from the 23rd training micro-batch on."""
 
         def __init__(self) -> None:
             self.steps = 0
@@ -52,7 +55,8 @@ def test_nan_loss_stops_the_run_and_the_last_checkpoint_loads(registry, tmp_path
         return NanAfter()
 
     registry.add("loss", "nan_after", nan_after)
-    cfg = compose(registry, [*TINY_LM, "loss=nan_after", "trainer.max_steps=40"])
+    cfg = compose(registry, [*TINY_LM, "loss=nan_after", "trainer.max_steps=40",
+                             f"trainer.accumulate={accumulate}"])  # fmt: skip
     validate(cfg, registry)
     run_dir = tmp_path / "run"
     try:
@@ -61,9 +65,9 @@ def test_nan_loss_stops_the_run_and_the_last_checkpoint_loads(registry, tmp_path
         message = str(exc)
     else:
         raise AssertionError("a NaN loss did not stop the run")
-    assert "became NaN at step 22" in message and "resume=auto" in message
+    assert f"became NaN or infinite at step {bad_step};" in message and "resume=auto" in message
     ckpt = torch.load(run_dir / "checkpoints/last.ckpt", weights_only=False)
-    assert ckpt["global_step"] == 20
+    assert ckpt["global_step"] == last_step
     assert all(
         torch.isfinite(v).all() for v in ckpt["state_dict"].values() if v.is_floating_point()
     )
