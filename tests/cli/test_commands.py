@@ -32,20 +32,27 @@ def test_list_shows_every_builtin_with_provider(plait, registry):
 
 
 def test_show_prints_the_config_and_the_true_parameter_count(plait, registry):
-    proc = plait("show", "recipe=stdlib_gpt")
+    import re
+
+    small = "data.source.max_chars=300000"  # the recipe's data stage, on a slice
+    proc = plait("show", "recipe=stdlib_gpt", small)
     assert proc.returncode == 0, proc.stderr
     from framework.config.compose import compose
     from framework.data.info import DataInfo
 
-    cfg = compose(registry, ["recipe=stdlib_gpt"])
+    cfg = compose(registry, ["recipe=stdlib_gpt", small])
     assert f"max_steps: {cfg.trainer.max_steps}" in proc.stdout
-    model = registry.build("model", cfg.model, info=DataInfo(vocab_size=4096, max_length=128))
+    vocab = int(re.search(r"vocabulary ([\d,]+)", proc.stdout).group(1).replace(",", ""))
+    assert 1000 < vocab <= cfg.data.tokenizer.vocab_size  # the tokenizer trained on the slice
+    info = DataInfo(vocab_size=vocab, max_length=cfg.data.max_length)
+    model = registry.build("model", cfg.model, info=info)
     total = sum(p.numel() for p in model.parameters())
     assert f"{total:,}" in proc.stdout
 
 
 def test_show_reflects_overrides(plait):
-    proc = plait("show", "model=gpt_tiny", "data.tokenizer.vocab_size=1000", "data.max_length=64")
+    proc = plait("show", "model=gpt_tiny", "data.tokenizer.vocab_size=1000", "data.max_length=64",
+                 "data.source.max_chars=300000")  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     # tok_emb 1000x32 (tied head) + pos_emb 64x32 + 2 blocks of 12 * 32^2 + 5 LayerNorms of 32
     expected = 1000 * 32 + 64 * 32 + 2 * 12 * 32 * 32 + 5 * 32
