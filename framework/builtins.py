@@ -7,6 +7,7 @@ from framework.registry import Registry
 
 def register(registry: Registry) -> None:
     """Add every built-in component to ``registry``."""
+    from framework.augment import images as images_augment
     from framework.data import balance, clean, curate, splits, tokenizers
     from framework.data.sources import corpora, files, images, web
     from framework.models import gpt, pretrained, text, vision
@@ -40,6 +41,8 @@ def register(registry: Registry) -> None:
     ):  # fmt: skip
         for name in names:
             registry.add(kind, name, getattr(module, name))
+    for name in ("albumentations", "basic", "none"):
+        registry.add("image_augment", name, getattr(images_augment, name))
     registry.add("task", "causal_lm", causal_lm.causal_lm)
     registry.add("task", "text_classification", text_classification.text_classification)
     registry.add("task", "image_classification", image_classification.image_classification)

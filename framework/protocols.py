@@ -55,6 +55,10 @@ def _expected(kind: str) -> tuple[str, Any]:
         from collections.abc import Mapping
 
         return "a mapping of Trainer arguments", lambda o: isinstance(o, Mapping)
+    if kind == "image_augment":
+        return "an object with transforms(channels, height, width)", lambda o: hasattr(
+            o, "transforms"
+        )
     if kind == "regularizer":
         return "an object with apply(model), penalty(model) or decay(model)", lambda o: any(
             hasattr(o, a) for a in ("apply", "penalty", "decay")

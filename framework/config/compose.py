@@ -66,6 +66,8 @@ def translate(exc: BaseException, registry: Registry | None = None) -> PlaitErro
             return PlaitError(f"config '{target}' not found; check the name")
         kind = _kind_of(group)
         options = list(exc.options or [])
+        if not options and registry is not None and kind in KINDS:  # Hydra lists none for
+            options = registry.names(kind)  # an option inside a list selection ([a, b])
         hint = f"see `plait list {kind}`" if kind in KINDS else "see the recipes/ folder"
         return PlaitError(f"unknown {kind} '{name}'; {did_you_mean(name, options)} ({hint})")
     if isinstance(exc, OverrideParseException):

@@ -40,6 +40,9 @@ def validate(cfg: DictConfig, registry: Registry) -> None:
             raise PlaitError(f"'{key}' names no {kind}; select one with {KINDS[kind].group}=NAME")
         registry.get(kind, name)
     check_task_fit(cfg, registry)
+    for kind, _key, node in component_nodes(cfg):
+        if kind == "image_augment" and NAME_KEY in node:
+            registry.build(kind, node).transforms()  # names and parameters, without data
 
 
 def check_task_fit(cfg: DictConfig, registry: Registry) -> None:

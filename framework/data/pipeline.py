@@ -340,6 +340,7 @@ def build_data(
     train = stage.splits["train"]
     weights = column(train, WEIGHT) if WEIGHT in train.column_names else None
     datasets, info = task.prepare(stage.splits, stage.tokenizer, info)
+    _augment_images(data_cfg, registry, datasets, info)
     if run_dir is not None:
         run_dir = Path(run_dir)
         run_dir.mkdir(parents=True, exist_ok=True)
@@ -356,3 +357,20 @@ def data_only(data_cfg: Any, task: Any, registry: Registry, seed: int) -> Stage:
     stage = cached_stage(data_cfg, task, registry, seed)
     describe(stage)
     return stage
+
+
+def _augment_images(data_cfg: Any, registry: Registry, datasets: dict[str, Any], info: Any) -> None:
+    """Attach the selected image augmentation to the training split (never val or test)."""
+    nodes = list((data_cfg.get("image_augment") or {}).values())
+    if not nodes:
+        return
+    train = datasets["train"]
+    if not hasattr(train, "augment") or not info.image_shape:
+        raise PlaitError("data/image_augment needs images (task image_classification); use []")
+    from framework.augment.images import AugmentImages
+
+    transforms = [
+        t for n in nodes for t in registry.build("image_augment", n).transforms(*info.image_shape)
+    ]
+    if transforms:
+        train.augment = AugmentImages(transforms)

@@ -16,12 +16,15 @@ class ImageTensors:
 
     def __init__(self, images: Any, labels: Any, mean: Any, std: Any) -> None:
         self.images, self.labels, self.mean, self.std = images, labels, mean, std
+        self.augment: Any = None
+        """Called on each uint8 (C, H, W) image before normalization (training split only)."""
 
     def __len__(self) -> int:
         return len(self.labels)
 
     def __getitem__(self, i: int) -> tuple[Any, Any]:
-        x = self.images[i].float().div_(255.0)
+        image = self.images[i] if self.augment is None else self.augment(self.images[i])
+        x = image.float().div_(255.0)
         return (x - self.mean) / self.std, self.labels[i]
 
 

@@ -1,0 +1,1 @@
+"""On-the-fly augmentation of the training split."""
