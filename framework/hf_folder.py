@@ -14,9 +14,10 @@ from framework.errors import PlaitError
 
 
 def models_cache() -> Path:
-    """``$PLAIT_CACHE/models`` or ``~/.cache/plait/models``."""
-    base = os.environ.get("PLAIT_CACHE") or os.path.join(os.path.expanduser("~"), ".cache", "plait")
-    return Path(base) / "models"
+    """``$PLAIT_CACHE/models`` or ``~/.cache/plait/models``, beside the data cache."""
+    from framework.data.cache import cache_root
+
+    return cache_root().parent / "models"
 
 
 def package_folder(package: str, key: str) -> Path:
