@@ -8,6 +8,8 @@ from framework.registry import Registry
 def register(registry: Registry) -> None:
     """Add every built-in component to ``registry``."""
     from framework.augment import images as images_augment
+    from framework.augment import synonyms
+    from framework.augment import text as text_augment
     from framework.data import balance, clean, curate, splits, tokenizers
     from framework.data.sources import corpora, files, images, web
     from framework.models import gpt, pretrained, text, vision
@@ -41,6 +43,10 @@ def register(registry: Registry) -> None:
     ):  # fmt: skip
         for name in names:
             registry.add(kind, name, getattr(module, name))
+    for name in ("synonym_replacement", "random_insertion", "random_swap", "random_deletion"):
+        registry.add("text_augment", name, getattr(text_augment, name))
+    for name in ("mythes", "wordnet", "moby", "table", "none"):
+        registry.add("synonyms", name, getattr(synonyms, name))
     for name in ("albumentations", "basic", "none"):
         registry.add("image_augment", name, getattr(images_augment, name))
     registry.add("task", "causal_lm", causal_lm.causal_lm)

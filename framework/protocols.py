@@ -55,6 +55,15 @@ def _expected(kind: str) -> tuple[str, Any]:
         from collections.abc import Mapping
 
         return "a mapping of Trainer arguments", lambda o: isinstance(o, Mapping)
+    if kind == "text_augment":
+        return (
+            "an object with name and apply(words, ctx) -> words",
+            lambda o: hasattr(o, "apply") and hasattr(o, "name"),
+        )
+    if kind == "synonyms":
+        return "an object with name, available, load() and lookup(word)", lambda o: all(
+            hasattr(o, a) for a in ("name", "available", "load", "lookup")
+        )
     if kind == "image_augment":
         return "an object with transforms(channels, height, width)", lambda o: hasattr(
             o, "transforms"

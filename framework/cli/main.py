@@ -1,4 +1,5 @@
-"""``plait``: train, show, data, list, generate, plot; heavy libraries imported on use."""
+"""``plait``: train, show, data, list, generate, plot, augment-preview; heavy libraries
+imported on use."""
 
 from __future__ import annotations
 
@@ -18,6 +19,9 @@ examples:
   list       registered components: plait list [KIND]
   generate   sample from a checkpoint: plait generate ckpt=PATH prompt="def "
   plot       redraw a run's curves.png from its metrics.csv: plait plot runs/NAME/<time>
+  augment-preview
+             what augmentation does to n training examples (PNG grid, text table):
+             plait augment-preview recipe=fashion_mnist_2k_basic n=16
 
 Full tracebacks: --verbose or HYDRA_FULL_ERROR=1.
 """
@@ -48,6 +52,8 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("options", nargs=argparse.REMAINDER, help="ckpt=PATH prompt=TEXT ...")
     pl = sub.add_parser("plot", help="redraw a run's curves.png from metrics.csv")
     pl.add_argument("run_dir", help="the run dir, runs/NAME/<time>")
+    ap = sub.add_parser("augment-preview", help="originals next to augmented training examples")
+    ap.add_argument("overrides", nargs=argparse.REMAINDER, help="n=16 out=DIR and overrides")
     return p
 
 
@@ -76,6 +82,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from framework.cli.plot import plot
 
             return plot(args.run_dir)
+        if args.command == "augment-preview":
+            from framework.cli.preview import augment_preview
+
+            return augment_preview(_split_flags(args.overrides)[1])
         if args.command == "generate":
             from framework.cli.generate import generate
 

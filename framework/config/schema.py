@@ -12,6 +12,22 @@ SCHEMA_NAME = "plait_schema"
 
 
 @dataclass
+class TextAugmentConfig:
+    """How the ``data/text_augment`` operations are applied to the training split."""
+
+    mode: str = "online"
+    """``online``: a fresh variant (or the original) each time a text is read, in the
+    DataLoader workers; ``offline``: ``n_aug`` variants stored in the training split once
+    (cached, counted in the data report)."""
+    n_aug: int = 4
+    """Variants per training text; each is made by one operation picked at random."""
+    stop_words: str | None = "en"
+    """Language of the stop-word list whose words are never replaced (null: none)."""
+    extra_stop_words: list[str] = field(default_factory=list)
+    """More words never replaced (names, negations such as ``not``)."""
+
+
+@dataclass
 class DataConfig:
     """Where data comes from and how it becomes batches."""
 
@@ -28,7 +44,11 @@ class DataConfig:
     balance: Any = None
     """Balancing of the training split."""
     text_augment: Any = field(default_factory=dict)
-    """On-the-fly text augmenters (training split only)."""
+    """Text augmentation operations (training split only), ``data/text_augment=[...]``."""
+    synonyms: Any = None
+    """Synonym source of synonym replacement and random insertion (``data/synonyms=NAME``)."""
+    augment: TextAugmentConfig = field(default_factory=lambda: TextAugmentConfig())
+    """How the text operations are applied."""
     image_augment: Any = field(default_factory=dict)
     """Image transforms (training split only)."""
     max_length: int = 128

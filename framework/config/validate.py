@@ -40,6 +40,11 @@ def validate(cfg: DictConfig, registry: Registry) -> None:
             raise PlaitError(f"'{key}' names no {kind}; select one with {KINDS[kind].group}=NAME")
         registry.get(kind, name)
     check_task_fit(cfg, registry)
+    task_node = OmegaConf.select(cfg, "task")
+    if isinstance(task_node, DictConfig) and NAME_KEY in task_node:
+        from framework.augment.build import check_text_augment
+
+        check_text_augment(cfg, registry, registry.build("task", task_node))
     for kind, _key, node in component_nodes(cfg):
         if kind == "image_augment" and NAME_KEY in node:
             registry.build(kind, node).transforms()  # names and parameters, without data

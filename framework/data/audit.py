@@ -16,7 +16,8 @@ SHOWN = 160
 """Characters of each example kept in the report."""
 
 
-def _short(text: Any) -> str:
+def shorten(text: Any) -> str:
+    """``text`` cut to the report's example length."""
     s = str(text)
     return s if len(s) <= SHOWN else s[: SHOWN - 1] + "…"
 
@@ -69,7 +70,7 @@ class DataReport:
                 if gone:
                     first = [i for i, r in enumerate(b_rows) if r in gone][:EXAMPLES]
                     if has_text:
-                        rec.removed_examples = [_short(before[i][TEXT]) for i in first]
+                        rec.removed_examples = [shorten(before[i][TEXT]) for i in first]
                     else:
                         rec.removed_examples = [f"record {i}" for i in first]
             if has_text:
@@ -161,5 +162,5 @@ def _changes(
         if b != a:
             count += 1
             if len(examples) < EXAMPLES:
-                examples.append({"before": _short(b), "after": _short(a)})
+                examples.append({"before": shorten(b), "after": shorten(a)})
     return count, examples

@@ -17,7 +17,7 @@ from typing import Any
 
 FORMAT = 1
 """Version of the cache layout and of the data stage's semantics; bump to invalidate."""
-NOT_SHAPING = {"num_proc", "cache", "text_augment", "image_augment"}
+NOT_SHAPING = {"num_proc", "cache", "text_augment", "synonyms", "augment", "image_augment"}
 """Data config keys that do not change the data stage's output."""
 
 

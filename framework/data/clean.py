@@ -6,6 +6,7 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
+from collections.abc import Iterable
 from html.parser import HTMLParser
 
 from framework.data.records import install_hint
@@ -141,6 +142,25 @@ def lowercase() -> TextMap:
     return TextMap(str.lower)
 
 
+def stop_word_set(
+    language: str, extra: Iterable[str] = (), keep: Iterable[str] = (), where: str = "language"
+) -> frozenset[str]:
+    """Lower-case stop words of the ``stop-words`` package's list for ``language``, plus
+    ``extra``, less ``keep``; ``where`` names the config key in errors."""
+    try:
+        from stop_words import StopWordError, get_stop_words
+    except ImportError:
+        raise install_hint("stop words (stop-words)", "pip install stop-words") from None
+    try:
+        words = {w.lower() for w in get_stop_words(language)}
+    except StopWordError:
+        raise PlaitError(
+            f"{where}: no stop-word list for '{language}'; use an ISO 639-1 code such as en, "
+            "de, fr, es"
+        ) from None
+    return frozenset((words | {w.lower() for w in extra}) - {w.lower() for w in keep})
+
+
 def stopwords(
     language: str = "en",
     extra: list[str] = [],  # noqa: B006
@@ -156,20 +176,7 @@ def stopwords(
         extra: Words removed as well.
         keep: Words of the list that stay (``not`` for sentiment, say).
     """
-    try:
-        from stop_words import StopWordError, get_stop_words
-    except ImportError:
-        raise install_hint(
-            "clean step 'stopwords' (stop-words)", "pip install stop-words"
-        ) from None
-    try:
-        words = {w.lower() for w in get_stop_words(language)}
-    except StopWordError:
-        raise PlaitError(
-            f"data.clean.stopwords.language: no stop-word list for '{language}'; use an ISO "
-            "639-1 code such as en, de, fr, es"
-        ) from None
-    words = (words | {w.lower() for w in extra}) - {w.lower() for w in keep}
+    words = stop_word_set(language, extra, keep, "data.clean.stopwords.language")
     token = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?")
 
     def clean(t: str) -> str:

@@ -244,6 +244,11 @@ def run_stage(data_cfg: Any, task: Any, registry: Registry, seed: int) -> Stage:
         splits["train"], class_weights = balance_train(
             splits["train"], balancer, name, report, seed
         )
+    augmenter = _offline_augmenter(data_cfg, registry)
+    if augmenter is not None:
+        from framework.augment.build import augment_offline
+
+        splits["train"] = augment_offline(splits["train"], augmenter, seed, report)
     if TEXT not in splits["train"].column_names:
         tokenizer = None
     if tokenizer is not None:
@@ -269,6 +274,10 @@ def cached_stage(data_cfg: Any, task: Any, registry: Registry, seed: int) -> Sta
     source = plain["source"]
     builder = registry.get("source", source["_name_"]).builder if "_name_" in source else None
     paths = getattr(builder, "data_paths", list)()  # a named set's files on this machine
+    if _offline_augmenter(data_cfg, registry, load=False) is not None:  # variants are stored
+        plain["offline_augment"] = {
+            k: plain.get(k) for k in ("text_augment", "synonyms", "augment")
+        }
     fp = cache.fingerprint({**plain, "seed": seed}, task.cache_key(), task.packed, paths)
     if data_cfg.cache:
         hit = cache.load(fp)
@@ -340,7 +349,8 @@ def build_data(
     train = stage.splits["train"]
     weights = column(train, WEIGHT) if WEIGHT in train.column_names else None
     datasets, info = task.prepare(stage.splits, stage.tokenizer, info)
-    _augment_images(data_cfg, registry, datasets, info)
+    _augment_images(data_cfg, registry, datasets, info, stage.report)
+    _augment_text_online(data_cfg, registry, datasets, stage)
     if run_dir is not None:
         run_dir = Path(run_dir)
         run_dir.mkdir(parents=True, exist_ok=True)
@@ -359,7 +369,38 @@ def data_only(data_cfg: Any, task: Any, registry: Registry, seed: int) -> Stage:
     return stage
 
 
-def _augment_images(data_cfg: Any, registry: Registry, datasets: dict[str, Any], info: Any) -> None:
+def _offline_augmenter(data_cfg: Any, registry: Registry, load: bool = True) -> Any:
+    """The text augmenter when ``data.augment.mode`` is offline, else None."""
+    from framework.augment.build import text_augmenter
+
+    if (data_cfg.get("augment") or {}).get("mode", "online") != "offline":
+        return None
+    return text_augmenter(data_cfg, registry, load)
+
+
+def _augment_text_online(
+    data_cfg: Any, registry: Registry, datasets: dict[str, Any], stage: Stage
+) -> None:
+    """Online mode: wrap the training split (never val or test) to draw fresh variants."""
+    from framework.augment.build import augment_online, text_augmenter
+
+    augmenter = text_augmenter(data_cfg, registry)
+    if augmenter is None or augmenter.mode != "online":
+        return
+    train = stage.splits["train"]
+    if TEXT not in train.column_names or stage.tokenizer is None:
+        raise PlaitError("data/text_augment needs text and a tokenizer; use data/text_augment=[]")
+    datasets["train"] = augment_online(
+        datasets["train"], column(train, TEXT), augmenter, stage.tokenizer, data_cfg.max_length
+    )
+    ops = ", ".join(op.name for op in augmenter.operations)
+    note = f"each read: a fresh variant with chance {augmenter.rate:.2f} ({ops})"
+    stage.report.add(StepRecord("augment", "text (online)", len(train), len(train), note=note))
+
+
+def _augment_images(
+    data_cfg: Any, registry: Registry, datasets: dict[str, Any], info: Any, report: DataReport
+) -> None:
     """Attach the selected image augmentation to the training split (never val or test)."""
     nodes = list((data_cfg.get("image_augment") or {}).values())
     if not nodes:
@@ -374,3 +415,6 @@ def _augment_images(data_cfg: Any, registry: Registry, datasets: dict[str, Any],
     ]
     if transforms:
         train.augment = AugmentImages(transforms)
+        names = ", ".join(type(t).__name__ for t in transforms)
+        rows = len(train)
+        report.add(StepRecord("augment", "images (online)", rows, rows, note=f"each read: {names}"))

@@ -8,7 +8,6 @@ the earlier split (train loses the texts that val or test hold) or reported, as
 
 from __future__ import annotations
 
-import math
 import random as _random
 from collections import defaultdict
 from typing import Any
@@ -29,17 +28,28 @@ class Splitter:
         for key, v in (("val", val), ("test", test)):
             if not 0 <= v < 1:
                 raise PlaitError(f"data.split.{key}={v} must be in [0, 1)")
-        if train is not None and not math.isclose(train + val + test, 1.0, abs_tol=1e-6):
+        if train is not None and train <= 0:
+            raise PlaitError(f"data.split.train={train} must be positive (or null: the rest)")
+        if train is not None and train <= 1 and train + val + test > 1 + 1e-6:
             raise PlaitError(
                 f"data.split ratios train={train} val={val} test={test} sum to "
-                f"{train + val + test:g}, not 1; fix them or leave train out (it takes the rest)"
+                f"{train + val + test:g}, more than 1; lower them or leave train out (it takes "
+                "the rest)"
             )
         if val + test >= 1:
             raise PlaitError(
                 f"data.split ratios val={val} test={test} leave no training data; "
                 "keep val + test < 1"
             )
-        self.val, self.test, self.overlap = val, test, overlap
+        self.train, self.val, self.test, self.overlap = train, val, test, overlap
+
+    def take_train(self, rest: list[int], n: int, total: int) -> list[int]:
+        """The training part of ``rest`` (what val and test left of ``n`` records, out of
+        ``total``): all of it, or the first ``train`` share or count of it."""
+        if self.train is None:
+            return rest
+        share = self.train / total if self.train > 1 else self.train
+        return rest[: max(1, round(n * share))]
 
     def counts(self, n: int, where: str = "") -> tuple[int, int]:
         """Records for val and test out of ``n`` (each at least one when its ratio is positive)."""
@@ -79,7 +89,7 @@ class RandomSplit(Splitter):
         return self.assemble(
             ds,
             {
-                "train": order[n_val + n_test :],
+                "train": self.take_train(order[n_val + n_test :], len(ds), len(ds)),
                 "val": order[:n_val],
                 "test": order[n_val : n_val + n_test],
             },
@@ -94,7 +104,9 @@ def random(
     Args:
         val: Share of records for validation.
         test: Share of records for the test split (0: no test split).
-        train: Share for training; null: the rest. When given, the three must sum to 1.
+        train: Training records: null takes the rest; a share (at most 1 - val - test) or a
+            count (above 1) takes that many of the rest and leaves the others out, for
+            small-data runs that keep the same val and test.
         overlap: Exact duplicate texts shared between splits: ``remove`` them from the
             earlier split (train, then val) or ``report`` them in the data report.
     """
@@ -133,7 +145,7 @@ class StratifiedSplit(Splitter):
             n_val, n_test = min(n_val, n - 1), min(n_test, max(0, n - 1 - n_val))
             parts["val"] += idx[:n_val]
             parts["test"] += idx[n_val : n_val + n_test]
-            parts["train"] += idx[n_val + n_test :]
+            parts["train"] += self.take_train(idx[n_val + n_test :], n, len(ds))
         return self.assemble(ds, parts)
 
 
@@ -146,7 +158,9 @@ def stratified(
     Args:
         val: Share of each class for validation.
         test: Share of each class for the test split.
-        train: Share for training; null: the rest. When given, the three must sum to 1.
+        train: Training records: null takes the rest; a share (at most 1 - val - test) or a
+            count (above 1) takes that many of the rest and leaves the others out, for
+            small-data runs that keep the same val and test.
         overlap: Exact duplicate texts shared between splits: ``remove`` or ``report``.
     """
     return StratifiedSplit(train, val, test, overlap)
@@ -184,6 +198,7 @@ class GroupSplit(Splitter):
                 parts[name] += groups[next(it)]
         for k in it:
             parts["train"] += groups[k]
+        parts["train"] = self.take_train(parts["train"], len(ds), len(ds))
         if not parts["train"]:
             raise PlaitError(
                 "data.split=group: the groups left nothing for training; lower the ratios"
@@ -205,7 +220,9 @@ def group(
         column: Column naming each record's group.
         val: Share of records for validation (whole groups, so approximate).
         test: Share of records for the test split.
-        train: Share for training; null: the rest. When given, the three must sum to 1.
+        train: Training records: null takes the rest; a share (at most 1 - val - test) or a
+            count (above 1) takes that many of the rest and leaves the others out, for
+            small-data runs that keep the same val and test.
         overlap: Exact duplicate texts shared between splits: ``remove`` or ``report``.
     """
     return GroupSplit(column, train, val, test, overlap)

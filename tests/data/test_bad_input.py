@@ -55,7 +55,7 @@ def test_nan_labels_are_counted_with_the_fix(plait, tmp_path):
 
 def test_split_ratios_must_sum_to_one(plait):
     proc = plait("data", "data.split.train=0.8", "data.split.val=0.1", "data.split.test=0.2")
-    assert_one_line_error(proc, "sum to 1.1, not 1")
+    assert_one_line_error(proc, "sum to 1.1, more than 1")
 
 
 def test_stratifying_a_class_of_one(plait, tmp_path):

@@ -49,9 +49,23 @@ def test_stratified_split_refuses_a_class_of_one():
         splits.stratified(val=0.25, test=0.0)(ds, seed=0)
 
 
-def test_ratios_must_sum_to_one():
-    with pytest.raises(PlaitError, match="sum to 1.1, not 1"):
+def test_ratios_must_not_sum_past_one():
+    with pytest.raises(PlaitError, match="sum to 1.1, more than 1"):
         splits.random(train=0.8, val=0.1, test=0.2)
+
+
+def test_a_training_count_keeps_val_and_test_and_the_class_shares():
+    n = 1000
+    labels = ["a" if i % 4 else "b" for i in range(n)]  # 750 a, 250 b
+    ds, _ = encode_labels(datasets.Dataset.from_dict({TEXT: [f"t{i}" for i in range(n)],
+                                                      LABEL: labels}))  # fmt: skip
+    full = splits.stratified(val=0.1, test=0.1)(ds, seed=3)
+    small = splits.stratified(val=0.1, test=0.1, train=100)(ds, seed=3)
+    assert len(small["train"]) == 100 and len(full["train"]) == 800
+    assert small["val"][TEXT] == full["val"][TEXT] and small["test"][TEXT] == full["test"][TEXT]
+    assert sorted(small["train"][LABEL]).count(1) == 25  # b keeps its quarter
+    assert set(small["train"][TEXT]) < set(full["train"][TEXT])
+    assert len(splits.random(val=0.1, train=0.5)(ds, seed=3)["train"]) == 500
 
 
 def test_group_split_never_puts_a_group_in_two_splits():
