@@ -34,3 +34,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/engine_overhead.py
 	$(BIN)/python bench/cli_latency.py
 	$(BIN)/python bench/data_pipeline.py
+	$(BIN)/python bench/augment.py

@@ -58,6 +58,9 @@ def augment_preview(items: list[str]) -> int:
     train = stage.splits["train"]
     picks = sorted(random.Random(cfg.seed).sample(range(len(train)), min(n, len(train))))
     if has_images:
+        import torch
+
+        torch.manual_seed(cfg.seed)  # the variants repeat under the seed, as in training
         size = getattr(task, "image_size", None) or 64  # for image folders of mixed sizes
         records = train.select(picks)
         path = _image_grid(cfg.data, registry, records, size, folder / "augment_preview.png")

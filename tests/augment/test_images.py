@@ -63,3 +63,21 @@ def test_only_the_training_split_is_augmented(registry):
 def _plain(ds, i):
     """Image i of ``ds`` normalized without augmentation."""
     return (ds.images[i].float() / 255.0 - ds.mean) / ds.std
+
+
+def test_preview_draws_originals_and_variants_of_real_images(registry, tmp_path):
+    import numpy as np
+    from PIL import Image
+
+    from framework.cli.main import main
+
+    args = [*SMALL, "data/image_augment=[basic]", "n=4", f"out={tmp_path}"]
+    assert main(["augment-preview", *args]) == 0
+    first = np.asarray(Image.open(tmp_path / "augment_preview.png").convert("L"), dtype=float)
+    assert main(["augment-preview", *args]) == 0  # the same seed draws the same grid
+    again = np.asarray(Image.open(tmp_path / "augment_preview.png").convert("L"), dtype=float)
+    assert first.shape == (480, 440)  # 4 columns x (1 original + 3 variant rows)
+    assert np.array_equal(first, again)
+    rows = np.array_split(first[40:], 4)  # below the title: one band per row of images
+    assert all(band.std() > 20 for band in rows)  # garments on black, not blank panels
+    assert not np.array_equal(rows[0][: len(rows[1])], rows[1][: len(rows[0])])
