@@ -27,7 +27,8 @@ class StepRecord:
     """What one step did."""
 
     stage: str
-    """``source``, ``curate``, ``clean``, ``labels``, ``split``, ``balance`` or ``tokenize``."""
+    """``source``, ``curate``, ``clean``, ``labels``, ``split``, ``balance``, ``augment`` or
+    ``tokenize``."""
     name: str
     """The step's name in the recipe."""
     rows_in: int

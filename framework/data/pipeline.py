@@ -278,6 +278,8 @@ def cached_stage(data_cfg: Any, task: Any, registry: Registry, seed: int) -> Sta
         plain["offline_augment"] = {
             k: plain.get(k) for k in ("text_augment", "synonyms", "augment")
         }
+        table = (plain.get("synonyms") or {}).get("path")  # an edited table misses the cache
+        paths = [*paths, *([table] if isinstance(table, str) else [])]
     fp = cache.fingerprint({**plain, "seed": seed}, task.cache_key(), task.packed, paths)
     if data_cfg.cache:
         hit = cache.load(fp)
