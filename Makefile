@@ -35,3 +35,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/cli_latency.py
 	$(BIN)/python bench/data_pipeline.py
 	$(BIN)/python bench/augment.py
+	$(BIN)/python bench/eda.py

@@ -135,6 +135,8 @@ def train(cfg: DictConfig, registry: Registry, run_dir: str | Path) -> dict[str,
     if writer:
         (run_dir / "data_info.json").write_text(json.dumps(data.info.to_dict(), indent=2))
         data.report.print()
+        if cfg.eda:
+            _write_eda(cfg, registry, task, run_dir)
 
     # model, loss, metrics, optimizer
     parts = build_task_parts(cfg, registry, task, data.info)
@@ -189,6 +191,18 @@ def train(cfg: DictConfig, registry: Registry, run_dir: str | Path) -> dict[str,
         _write_samples(cfg, task, module.model, data, run_dir)
         (run_dir / "results.json").write_text(json.dumps(results, indent=2))
     return results
+
+
+def _write_eda(cfg: DictConfig, registry: Registry, task: Any, run_dir: Path) -> None:
+    """``eda: true``: the analysis of the (cached) data stage into ``<run>/eda/``."""
+    from framework.data.pipeline import data_only
+    from framework.eda.run import print_summary, run_eda
+
+    if cfg.data.streaming:
+        raise PlaitError("eda: true analyses data held in memory; set data.streaming=false")
+    stage = data_only(cfg.data, task, registry, cfg.seed)
+    report = run_eda(stage, task, cfg.data, run_dir / "eda", f"plait eda: {cfg.name}")
+    print_summary(report, run_dir / "eda")
 
 
 def _write_samples(cfg: DictConfig, task: Any, model: Any, data: Any, run_dir: Path) -> None:

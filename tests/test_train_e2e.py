@@ -15,7 +15,7 @@ def _rows(path):
 
 
 def test_train_writes_every_artifact_and_val_loss_falls(plait, tmp_path):
-    proc = plait("train", *TINY_LM, "trainer.max_steps=40", "hydra.run.dir=runs/e2e")
+    proc = plait("train", *TINY_LM, "trainer.max_steps=40", "hydra.run.dir=runs/e2e", "eda=true")
     assert proc.returncode == 0, proc.stderr[-3000:]
     run = tmp_path / "runs/e2e"
     for name in (
@@ -27,8 +27,14 @@ def test_train_writes_every_artifact_and_val_loss_falls(plait, tmp_path):
         "checkpoints/last.ckpt",
         "checkpoints/best.ckpt",
         "data_info.json",
+        "eda/eda.json",
+        "eda/report.html",
+        "eda/lengths.png",
     ):
         assert (run / name).is_file(), name
+    eda = json.loads((run / "eda/eda.json").read_text())
+    documents = json.loads((run / "data_report.json").read_text())["splits"]
+    assert {k: v["rows"] for k, v in eda["splits"].items()} == documents
     assert "${" not in (run / "config.yaml").read_text()  # resolved
     png = (run / "curves.png").read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 10_000

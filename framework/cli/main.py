@@ -1,5 +1,5 @@
-"""``plait``: train, show, data, list, generate, plot, augment-preview; heavy libraries
-imported on use."""
+"""``plait``: train, show, data, eda, list, generate, plot, augment-preview; heavy
+libraries imported on use."""
 
 from __future__ import annotations
 
@@ -19,6 +19,8 @@ examples:
   list       registered components: plait list [KIND]
   generate   sample from a checkpoint: plait generate ckpt=PATH prompt="def "
   plot       redraw a run's curves.png from its metrics.csv: plait plot runs/NAME/<time>
+  eda        statistics, charts, imbalance and leakage of the data stage (runs/NAME/eda/):
+             plait eda recipe=tweets_sentiment
   augment-preview
              what augmentation does to n training examples (PNG grid, text table):
              plait augment-preview recipe=fashion_mnist_2k_basic n=16
@@ -52,6 +54,8 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("options", nargs=argparse.REMAINDER, help="ckpt=PATH prompt=TEXT ...")
     pl = sub.add_parser("plot", help="redraw a run's curves.png from metrics.csv")
     pl.add_argument("run_dir", help="the run dir, runs/NAME/<time>")
+    e = sub.add_parser("eda", help="exploratory analysis of the data stage")
+    e.add_argument("overrides", nargs=argparse.REMAINDER)
     ap = sub.add_parser("augment-preview", help="originals next to augmented training examples")
     ap.add_argument("overrides", nargs=argparse.REMAINDER, help="n=16 out=DIR and overrides")
     return p
@@ -82,6 +86,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from framework.cli.plot import plot
 
             return plot(args.run_dir)
+        if args.command == "eda":
+            from framework.cli.eda import eda
+
+            return eda(_split_flags(args.overrides)[1])
         if args.command == "augment-preview":
             from framework.cli.preview import augment_preview
 

@@ -124,6 +124,8 @@ class PlaitConfig:
     """Run name; runs go to ``runs/<name>/<timestamp>``."""
     seed: int = 1234
     """Seed for Python, NumPy and torch, the split and the batch order."""
+    eda: bool = False
+    """Analyse the data stage at the start of training (``plait eda``), into ``<run>/eda/``."""
     resume: str | None = None
     """``auto`` (newest ``last.ckpt`` of this run name) or a checkpoint path."""
     data: DataConfig = field(default_factory=DataConfig)

@@ -36,6 +36,17 @@ def validate(cfg: DictConfig, registry: Registry) -> None:
         if "_target_" in node:
             continue
         name = node.get(NAME_KEY)
+        if name is None and KINDS[kind].multi:  # settings left by a recipe, option dropped
+            option = key.rsplit(".", 1)[-1]
+            raise PlaitError(
+                f"'{key}' has settings but '{option}' is not selected in "
+                f"{KINDS[kind].group}; add it to {KINDS[kind].group}=[...]"
+                + (
+                    f" or keep it and set {key}.enabled=false"
+                    if kind in ("curate", "clean")
+                    else ""
+                )
+            )
         if name is None:
             raise PlaitError(f"'{key}' names no {kind}; select one with {KINDS[kind].group}=NAME")
         registry.get(kind, name)

@@ -119,3 +119,24 @@ def column(ds: Any, name: str) -> list[Any]:
     (``ds[name]`` is a lazy column in ``datasets`` 4+, and iterating it decodes row by row.)
     """
     return ds.with_format("arrow")[name].to_pylist()
+
+
+def image_array(ds: Any) -> Any:
+    """The images of a fixed-shape (``Array2D``/``Array3D``) image column as one uint8 array
+    (N, *shape), read from the Arrow buffers at once (the NumPy formatter of ``datasets``
+    converts one row at a time, 100x slower); None for other image columns."""
+    import numpy as np
+
+    feature = ds.features[IMAGE]
+    shape = getattr(feature, "shape", None)
+    if shape is None:
+        return None
+    col = ds.with_format("arrow")[IMAGE]
+    parts = []
+    for chunk in getattr(col, "chunks", [col]):
+        values = getattr(chunk, "storage", chunk)
+        for _ in shape:
+            values = values.flatten()
+        parts.append(values.to_numpy(zero_copy_only=False))
+    flat = np.concatenate(parts) if parts else np.zeros(0, np.uint8)
+    return flat.astype(np.uint8, copy=False).reshape(len(ds), *shape)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from framework.data.info import DataInfo
-from framework.data.records import IMAGE, LABEL, column
+from framework.data.records import IMAGE, LABEL, column, image_array
 from framework.errors import PlaitError
 from framework.tasks.base import Task, check_head
 
@@ -32,9 +32,8 @@ def _as_array(ds: Any, size: int | None) -> Any:
     """Images of a split as a uint8 array (N, C, H, W)."""
     import numpy as np
 
-    feature = ds.features[IMAGE]
-    if hasattr(feature, "shape"):  # Array2D / Array3D: read through Arrow in one go
-        arr = np.asarray(ds.with_format("numpy")[IMAGE], dtype=np.uint8)
+    arr = image_array(ds)
+    if arr is not None:  # Array2D / Array3D: read through Arrow in one go
         return arr[:, None] if arr.ndim == 3 else arr.transpose(0, 3, 1, 2)
     out = []
     for img in ds[IMAGE]:  # PIL images (image_folder): resized to one size
