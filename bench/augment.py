@@ -38,15 +38,24 @@ def epoch_seconds(augment: bool, images: int) -> float:
     torch.manual_seed(cfg.seed)
     task = registry.build("task", cfg.task)
     data = build_data(cfg.data, task, registry, cfg.seed, None)
+    return second_epoch_seconds(cfg, registry, task, data, batch_size=128, lr=2e-3)
+
+
+def second_epoch_seconds(
+    cfg: Any, registry: Any, task: Any, data: Any, batch_size: int, lr: float
+) -> float:
+    """Seconds of the second training epoch (the first warms up) with one persistent
+    DataLoader worker, AdamW and the task's own batches."""
     parts = build_task_parts(cfg, registry, task, data.info)
     model, loss_fn = parts["model"], parts["loss"]
-    opt = torch.optim.AdamW(model.parameters(), lr=2e-3)
+    opt = torch.optim.AdamW(model.parameters(), lr=lr)
     loader = torch.utils.data.DataLoader(
-        data.datasets["train"], batch_size=128, shuffle=True, num_workers=1,
-        persistent_workers=True, generator=torch.Generator().manual_seed(cfg.seed),
+        data.datasets["train"], batch_size=batch_size, shuffle=True, num_workers=1,
+        persistent_workers=True, collate_fn=getattr(task, "collate", None),
+        generator=torch.Generator().manual_seed(cfg.seed),
     )  # fmt: skip
     timings = []
-    for _ in range(2):  # warm-up, then the measured epoch
+    for _ in range(2):
         start = time.perf_counter()
         for batch in loader:
             preds, target = task.forward(model, batch)
@@ -94,26 +103,7 @@ def text_rates(texts: int) -> tuple[float, float]:
 def text_epoch_seconds(texts: int, eda: bool) -> float:
     """Seconds of one `textcnn` epoch (after a warm-up epoch) with or without online EDA."""
     cfg, task, data, _ = text_parts(texts, eda)
-    registry = default_registry()
-    parts = build_task_parts(cfg, registry, task, data.info)
-    model, loss_fn = parts["model"], parts["loss"]
-    opt = torch.optim.AdamW(model.parameters(), lr=1e-3)
-    loader = torch.utils.data.DataLoader(
-        data.datasets["train"], batch_size=32, shuffle=True, num_workers=1,
-        persistent_workers=True, collate_fn=task.collate,
-        generator=torch.Generator().manual_seed(cfg.seed),
-    )  # fmt: skip
-    timings = []
-    for _ in range(2):
-        start = time.perf_counter()
-        for batch in loader:
-            preds, target = task.forward(model, batch)
-            loss = loss_fn(preds, target)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-        timings.append(time.perf_counter() - start)
-    return timings[-1]
+    return second_epoch_seconds(cfg, default_registry(), task, data, batch_size=32, lr=1e-3)
 
 
 def main() -> None:

@@ -19,6 +19,14 @@ def _pyplot() -> Any:
     return plt
 
 
+def _save(plt: Any, fig: Any, path: Path) -> str:
+    """Lay out, write and close a figure; its file name."""
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+    return path.name
+
+
 def draw(report: dict[str, Any], series: Series, folder: Path, max_length: int) -> dict[str, str]:
     """Every chart the report has data for; returns {chart title: file name}."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -54,11 +62,7 @@ def _lengths(plt: Any, series: Series, folder: Path, report: dict, max_length: i
             ax.axvline(max_length, color="red", ls="--", lw=1, label="max_length")
         ax.legend(fontsize=7)
     fig.suptitle("text length", fontsize=10)
-    fig.tight_layout()
-    path = folder / "lengths.png"
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
-    return path.name
+    return _save(plt, fig, folder / "lengths.png")
 
 
 def _labels(plt: Any, report: dict, folder: Path) -> str:
@@ -77,11 +81,7 @@ def _labels(plt: Any, report: dict, folder: Path) -> str:
     ax.set_ylabel("records")
     ax.legend(fontsize=7)
     ax.set_title("labels per split", fontsize=10)
-    fig.tight_layout()
-    path = folder / "labels.png"
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
-    return path.name
+    return _save(plt, fig, folder / "labels.png")
 
 
 def _bars(plt: Any, pairs: list[list[Any]], title: str, path: Path) -> str:
@@ -93,10 +93,7 @@ def _bars(plt: Any, pairs: list[list[Any]], title: str, path: Path) -> str:
     ax.set_yticklabels(names, fontsize=7)
     ax.set_xlabel("occurrences")
     ax.set_title(title, fontsize=10)
-    fig.tight_layout()
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
-    return path.name
+    return _save(plt, fig, path)
 
 
 def _scatter(plt: Any, name: str, values: list[float], lengths: list[int], folder: Path) -> str:
@@ -105,11 +102,9 @@ def _scatter(plt: Any, name: str, values: list[float], lengths: list[int], folde
     ax.set_xlabel("text length (chars)")
     ax.set_ylabel(name)
     ax.set_title(f"{name} against text length", fontsize=10)
-    fig.tight_layout()
-    path = folder / f"numeric_{''.join(c if c.isalnum() else '_' for c in name)}.png"
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
-    return path.name
+    return _save(
+        plt, fig, folder / f"numeric_{''.join(c if c.isalnum() else '_' for c in name)}.png"
+    )
 
 
 def _samples(plt: Any, series: Series, folder: Path) -> str:
@@ -130,8 +125,4 @@ def _samples(plt: Any, series: Series, folder: Path) -> str:
                           vmin=0, vmax=255)  # fmt: skip
             if c == 0:
                 ax.set_ylabel(name, fontsize=7, rotation=0, ha="right", va="center")
-    fig.tight_layout()
-    path = folder / "samples.png"
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
-    return path.name
+    return _save(plt, fig, folder / "samples.png")
