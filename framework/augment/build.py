@@ -93,22 +93,25 @@ def augment_offline(train: Any, augmenter: TextAugmenter, seed: int, report: Dat
 
     features = train.features.copy()
     features[OP] = datasets.Value("string")
-    ops_key = ",".join(getattr(op, "name", type(op).__name__) for op in augmenter.operations)
-    key = f"{train._fingerprint}|{seed}|{augmenter.n_aug}|{ops_key}|{augmenter.synonyms.name}"
+    ops = [sorted(vars(op).items()) for op in augmenter.operations]
+    key = repr((train._fingerprint, seed, augmenter.n_aug, ops, sorted(augmenter.stop_words)))
     out = train.map(
         expand,
         batched=True,
         with_indices=True,
         batch_size=500,
         features=features,
-        new_fingerprint=hashlib.sha256(key.encode()).hexdigest()[:16],  # skip hashing the table
+        # the data cache decides reuse (its fingerprint covers the table file); datasets must
+        # neither hash the synonym table nor reuse an older map's cache file
+        new_fingerprint=hashlib.sha256(key.encode()).hexdigest()[:16],
+        load_from_cache_file=False,
     )
-    ops = out[OP]
+    made_by = out[OP]
     texts = out[TEXT]
     rec = StepRecord("augment", "text (offline)", len(train), len(out))
-    per_op = Counter(op for op in ops if op)
+    per_op = Counter(op for op in made_by if op)
     same, origin, shown_for = 0, "", None
-    for text, op in zip(texts, ops):
+    for text, op in zip(texts, made_by):
         if not op:
             origin = text
         elif text == origin:
