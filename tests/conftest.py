@@ -96,3 +96,37 @@ def pip_install_target(project: Path, target: Path) -> None:
 def plait(tmp_path):
     """Call the CLI in a subprocess with ``tmp_path`` as working directory."""
     return lambda *args, **kw: run_plait(list(args), tmp_path, **kw)
+
+
+def run_in_process(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
+    """``plait ARGS`` through ``framework.cli.main.main`` in this process, in ``cwd``: the
+    exit status and what it printed, as a CompletedProcess (no interpreter start-up)."""
+    import contextlib
+    import io
+
+    from framework.cli.main import main
+
+    out, err = io.StringIO(), io.StringIO()
+    old_cwd, old_columns = os.getcwd(), os.environ.get("COLUMNS")
+    os.environ["COLUMNS"] = "200"
+    os.chdir(cwd)
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                code = main(args)
+            except SystemExit as exc:
+                code = exc.code if isinstance(exc.code, int) else 1
+    finally:
+        os.chdir(old_cwd)
+        if old_columns is None:
+            os.environ.pop("COLUMNS", None)
+        else:
+            os.environ["COLUMNS"] = old_columns
+    return subprocess.CompletedProcess(args, code, out.getvalue(), err.getvalue())
+
+
+@pytest.fixture
+def cli(tmp_path, registry):
+    """Call the CLI in this process (for commands that stop before training: bad input),
+    with ``tmp_path`` as working directory and Hydra's state restored after."""
+    return lambda *args: run_in_process(list(args), tmp_path)

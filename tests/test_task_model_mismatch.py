@@ -24,13 +24,13 @@ def _jsonl(tmp_path, rows) -> list[str]:
     ]
 
 
-def test_image_model_on_text(plait):
-    proc = plait("show", "recipe=tweets_sentiment", "model=cnn")
+def test_image_model_on_text(cli):
+    proc = cli("show", "recipe=tweets_sentiment", "model=cnn")
     assert_one_line_error(proc, "model 'cnn' reads images", "feeds it tokens", "textcnn")
 
 
-def test_per_text_model_on_causal_lm(plait):
-    proc = plait("show", "model=textcnn")
+def test_per_text_model_on_causal_lm(cli):
+    proc = cli("show", "model=textcnn")
     assert_one_line_error(proc, "model 'textcnn' does not fit task causal_lm", "gpt, gru")
 
 
@@ -59,14 +59,14 @@ def test_metric_or_loss_that_does_not_fit_the_task_stops_at_compose(registry, ov
         assert fragment in str(err.value)
 
 
-def test_a_metric_that_does_not_fit_stops_the_command_before_any_data_work(plait):
-    proc = plait("train", "recipe=tweets_sentiment", "metric=[accuracy,perplexity]")
+def test_a_metric_that_does_not_fit_stops_the_command_before_any_data_work(cli):
+    proc = cli("train", "recipe=tweets_sentiment", "metric=[accuracy,perplexity]")
     assert_one_line_error(proc, "metric 'perplexity' does not fit task text_classification")
     assert "data report" not in proc.stdout
 
 
-def test_classifier_without_a_label_column(plait):
-    proc = plait("train", "task=text_classification", "model=gpt_classifier",
+def test_classifier_without_a_label_column(cli):
+    proc = cli("train", "task=text_classification", "model=gpt_classifier",
                  "data.source.max_chars=100000")  # fmt: skip
     assert_one_line_error(proc, "task text_classification needs", "label_column")
 
@@ -92,9 +92,9 @@ def test_more_classes_than_the_head_was_built_for(registry, tmp_path):
     assert "holds 3 classes but task.num_classes=2" in error and "raise task.num_classes" in error
 
 
-def test_regression_on_a_column_of_words(plait, tmp_path):
+def test_regression_on_a_column_of_words(cli, tmp_path):
     rows = [{"text": f"text {i}", "label": "positive"} for i in range(30)]
-    proc = plait("train", *_jsonl(tmp_path, rows), "task=regression", "model=gpt_classifier")
+    proc = cli("train", *_jsonl(tmp_path, rows), "task=regression", "model=gpt_classifier")
     assert_one_line_error(proc, "task regression needs numbers", "row 0 holds 'positive'",
                           "label_column")  # fmt: skip
 

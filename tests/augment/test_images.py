@@ -13,9 +13,9 @@ from tests.cli.test_errors import assert_one_line_error
 SMALL = ["recipe=fashion_mnist_cnn", "data.source.max_train=300"]
 
 
-def test_an_unknown_transform_fails_at_compose_with_suggestions(plait):
+def test_an_unknown_transform_fails_at_compose_with_suggestions(cli):
     transforms = "data.image_augment.albumentations.transforms=[{name: Rotat, limit: 10}]"
-    proc = plait("show", *SMALL, "data/image_augment=[albumentations]", transforms)
+    proc = cli("show", *SMALL, "data/image_augment=[albumentations]", transforms)
     assert_one_line_error(proc, "unknown albumentations transform 'Rotat'", "'Rotate'")
     assert "data stage" not in proc.stdout
 
