@@ -128,6 +128,8 @@ def train(cfg: DictConfig, registry: Registry, run_dir: str | Path) -> dict[str,
     ckpt = find_resume(cfg.resume, run_dir.parent, run_dir)  # fail fast, before any data work
 
     # data
+    if cfg.eda and cfg.data.streaming:
+        raise PlaitError("eda: true analyses data held in memory; set data.streaming=false")
     task = registry.build("task", cfg.task)
     data = build_data(cfg.data, task, registry, cfg.seed, run_dir if writer else None)
     if "val" not in data.datasets:
@@ -136,7 +138,7 @@ def train(cfg: DictConfig, registry: Registry, run_dir: str | Path) -> dict[str,
         (run_dir / "data_info.json").write_text(json.dumps(data.info.to_dict(), indent=2))
         data.report.print()
         if cfg.eda:
-            _write_eda(cfg, registry, task, run_dir)
+            _write_eda(cfg, task, data.stage, run_dir)
 
     # model, loss, metrics, optimizer
     parts = build_task_parts(cfg, registry, task, data.info)
@@ -193,14 +195,10 @@ def train(cfg: DictConfig, registry: Registry, run_dir: str | Path) -> dict[str,
     return results
 
 
-def _write_eda(cfg: DictConfig, registry: Registry, task: Any, run_dir: Path) -> None:
-    """``eda: true``: the analysis of the (cached) data stage into ``<run>/eda/``."""
-    from framework.data.pipeline import data_only
+def _write_eda(cfg: DictConfig, task: Any, stage: Any, run_dir: Path) -> None:
+    """``eda: true``: the analysis of the data stage training uses, into ``<run>/eda/``."""
     from framework.eda.run import print_summary, run_eda
 
-    if cfg.data.streaming:
-        raise PlaitError("eda: true analyses data held in memory; set data.streaming=false")
-    stage = data_only(cfg.data, task, registry, cfg.seed)
     report = run_eda(stage, task, cfg.data, run_dir / "eda", f"plait eda: {cfg.name}")
     print_summary(report, run_dir / "eda")
 

@@ -41,6 +41,8 @@ class PreparedData:
     """The audit of every step."""
     sample_weights: list[float] | None = None
     """Per-record sampling weights of the training split, if a balancer set them."""
+    stage: Any = None
+    """The data stage's splits as ``datasets`` tables (None when streaming)."""
 
 
 @dataclass
@@ -361,7 +363,7 @@ def build_data(
             stage.tokenizer.save(run_dir / "tokenizer.json")
         if stage.labels:
             (run_dir / "labels.json").write_text(json.dumps(stage.labels, indent=2), "utf-8")
-    return PreparedData(datasets, info, stage.tokenizer, stage.report, weights)
+    return PreparedData(datasets, info, stage.tokenizer, stage.report, weights, stage)
 
 
 def data_only(data_cfg: Any, task: Any, registry: Registry, seed: int) -> Stage:
