@@ -388,8 +388,10 @@ def _augment_text_online(
     """Online mode: wrap the training split (never val or test) to draw fresh variants."""
     from framework.augment.build import augment_online, text_augmenter
 
+    if (data_cfg.get("augment") or {}).get("mode", "online") != "online":
+        return  # offline variants are in the stage already: no synonym source to read
     augmenter = text_augmenter(data_cfg, registry)
-    if augmenter is None or augmenter.mode != "online":
+    if augmenter is None:
         return
     train = stage.splits["train"]
     if TEXT not in train.column_names or stage.tokenizer is None:

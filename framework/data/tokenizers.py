@@ -82,6 +82,10 @@ class TextTokenizer:
             ]
         return [e.ids[:max_length] for e in encs]
 
+    def id_to_token(self, i: int) -> str | None:
+        """The vocabulary entry of id ``i`` (None when out of range)."""
+        return self._tok.id_to_token(i) if self._tok is not None else None
+
     def decode(self, ids: list[int]) -> str:
         """Text of ``ids``."""
         return self._tok.decode(ids, skip_special_tokens=False)

@@ -107,7 +107,7 @@ def _texts(
         lengths = {"chars": chars, "words": words}
         entry["length"] = {"chars": tx.distribution(chars), "words": tx.distribution(words)}
         if tokenizer is not None and ts:
-            ids = tokenizer.encode_batch(ts)
+            ids = _token_ids(ds, ts, tokenizer, packed)
             tokens = [len(x) for x in ids]
             lengths["tokens"] = tokens
             entry["length"]["tokens"] = tx.distribution(tokens)
@@ -156,9 +156,17 @@ def _texts(
     _text_warnings(report)
 
 
+def _token_ids(ds: Any, texts: list[str], tokenizer: Any, packed: bool) -> list[list[int]]:
+    """Each text's token ids, untruncated: packed tasks stored whole documents (plus the
+    end-of-text id the stage appended), others are encoded again (their ids are cut)."""
+    if packed and IDS in ds.column_names:
+        eos = tokenizer.eos_id
+        return [x[:-1] if x and eos is not None and x[-1] == eos else x for x in column(ds, IDS)]
+    return tokenizer.encode_batch(texts)
+
+
 def _token(tokenizer: Any, i: int) -> str:
-    inner = getattr(tokenizer, "_tok", None)
-    piece = inner.id_to_token(i) if inner is not None else None
+    piece = tokenizer.id_to_token(i) if hasattr(tokenizer, "id_to_token") else None
     return piece if piece is not None else str(i)
 
 

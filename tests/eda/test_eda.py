@@ -241,3 +241,13 @@ def test_streaming_recipes_are_refused_with_the_fix(registry):
 
     with pytest.raises(PlaitError, match="data.streaming=false"):
         eda(["data.streaming=true"])
+
+
+def test_packed_token_lengths_are_the_documents_own(registry, tmp_path):
+    overrides = ["data.source.max_chars=150000", "data.tokenizer.vocab_size=300"]
+    report, stage, _ = run(registry, tmp_path, overrides)
+    for name, ds in stage.splits.items():
+        lengths = [len(x) for x in stage.tokenizer.encode_batch(list(ds["text"]))]
+        assert report["splits"][name]["length"]["tokens"]["max"] == max(lengths)
+        assert report["splits"][name]["length"]["tokens"]["mean"] == pytest.approx(np.mean(lengths))
+        assert "truncated" not in report["splits"][name]  # documents are packed, not cut
