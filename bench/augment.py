@@ -23,7 +23,7 @@ from typing import Any
 import torch
 
 from framework.config.compose import compose
-from framework.data.pipeline import build_data
+from framework.data.stage import prepare_data
 from framework.engine import build_task_parts
 from framework.registry import default_registry
 
@@ -37,7 +37,7 @@ def epoch_seconds(augment: bool, images: int) -> float:
     cfg = compose(registry, overrides)
     torch.manual_seed(cfg.seed)
     task = registry.build("task", cfg.task)
-    data = build_data(cfg.data, task, registry, cfg.seed, None)
+    data = prepare_data(cfg.data, task, registry, cfg.seed)
     return second_epoch_seconds(cfg, registry, task, data, batch_size=128, lr=2e-3)
 
 
@@ -47,7 +47,7 @@ def second_epoch_seconds(
     """Seconds of the second training epoch (the first warms up) with one persistent
     DataLoader worker, AdamW and the task's own batches."""
     parts = build_task_parts(cfg, registry, task, data.info)
-    model, loss_fn = parts["model"], parts["loss"]
+    model, loss_fn = parts.model, parts.loss
     opt = torch.optim.AdamW(model.parameters(), lr=lr)
     loader = torch.utils.data.DataLoader(
         data.datasets["train"], batch_size=batch_size, shuffle=True, num_workers=1,
@@ -77,7 +77,7 @@ def text_parts(texts: int, eda: bool) -> tuple[Any, Any, Any, Any]:
     cfg = compose(registry, [recipe, f"data.split.train={texts}"])
     torch.manual_seed(cfg.seed)
     task = registry.build("task", cfg.task)
-    data = build_data(cfg.data, task, registry, cfg.seed, None)
+    data = prepare_data(cfg.data, task, registry, cfg.seed)
     return cfg, task, data, text_augmenter(cfg.data, registry) if eda else None
 
 

@@ -29,7 +29,7 @@ from typing import Any
 
 import datasets
 
-from framework.data.pipeline import tokenize
+from framework.data.finish import tokenize
 from framework.data.sources.corpora import gcide_entries
 from framework.data.steps import StepContext
 from framework.data.tokenizers import gpt2
@@ -136,7 +136,7 @@ def rss_child(mode: str, max_chars: int) -> None:
     """In a fresh process: run the data stage and read the whole training split once."""
     from omegaconf import OmegaConf
 
-    from framework.data.pipeline import build_data
+    from framework.data.stage import prepare_data
     from framework.registry import default_registry
     from framework.tasks.causal_lm import causal_lm
 
@@ -159,7 +159,7 @@ def rss_child(mode: str, max_chars: int) -> None:
         }
     )
     t0 = time.perf_counter()
-    data = build_data(cfg, causal_lm(), default_registry(), 0, None)
+    data = prepare_data(cfg, causal_lm(), default_registry(), 0)
     blocks = 0
     if mode == "streaming":
         from framework.data.streaming import blocks_of

@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 from framework.config.compose import compose
-from framework.data.pipeline import data_only
+from framework.data.stage import data_tables
 from framework.eda.run import run_eda
 from framework.registry import default_registry
 
@@ -36,7 +36,7 @@ def measure(overrides: list[str]) -> tuple[float, float, int]:
     cfg = compose(registry, [*overrides, "data.cache=false"])
     task = registry.build("task", cfg.task)
     start = time.perf_counter()
-    stage = data_only(cfg.data, task, registry, cfg.seed)
+    stage = data_tables(cfg.data, task, registry, cfg.seed)
     data_s = time.perf_counter() - start
     with tempfile.TemporaryDirectory() as folder:
         start = time.perf_counter()

@@ -28,7 +28,7 @@ from typing import Any
 import torch
 
 from framework.config.compose import compose
-from framework.data.pipeline import build_data
+from framework.data.stage import prepare_data
 from framework.registry import default_registry
 
 OVERRIDES = [
@@ -88,8 +88,8 @@ def run_raw(cfg: Any, registry: Any, data: Any, times: StepTimes) -> float:
     import torch.nn.functional as F
     from torch.utils.data import DataLoader, RandomSampler
 
-    from framework.training.optim import cosine
     from framework.training.param_groups import param_groups
+    from framework.training.schedulers import cosine
 
     start = time.perf_counter()
     torch.manual_seed(cfg.seed)
@@ -151,7 +151,7 @@ def measure(variant: str, steps: int) -> dict[str, Any]:
         ],
     )
     if variant == "raw":
-        data = build_data(cfg.data, registry.build("task", cfg.task), registry, cfg.seed, None)
+        data = prepare_data(cfg.data, registry.build("task", cfg.task), registry, cfg.seed)
         wall = run_raw(cfg, registry, data, times)
     else:
         with tempfile.TemporaryDirectory() as tmp:

@@ -20,14 +20,14 @@ def main(recipe: str) -> dict[str, float]:
     from sklearn.svm import LinearSVC
 
     from framework.config.compose import compose
-    from framework.data.pipeline import data_only
     from framework.data.records import LABEL, TEXT, column
+    from framework.data.stage import data_tables
     from framework.registry import default_registry
 
     registry = default_registry()
     cfg = compose(registry, [f"recipe={recipe}"])
     task = registry.build("task", cfg.task)
-    stage = data_only(cfg.data, task, registry, cfg.seed)
+    stage = data_tables(cfg.data, task, registry, cfg.seed)
     train, test = stage.splits["train"], stage.splits["test"]
     vec = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=2)
     x_train = vec.fit_transform(column(train, TEXT))

@@ -5,24 +5,41 @@ config -> data (DataInfo) -> model -> TaskModule -> Trainer.fit -> artifacts
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
 from framework.errors import PlaitError
+from framework.kinds import NAME_KEY
 from framework.registry import Registry
+from framework.rundir import RunDir, find_resume
 
 log = logging.getLogger("plait")
 
 
-def build_task_parts(cfg: DictConfig, registry: Registry, task: Any, info: Any) -> dict[str, Any]:
-    """Model, loss and metrics for ``task`` as ``cfg`` selects them, given the data's DataInfo
-    (``size``: the line saying what ``model.target_params`` chose, or None)."""
+@dataclass
+class TaskParts:
+    """What the task trains: the model and the objects built around it."""
+
+    model: Any
+    """The network (frozen in part by the freeze policy, regularizers applied)."""
+    size: str | None
+    """The line saying what ``model.target_params`` chose, or None without a budget."""
+    loss: Any
+    """The training objective."""
+    metrics: dict[str, Any]
+    """torchmetrics by name."""
+    regularizers: list[Any]
+    """Penalties added to the loss (and settings applied to the model)."""
+
+
+def build_task_parts(cfg: DictConfig, registry: Registry, task: Any, info: Any) -> TaskParts:
+    """Model, loss and metrics for ``task`` as ``cfg`` selects them, given the data's DataInfo."""
     from framework.models.sizing import build_model
 
     model, size = build_model(registry, cfg.model, info)
@@ -32,21 +49,21 @@ def build_task_parts(cfg: DictConfig, registry: Registry, task: Any, info: Any) 
     for reg in regularizers:
         if hasattr(reg, "apply"):
             reg.apply(model)
-    loss_cfg = cfg.loss if cfg.loss is not None else {"_name_": task.default_loss}
-    metric_cfgs = cfg.metric or {name: {"_name_": name} for name in task.default_metrics}
-    return {
-        "model": model,
-        "size": size,
-        "regularizers": regularizers,
-        "loss": registry.build("loss", loss_cfg, info=info),
-        "metrics": {
+    loss_cfg = cfg.loss if cfg.loss is not None else {NAME_KEY: task.default_loss}
+    metric_cfgs = cfg.metric or {name: {NAME_KEY: name} for name in task.default_metrics}
+    return TaskParts(
+        model=model,
+        size=size,
+        loss=registry.build("loss", loss_cfg, info=info),
+        metrics={
             name: registry.build("metric", node, info=info) for name, node in metric_cfgs.items()
         },
-    }
+        regularizers=regularizers,
+    )
 
 
 def build_trainer(
-    cfg: DictConfig, registry: Registry, run_dir: Path, monitor: tuple[str, str]
+    cfg: DictConfig, registry: Registry, run: RunDir, monitor: tuple[str, str]
 ) -> Any:
     """A Lightning Trainer from the hardware preset, loggers, callbacks and loop settings."""
     import lightning as L
@@ -57,7 +74,7 @@ def build_trainer(
     from framework.training.progress import PlaitProgressBar
 
     t = cfg.trainer
-    ckpt_dir = run_dir / "checkpoints"
+    ckpt_dir, run_dir = run.checkpoints, run.path
     callbacks = [
         ModelCheckpoint(
             dirpath=ckpt_dir,
@@ -105,13 +122,22 @@ def build_trainer(
     )
 
 
-def train(cfg: DictConfig, registry: Registry, run_dir: str | Path) -> dict[str, float]:
-    """Train the run ``cfg`` describes, writing every artifact to ``run_dir``; return metrics."""
+def train(
+    cfg: DictConfig,
+    registry: Registry,
+    run_dir: str | Path,
+    task: Any = None,
+    augmenter: Any = None,
+) -> dict[str, float]:
+    """Train the run ``cfg`` describes, writing every artifact to ``run_dir``; return metrics.
+
+    ``task`` and ``augmenter``: what validation built (``framework.config.validate``), used as
+    they are; None: built here.
+    """
     import lightning as L
     from lightning.fabric.utilities.rank_zero import rank_zero_only
 
-    from framework.data.pipeline import build_data
-    from framework.training.checkpoint import find_resume
+    from framework.data.stage import DataStage
     from framework.training.datamodule import PlaitDataModule
     from framework.training.module import TaskModule
 
@@ -119,44 +145,44 @@ def train(cfg: DictConfig, registry: Registry, run_dir: str | Path) -> dict[str,
     warnings.filterwarnings("ignore", message=".*isinstance.treespec, LeafSpec.*")
     for noisy in ("lightning.pytorch.utilities.rank_zero", "lightning.fabric.utilities.rank_zero"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
-    run_dir = Path(run_dir)
+    run = RunDir(run_dir)
     writer = rank_zero_only.rank == 0  # under DDP every rank runs this function
     if writer:
-        run_dir.mkdir(parents=True, exist_ok=True)
-        (run_dir / "config.yaml").write_text(OmegaConf.to_yaml(cfg, resolve=True), encoding="utf-8")
+        run.write_config(cfg)
     L.seed_everything(cfg.seed, workers=True, verbose=False)
-    ckpt = find_resume(cfg.resume, run_dir.parent, run_dir)  # fail fast, before any data work
+    ckpt = find_resume(cfg.resume, run)  # fail fast, before any data work
 
     # data
     if cfg.eda and cfg.data.streaming:
         raise PlaitError("eda: true analyses data held in memory; set data.streaming=false")
-    task = registry.build("task", cfg.task)
-    data = build_data(cfg.data, task, registry, cfg.seed, run_dir if writer else None)
+    task = task if task is not None else registry.build("task", cfg.task)
+    data = DataStage(cfg.data, task, registry, cfg.seed, augmenter).prepare()
     if "val" not in data.datasets:
         raise PlaitError("data.split produced no validation split; set data.split.val above 0")
     if writer:
-        (run_dir / "data_info.json").write_text(json.dumps(data.info.to_dict(), indent=2))
+        run.write_data(data.report, data.tokenizer, data.info.labels)
+        run.write_info(data.info)
         data.report.print()
         if cfg.eda:
-            _write_eda(cfg, task, data.stage, run_dir)
+            _write_eda(cfg, task, data.tables, run)
 
     # model, loss, metrics, optimizer
     parts = build_task_parts(cfg, registry, task, data.info)
-    if parts["size"] and writer:
-        log.info("%s", parts["size"])
+    if parts.size and writer:
+        log.info("%s", parts.size)
     if cfg.trainer.compile:
-        parts["model"].compile()
+        parts.model.compile()
     module = TaskModule(
         task=task,
-        model=parts["model"],
-        loss=parts["loss"],
-        metrics=parts["metrics"],
+        model=parts.model,
+        loss=parts.loss,
+        metrics=parts.metrics,
         make_optimizer=lambda groups: registry.build("optimizer", cfg.optimizer, params=groups),
         make_scheduler=lambda opt: registry.build(
             "scheduler", cfg.scheduler, optimizer=opt, total_steps=cfg.trainer.max_steps
         ),
         log_every=cfg.trainer.log_every,
-        regularizers=parts["regularizers"],
+        regularizers=parts.regularizers,
         check_every=math.gcd(cfg.trainer.log_every, cfg.trainer.ckpt_every, cfg.trainer.val_every),
         payload={
             "config": OmegaConf.to_container(cfg, resolve=True),
@@ -174,7 +200,7 @@ def train(cfg: DictConfig, registry: Registry, run_dir: str | Path) -> dict[str,
     )
 
     # fit
-    trainer = build_trainer(cfg, registry, run_dir, (task.monitor, task.monitor_mode))
+    trainer = build_trainer(cfg, registry, run, (task.monitor, task.monitor_mode))
     if ckpt:
         log.info("resuming from %s", ckpt)
     if cfg.trainer.val_at_start and not ckpt:
@@ -190,24 +216,24 @@ def train(cfg: DictConfig, registry: Registry, run_dir: str | Path) -> dict[str,
 
     # artifacts
     if trainer.is_global_zero:
-        _write_samples(cfg, task, module.model, data, run_dir)
-        (run_dir / "results.json").write_text(json.dumps(results, indent=2))
+        _write_samples(cfg, task, module.model, data, run)
+        run.write_results(results)
     return results
 
 
-def _write_eda(cfg: DictConfig, task: Any, stage: Any, run_dir: Path) -> None:
+def _write_eda(cfg: DictConfig, task: Any, tables: Any, run: RunDir) -> None:
     """``eda: true``: the analysis of the data stage training uses, into ``<run>/eda/``."""
     from framework.eda.run import print_summary, run_eda
 
-    report = run_eda(stage, task, cfg.data, run_dir / "eda", f"plait eda: {cfg.name}")
-    print_summary(report, run_dir / "eda")
+    report = run_eda(tables, task, cfg.data, run.eda, f"plait eda: {cfg.name}")
+    print_summary(report, run.eda)
 
 
-def _write_samples(cfg: DictConfig, task: Any, model: Any, data: Any, run_dir: Path) -> None:
+def _write_samples(cfg: DictConfig, task: Any, model: Any, data: Any, run: RunDir) -> None:
     """Causal LMs: continue the configured prompts into ``samples.txt`` and print them."""
     if not task.generative:
         return
-    from framework.generate import sample
+    from framework.models.generate import sample
 
     s = cfg.samples
     texts = sample(
@@ -220,8 +246,7 @@ def _write_samples(cfg: DictConfig, task: Any, model: Any, data: Any, run_dir: P
         s.top_k,
         seed=cfg.seed,
     )
-    sep = "\n" + "-" * 72 + "\n"
-    (run_dir / "samples.txt").write_text(sep.join(texts) + "\n", encoding="utf-8")
+    run.write_samples(texts)
     from rich.console import Console
     from rich.panel import Panel
     from rich.text import Text

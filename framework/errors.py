@@ -26,3 +26,19 @@ def did_you_mean(name: str, known: Iterable[str]) -> str:
         return "none are available"
     shown = ", ".join(known[:12]) + (", ..." if len(known) > 12 else "")
     return f"known: {shown}"
+
+
+def install_hint(what: str, line: str) -> PlaitError:
+    """The error for a component whose package is missing: the exact install line."""
+    return PlaitError(f"{what} is not installed here; install it with: {line}")
+
+
+def fail(exc: PlaitError) -> int:
+    """Print ``plait: error: ...`` on one line to stderr; return exit status 2."""
+    from rich.console import Console
+    from rich.text import Text
+
+    Console(stderr=True, soft_wrap=True).print(
+        Text("plait: error: ", style="bold red") + Text(str(exc))
+    )
+    return exc.exit_code

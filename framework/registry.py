@@ -16,84 +16,27 @@ from __future__ import annotations
 import dataclasses
 import inspect
 import re
+import types
 import typing
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from importlib.metadata import entry_points
 from typing import Any
 
+from framework.contract import Contract, make_contract
 from framework.errors import PlaitError, did_you_mean
+from framework.kinds import (  # noqa: F401 (re-exported: the registry's vocabulary)
+    ENABLED_KEY,
+    KINDS,
+    NAME_KEY,
+    SIZED,
+    SWITCH,
+    CommonField,
+    KindSpec,
+)
 
 PLUGIN_GROUP = "plait.plugins"
 CONF_GROUP = "plait.conf"
-
-
-@dataclass(frozen=True)
-class KindSpec:
-    """How one kind of component appears in the config tree."""
-
-    group: str
-    """Hydra config group holding the options of this kind (``data/source``, ``model``)."""
-    multi: bool = False
-    """Whether a recipe selects several options at once (``metric=[accuracy,f1_macro]``)."""
-    doc: str = ""
-    """One line saying what components of this kind do."""
-    common: tuple[CommonField, ...] = ()
-    """Fields every option of this kind has besides its builder's own (the ``enabled`` flag
-    of ordered pipeline steps, a model's ``target_params``); consumed before building."""
-
-
-@dataclass(frozen=True)
-class CommonField:
-    """A config field shared by every option of a kind."""
-
-    name: str
-    type: Any
-    default: Any
-    doc: str
-
-
-ENABLED_KEY = "enabled"
-"""Flag of switchable kinds' options: false skips the step but keeps its settings."""
-ENABLED_DOC = "Run this step; false skips it and keeps its settings."
-SWITCH = (CommonField(ENABLED_KEY, bool, True, ENABLED_DOC),)
-SIZED = (
-    CommonField(
-        "target_params",
-        typing.Optional[str],  # noqa: UP045 (OmegaConf reads typing.Optional, not str | None)
-        None,
-        "Parameter budget such as 10M, 350k or 1.2B: depth and width are chosen to land "
-        "within 10% of it (null: the sizes as written).",
-    ),
-)
-
-KINDS: dict[str, KindSpec] = {
-    "source": KindSpec("data/source", doc="where the raw records come from"),
-    "curate": KindSpec(
-        "data/curate", multi=True, doc="dedupe, normalize, filter records", common=SWITCH
-    ),
-    "clean": KindSpec("data/clean", multi=True, doc="strip noise from text", common=SWITCH),
-    "tokenizer": KindSpec("data/tokenizer", doc="text to token ids, trained on train split"),
-    "split": KindSpec("data/split", doc="train/val/test partition"),
-    "balance": KindSpec("data/balance", doc="class balancing of the training split"),
-    "text_augment": KindSpec("data/text_augment", multi=True, doc="EDA text operations"),
-    "synonyms": KindSpec("data/synonyms", doc="synonym source of the text operations"),
-    "image_augment": KindSpec("data/image_augment", multi=True, doc="image transforms"),
-    "task": KindSpec("task", doc="batch format, head, default loss and metrics"),
-    "model": KindSpec("model", doc="the network, built from DataInfo", common=SIZED),
-    "loss": KindSpec("loss", doc="training objective"),
-    "metric": KindSpec("metric", multi=True, doc="evaluation metrics"),
-    "regularizer": KindSpec("regularizer", multi=True, doc="penalties and dropout settings"),
-    "freeze": KindSpec("freeze", doc="which parameters train"),
-    "optimizer": KindSpec("optimizer", doc="torch optimizer over parameter groups"),
-    "scheduler": KindSpec("scheduler", doc="learning-rate schedule"),
-    "callback": KindSpec("callback", multi=True, doc="Lightning callbacks"),
-    "logger": KindSpec("logger", multi=True, doc="Lightning loggers"),
-    "hardware": KindSpec("hardware", doc="accelerator, devices, strategy, nodes"),
-}
-
-NAME_KEY = "_name_"
-"""Config key naming the registered component a config node builds."""
 
 _OMEGACONF_SCALARS = (int, float, str, bool)
 
@@ -108,6 +51,8 @@ class Component:
     schema: type
     provider: str
     doc: str
+    contract: Contract = dataclasses.field(default_factory=Contract)
+    """Capabilities declared at registration (targets, size knobs, files, streaming ...)."""
 
     def params(self) -> list[ParamInfo]:
         """The configurable parameters: name, type, default and the docstring's description."""
@@ -155,12 +100,15 @@ class Registry:
         builder: Callable[..., Any],
         schema: type | None = None,
         doc: str | None = None,
+        **capabilities: Any,
     ) -> None:
         """Register ``builder`` as component ``name`` of ``kind``.
 
         ``schema`` is an optional dataclass of the configurable fields; without it one is
-        generated from the builder's signature. A name registered twice is refused, and the
-        error names both providers.
+        generated from the builder's signature. ``capabilities`` are the component's contract
+        (:class:`framework.contract.Contract` fields its kind accepts: ``fits``, ``reads``,
+        ``size``, ``files``, ``streams``, ``needs_synonyms``, ``reports_removed``). A name
+        registered twice is refused, and the error names both providers.
         """
         if kind not in KINDS:
             raise PlaitError(f"unknown component kind '{kind}'; {did_you_mean(kind, KINDS)}")
@@ -173,9 +121,12 @@ class Registry:
                 f"({_where(existing.builder)}) and again by '{self._provider}' "
                 f"({_where(builder)}); rename one of them"
             )
+        contract = make_contract(kind, name, KINDS[kind].capabilities, **capabilities)
         schema = _schema_for(kind, name, builder, schema)
         summary = doc or (inspect.getdoc(builder) or "").split("\n", 1)[0]
-        self._entries[kind][name] = Component(kind, name, builder, schema, self._provider, summary)
+        self._entries[kind][name] = Component(
+            kind, name, builder, schema, self._provider, summary, contract
+        )
 
     def load_provider(self, provider: str, register: Callable[[Registry], None]) -> None:
         """Call one provider's ``register(registry)``, recording it as the provider."""
@@ -229,6 +180,16 @@ class Registry:
             raise PlaitError(
                 f"unknown {kind} '{name}'; {did_you_mean(name, self._entries[kind])}"
             ) from None
+
+    def contract(self, kind: str, node: Mapping[str, Any] | Any) -> Contract:
+        """The contract of the component a config node selects; a raw ``_target_`` node
+        declares nothing (the defaults)."""
+        name = node.get(NAME_KEY) if hasattr(node, "get") else None
+        return self.get(kind, name).contract if name is not None else Contract()
+
+    def declaring(self, kind: str, capability: str) -> list[str]:
+        """Names of ``kind`` whose contract declares ``capability`` (for messages)."""
+        return [c.name for c in self.components(kind) if capability in c.contract.declared()]
 
     # Hydra ------------------------------------------------------------------------------
 
@@ -284,20 +245,25 @@ class Registry:
         takes_any = any(p.kind is p.VAR_KEYWORD for p in accepted.values())
         extra = {k: v for k, v in runtime.items() if takes_any or k in accepted}
         obj = builder(**params, **extra)
-        from framework.protocols import check_protocol
-
-        check_protocol(kind, label, obj)
+        protocol = KINDS[kind].protocol
+        if not protocol.check(obj):
+            raise PlaitError(
+                f"{kind} '{label}' built {type(obj).__name__}, but a {kind} must be "
+                f"{protocol.what}; fix the plugin's builder"
+            )
         return obj
 
 
 def default_registry() -> Registry:
-    """A registry holding Plait's built-ins and every installed plugin."""
+    """A registry holding Plait's built-ins and every installed plugin (all through the
+    ``plait.plugins`` entry points)."""
     registry = Registry()
     registry.load_entry_points()
-    if "plait" not in registry.providers:  # a source tree that was never pip-installed
-        from framework.builtins import register
-
-        registry.load_provider("plait", register)
+    if "plait" not in registry.providers:
+        raise PlaitError(
+            "Plait's built-in components are not registered: the 'plait' distribution is not "
+            "installed in this environment; install it with: pip install -e ."
+        )
     return registry
 
 
@@ -353,7 +319,7 @@ def _omegaconf_type(tp: Any) -> Any:
         return tp
     origin = typing.get_origin(tp)
     args = typing.get_args(tp)
-    if origin in (typing.Union, getattr(__import__("types"), "UnionType", None)):
+    if origin in (typing.Union, types.UnionType):
         rest = [a for a in args if a is not type(None)]
         if len(rest) == 1 and len(args) == 2:
             inner = _omegaconf_type(rest[0])

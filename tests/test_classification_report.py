@@ -16,7 +16,7 @@ def test_per_class_metrics_match_scikit_learn(plait, tmp_path, registry):
     from sklearn.metrics import classification_report, confusion_matrix
 
     from framework.data.info import DataInfo
-    from framework.data.pipeline import build_data
+    from framework.data.stage import prepare_data
 
     proc = plait(
         "train",
@@ -46,7 +46,7 @@ def test_per_class_metrics_match_scikit_learn(plait, tmp_path, registry):
     )
     model.eval()
     task = registry.build("task", cfg.task)
-    data = build_data(cfg.data, task, registry, cfg.seed, None)
+    data = prepare_data(cfg.data, task, registry, cfg.seed)
     test = data.datasets["test"]
     preds, target = [], []
     with torch.no_grad():

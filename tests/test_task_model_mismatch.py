@@ -76,12 +76,12 @@ def _data_error(registry, overrides) -> str:
     own exit status and one-line form are tested above)."""
     from framework.config.compose import compose
     from framework.config.validate import validate
-    from framework.data.pipeline import build_data
+    from framework.data.stage import prepare_data
 
     cfg = compose(registry, overrides)
     validate(cfg, registry)
     with pytest.raises(PlaitError) as err:
-        build_data(cfg.data, registry.build("task", cfg.task), registry, cfg.seed, None)
+        prepare_data(cfg.data, registry.build("task", cfg.task), registry, cfg.seed)
     return str(err.value)
 
 

@@ -15,7 +15,7 @@ from framework.augment.text import AugmentedTexts, Encode, TextAugmenter, item_s
 from framework.data.audit import EXAMPLES, DataReport, StepRecord, shorten
 from framework.data.records import TEXT
 from framework.errors import PlaitError
-from framework.registry import Registry
+from framework.registry import NAME_KEY, Registry
 
 OP = "_augment"
 """Offline mode: the column naming the operation that made each row ('' for originals)."""
@@ -25,18 +25,22 @@ def _plain(node: Any) -> Any:
     return OmegaConf.to_container(node, resolve=True) if isinstance(node, DictConfig) else node
 
 
-def text_augmenter(data_cfg: Any, registry: Registry, load: bool = True) -> TextAugmenter | None:
-    """The augmenter the data config asks for (None without ``data/text_augment``); with
-    ``load``, the synonym source is read now (a missing one stops with its install line)."""
+def text_augmenter(data_cfg: Any, registry: Registry) -> TextAugmenter | None:
+    """The augmenter the data config asks for (None without ``data/text_augment``). The
+    synonym source is not read yet: :meth:`TextAugmenter.load` does that when needed."""
     nodes = data_cfg.get("text_augment") or {}
     if not nodes:
         return None
     ops = [registry.build("text_augment", _plain(n)) for n in nodes.values()]
+    needing = tuple(
+        op.name
+        for op, node in zip(ops, nodes.values())
+        if registry.contract("text_augment", node).needs_synonyms
+    )
     syn_node = data_cfg.get("synonyms")
     if syn_node is None:
-        syn_node = {"_name_": "none"}
+        syn_node = {NAME_KEY: "none"}
     synonyms = registry.build("synonyms", _plain(syn_node))
-    needing = [op.name for op in ops if getattr(op, "needs_synonyms", False)]
     if needing and not synonyms.available:
         raise PlaitError(
             f"data/text_augment {needing[0]} needs synonyms, but data/synonyms is "
@@ -51,26 +55,26 @@ def text_augmenter(data_cfg: Any, registry: Registry, load: bool = True) -> Text
         stop_words = stop_word_set(
             language, settings.get("extra_stop_words") or (), (), "data.augment.stop_words"
         )
-    augmenter = TextAugmenter(
-        ops, synonyms, stop_words, settings.get("n_aug", 4), settings.get("mode", "online")
-    )
-    if load and needing:
-        synonyms.load()
-    return augmenter
+    return TextAugmenter(
+        ops, synonyms, stop_words, settings.get("n_aug", 4), settings.get("mode", "online"),
+        needing,
+    )  # fmt: skip
 
 
-def check_text_augment(cfg: Any, registry: Registry, task: Any) -> None:
+def check_text_augment(cfg: Any, registry: Registry, task: Any) -> TextAugmenter | None:
     """At compose: operations, synonym source and settings are valid, and the task reads one
-    text per example (augmenting packed causal-LM blocks would change what is predicted)."""
-    augmenter = text_augmenter(cfg.data, registry, load=False)
+    text per example (augmenting packed causal-LM blocks would change what is predicted).
+    Returns the augmenter, for the data stage to use as it is."""
+    augmenter = text_augmenter(cfg.data, registry)
     if augmenter is None:
-        return
-    if getattr(task, "inputs", None) != "tokens" or getattr(task, "packed", False):
-        name = OmegaConf.select(cfg, "task._name_")
+        return None
+    if task.inputs != "tokens" or task.packed:
         raise PlaitError(
-            f"data/text_augment needs a task with one text per example (text_classification, "
-            f"regression), not {name}; use data/text_augment=[]"
+            f"data/text_augment needs a task with one text per example, not "
+            f"{cfg.task[NAME_KEY]} (it reads {task.inputs}"
+            f"{', packed into blocks' if task.packed else ''}); use data/text_augment=[]"
         )
+    return augmenter
 
 
 def augment_offline(train: Any, augmenter: TextAugmenter, seed: int, report: DataReport) -> Any:

@@ -8,8 +8,7 @@ from __future__ import annotations
 import inspect
 from typing import Any
 
-from framework.data.records import install_hint
-from framework.errors import PlaitError, did_you_mean
+from framework.errors import PlaitError, did_you_mean, install_hint
 
 
 def _albumentations() -> Any:

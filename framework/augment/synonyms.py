@@ -11,8 +11,7 @@ import warnings
 from collections.abc import Callable
 from pathlib import Path
 
-from framework.data.records import install_hint
-from framework.errors import PlaitError
+from framework.errors import PlaitError, install_hint
 
 MYTHES = "/usr/share/mythes/th_en_US_v2.dat"
 """Where Debian's ``mythes-en-us`` puts the English thesaurus."""
@@ -142,9 +141,9 @@ def wordnet(path: str = WORDNET) -> Synonyms:
                 f"synonyms 'wordnet' ({path})",
                 "apt-get install -y wordnet-base wordnet-sense-index",
             )
-        from framework.data.cache import cache_root
+        from framework.paths import plait_cache
 
-        root = nltk_wordnet_folder(source, cache_root().parent / "nltk_data")
+        root = nltk_wordnet_folder(source, plait_cache("nltk_data"))
         if str(root) not in nltk.data.path:  # NLTK reads only below its data path
             nltk.data.path.insert(0, str(root))
         with warnings.catch_warnings():  # "multilingual functions are not available"

@@ -73,9 +73,6 @@ def changes(alpha: float, words: list[str]) -> int:
 class TextOperation:
     """One EDA operation; :meth:`apply` returns the new list of words."""
 
-    needs_synonyms = False
-    """Whether the operation looks words up in ``data/synonyms``."""
-
     def __init__(self, name: str, alpha: float) -> None:
         if not 0 < alpha <= 1:
             raise PlaitError(f"data.text_augment.{name}.alpha={alpha} must be in (0, 1]")
@@ -88,8 +85,6 @@ class TextOperation:
 
 class SynonymReplacement(TextOperation):
     """Replace n non-stop words that have synonyms (every occurrence) with a synonym."""
-
-    needs_synonyms = True
 
     def apply(self, words: list[str], ctx: AugmentContext) -> list[str]:
         """See the class."""
@@ -106,8 +101,6 @@ class SynonymReplacement(TextOperation):
 
 class RandomInsertion(TextOperation):
     """Insert a synonym of a random non-stop word of the sentence at a random place, n times."""
-
-    needs_synonyms = True
 
     def apply(self, words: list[str], ctx: AugmentContext) -> list[str]:
         """See the class."""
@@ -195,6 +188,7 @@ class TextAugmenter:
         stop_words: frozenset[str],
         n_aug: int,
         mode: str,
+        needing_synonyms: tuple[str, ...] = (),
     ) -> None:
         if not operations:
             raise PlaitError("text augmentation needs at least one data/text_augment operation")
@@ -204,6 +198,14 @@ class TextAugmenter:
             raise PlaitError(f"data.augment.mode must be 'online' or 'offline', not '{mode}'")
         self.operations, self.synonyms = operations, synonyms
         self.stop_words, self.n_aug, self.mode = stop_words, n_aug, mode
+        self.needing_synonyms = needing_synonyms
+        """Names of the operations that look words up (their contracts say so)."""
+
+    def load(self) -> None:
+        """Read the synonym source when an operation needs it (a missing one stops with its
+        install line); called by the data stage once it knows the variants are to be made."""
+        if self.needing_synonyms:
+            self.synonyms.load()
 
     @property
     def rate(self) -> float:

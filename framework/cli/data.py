@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from framework.config.compose import compose
-from framework.config.validate import validate
-from framework.registry import default_registry
+from framework.cli.spine import load, stage
+from framework.rundir import DATA_REPORT, recipe_dir
 
 
 def data(overrides: list[str]) -> int:
@@ -14,27 +11,17 @@ def data(overrides: list[str]) -> int:
     report to ``runs/<name>/data_report.json``; returns the exit status."""
     from rich.console import Console
 
-    from framework.data.pipeline import data_only
-
-    registry = default_registry()
-    cfg = compose(registry, overrides)
-    validate(cfg, registry)
-    task = registry.build("task", cfg.task)
-    if cfg.data.streaming:  # nothing to count in advance: the validation blocks it holds
-        from framework.data.pipeline import build_data
-
-        report, labels = build_data(cfg.data, task, registry, cfg.seed, None).report, None
+    loaded = load(overrides)
+    data_stage = stage(loaded)
+    if loaded.cfg.data.streaming:  # nothing to count in advance: the validation blocks it holds
+        prepared = data_stage.prepare()
+        report, tokenizer, labels = prepared.report, None, None
     else:
-        stage = data_only(cfg.data, task, registry, cfg.seed)
-        report, labels = stage.report, stage.labels
+        tables = data_stage.tables()
+        report, tokenizer, labels = tables.report, None, tables.labels
     console = Console()
     report.print(console)
-    out = Path("runs") / cfg.name
-    out.mkdir(parents=True, exist_ok=True)
-    report.save(out / "data_report.json")
-    if labels:
-        import json
-
-        (out / "labels.json").write_text(json.dumps(labels, indent=2), "utf-8")
-    console.print(f"report: {out / 'data_report.json'}")
+    run = recipe_dir(loaded.cfg.name)
+    run.write_data(report, tokenizer, labels)
+    console.print(f"report: {run.path / DATA_REPORT}")
     return 0

@@ -47,7 +47,7 @@ def generate(items: list[str]) -> int:
     from rich.panel import Panel
     from rich.text import Text
 
-    from framework.generate import load_checkpoint, sample
+    from framework.models.generate import load_checkpoint, sample
 
     model, tokenizer, info = load_checkpoint(opts["ckpt"])
     texts = sample(

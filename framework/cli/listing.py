@@ -7,7 +7,8 @@ from rich.markup import escape
 from rich.table import Table
 
 from framework.errors import PlaitError, did_you_mean
-from framework.registry import KINDS, Registry, default_registry
+from framework.kinds import KINDS
+from framework.registry import Registry, default_registry
 
 
 def list_components(kind: str | None, markdown: bool = False) -> int:
@@ -30,6 +31,7 @@ def list_components(kind: str | None, markdown: bool = False) -> int:
         table.add_column("name", style="bold cyan", no_wrap=True)
         table.add_column("provider", style="magenta")
         table.add_column("parameters (default)")
+        table.add_column("capabilities")
         table.add_column("description")
         for comp in registry.components(k):
             if kind is None:
@@ -39,9 +41,15 @@ def list_components(kind: str | None, markdown: bool = False) -> int:
                     f"{p.name}: {p.type} = {p.default!r}" + (f"\n  {p.doc}" if p.doc else "")
                     for p in comp.params()
                 )
-            table.add_row(comp.name, comp.provider, escape(params) or "-", escape(comp.doc))
+            table.add_row(
+                comp.name,
+                comp.provider,
+                escape(params) or "-",
+                comp.contract.describe() or "-",
+                escape(comp.doc),
+            )
         if not table.row_count:
-            table.add_row("-", "-", "-", "(none registered yet)")
+            table.add_row("-", "-", "-", "-", "(none registered yet)")
         console.print(table)
     return 0
 
@@ -75,6 +83,8 @@ def reference_markdown(registry: Registry, kind: str | None = None) -> str:
                 f"{comp.doc} (provider: {comp.provider})",
                 "",
             ]
+            if comp.contract.describe():
+                lines += [f"Capabilities: {comp.contract.describe()}.", ""]
             params = comp.params()
             if params:
                 lines += ["| parameter | type | default | description |", "|---|---|---|---|"]

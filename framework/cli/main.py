@@ -4,11 +4,14 @@ libraries imported on use."""
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
 
-from framework.errors import PlaitError
+from framework.errors import PlaitError, fail
 
 USAGE = """\
 examples:
@@ -29,6 +32,74 @@ Full tracebacks: --verbose or HYDRA_FULL_ERROR=1.
 """
 
 
+OVERRIDES: dict[str, Any] = {"nargs": argparse.REMAINDER, "help": "Hydra overrides key=value"}
+
+
+@dataclass(frozen=True)
+class Command:
+    """One subcommand: its help, the arguments it takes and the function that runs it."""
+
+    help: str
+    """One line in ``plait --help``."""
+    run: str
+    """``module:function`` called with the parsed arguments (imported on use)."""
+    args: tuple[tuple[str, dict[str, Any]], ...] = (("overrides", OVERRIDES),)
+    """argparse arguments: (name or flag, keyword arguments)."""
+    call: Callable[[argparse.Namespace], tuple[Any, ...]] = lambda a: (
+        _split_flags(a.overrides)[1],
+    )
+    """The function's arguments from the parsed namespace."""
+
+
+COMMANDS: dict[str, Command] = {
+    "train": Command(
+        "train a recipe (with -m, sweep it)",
+        "framework.cli.train:train",
+        (("-m", {"dest": "multirun", "action": "store_true", "help": "Hydra multirun (sweeps)"}),
+         ("overrides", OVERRIDES)),
+        lambda a: (*_train_args(a),),
+    ),
+    "show": Command("composed config and parameter counts", "framework.cli.show:show"),
+    "data": Command("run the data stage alone and print its report", "framework.cli.data:data"),
+    "list": Command(
+        "registered components",
+        "framework.cli.listing:list_components",
+        (("kind", {"nargs": "?", "help": "one kind, such as model"}),
+         ("--markdown", {"action": "store_true", "help": "print the Markdown config reference"})),
+        lambda a: (a.kind, a.markdown),
+    ),
+    "generate": Command(
+        "sample text from a checkpoint",
+        "framework.cli.generate:generate",
+        (("options", {"nargs": argparse.REMAINDER, "help": "ckpt=PATH prompt=TEXT ..."}),),
+        lambda a: (a.options,),
+    ),
+    "plot": Command(
+        "redraw a run's curves.png from metrics.csv",
+        "framework.cli.plot:plot",
+        (("run_dir", {"help": "the run dir, runs/NAME/<time>"}),),
+        lambda a: (a.run_dir,),
+    ),
+    "eda": Command("exploratory analysis of the data stage", "framework.cli.eda:eda"),
+    "augment-preview": Command(
+        "originals next to augmented training examples",
+        "framework.cli.preview:augment_preview",
+        (("overrides", {"nargs": argparse.REMAINDER, "help": "n=16 out=DIR and overrides"}),),
+    ),
+}  # fmt: skip
+"""Every subcommand, in the order ``plait --help`` lists them."""
+
+
+def _train_args(args: argparse.Namespace) -> tuple[list[str], bool, bool]:
+    multirun, overrides = _split_flags(args.overrides)
+    return overrides, multirun or args.multirun, _verbose(args)
+
+
+def _verbose(args: argparse.Namespace) -> bool:
+    rest = getattr(args, "overrides", None) or getattr(args, "options", None) or []
+    return args.verbose or "--verbose" in rest or os.environ.get("HYDRA_FULL_ERROR") == "1"
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="plait",
@@ -38,70 +109,25 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--verbose", action="store_true", help="show full tracebacks")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
-    t = sub.add_parser(
-        "train", help="train a recipe", description="Train (or with -m, sweep) a recipe."
-    )
-    t.add_argument("-m", "--multirun", action="store_true", help="Hydra multirun (sweeps)")
-    t.add_argument("overrides", nargs=argparse.REMAINDER, help="Hydra overrides key=value")
-    s = sub.add_parser("show", help="composed config and parameter counts")
-    s.add_argument("overrides", nargs=argparse.REMAINDER)
-    d = sub.add_parser("data", help="run the data stage alone and print its report")
-    d.add_argument("overrides", nargs=argparse.REMAINDER)
-    ls = sub.add_parser("list", help="registered components")
-    ls.add_argument("kind", nargs="?", help="one kind, such as model")
-    ls.add_argument("--markdown", action="store_true", help="print the Markdown config reference")
-    g = sub.add_parser("generate", help="sample text from a checkpoint")
-    g.add_argument("options", nargs=argparse.REMAINDER, help="ckpt=PATH prompt=TEXT ...")
-    pl = sub.add_parser("plot", help="redraw a run's curves.png from metrics.csv")
-    pl.add_argument("run_dir", help="the run dir, runs/NAME/<time>")
-    e = sub.add_parser("eda", help="exploratory analysis of the data stage")
-    e.add_argument("overrides", nargs=argparse.REMAINDER)
-    ap = sub.add_parser("augment-preview", help="originals next to augmented training examples")
-    ap.add_argument("overrides", nargs=argparse.REMAINDER, help="n=16 out=DIR and overrides")
+    for name, command in COMMANDS.items():
+        cmd = sub.add_parser(name, help=command.help, description=command.help)
+        for flag, kwargs in command.args:
+            cmd.add_argument(flag, **kwargs)
     return p
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``plait`` console script; returns the exit status."""
     args = _parser().parse_args(argv)
-    rest = getattr(args, "overrides", None) or getattr(args, "options", None) or []
-    verbose = args.verbose or "--verbose" in rest or os.environ.get("HYDRA_FULL_ERROR") == "1"
     if args.command is None:
         _parser().print_help()
         return 2
+    verbose = _verbose(args)
+    command = COMMANDS[args.command]
+    module, _, function = command.run.partition(":")
     try:
-        if args.command == "list":
-            from framework.cli.listing import list_components
-
-            return list_components(args.kind, args.markdown)
-        if args.command == "show":
-            from framework.cli.show import show
-
-            return show(_split_flags(args.overrides)[1])
-        if args.command == "data":
-            from framework.cli.data import data
-
-            return data(_split_flags(args.overrides)[1])
-        if args.command == "plot":
-            from framework.cli.plot import plot
-
-            return plot(args.run_dir)
-        if args.command == "eda":
-            from framework.cli.eda import eda
-
-            return eda(_split_flags(args.overrides)[1])
-        if args.command == "augment-preview":
-            from framework.cli.preview import augment_preview
-
-            return augment_preview(_split_flags(args.overrides)[1])
-        if args.command == "generate":
-            from framework.cli.generate import generate
-
-            return generate(args.options)
-        from framework.cli.train import train
-
-        multirun, overrides = _split_flags(args.overrides)
-        return train(overrides, multirun or args.multirun, verbose)
+        run = getattr(importlib.import_module(module), function)
+        return run(*command.call(args))
     except PlaitError as exc:
         if verbose:
             raise
@@ -112,17 +138,6 @@ def _split_flags(items: Sequence[str]) -> tuple[bool, list[str]]:
     """Pull ``-m``/``--multirun`` (and ``--verbose``) out of the overrides, wherever they are."""
     flags = {"-m", "--multirun"}
     return any(i in flags for i in items), [i for i in items if i not in flags | {"--verbose"}]
-
-
-def fail(exc: PlaitError) -> int:
-    """Print ``plait: error: ...`` on one line to stderr; return exit status 2."""
-    from rich.console import Console
-    from rich.text import Text
-
-    Console(stderr=True, soft_wrap=True).print(
-        Text("plait: error: ", style="bold red") + Text(str(exc))
-    )
-    return exc.exit_code
 
 
 if __name__ == "__main__":

@@ -2,22 +2,16 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from framework.errors import PlaitError
+from framework.rundir import RunDir, metrics_of
 
 
 def plot(run_dir: str) -> int:
     """Redraw ``RUN_DIR/curves.png``; returns the exit status."""
-    folder = Path(run_dir)
-    csv = folder / "metrics.csv"
-    if not csv.is_file():
-        raise PlaitError(
-            f"plot: no metrics.csv in '{run_dir}'; give a run dir such as runs/NAME/<time>"
-        )
     from framework.training.curves import plot_curves
 
-    out = plot_curves(csv, folder / "curves.png")
+    csv = metrics_of(run_dir)
+    out = plot_curves(csv, RunDir(run_dir).curves)
     if out is None:
         raise PlaitError(f"plot: '{csv}' holds no logged values yet")
     print(out)

@@ -32,15 +32,12 @@ def _options(items: list[str]) -> tuple[int, str | None, list[str]]:
 
 def augment_preview(items: list[str]) -> int:
     """Compose the recipe, run its data stage (cached) and write the preview; exit status."""
-    from framework.config.compose import compose
-    from framework.config.validate import validate
-    from framework.data.pipeline import data_only
-    from framework.registry import default_registry
+    from framework.cli.spine import load, stage
+    from framework.rundir import RunDir, recipe_dir
 
     n, out, overrides = _options(items)
-    registry = default_registry()
-    cfg = compose(registry, overrides)
-    validate(cfg, registry)
+    loaded = load(overrides)
+    cfg, registry, task = loaded.cfg, loaded.registry, loaded.task
     has_text = bool(cfg.data.get("text_augment"))
     has_images = bool(cfg.data.get("image_augment"))
     if not has_text and not has_images:
@@ -48,25 +45,25 @@ def augment_preview(items: list[str]) -> int:
             "augment-preview: this recipe augments nothing; add data/text_augment=[...] or "
             "data/image_augment=[basic]"
         )
-    task = registry.build("task", cfg.task)
     # offline variants are stored in the split: preview the originals they come from
     data_cfg = cfg.data.copy()
     data_cfg.augment.mode = "online"
-    stage = data_only(data_cfg, task, registry, cfg.seed)
-    folder = Path(out) if out else Path("runs") / cfg.name
+    tables = stage(loaded, data_cfg).tables()
+    run = RunDir(out) if out else recipe_dir(cfg.name)
+    folder = run.path
     folder.mkdir(parents=True, exist_ok=True)
-    train = stage.splits["train"]
+    train = tables.splits["train"]
     picks = sorted(random.Random(cfg.seed).sample(range(len(train)), min(n, len(train))))
     if has_images:
         import torch
 
         torch.manual_seed(cfg.seed)  # the variants repeat under the seed, as in training
-        size = getattr(task, "image_size", None) or 64  # for image folders of mixed sizes
+        size = task.image_size or 64  # for image folders of mixed sizes
         records = train.select(picks)
         path = _image_grid(cfg.data, registry, records, size, folder / "augment_preview.png")
         print(f"image preview: {path}")
     if has_text:
-        path = _text_table(cfg.data, registry, train.select(picks), cfg.seed, folder)
+        path = _text_table(loaded.augmenter, train.select(picks), cfg.seed, run)
         print(f"text preview: {path}")
     return 0
 
@@ -119,17 +116,16 @@ def _image_grid(data_cfg: Any, registry: Any, records: Any, size: int, path: Pat
     return path
 
 
-def _text_table(data_cfg: Any, registry: Any, records: Any, seed: int, folder: Path) -> Path:
+def _text_table(augmenter: Any, records: Any, seed: int, run: Any) -> Path:
     from rich.console import Console
     from rich.table import Table
 
-    from framework.augment.build import text_augmenter
     from framework.augment.text import item_seed
     from framework.data.records import TEXT, column
 
     if TEXT not in records.column_names:
         raise PlaitError("data/text_augment needs text; this source has images")
-    augmenter = text_augmenter(data_cfg, registry)
+    augmenter.load()
     table = Table(title="text augmentation", show_lines=True, title_justify="left")
     table.add_column("#", justify="right")
     table.add_column("operation", no_wrap=True)
@@ -138,10 +134,8 @@ def _text_table(data_cfg: Any, registry: Any, records: Any, seed: int, folder: P
     for i, text in enumerate(column(records, TEXT)):
         table.add_row(str(i + 1), "original", text)
         lines.append(f"[{i + 1}] {text}")
-        for variant, op in augmenter.variants(text, item_seed(seed, i)):  # type: ignore[union-attr]
+        for variant, op in augmenter.variants(text, item_seed(seed, i)):
             table.add_row("", op, variant)
             lines.append(f"    {op} -> {variant}")
     Console().print(table)
-    path = folder / "augment_preview.txt"
-    path.write_text("\n".join(lines) + "\n", "utf-8")
-    return path
+    return run.write_text("augment_preview.txt", "\n".join(lines) + "\n")

@@ -10,38 +10,34 @@ from rich.console import Console
 from rich.syntax import Syntax
 from rich.table import Table
 
-from framework.config.compose import compose
-from framework.config.validate import validate
-from framework.registry import default_registry
+from framework.cli.spine import load, stage
+from framework.kinds import NAME_KEY
 
 
 def show(overrides: list[str]) -> int:
     """Print the config, the per-module parameter table, FLOPs and memory; returns 0."""
     from omegaconf import OmegaConf
 
-    registry = default_registry()
-    cfg = compose(registry, overrides)
-    validate(cfg, registry)
+    loaded = load(overrides)
+    cfg, registry, task = loaded.cfg, loaded.registry, loaded.task
     console = Console()
     console.print(Syntax(OmegaConf.to_yaml(cfg, resolve=True), "yaml", background_color="default"))
 
-    from framework.data.pipeline import build_data
     from framework.engine import build_task_parts
     from framework.models.footprint import forward_flops, human, training_memory
 
-    task = registry.build("task", cfg.task)
     with console.status("data stage (cached after the first run) ..."):
-        info = build_data(cfg.data, task, registry, cfg.seed, None).info
+        info = stage(loaded).prepare().info
     parts = build_task_parts(cfg, registry, task, info)
-    model = parts["model"]
-    if parts["size"]:
-        console.print(f"[bold]{parts['size']}[/]")
-    console.print(parameter_table(model, cfg.model._name_, info))
+    model = parts.model
+    if parts.size:
+        console.print(f"[bold]{parts.size}[/]")
+    console.print(parameter_table(model, cfg.model[NAME_KEY], info))
 
     flops = forward_flops(model, info)
     per = "token" if task.unit == "tokens" else "sample"
     div = info.max_length if per == "token" else 1
-    mem = training_memory(model, cfg.trainer.precision, cfg.optimizer._name_)
+    mem = training_memory(model, cfg.trainer.precision, cfg.optimizer[NAME_KEY])
     cost = Table(title="cost", title_justify="left", show_header=False)
     cost.add_row(f"forward FLOPs per {per}", human(flops / div))
     cost.add_row(f"training FLOPs per {per} (forward + backward ~ 3x)", human(3 * flops / div))

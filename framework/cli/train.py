@@ -6,16 +6,40 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from framework.config.compose import CONFIG_NAME, CONFIG_PATH, compose, publish
-from framework.config.validate import validate
-from framework.errors import PlaitError
+from framework.cli.hydra_runner import run_with_hydra
+from framework.config.compose import compose, publish
+from framework.config.validate import Checked, validate
+from framework.errors import PlaitError, fail
 from framework.registry import Registry, default_registry
 
 
-def preflight(registry: Registry, overrides: Sequence[str], multirun: bool) -> None:
-    """Compose and validate every value a sweep will try, so bad input fails before any run."""
+def preflight(registry: Registry, overrides: Sequence[str], multirun: bool) -> dict[str, Checked]:
+    """Compose and validate every value a sweep will try, so bad input fails before any run;
+    returns what each check built, keyed by the composed config."""
+    checked = {}
     for variant in _variants(overrides) if multirun else [list(overrides)]:
-        validate(compose(registry, variant), registry)
+        result = validate(compose(registry, variant), registry)
+        checked[config_key(result.cfg)] = result
+    return checked
+
+
+def config_key(cfg: Any) -> str:
+    """A composed config as text, interpolations unresolved (Hydra's run dir is not known at
+    preflight): equal for the same recipe and overrides."""
+    from omegaconf import OmegaConf
+
+    return OmegaConf.to_yaml(cfg)
+
+
+def objective(results: dict[str, float], cfg: Any, task: Any) -> float:
+    """What a sweep optimizes: ``optimized_metric``, or the task's monitored metric."""
+    name = cfg.optimized_metric or task.monitor
+    if name not in results:
+        raise PlaitError(
+            f"optimized_metric: '{name}' is not among the run's results "
+            f"({', '.join(sorted(results)) or 'none'}); set optimized_metric to one of them"
+        )
+    return results[name]
 
 
 def _variants(overrides: Sequence[str]) -> list[list[str]]:
@@ -50,40 +74,36 @@ def _variants(overrides: Sequence[str]) -> list[list[str]]:
 def train(overrides: list[str], multirun: bool, verbose: bool) -> int:
     """Run ``plait train``; returns the exit status."""
     registry = default_registry()
-    preflight(registry, overrides, multirun)
-    return run_hydra(registry, overrides, multirun, verbose)
+    checked = preflight(registry, overrides, multirun)
+    return run_hydra(registry, overrides, multirun, verbose, checked)
 
 
-def run_hydra(registry: Registry, overrides: list[str], multirun: bool, verbose: bool) -> int:
-    """Hand the overrides to Hydra's app runner (run dir, multirun, sweepers, launchers)."""
+def run_hydra(
+    registry: Registry,
+    overrides: list[str],
+    multirun: bool,
+    verbose: bool,
+    checked: dict[str, Checked] | None = None,
+) -> int:
+    """Train each job Hydra composes; a job whose config preflight checked uses the task and
+    augmenter built then, any other is validated first."""
     publish(registry)
+    done = checked or {}
 
-    def task(cfg: Any) -> float | None:
+    def task(cfg: Any) -> float:
         from hydra.core.hydra_config import HydraConfig
 
-        from framework.cli.main import fail
         from framework.engine import train as engine_train
 
         try:
-            validate(cfg, registry)
-            results = engine_train(cfg, registry, HydraConfig.get().runtime.output_dir)
+            result = done.get(config_key(cfg)) or validate(cfg, registry)
+            run_dir = HydraConfig.get().runtime.output_dir
+            results = engine_train(cfg, registry, run_dir, result.task, result.augmenter)
+            return objective(results, cfg, result.task)
         except PlaitError as exc:
             if verbose:
                 raise
             sys.exit(fail(exc))
-        return results.get("val/loss")
 
-    # Hydra's own runner, given our overrides rather than sys.argv: sys.argv stays the real
-    # command line (`plait train ...`), which Lightning's DDP launcher re-runs for each rank.
-    from hydra._internal.utils import _run_hydra, get_args_parser
-
-    parser = get_args_parser()
-    args = parser.parse_args([*(["--multirun"] if multirun else []), *overrides])
-    _run_hydra(
-        args=args,
-        args_parser=parser,
-        task_function=task,
-        config_path=CONFIG_PATH,
-        config_name=CONFIG_NAME,
-    )
+    run_with_hydra(task, overrides, multirun)
     return 0

@@ -128,6 +128,10 @@ class PlaitConfig:
     """Analyse the data stage at the start of training (``plait eda``), into ``<run>/eda/``."""
     resume: str | None = None
     """``auto`` (newest ``last.ckpt`` of this run name) or a checkpoint path."""
+    optimized_metric: str | None = None
+    """Metric a sweep (``plait train -m``) optimizes, as the final results name it
+    (``val/loss``, ``val/f1_macro``, ``test/accuracy``); null: the task's monitored metric,
+    the one that picks the best checkpoint."""
     data: DataConfig = field(default_factory=DataConfig)
     """The data stage."""
     task: Any = MISSING

@@ -15,6 +15,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from framework.data.artifacts import Tables
+from framework.data.audit import DataReport
+from framework.paths import plait_cache
+
 FORMAT = 1
 """Version of the cache layout and of the data stage's semantics; bump to invalidate."""
 NOT_SHAPING = {"num_proc", "cache", "text_augment", "synonyms", "augment", "image_augment"}
@@ -23,8 +27,7 @@ NOT_SHAPING = {"num_proc", "cache", "text_augment", "synonyms", "augment", "imag
 
 def cache_root() -> Path:
     """``$PLAIT_CACHE/data`` or ``~/.cache/plait/data``."""
-    base = os.environ.get("PLAIT_CACHE") or os.path.join(os.path.expanduser("~"), ".cache", "plait")
-    return Path(base) / "data"
+    return plait_cache("data")
 
 
 def _file_stats(value: Any, out: list[tuple[str, int, int]]) -> None:
@@ -44,14 +47,13 @@ def _file_stats(value: Any, out: list[tuple[str, int, int]]) -> None:
 
 
 def fingerprint(
-    data_cfg: dict[str, Any], task: str, packed: bool, data_paths: Sequence[str] = ()
+    data_cfg: dict[str, Any], task: str, packed: bool, files: Sequence[str] = ()
 ) -> str:
-    """A hash of the data config, the task's tokenization mode and the stats of the source's
-    files (paths in its config, and ``data_paths`` a named source declares)."""
+    """A hash of the data config, the task's tokenization mode and the size and time of every
+    file in ``files`` (the source's declared files, folders walked, globs expanded)."""
     shaping = {k: v for k, v in data_cfg.items() if k not in NOT_SHAPING}
     stats: list[tuple[str, int, int]] = []
-    _file_stats(shaping.get("source", {}), stats)
-    _file_stats(list(data_paths), stats)
+    _file_stats(list(files), stats)
     payload = {
         "format": FORMAT,
         "plait": _version(),
@@ -72,6 +74,27 @@ def _version() -> str:
         return version("plait")
     except PackageNotFoundError:
         return "source"
+
+
+def lookup(fp: str) -> Tables | None:
+    """The cached tables for ``fp`` (the report marked as a hit), or None."""
+    hit = load(fp)
+    if hit is None:
+        return None
+    report = DataReport.load(hit["folder"] / "report.json")
+    report.cache = "hit"
+    meta = hit["meta"]
+    return Tables(
+        hit["splits"], hit["tokenizer"], report, meta.get("labels"), meta.get("class_weights")
+    )
+
+
+def store(fp: str, tables: Tables) -> None:
+    """Save ``tables`` under ``fp`` (the report marked as a miss)."""
+    tables.report.cache = "miss"
+    meta = {"labels": tables.labels, "class_weights": tables.class_weights}
+    save(fp, tables.splits, tables.tokenizer, meta)
+    tables.report.save(cache_root() / fp / "report.json")
 
 
 def load(fp: str) -> dict[str, Any] | None:

@@ -9,9 +9,8 @@ import unicodedata
 from collections.abc import Iterable
 from html.parser import HTMLParser
 
-from framework.data.records import install_hint
 from framework.data.steps import TextMap
-from framework.errors import PlaitError
+from framework.errors import PlaitError, install_hint
 
 
 class _TextOfHTML(HTMLParser):

@@ -10,9 +10,9 @@ import unicodedata
 from collections import Counter
 from typing import Any
 
-from framework.data.records import LABEL, TEXT, column, install_hint
+from framework.data.records import LABEL, TEXT, column
 from framework.data.steps import FnFilter, RowFilter, StepContext, TextMap, require_column
-from framework.errors import PlaitError
+from framework.errors import PlaitError, install_hint
 
 FORMS = ("NFC", "NFKC", "NFD", "NFKD")
 

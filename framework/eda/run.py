@@ -11,23 +11,23 @@ from typing import Any
 from framework.errors import PlaitError
 
 
-def run_eda(stage: Any, task: Any, data_cfg: Any, folder: Path, title: str) -> dict[str, Any]:
-    """Analyse ``stage`` (the cached data stage's output), write the folder; the report."""
+def run_eda(tables: Any, task: Any, data_cfg: Any, folder: Path, title: str) -> dict[str, Any]:
+    """Analyse ``tables`` (the data stage's output), write the folder; the report."""
     from framework.eda.analyse import analyse
     from framework.eda.charts import draw
     from framework.eda.html import render
 
-    if not stage.splits:
+    if not tables.splits:
         raise PlaitError("eda: the data stage produced no splits; check data.split")
     t0 = time.perf_counter()
     report, series = analyse(
-        stage.splits,
-        stage.tokenizer,
-        stage.labels,
+        tables.splits,
+        tables.tokenizer,
+        tables.labels,
         data_cfg.max_length,
-        bool(getattr(task, "packed", False)),
-        stage.class_weights,
-        stage.report.steps,
+        task.packed,
+        tables.class_weights,
+        tables.report.steps,
     )
     folder.mkdir(parents=True, exist_ok=True)
     report["charts"] = draw(report, series, folder, data_cfg.max_length)

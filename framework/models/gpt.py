@@ -6,13 +6,8 @@ from typing import Any
 
 from framework.data.info import DataInfo
 from framework.errors import PlaitError
-from framework.models.sizing import scales
-from framework.targets import TARGETS, fits, reads
 
 
-@reads("tokens")
-@fits(*TARGETS)
-@scales("n_layer", "d_model", multiple_of="n_head")
 def gpt(
     n_layer: int = 4,
     n_head: int = 4,

@@ -1,9 +1,9 @@
 """``model.target_params``: pick a model's depth and width to land near a parameter budget.
 
-A builder declares its size knobs with :func:`scales`: one depth parameter (optional) and the
-width parameters, scaled together from the preset's values. The search keeps the preset's
-width-to-depth ratio, then fine-tunes the width at the nearest depths; parameters are counted
-on the meta device, so nothing is allocated.
+A model declares its size knobs when it is registered (``size=scales(depth, *widths)``): one
+depth parameter (optional) and the width parameters, scaled together from the preset's values.
+The search keeps the preset's width-to-depth ratio, then fine-tunes the width at the nearest
+depths; parameters are counted on the meta device, so nothing is allocated.
 """
 
 from __future__ import annotations
@@ -11,41 +11,18 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
+from framework.contract import SizeKnobs
 from framework.errors import PlaitError
-from framework.registry import SIZED
+from framework.kinds import NAME_KEY, SIZED
 
 TOLERANCE = 0.10
 """How far from the budget a chosen size may land (a share of the budget)."""
 TARGET_KEY = SIZED[0].name
 """Config key every model has: a parameter budget such as ``10M`` (null: the sizes written)."""
 
-F = TypeVar("F", bound=Callable[..., Any])
 _SUFFIX = {"": 1, "k": 10**3, "m": 10**6, "b": 10**9, "g": 10**9}
-
-
-@dataclass(frozen=True)
-class SizeKnobs:
-    """The parameters that set a model's size."""
-
-    depth: str | None
-    """Integer parameter counting layers or blocks; None: the depth is fixed."""
-    widths: tuple[str, ...]
-    """Width parameters (ints or lists of ints), scaled by one common factor."""
-    multiple_of: str | None = None
-    """Parameter every width must be divisible by (attention heads)."""
-
-
-def scales(depth: str | None, *widths: str, multiple_of: str | None = None) -> Callable[[F], F]:
-    """Declare a model builder's size knobs for ``target_params``."""
-
-    def mark(fn: F) -> F:
-        fn.size_knobs = SizeKnobs(depth, widths, multiple_of)  # type: ignore[attr-defined]
-        return fn
-
-    return mark
 
 
 def parse_count(value: Any) -> int:
@@ -81,18 +58,17 @@ def _scaled(params: dict[str, Any], knobs: SizeKnobs, depth: int | None, factor:
 
 
 def fit_size(
-    name: str, builder: Callable[..., Any], params: dict[str, Any], target: int, info: Any
+    builder: Callable[..., Any],
+    knobs: SizeKnobs,
+    name: str,
+    params: dict[str, Any],
+    target: int,
+    info: Any,
 ) -> tuple[dict[str, Any], int]:
     """Sizes of ``params`` changed so that ``builder`` lands within 10% of ``target``
     parameters; returns them and the count."""
     import torch
 
-    knobs: SizeKnobs | None = getattr(builder, "size_knobs", None)
-    if knobs is None:
-        raise PlaitError(
-            f"model '{name}' has a fixed size; model.{TARGET_KEY} applies to models with size "
-            "knobs (gpt, lstm, gru, textcnn, transformer_encoder, cnn, resnet)"
-        )
     cache: dict[str, int] = {}
 
     def count(p: dict[str, Any]) -> int:
@@ -162,8 +138,15 @@ def build_model(registry: Any, cfg: Any, info: Any) -> tuple[Any, str | None]:
     if budget is None:
         return registry.build("model", params, info=info), None
     target = parse_count(budget)
-    name = params.pop("_name_")
-    builder = registry.get("model", name).builder
+    name = params.pop(NAME_KEY)
+    comp = registry.get("model", name)
+    knobs, builder = comp.contract.size, comp.builder
+    if knobs is None:
+        sized = ", ".join(registry.declaring("model", "size")) or "none"
+        raise PlaitError(
+            f"model '{name}' has a fixed size; model.{TARGET_KEY} applies to models with size "
+            f"knobs ({sized})"
+        )
     import inspect
 
     defaults = {
@@ -171,9 +154,8 @@ def build_model(registry: Any, cfg: Any, info: Any) -> tuple[Any, str | None]:
         for k, p in inspect.signature(builder).parameters.items()
         if p.default is not p.empty and p.kind is not p.KEYWORD_ONLY
     }
-    sized, n = fit_size(name, builder, {**defaults, **params}, target, info)
-    knobs = builder.size_knobs
+    sized, n = fit_size(builder, knobs, name, {**defaults, **params}, target, info)
     keys = ([knobs.depth] if knobs.depth else []) + list(knobs.widths)
     chosen = ", ".join(f"{k}={sized[k]}" for k in keys)
     line = f"{TARGET_KEY} {budget}: {chosen} -> {n:,} parameters ({(n - target) / target:+.1%})"
-    return registry.build("model", {"_name_": name, **sized}, info=info), line
+    return registry.build("model", {NAME_KEY: name, **sized}, info=info), line

@@ -11,11 +11,6 @@ from typing import Any
 
 from framework.data.info import DataInfo
 from framework.errors import PlaitError
-from framework.models.sizing import scales
-from framework.targets import fits, reads
-
-PER_TEXT = ("class", "multilabel", "value")
-ANY_TARGET = ("tokens", *PER_TEXT)
 
 POOLING = ("last", "mean", "max")
 
@@ -62,9 +57,6 @@ def _check_pooling(pooling: str) -> None:
         raise PlaitError(f"model.pooling must be one of {', '.join(POOLING)}, not '{pooling}'")
 
 
-@reads("tokens")
-@fits(*PER_TEXT)
-@scales(None, "embed_dim", "filters")
 def textcnn(
     embed_dim: int = 128,
     filters: int = 100,
@@ -176,7 +168,6 @@ def _recurrent(cell: str) -> Any:
         return _rnn(cell, embed_dim, hidden, layers, bidirectional, dropout, pooling, info)
 
     build.__name__ = build.__qualname__ = cell
-    build = reads("tokens")(fits(*ANY_TARGET)(scales("layers", "embed_dim", "hidden")(build)))
     build.__doc__ = f"""{cell.upper()}: a classifier (pooled states) or, without classes, an LM.
 
     Args:
@@ -194,9 +185,6 @@ lstm = _recurrent("lstm")
 gru = _recurrent("gru")
 
 
-@reads("tokens")
-@fits(*PER_TEXT)
-@scales("n_layer", "d_model", multiple_of="n_head")
 def transformer_encoder(
     n_layer: int = 2,
     n_head: int = 4,

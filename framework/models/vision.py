@@ -7,10 +7,6 @@ from typing import Any
 
 from framework.data.info import DataInfo
 from framework.errors import PlaitError
-from framework.models.sizing import scales
-from framework.targets import fits, reads
-
-PER_IMAGE = ("class", "multilabel", "value")
 
 
 def _image_info(info: DataInfo, name: str) -> tuple[int, int]:
@@ -21,9 +17,6 @@ def _image_info(info: DataInfo, name: str) -> tuple[int, int]:
     return info.image_shape[0], info.num_outputs
 
 
-@reads("images")
-@fits(*PER_IMAGE)
-@scales(None, "channels", "hidden")
 def cnn(
     channels: list[int] = [32, 64],  # noqa: B006
     hidden: int = 128,
@@ -60,9 +53,6 @@ def cnn(
     return nn.Sequential(*layers)
 
 
-@reads("images")
-@fits(*PER_IMAGE)
-@scales("blocks", "widths")
 def resnet(
     widths: list[int] = [16, 32, 64],  # noqa: B006
     blocks: int = 2,

@@ -38,6 +38,8 @@ class Task(ABC):
     None: undeclared, nothing is checked."""
     label_separator: str | None = None
     """Multi-label targets held in one string are cut at this separator."""
+    image_size: int | None = None
+    """Side images are resized to (image tasks); None: as the source gives them."""
 
     def cache_key(self) -> str:
         """What of the task shapes the cached data stage (tokenization mode, label encoding)."""

@@ -1,4 +1,4 @@
-"""Checkpoints: atomic writes and finding the one to resume from."""
+"""Checkpoints written atomically (finding one to resume from: ``framework.rundir``)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,6 @@ from typing import Any
 
 from lightning.fabric.utilities.cloud_io import _atomic_save
 from lightning.pytorch.plugins.io import TorchCheckpointIO
-
-from framework.errors import PlaitError
 
 
 class AtomicCheckpointIO(TorchCheckpointIO):
@@ -25,22 +23,3 @@ class AtomicCheckpointIO(TorchCheckpointIO):
         with open(tmp, "rb") as fh:
             os.fsync(fh.fileno())
         os.replace(tmp, path)
-
-
-def find_resume(resume: str | None, runs_root: Path, current: Path) -> str | None:
-    """The checkpoint path for ``resume`` (None, ``auto`` or a path)."""
-    if not resume:
-        return None
-    if resume != "auto":
-        if not Path(resume).is_file():
-            raise PlaitError(
-                f"resume={resume}: no such checkpoint; give a .ckpt path or resume=auto"
-            )
-        return resume
-    candidates = [p for p in runs_root.glob("*/checkpoints/last.ckpt") if current not in p.parents]
-    if not candidates:
-        raise PlaitError(
-            f"resume=auto found no checkpoint under {runs_root}/*/checkpoints/; "
-            "train once first, or give resume=PATH"
-        )
-    return str(max(candidates, key=lambda p: p.stat().st_mtime))

@@ -3,8 +3,6 @@ example, a heat map ``confusion_matrix_<split>.png`` (rows: true class, columns:
 
 from __future__ import annotations
 
-import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -12,8 +10,9 @@ from typing import Any
 def write_confusion(matrix: Any, labels: list[str], run_dir: str | Path, split: str) -> Path:
     """Write the matrix (a (C, C) or, multi-label, (C, 2, 2) array) for ``split``; returns the
     JSON path."""
-    run_dir = Path(run_dir)
-    run_dir.mkdir(parents=True, exist_ok=True)
+    from framework.rundir import RunDir
+
+    run = RunDir(run_dir)
     values = matrix.tolist()
     names = [labels[i] if i < len(labels) else str(i) for i in range(len(values))]
     if matrix.ndim == 3:
@@ -26,12 +25,9 @@ def write_confusion(matrix: Any, labels: list[str], run_dir: str | Path, split: 
     else:
         doc = {"split": split, "rows": "true class", "columns": "predicted class",
                "labels": names, "matrix": values}  # fmt: skip
-    path = run_dir / f"confusion_matrix_{split}.json"
-    tmp = path.with_suffix(f".tmp{os.getpid()}")
-    tmp.write_text(json.dumps(doc, indent=1), encoding="utf-8")
-    tmp.replace(path)
+    path = run.write_json(run.confusion(split, "json").name, doc)
     if matrix.ndim == 2:
-        _heat_map(matrix, names, run_dir / f"confusion_matrix_{split}.png", split)
+        _heat_map(matrix, names, run.confusion(split, "png"), split)
     return path
 
 

@@ -76,16 +76,17 @@ class CurvesCallback(L.Callback):
     """Redraw ``curves.png`` after every validation and at the end of training."""
 
     def __init__(self, run_dir: str | Path) -> None:
-        self.run_dir = Path(run_dir)
+        from framework.rundir import RunDir
+
+        self.run = RunDir(run_dir)
 
     def _draw(self, trainer: L.Trainer) -> None:
         if not trainer.is_global_zero or trainer.sanity_checking:
             return
         for logger in trainer.loggers:
             logger.save()
-        csv_path = self.run_dir / "metrics.csv"
-        if csv_path.exists():
-            plot_curves(csv_path, self.run_dir / "curves.png")
+        if self.run.metrics.exists():
+            plot_curves(self.run.metrics, self.run.curves)
 
     def on_validation_end(self, trainer: L.Trainer, pl_module: Any) -> None:
         self._draw(trainer)

@@ -23,7 +23,7 @@ def tensorboard(*, run_dir: str) -> Any:
     from lightning.pytorch.loggers import TensorBoardLogger
 
     if importlib.util.find_spec("tensorboard") is None:
-        from framework.data.records import install_hint
+        from framework.errors import install_hint
 
         raise install_hint("logger 'tensorboard'", "pip install tensorboard")
     return TensorBoardLogger(
@@ -44,7 +44,7 @@ def mlflow(experiment: str = "plait", tracking_uri: str | None = None, *, run_di
     from pathlib import Path
 
     if importlib.util.find_spec("mlflow") is None:
-        from framework.data.records import install_hint
+        from framework.errors import install_hint
 
         raise install_hint("logger 'mlflow'", "pip install mlflow-skinny")
     from lightning.pytorch.loggers import MLFlowLogger

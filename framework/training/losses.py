@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from framework.data.info import DataInfo
-from framework.targets import fits
 
 
 class CrossEntropy:
@@ -29,7 +28,6 @@ class CrossEntropy:
         )
 
 
-@fits("tokens", "class")
 def cross_entropy(
     label_smoothing: float = 0.0,
     ignore_index: int = -100,
@@ -80,7 +78,6 @@ class FocalLoss:
         return (loss * w).sum() / w.sum()
 
 
-@fits("tokens", "class")
 def focal(gamma: float = 2.0, class_weights: str = "auto", *, info: DataInfo) -> FocalLoss:
     """Focal loss for imbalanced classes: easy, confident examples count less.
 
@@ -105,7 +102,6 @@ class BCEWithLogits:
         return F.binary_cross_entropy_with_logits(preds, target.to(preds.dtype), pos_weight=pw)
 
 
-@fits("multilabel")
 def bce_with_logits(pos_weight: list[float] | None = None, *, info: DataInfo) -> BCEWithLogits:
     """Binary cross-entropy with logits, for multi-label targets (one 0/1 column per class).
 
@@ -128,7 +124,6 @@ class MSE:
         return F.mse_loss(preds.reshape(target.shape).float(), target.float())
 
 
-@fits("value")
 def mse(*, info: DataInfo) -> MSE:
     """Mean squared error, for regression."""
     return MSE()

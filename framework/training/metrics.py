@@ -6,12 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 from framework.data.info import DataInfo
-from framework.targets import fits
 
 LABELLED = ("class", "multilabel")
+"""Targets of metrics that compare predicted classes with labels."""
 
 
-@fits("tokens")
 def perplexity(*, info: DataInfo) -> Any:
     """Perplexity of next-token predictions: exp of the mean token cross-entropy."""
     from torchmetrics.text import Perplexity
@@ -38,13 +37,11 @@ def _classification(kind: str, info: DataInfo, name: str, **kw: Any) -> Any:
     return getattr(C, f"Multiclass{kind}")(num_classes=width, **kw)
 
 
-@fits(*LABELLED)
 def accuracy(*, info: DataInfo) -> Any:
     """Share of records whose top class is the label (multi-label: of labels right)."""
     return _classification("Accuracy", info, "accuracy", average="micro")
 
 
-@fits("multilabel")
 def exact_match(*, info: DataInfo) -> Any:
     """Multi-label: share of records whose whole label set is right."""
     from torchmetrics.classification import MultilabelExactMatch
@@ -65,7 +62,7 @@ def _averaged(kind: str, average: str) -> Any:
             "per_class": "one value per class"}[average]  # fmt: skip
     build.__doc__ = f"{kind.capitalize()} of class predictions, {what}."
     build.__name__ = f"{kind}_{average}"
-    return fits(*LABELLED)(build)
+    return build
 
 
 AVERAGED = {
@@ -77,26 +74,22 @@ AVERAGED = {
 logged as one value per class name (``test/f1_per_class/negative``)."""
 
 
-@fits(*LABELLED)
 def auroc(*, info: DataInfo) -> Any:
     """Area under the ROC curve, one-vs-rest per class, macro averaged."""
     return _classification("AUROC", info, "auroc", average="macro")
 
 
-@fits(*LABELLED)
 def map_macro(*, info: DataInfo) -> Any:
     """Mean average precision: area under each class's precision-recall curve, macro averaged."""
     return _classification("AveragePrecision", info, "map_macro", average="macro")
 
 
-@fits(*LABELLED)
 def confusion_matrix(*, info: DataInfo) -> Any:
     """Confusion matrix (rows: true class, columns: predicted; multi-label: a 2x2 per label),
     written to ``confusion_matrix_<split>.json`` and ``.png`` in the run dir."""
     return _classification("ConfusionMatrix", info, "confusion_matrix")
 
 
-@fits("value")
 def mse(*, info: DataInfo) -> Any:
     """Mean squared error of numeric predictions."""
     from torchmetrics.regression import MeanSquaredError
@@ -104,7 +97,6 @@ def mse(*, info: DataInfo) -> Any:
     return MeanSquaredError()
 
 
-@fits("value")
 def mae(*, info: DataInfo) -> Any:
     """Mean absolute error of numeric predictions."""
     from torchmetrics.regression import MeanAbsoluteError
@@ -112,7 +104,6 @@ def mae(*, info: DataInfo) -> Any:
     return MeanAbsoluteError()
 
 
-@fits("value")
 def r2(*, info: DataInfo) -> Any:
     """Coefficient of determination (R^2) of numeric predictions."""
     from torchmetrics.regression import R2Score

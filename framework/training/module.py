@@ -204,7 +204,9 @@ class TaskModule(L.LightningModule):
     def on_validation_end(self) -> None:
         if self._plateau is None or self.trainer.sanity_checking:
             return
-        monitor = getattr(self._plateau, "monitor", "val/loss")
+        from framework.training._plateau import plateau_monitor
+
+        monitor = plateau_monitor(self._plateau)
         value = self.trainer.callback_metrics.get(monitor)
         if value is None:
             from framework.errors import PlaitError

@@ -47,11 +47,11 @@ def test_basic_keeps_shape_and_dtype_and_repeats_under_a_seed():
 def test_only_the_training_split_is_augmented(registry):
     from framework.config.compose import compose
     from framework.config.validate import validate
-    from framework.data.pipeline import build_data
+    from framework.data.stage import prepare_data
 
     cfg = compose(registry, [*SMALL, "data/image_augment=[basic]"])
     validate(cfg, registry)
-    data = build_data(cfg.data, registry.build("task", cfg.task), registry, cfg.seed, None)
+    data = prepare_data(cfg.data, registry.build("task", cfg.task), registry, cfg.seed)
     train, val, test = (data.datasets[n] for n in ("train", "val", "test"))
     assert train.augment is not None and val.augment is None and test.augment is None
     torch.manual_seed(0)

@@ -163,9 +163,9 @@ def compose_reviews(registry, folder, *extra):
 
 
 def build(registry, cfg):
-    from framework.data.pipeline import build_data
+    from framework.data.stage import prepare_data
 
-    return build_data(cfg.data, registry.build("task", cfg.task), registry, cfg.seed, None)
+    return prepare_data(cfg.data, registry.build("task", cfg.task), registry, cfg.seed)
 
 
 def test_online_augments_train_reads_only_and_repeats_in_any_number_of_workers(registry, reviews):

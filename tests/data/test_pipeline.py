@@ -8,10 +8,12 @@ import datasets
 import pytest
 from omegaconf import OmegaConf
 
-from framework.data.pipeline import build_data, tokenize
+from framework.data.finish import tokenize
 from framework.data.records import TEXT
 from framework.data.sources.corpora import python_stdlib
+from framework.data.stage import prepare_data
 from framework.data.tokenizers import gpt2, pretrained, wordpiece
+from framework.rundir import RunDir
 from framework.tasks.causal_lm import causal_lm
 from framework.tasks.text_batches import PadCollate
 from framework.tasks.text_classification import text_classification
@@ -47,18 +49,18 @@ def test_second_run_with_the_same_config_does_no_data_work(registry, tmp_path, m
 
     registry.add("source", "counted", counted)
     cfg = data_cfg(source={"_name_": "counted"})
-    first = build_data(cfg, causal_lm(), registry, 1, tmp_path / "a")
-    second = build_data(cfg, causal_lm(), registry, 1, None)
+    first = prepare_data(cfg, causal_lm(), registry, 1)
+    second = prepare_data(cfg, causal_lm(), registry, 1)
     assert calls == [100_000]
     assert first.report.cache == "miss" and second.report.cache == "hit"
     assert first.datasets["train"].stream.equal(second.datasets["train"].stream)
     assert second.tokenizer.to_str() == first.tokenizer.to_str()
-    build_data(
-        data_cfg(source={"_name_": "counted", "max_chars": 90_000}), causal_lm(), registry, 1, None
+    prepare_data(
+        data_cfg(source={"_name_": "counted", "max_chars": 90_000}), causal_lm(), registry, 1
     )
-    build_data(cfg, causal_lm(), registry, 2, None)  # another seed splits differently
+    prepare_data(cfg, causal_lm(), registry, 2)  # another seed splits differently
     assert calls == [100_000, 90_000, 100_000]
-    build_data(data_cfg(source={"_name_": "counted"}, num_proc=2), causal_lm(), registry, 1, None)
+    prepare_data(data_cfg(source={"_name_": "counted"}, num_proc=2), causal_lm(), registry, 1)
     assert len(calls) == 3  # num_proc does not change the output: still a hit
 
 
@@ -70,10 +72,10 @@ def test_editing_a_source_file_invalidates_the_cache(registry, tmp_path, monkeyp
         source={"_name_": "text_files", "paths": [str(f)]}, split={"_name_": "random", "val": 0.0}
     )
     cfg.split = {"_name_": "random", "val": 0.0}
-    assert build_data(cfg, causal_lm(), registry, 1, None).report.cache == "miss"
-    assert build_data(cfg, causal_lm(), registry, 1, None).report.cache == "hit"
+    assert prepare_data(cfg, causal_lm(), registry, 1).report.cache == "miss"
+    assert prepare_data(cfg, causal_lm(), registry, 1).report.cache == "hit"
     f.write_text("goodbye world, " * 2000)
-    assert build_data(cfg, causal_lm(), registry, 1, None).report.cache == "miss"
+    assert prepare_data(cfg, causal_lm(), registry, 1).report.cache == "miss"
 
 
 def test_report_records_every_step_and_lands_in_the_run_dir(registry, tmp_path):
@@ -85,7 +87,8 @@ def test_report_records_every_step_and_lands_in_the_run_dir(registry, tmp_path):
         clean={"lowercase": {"_name_": "lowercase"}, "urls": {"_name_": "urls", "enabled": False}},
         cache=False,
     )
-    data = build_data(cfg, causal_lm(), registry, 1, tmp_path)
+    data = prepare_data(cfg, causal_lm(), registry, 1)
+    RunDir(tmp_path).write_data(data.report, data.tokenizer, data.info.labels)
     report = json.loads((tmp_path / "data_report.json").read_text())
     names = [s["name"] for s in report["steps"]]
     assert names == [
@@ -122,7 +125,7 @@ def test_tokenizers_train_on_the_training_split_only(registry, tmp_path):
             split={"_name_": "existing", "val": 0.0},
             cache=False,
         )
-        data = build_data(cfg, causal_lm(), registry, 1, None)
+        data = prepare_data(cfg, causal_lm(), registry, 1)
         vocab = data.tokenizer._tok.get_vocab()
         assert any(w in piece for piece in vocab for w in ("self", "return")), name
         assert not any("zebra" in piece for piece in vocab), name  # never from val or test
@@ -161,7 +164,8 @@ def test_labels_reach_data_info_and_labels_json(registry, tmp_path):
         balance={"_name_": "class_weights"},
         cache=False,
     )
-    data = build_data(cfg, text_classification(), registry, 0, tmp_path)
+    data = prepare_data(cfg, text_classification(), registry, 0)
+    RunDir(tmp_path).write_data(data.report, data.tokenizer, data.info.labels)
     assert data.info.labels == ["new", "old"] and data.info.num_classes == 2
     assert json.loads((tmp_path / "labels.json").read_text()) == ["new", "old"]
     counts = data.report.labels["train"]
@@ -178,7 +182,8 @@ def test_streaming_packs_blocks_without_holding_the_corpus(registry, tmp_path):
         source={"_name_": "python_stdlib", "max_chars": 300_000},
         clean={"lowercase": {"_name_": "lowercase"}},
     )
-    data = build_data(cfg, causal_lm(), registry, 1, tmp_path)
+    data = prepare_data(cfg, causal_lm(), registry, 1)
+    RunDir(tmp_path).write_data(data.report, data.tokenizer, data.info.labels)
     train = data.datasets["train"]
     it = iter(train)
     blocks = [next(it) for _ in range(20)]
@@ -188,8 +193,8 @@ def test_streaming_packs_blocks_without_holding_the_corpus(registry, tmp_path):
     assert text == text.lower()
     assert 0 < len(data.datasets["val"]) <= 50
     with pytest.raises(Exception, match="needs the whole data set and cannot stream"):
-        build_data(data_cfg(streaming=True, curate={"dedupe_exact": {"_name_": "dedupe_exact"}}),
-                   causal_lm(), registry, 1, None)  # fmt: skip
+        prepare_data(data_cfg(streaming=True, curate={"dedupe_exact": {"_name_": "dedupe_exact"}}),
+                   causal_lm(), registry, 1)  # fmt: skip
 
 
 def test_a_named_set_upgrade_invalidates_the_cache(registry, tmp_path, monkeypatch):
@@ -203,7 +208,7 @@ def test_a_named_set_upgrade_invalidates_the_cache(registry, tmp_path, monkeypat
     monkeypatch.setattr(corpora, "FORTUNES", folder)
     cfg = data_cfg(source={"_name_": "fortunes"}, tokenizer={"_name_": "char"})
     task = text_classification()
-    assert build_data(cfg, task, registry, 1, None).report.cache == "miss"
-    assert build_data(cfg, task, registry, 1, None).report.cache == "hit"
+    assert prepare_data(cfg, task, registry, 1).report.cache == "miss"
+    assert prepare_data(cfg, task, registry, 1).report.cache == "hit"
     (folder / "dogs").write_text("\n%\n".join(f"a new dog fortune {i}" for i in range(30)))
-    assert build_data(cfg, task, registry, 1, None).report.cache == "miss"
+    assert prepare_data(cfg, task, registry, 1).report.cache == "miss"

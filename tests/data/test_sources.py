@@ -1,4 +1,4 @@
-"""Sources: the user's files with column mapping, and the named real sets of DATA.md."""
+"""Sources: the user's files with column mapping, and the named real sets of docs/datasets.md."""
 
 from __future__ import annotations
 
@@ -100,7 +100,7 @@ def test_tweets_are_the_38k_of_data_md():
     counts = {k: column(ds, LABEL).count(k) for k in ("negative", "neutral", "positive")}
     assert counts == {"negative": 16_186, "neutral": 15_018, "positive": 6_954}
     texts = column(ds, TEXT)
-    assert len(texts) - len(set(texts)) == 915  # the duplicate texts DATA.md counts
+    assert len(texts) - len(set(texts)) == 915  # the duplicate texts docs/datasets.md counts
     reg = corpora.tweets_sentiment(label_column="confidence")
     assert isinstance(column(reg, LABEL)[0], float)
 
@@ -109,7 +109,7 @@ def test_fortunes_are_imbalanced_categories():
     ds = corpora.fortunes()
     labels = column(ds, LABEL)
     sizes = sorted(labels.count(c) for c in set(labels))
-    # Debian 12's fortunes + fortunes-min hold 43 category files (DATA.md counts 45)
+    # Debian 12's fortunes + fortunes-min hold 43 category files (the upstream lists count 45)
     assert len(sizes) == 43 and sizes[0] == 2 and sizes[-1] == 1_251
     assert all(t.strip() != "%" for t in column(ds, TEXT)[:500])
 

@@ -12,9 +12,9 @@ import torch
 
 from framework.data import balance, splits
 from framework.data.audit import DataReport
+from framework.data.finish import remove_overlap
 from framework.data.info import DataInfo
 from framework.data.labels import encode_labels
-from framework.data.pipeline import remove_overlap
 from framework.data.records import LABEL, TEXT, column
 from framework.data.sources.corpora import fortunes
 from framework.data.sources.images import digits
@@ -152,12 +152,14 @@ def test_fortunes_recipe_weights_reach_the_training_loss(registry, tmp_path):
     from sklearn.utils.class_weight import compute_class_weight
 
     from framework.config.compose import compose
-    from framework.data.pipeline import build_data
+    from framework.data.stage import prepare_data
     from framework.engine import build_task_parts
+    from framework.rundir import RunDir
 
     cfg = compose(registry, ["recipe=fortunes"])
     task = registry.build("task", cfg.task)
-    data = build_data(cfg.data, task, registry, cfg.seed, tmp_path)
+    data = prepare_data(cfg.data, task, registry, cfg.seed)
+    RunDir(tmp_path).write_data(data.report, data.tokenizer, data.info.labels)
     report = json.loads((tmp_path / "data_report.json").read_text())
     counts = report["labels"]
     assert (
@@ -166,5 +168,5 @@ def test_fortunes_recipe_weights_reach_the_training_loss(registry, tmp_path):
     )
     y = [label for _, label in data.datasets["train"]]
     expected = compute_class_weight("balanced", classes=np.unique(y), y=np.array(y))
-    loss = build_task_parts(cfg, registry, task, data.info)["loss"]
+    loss = build_task_parts(cfg, registry, task, data.info).loss
     assert loss.weight.tolist() == pytest.approx(list(expected), rel=1e-5)

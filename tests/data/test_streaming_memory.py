@@ -11,7 +11,7 @@ import pytest
 CHILD = """
 import json, sys
 from omegaconf import OmegaConf
-from framework.data.pipeline import build_data
+from framework.data.stage import prepare_data
 from framework.data.streaming import blocks_of
 from framework.registry import default_registry
 from framework.tasks.causal_lm import causal_lm
@@ -24,7 +24,7 @@ cfg = OmegaConf.create({
     "max_length": 128, "num_proc": 1, "cache": False, "streaming": True,
     "stream_tokenizer_chars": 1, "stream_val_blocks": 200,
 })
-data = build_data(cfg, causal_lm(), default_registry(), 0, None)
+data = prepare_data(cfg, causal_lm(), default_registry(), 0)
 train = data.datasets["train"]
 n = sum(1 for _ in blocks_of(train.reader.batches("train"), train.tokenizer, 129))
 # VmHWM, not ru_maxrss: Linux carries the parent's peak into a child across fork and exec

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from framework.data.finish import tokenize
 from framework.data.info import DataInfo
-from framework.data.pipeline import tokenize
 from framework.data.sources.corpora import python_stdlib, wikipedia_sample
 from framework.data.sources.files import text_files
 from framework.data.splits import random as random_split

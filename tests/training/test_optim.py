@@ -9,8 +9,9 @@ import torch
 
 from framework.data.info import DataInfo
 from framework.models.gpt import gpt
-from framework.training.optim import adamw, constant, cosine
+from framework.training.optim import adamw
 from framework.training.param_groups import param_groups
+from framework.training.schedulers import constant, cosine
 
 
 def test_biases_and_norms_get_no_weight_decay():
@@ -57,7 +58,7 @@ def _one_param_opt(lr=1.0):
 
 
 def test_linear_warms_up_then_decays_linearly_to_the_floor():
-    from framework.training.optim import linear
+    from framework.training.schedulers import linear
 
     opt = _one_param_opt()
     lrs = _lrs(linear(warmup_steps=2, min_lr_ratio=0.2, optimizer=opt, total_steps=10), opt, 11)
@@ -66,7 +67,7 @@ def test_linear_warms_up_then_decays_linearly_to_the_floor():
 
 
 def test_one_cycle_rises_to_the_peak_then_anneals_to_the_floor():
-    from framework.training.optim import one_cycle
+    from framework.training.schedulers import one_cycle
 
     opt = _one_param_opt(lr=0.4)
     sched = one_cycle(pct_start=0.3, div_factor=10, final_div_factor=100, anneal="linear",
@@ -80,7 +81,7 @@ def test_one_cycle_rises_to_the_peak_then_anneals_to_the_floor():
 
 
 def test_plateau_halves_the_rate_after_patience_validations_without_progress():
-    from framework.training.optim import plateau
+    from framework.training.schedulers import plateau
 
     opt = _one_param_opt()
     sched = plateau(factor=0.5, patience=1, optimizer=opt, total_steps=10)

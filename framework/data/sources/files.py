@@ -41,7 +41,7 @@ def text_files(
     check_policy(errors)
     files = collect(paths)
     if streaming:
-        from framework.data.streaming import iterable_source
+        from framework.data.records import iterable_source
 
         return iterable_source(_stream_files, files=files, encoding=encoding, errors=errors)
     texts, names, total = [], [], 0
@@ -102,7 +102,7 @@ def jsonl(
         raise PlaitError(f"data.source.bad_records must be 'fail' or 'skip', not '{bad_records}'")
     files = collect(paths)
     if streaming:
-        from framework.data.streaming import iterable_source
+        from framework.data.records import iterable_source
 
         return iterable_source(
             _stream_jsonl, files=files, encoding=encoding, errors=errors,

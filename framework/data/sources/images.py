@@ -1,4 +1,4 @@
-"""Named labelled image sets from ../shared/DATA.md, as uint8 arrays in an ``image`` column."""
+"""Named labelled image sets (docs/datasets.md), as uint8 arrays in an ``image`` column."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ import gzip
 from pathlib import Path
 from typing import Any
 
-from framework.data.records import IMAGE, LABEL, SPLIT, install_hint
+from framework.data.records import IMAGE, LABEL, SPLIT
+from framework.errors import install_hint
 
 FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")
 FASHION_CLASSES = [
@@ -88,6 +89,3 @@ def digits() -> Any:
     d = load_digits()
     x = np.round(d.images * (255 / 16)).astype(np.uint8)
     return _images(x, d.target.astype(np.int64), [str(k) for k in range(10)])
-
-
-fashion_mnist.data_paths = lambda: [str(FASHION_MNIST)]  # type: ignore[attr-defined]

@@ -4,7 +4,6 @@ retries), with the main text extracted by trafilatura."""
 from __future__ import annotations
 
 import hashlib
-import os
 import time
 import urllib.error
 import urllib.request
@@ -13,16 +12,17 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from framework.data.records import dataset, install_hint
-from framework.errors import PlaitError
+from framework.data.records import dataset
+from framework.errors import PlaitError, install_hint
 
 USER_AGENT = "plait-data/0.1 (+https://github.com/plait)"
 
 
 def default_cache() -> str:
     """``$PLAIT_CACHE/web`` or ``~/.cache/plait/web``."""
-    base = os.environ.get("PLAIT_CACHE") or os.path.join(os.path.expanduser("~"), ".cache", "plait")
-    return os.path.join(base, "web")
+    from framework.paths import plait_cache
+
+    return str(plait_cache("web"))
 
 
 class PoliteFetcher:

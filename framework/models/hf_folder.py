@@ -9,15 +9,14 @@ import importlib.util
 import os
 from pathlib import Path
 
-from framework.data.records import install_hint
-from framework.errors import PlaitError
+from framework.errors import PlaitError, install_hint
 
 
 def models_cache() -> Path:
     """``$PLAIT_CACHE/models`` or ``~/.cache/plait/models``, beside the data cache."""
-    from framework.data.cache import cache_root
+    from framework.paths import plait_cache
 
-    return cache_root().parent / "models"
+    return plait_cache("models")
 
 
 def package_folder(package: str, key: str) -> Path:

@@ -1,0 +1,153 @@
+"""The component contract: what the engine may rely on about a component, declared as data
+when it is registered (``registry.add(kind, name, builder, fits=..., size=...)``).
+
+Built-ins and plugins declare capabilities the same way; the engine reads them from the
+registered :class:`Contract` alone, never from attributes of the builder or from its name.
+Which fields a kind accepts is part of its entry in :data:`framework.kinds.KINDS`.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, fields
+from typing import Any
+
+from framework.errors import PlaitError
+
+TARGETS = ("tokens", "class", "multilabel", "value")
+"""``tokens``: next-token prediction; ``class``: one class per example; ``multilabel``: any
+subset of the classes; ``value``: a number per example."""
+INPUTS = ("tokens", "images")
+"""What a model reads."""
+
+
+@dataclass(frozen=True)
+class SizeKnobs:
+    """The parameters that set a model's size (``model.target_params``)."""
+
+    depth: str | None
+    """Integer parameter counting layers or blocks; None: the depth is fixed."""
+    widths: tuple[str, ...]
+    """Width parameters (ints or lists of ints), scaled by one common factor."""
+    multiple_of: str | None = None
+    """Parameter every width must be divisible by (attention heads)."""
+
+
+def scales(depth: str | None, *widths: str, multiple_of: str | None = None) -> SizeKnobs:
+    """Size knobs for ``registry.add(..., size=scales("n_layer", "d_model"))``."""
+    return SizeKnobs(depth, tuple(widths), multiple_of)
+
+
+FileLister = Callable[[Mapping[str, Any]], list[str]]
+"""A source's ``files``: given the source's config values, the paths it reads."""
+
+
+@dataclass(frozen=True)
+class Contract:
+    """Capabilities of one registered component. Every field has one meaning for every kind
+    that accepts it; the defaults are what an undeclared component gets."""
+
+    fits: tuple[str, ...] | None = None
+    """model, loss, metric: the task targets it fits (see :data:`TARGETS`); None: any task."""
+    reads: str | None = None
+    """model: ``tokens`` or ``images``; None: whatever the task feeds."""
+    size: SizeKnobs | None = None
+    """model: the knobs ``model.target_params`` scales; None: a fixed size."""
+    files: FileLister | None = None
+    """source: the files it reads, hashed (size and time) into the data cache's fingerprint so
+    an edited file misses the cache; None: undeclared, the fingerprint holds the config alone
+    and the run warns."""
+    streams: bool = False
+    """source: builds a ``datasets.IterableDataset`` when called with ``streaming=True``;
+    curate, clean: a per-record step (``TextMap``/``RowFilter``); split: assigns records by
+    its ``val``/``test`` shares; balance: leaves the data as it is. Usable with
+    ``data.streaming=true``."""
+    needs_synonyms: bool = False
+    """text_augment: looks words up in ``data/synonyms``."""
+    reports_removed: bool = False
+    """curate, clean: the built step lists examples of what it removed in ``examples``."""
+
+    def declared(self) -> list[str]:
+        """Names of the fields set away from their defaults."""
+        return [f.name for f in fields(self) if getattr(self, f.name) != f.default]
+
+    def describe(self) -> str:
+        """The declared capabilities as one short line (``plait list``)."""
+        parts = []
+        if self.reads:
+            parts.append(f"reads {self.reads}")
+        if self.fits is not None:
+            parts.append(f"fits {'/'.join(self.fits)}")
+        if self.size is not None:
+            knobs = [k for k in (self.size.depth, *self.size.widths) if k]
+            parts.append(f"sized ({', '.join(knobs)})")
+        if self.files is not None:
+            parts.append("declares its files")
+        if self.streams:
+            parts.append("streams")
+        if self.needs_synonyms:
+            parts.append("needs synonyms")
+        if self.reports_removed:
+            parts.append("reports removed examples")
+        return "; ".join(parts)
+
+
+def make_contract(kind: str, name: str, allowed: tuple[str, ...], **declared: Any) -> Contract:
+    """A :class:`Contract` from keyword capabilities; one a kind does not take, or a value
+    outside its vocabulary, is refused naming the component."""
+    known = {f.name for f in fields(Contract)}
+    for key, value in declared.items():
+        if key not in known:
+            raise PlaitError(f"{kind} '{name}': unknown capability '{key}'; known: {sorted(known)}")
+        if key not in allowed:
+            raise PlaitError(
+                f"{kind} '{name}': a {kind} cannot declare '{key}' "
+                f"({kind} takes {', '.join(allowed) or 'no capability'})"
+            )
+        if key == "fits" and value is not None:
+            value = tuple(value)
+            bad = [t for t in value if t not in TARGETS]
+            if bad:
+                raise PlaitError(f"{kind} '{name}': fits={bad[0]!r}; targets: {', '.join(TARGETS)}")
+            declared[key] = value
+        if key == "reads" and value is not None and value not in INPUTS:
+            raise PlaitError(f"{kind} '{name}': reads={value!r}; inputs: {', '.join(INPUTS)}")
+        if key == "size" and value is not None and not isinstance(value, SizeKnobs):
+            raise PlaitError(f"{kind} '{name}': size must be scales(depth, *widths)")
+        if key == "files" and value is not None and not callable(value):
+            raise PlaitError(f"{kind} '{name}': files must be a function of the source's config")
+    return Contract(**declared)
+
+
+# ready-made ``files`` declarations ------------------------------------------------------
+
+
+def files_in_config(params: Mapping[str, Any]) -> list[str]:
+    """``files`` of sources that read the paths their config names (globs, folders)."""
+    out: list[str] = []
+    _collect(params, out)
+    return out
+
+
+def fixed_files(*paths: str | os.PathLike[str]) -> FileLister:
+    """``files`` of a named data set that lives in fixed places on this machine."""
+    return lambda _params: [str(p) for p in paths]
+
+
+def no_files(_params: Mapping[str, Any]) -> list[str]:
+    """``files`` of a source whose data is fixed by its config and the installed packages
+    (a package's own files, the Python standard library, a pinned hub revision)."""
+    return []
+
+
+def _collect(value: Any, out: list[str]) -> None:
+    if isinstance(value, Mapping):
+        for v in value.values():
+            _collect(v, out)
+    elif isinstance(value, (list, tuple)):
+        for v in value:
+            _collect(v, out)
+    elif isinstance(value, str) and value and glob.glob(os.path.expanduser(value)):
+        out.append(value)

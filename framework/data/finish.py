@@ -1,0 +1,216 @@
+"""The second half of the data stage: labels, split (and the overlap check), balance, offline
+text variants, the tokenizer trained on the training split, token ids; then the description
+(DataInfo) and the online augmentation attached to the training split."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from framework.data.artifacts import IDS, WEIGHT, Tables
+from framework.data.audit import DataReport, StepRecord
+from framework.data.balance import Balanced
+from framework.data.info import DataInfo
+from framework.data.labels import class_counts, encode_labels
+from framework.data.records import IMAGE, LABEL, TEXT, column
+from framework.errors import PlaitError
+
+
+def encode(ds: Any, task: Any, report: DataReport) -> tuple[Any, list[str] | None]:
+    """Labels to ids as the task reads them (classes, label sets or numbers)."""
+    if LABEL not in ds.column_names:
+        return ds, None
+    t0 = time.perf_counter()
+    ds, labels = encode_labels(ds, task.target, task.label_separator)
+    rec = report.diff("labels", "encode", ds, ds, time.perf_counter() - t0)
+    kind = "labels" if task.target == "multilabel" else "classes"
+    rec.note = f"{len(labels)} {kind}" if labels else "numeric targets"
+    return ds, labels
+
+
+def remove_overlap(splits: dict[str, Any], policy: str, report: DataReport) -> dict[str, Any]:
+    """Exact texts shared between splits: removed from train (when val or test hold them) and
+    from val (when test holds them), or only reported."""
+    if any(TEXT not in ds.column_names for ds in splits.values()):
+        return splits
+    from framework.data.curate import text_hash
+
+    held: set[bytes] = set()
+    held_by: list[str] = []
+    for name in [s for s in ("test", "val", "train") if s in splits]:
+        ds = splits[name]
+        keys = [text_hash(t or "") for t in column(ds, TEXT)]
+        shared = [i for i, k in enumerate(keys) if k in held]
+        if shared:
+            note = f"{len(shared):,} {name} texts also in {' or '.join(held_by)}"
+            if policy == "remove":
+                gone = set(shared)
+                out = ds.select([i for i in range(len(ds)) if i not in gone])
+                if len(out) == 0:
+                    raise PlaitError(
+                        f"data.split: every {name} text is also in {' or '.join(held_by)}, so "
+                        "removing the overlap leaves none; give more varied data or set "
+                        "data.split.overlap=report"
+                    )
+                rec = report.diff("split", f"overlap ({name})", ds, out, 0.0)
+                rec.note = note + ": removed"
+                splits[name] = out
+            else:
+                rec = StepRecord("split", f"overlap ({name})", len(ds), len(ds))
+                rec.note = note + ": kept (overlap=report)"
+                report.add(rec)
+        held.update(keys)
+        held_by.append(name)
+    return splits
+
+
+def split_records(
+    ds: Any, splitter: Any, name: str, report: DataReport, seed: int
+) -> dict[str, Any]:
+    """Split, then remove (or report) exact texts shared between splits."""
+    t0 = time.perf_counter()
+    splits = splitter(ds, seed)
+    sizes = ", ".join(f"{k} {len(v):,}" for k, v in splits.items())
+    rows_out = sum(len(s) for s in splits.values())
+    seconds = round(time.perf_counter() - t0, 3)
+    report.add(StepRecord("split", name, len(ds), rows_out, seconds=seconds, note=sizes))
+    if "train" not in splits:
+        raise PlaitError("data.split produced no training split; check the split ratios")
+    return remove_overlap(splits, splitter.overlap, report)
+
+
+def balance_train(
+    train: Any, balancer: Any, name: str, report: DataReport, seed: int
+) -> tuple[Any, list[float] | None]:
+    """Balance the training split; returns it and the class weights, if the balancer set any."""
+    t0 = time.perf_counter()
+    result = balancer(train, seed)
+    if not isinstance(result, Balanced):
+        result = Balanced(result)
+    rec = report.diff("balance", name, train, result.dataset, time.perf_counter() - t0)
+    out, class_weights = result.dataset, None
+    if len(out) > len(train):
+        rec.note = f"{len(out) - len(train):,} records added"
+    if result.sample_weights is not None:
+        out = out.add_column(WEIGHT, result.sample_weights)
+        rec.note = "sampling weights 1/class count"
+    if result.class_weights is not None:
+        class_weights = [round(w, 6) for w in result.class_weights]
+        shown = ", ".join(f"{w:.3g}" for w in class_weights[:8])
+        rec.note = f"class weights {shown}" + (" ..." if len(class_weights) > 8 else "")
+    return out, class_weights
+
+
+def tokenize(
+    splits: dict[str, Any], tokenizer: Any, packed: bool, max_length: int
+) -> dict[str, Any]:
+    """Add ``input_ids``: whole documents plus end-of-text (packed tasks) or cut to max_length."""
+    import datasets
+
+    eos = tokenizer.eos_id
+
+    def encode_batch(batch: dict[str, list[Any]]) -> dict[str, list[list[int]]]:
+        if packed:
+            ids = tokenizer.encode_batch(batch[TEXT])
+            return {IDS: [[*x, eos] if eos is not None else x for x in ids]}
+        return {IDS: tokenizer.encode_batch(batch[TEXT], max_length)}
+
+    out = {}
+    for name, ds in splits.items():
+        features = ds.features.copy()
+        features[IDS] = datasets.Sequence(datasets.Value("int32"))
+        out[name] = ds.map(
+            encode_batch, batched=True, batch_size=1000, features=features, desc=f"tokenize {name}"
+        )
+    return out
+
+
+def train_tokenizer(
+    splits: dict[str, Any], tokenizer: Any, name: str, task: Any, max_length: int,
+    report: DataReport,
+) -> dict[str, Any]:  # fmt: skip
+    """Train the tokenizer on the training split only, then add token ids to every split."""
+    t0 = time.perf_counter()
+    tokenizer.train(column(splits["train"], TEXT))
+    splits = tokenize(splits, tokenizer, task.packed, max_length)
+    n = sum(len(s) for s in splits.values())
+    seconds = round(time.perf_counter() - t0, 3)
+    note = f"vocabulary {tokenizer.vocab_size:,}"
+    report.add(StepRecord("tokenize", name, n, n, seconds=seconds, note=note))
+    return splits
+
+
+def describe(tables: Tables) -> None:
+    """Fill the report's split sizes and per-class counts."""
+    tables.report.splits = {k: len(v) for k, v in tables.splits.items()}
+    if tables.labels:
+        tables.report.labels = {
+            name: dict(zip(tables.labels, class_counts(ds, len(tables.labels))))
+            for name, ds in tables.splits.items()
+        }
+
+
+def base_info(tables: Tables, max_length: int) -> DataInfo:
+    """DataInfo from the tables: vocabulary, classes, class weights, image shape, sizes."""
+    tok = tables.tokenizer
+    train = tables.splits["train"]
+    image_shape = None
+    if IMAGE in train.column_names:
+        import numpy as np
+
+        first = np.asarray(train[0][IMAGE])
+        image_shape = [1, *first.shape] if first.ndim == 2 else [first.shape[2], *first.shape[:2]]
+    return DataInfo(
+        vocab_size=tok.vocab_size if tok is not None else 0,
+        max_length=max_length,
+        eos_id=tok.eos_id if tok is not None else None,
+        pad_id=tok.pad_id if tok is not None else None,
+        num_classes=len(tables.labels) if tables.labels else None,
+        labels=tables.labels,
+        class_weights=tables.class_weights,
+        image_shape=image_shape,
+        sizes={k: len(v) for k, v in tables.splits.items()},
+    )
+
+
+def sample_weights(tables: Tables) -> list[float] | None:
+    """Per-record sampling weights of the training split, if a balancer set them."""
+    train = tables.splits["train"]
+    return column(train, WEIGHT) if WEIGHT in train.column_names else None
+
+
+def attach_text_augment(
+    datasets: dict[str, Any], tables: Tables, augmenter: Any, max_length: int
+) -> None:
+    """Online mode: wrap the training split (never val or test) to draw fresh variants."""
+    from framework.augment.build import augment_online
+
+    train = tables.splits["train"]
+    if TEXT not in train.column_names or tables.tokenizer is None:
+        raise PlaitError("data/text_augment needs text and a tokenizer; use data/text_augment=[]")
+    augmenter.load()
+    datasets["train"] = augment_online(
+        datasets["train"], column(train, TEXT), augmenter, tables.tokenizer, max_length
+    )
+    ops = ", ".join(op.name for op in augmenter.operations)
+    note = f"each read: a fresh variant with chance {augmenter.rate:.2f} ({ops})"
+    tables.report.add(StepRecord("augment", "text (online)", len(train), len(train), note=note))
+
+
+def attach_image_augment(
+    datasets: dict[str, Any], augments: list[Any], info: DataInfo, report: DataReport
+) -> None:
+    """Attach the built image augmentations to the training split (never val or test)."""
+    train = datasets["train"]
+    if not hasattr(train, "augment") or not info.image_shape:
+        raise PlaitError(
+            "data/image_augment needs a task that reads images; use data/image_augment=[]"
+        )
+    from framework.augment.images import AugmentImages
+
+    transforms = [t for a in augments for t in a.transforms(*info.image_shape)]
+    if transforms:
+        train.augment = AugmentImages(transforms)
+        names = ", ".join(type(t).__name__ for t in transforms)
+        rows = len(train)
+        report.add(StepRecord("augment", "images (online)", rows, rows, note=f"each read: {names}"))

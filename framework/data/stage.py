@@ -1,0 +1,160 @@
+"""The data stage of one run, as one object: the config, the task, the registry, the seed and
+the augmenter are held once, every component is built before any data work, and the stage
+returns its artifacts (the run dir writes them).
+
+    source -> curate -> clean -> labels -> split -> balance -> (offline augment)
+    -> tokenizer trained on the train split -> ids           (cached by fingerprint)
+    -> DataInfo, torch datasets, online augmentation of the training split
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from framework.data import cache
+from framework.data.artifacts import PreparedData, Tables
+from framework.data.audit import DataReport
+from framework.data.finish import (
+    attach_image_augment,
+    attach_text_augment,
+    balance_train,
+    base_info,
+    describe,
+    encode,
+    sample_weights,
+    split_records,
+    train_tokenizer,
+)
+from framework.data.records import TEXT
+from framework.data.steps_loop import build_steps, load_source, name_of, plain, run_steps
+from framework.registry import Registry
+
+log = logging.getLogger("plait")
+
+
+class DataStage:
+    """Runs (or loads from the cache) one recipe's data stage for ``task``.
+
+    ``augmenter``: the text augmenter validation built (None: built here when the config asks
+    for text augmentation), so that a run builds it once.
+    """
+
+    def __init__(
+        self, data_cfg: Any, task: Any, registry: Registry, seed: int, augmenter: Any = None
+    ) -> None:
+        from framework.augment.build import text_augmenter
+
+        self.cfg, self.task, self.registry, self.seed = data_cfg, task, registry, seed
+        self.augmenter = augmenter if augmenter is not None else text_augmenter(data_cfg, registry)
+        mode = (data_cfg.get("augment") or {}).get("mode", "online")
+        self.offline = self.augmenter is not None and mode == "offline"
+
+    # the cacheable tables -------------------------------------------------------------
+
+    def fingerprint(self) -> str:
+        """What the cached tables depend on: the data config, the seed, the task's reading of
+        the data, and the files the source declares (an undeclared source: a warning)."""
+        cfg = plain(self.cfg)
+        contract = self.registry.contract("source", cfg["source"])
+        files: list[str] = []
+        if contract.files is None:
+            log.warning(
+                "data source '%s' declares no files, so the data cache cannot tell when its "
+                "data changes: set data.cache=false after changing it, or declare files= when "
+                "registering the source",
+                name_of(cfg["source"], "source"),
+            )
+        else:
+            files = list(contract.files(cfg["source"]))
+        if self.offline:  # the variants are stored: their settings shape the tables
+            cfg["offline_augment"] = {
+                k: cfg.get(k) for k in ("text_augment", "synonyms", "augment")
+            }
+            table = (cfg.get("synonyms") or {}).get("path")  # an edited table misses the cache
+            files += [table] if isinstance(table, str) else []
+        return cache.fingerprint(
+            {**cfg, "seed": self.seed}, self.task.cache_key(), self.task.packed, files
+        )
+
+    def tables(self) -> Tables:
+        """The tables from the cache when the fingerprint matches, else computed (and saved);
+        described (split sizes, class counts)."""
+        import datasets
+
+        datasets.disable_progress_bars()  # the report says what each step did
+        fp = self.fingerprint()
+        found = cache.lookup(fp) if self.cfg.cache else None
+        if found is None:
+            found = self.compute()
+            found.report.fingerprint = fp
+            if self.cfg.cache:
+                cache.store(fp, found)
+        describe(found)
+        return found
+
+    def compute(self) -> Tables:
+        """Everything up to token ids, without the cache."""
+        cfg, registry, report = self.cfg, self.registry, DataReport()
+        # every component is built before any data work, so a config error costs nothing
+        splitter = registry.build("split", cfg.split)
+        balancer = registry.build("balance", cfg.balance) if cfg.balance is not None else None
+        tokenizer = (
+            registry.build("tokenizer", cfg.tokenizer) if cfg.tokenizer is not None else None
+        )
+        steps = build_steps(registry, cfg)
+        ds = load_source(cfg, registry, report)
+        ds = run_steps(ds, steps, cfg.num_proc, report, self.seed)
+        ds, labels = encode(ds, self.task, report)
+        splits = split_records(ds, splitter, name_of(cfg.split, "split"), report, self.seed)
+        class_weights = None
+        if balancer is not None:
+            splits["train"], class_weights = balance_train(
+                splits["train"], balancer, name_of(cfg.balance, "balance"), report, self.seed
+            )
+        if self.offline:
+            from framework.augment.build import augment_offline
+
+            self.augmenter.load()
+            splits["train"] = augment_offline(splits["train"], self.augmenter, self.seed, report)
+        if TEXT not in splits["train"].column_names:
+            tokenizer = None
+        if tokenizer is not None:
+            splits = train_tokenizer(
+                splits, tokenizer, name_of(cfg.tokenizer, "tokenizer"), self.task,
+                cfg.max_length, report,
+            )  # fmt: skip
+        return Tables(splits, tokenizer, report, labels, class_weights)
+
+    # what training reads ----------------------------------------------------------------
+
+    def prepare(self) -> PreparedData:
+        """Torch datasets per split and the DataInfo; augmentation attached to the training
+        split. Streaming configs read the source lazily instead."""
+        if self.cfg.get("streaming", False):
+            from framework.data.streaming import build_streaming
+
+            return build_streaming(self)
+        image_augments = [
+            self.registry.build("image_augment", node)
+            for node in (self.cfg.get("image_augment") or {}).values()
+        ]
+        tables = self.tables()
+        info = base_info(tables, self.cfg.max_length)
+        weights = sample_weights(tables)
+        datasets, info = self.task.prepare(tables.splits, tables.tokenizer, info)
+        if image_augments:
+            attach_image_augment(datasets, image_augments, info, tables.report)
+        if self.augmenter is not None and not self.offline:
+            attach_text_augment(datasets, tables, self.augmenter, self.cfg.max_length)
+        return PreparedData(datasets, info, tables.tokenizer, tables.report, weights, tables)
+
+
+def prepare_data(data_cfg: Any, task: Any, registry: Registry, seed: int) -> PreparedData:
+    """The prepared data of ``data_cfg`` for ``task`` (``DataStage(...).prepare()``)."""
+    return DataStage(data_cfg, task, registry, seed).prepare()
+
+
+def data_tables(data_cfg: Any, task: Any, registry: Registry, seed: int) -> Tables:
+    """The data stage's tables alone, described (``plait data``, ``plait eda``)."""
+    return DataStage(data_cfg, task, registry, seed).tables()

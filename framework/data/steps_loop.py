@@ -1,0 +1,88 @@
+"""The first half of the data stage: the source, then the curation and cleaning steps in the
+recipe's order, each audited; a step that empties the data stops the run."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from omegaconf import DictConfig, OmegaConf
+
+from framework.data.audit import DataReport, StepRecord
+from framework.data.records import IMAGE, ROW, TEXT
+from framework.data.steps import StepContext
+from framework.errors import PlaitError
+from framework.kinds import ENABLED_KEY, NAME_KEY
+from framework.registry import Registry
+
+STEP_KINDS = ("curate", "clean")
+"""Kinds of the ordered record steps, in the order they run."""
+
+
+def plain(cfg: Any) -> dict[str, Any]:
+    """A config node as a plain dict, interpolations resolved."""
+    return OmegaConf.to_container(cfg, resolve=True) if isinstance(cfg, DictConfig) else dict(cfg)
+
+
+def name_of(node: Any, default: str) -> str:
+    """The registered name a node selects (a raw ``_target_`` node: ``default``)."""
+    return plain(node).get(NAME_KEY, default)
+
+
+def build_steps(registry: Registry, data_cfg: Any) -> list[tuple[str, str, Any, Any]]:
+    """(kind, name, step, contract) of every enabled curate then clean step, in order."""
+    out = []
+    for kind in STEP_KINDS:
+        for name, node in (data_cfg.get(kind) or {}).items():
+            params = plain(node)
+            if not params.pop(ENABLED_KEY, True):
+                continue
+            contract = registry.contract(kind, params)
+            out.append((kind, name, registry.build(kind, params), contract))
+    return out
+
+
+def load_source(data_cfg: Any, registry: Registry, report: DataReport) -> Any:
+    """Build the source and check it has text or images; every record gets a ``_row`` id."""
+    t0 = time.perf_counter()
+    ds = registry.build("source", data_cfg.source)
+    name = name_of(data_cfg.source, "source")
+    if len(ds) == 0:
+        raise PlaitError(f"data source '{name}' produced no records; check its settings")
+    if TEXT not in ds.column_names and IMAGE not in ds.column_names:
+        raise PlaitError(
+            f"data source '{name}' has no 'text' or 'image' column; columns: "
+            f"{', '.join(ds.column_names)}; set data.source.text_column"
+        )
+    if TEXT in ds.column_names:
+        dtype = getattr(ds.features[TEXT], "dtype", None)  # a Value has one; a Sequence not
+        if dtype not in ("string", "large_string"):
+            raise PlaitError(
+                f"data source '{name}': the text column holds {dtype or ds.features[TEXT]}, not "
+                "text; point data.source.text_column at a text column"
+            )
+    ds = ds.add_column(ROW, list(range(len(ds))))
+    report.add(
+        StepRecord("source", name, len(ds), len(ds), seconds=round(time.perf_counter() - t0, 3))
+    )
+    return ds
+
+
+def run_steps(
+    ds: Any, steps: list[tuple[str, str, Any, Any]], num_proc: int, report: DataReport, seed: int
+) -> Any:
+    """Run the built steps in order, each audited with what it removed or changed."""
+    for kind, name, step, contract in steps:
+        ctx = StepContext(num_proc=num_proc, seed=seed, name=name)
+        t0 = time.perf_counter()
+        out = step(ds, ctx)
+        if len(out) == 0:
+            raise PlaitError(
+                f"data step '{name}' ({kind}) removed every record ({len(ds):,} in, 0 out); "
+                f"loosen its settings or take it out of data/{kind}"
+            )
+        rec = report.diff(kind, name, ds, out, time.perf_counter() - t0)
+        if contract.reports_removed and step.examples:  # the step's own account
+            rec.removed_examples = list(step.examples)[:3]
+        ds = out
+    return ds

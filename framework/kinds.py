@@ -1,0 +1,136 @@
+"""The catalogue of component kinds: for each, its config group, what its builder returns,
+which capabilities its components may declare, and how a composed config is checked.
+
+Adding a kind touches this table alone (and ``conf/train.yaml``'s defaults, which a test
+keeps in step with it). Import-light: protocols import their libraries when they check.
+"""
+
+from __future__ import annotations
+
+import typing
+from dataclasses import dataclass
+from typing import Any
+
+from framework import protocols as P
+from framework.protocols import Protocol
+
+
+@dataclass(frozen=True)
+class CommonField:
+    """A config field shared by every option of a kind."""
+
+    name: str
+    """Config key."""
+    type: Any
+    """OmegaConf-checkable type."""
+    default: Any
+    """Value when the recipe sets none."""
+    doc: str
+    """One line for ``plait list`` and the reference."""
+
+
+@dataclass(frozen=True)
+class KindSpec:
+    """How one kind of component appears in the config tree and is checked."""
+
+    group: str
+    """Hydra config group holding the options of this kind (``data/source``, ``model``)."""
+    protocol: Protocol
+    """What a builder of this kind returns, checked right after building."""
+    multi: bool = False
+    """Whether a recipe selects several options at once (``metric=[accuracy,f1_macro]``)."""
+    doc: str = ""
+    """One line saying what components of this kind do."""
+    common: tuple[CommonField, ...] = ()
+    """Fields every option of this kind has besides its builder's own (the ``enabled`` flag
+    of ordered pipeline steps, a model's ``target_params``); consumed before building."""
+    capabilities: tuple[str, ...] = ()
+    """Fields of :class:`framework.contract.Contract` a component of this kind may declare."""
+    fit_checked: bool = False
+    """Checked at compose against the task's target and inputs (``fits``/``reads``)."""
+    probe: str | None = None
+    """Method (part of the protocol) called without arguments right after building at
+    compose, so that bad names and values fail before any data work; for kinds whose builders
+    are cheap and pure, such as image transforms. None: not built at compose."""
+
+
+ENABLED_KEY = "enabled"
+"""Flag of switchable kinds' options: false skips the step but keeps its settings."""
+ENABLED_DOC = "Run this step; false skips it and keeps its settings."
+SWITCH = (CommonField(ENABLED_KEY, bool, True, ENABLED_DOC),)
+SIZED = (
+    CommonField(
+        "target_params",
+        typing.Optional[str],  # noqa: UP045 (OmegaConf reads typing.Optional, not str | None)
+        None,
+        "Parameter budget such as 10M, 350k or 1.2B: depth and width are chosen to land "
+        "within 10% of it (null: the sizes as written).",
+    ),
+)
+STEP = ("streams", "reports_removed")
+
+KINDS: dict[str, KindSpec] = {
+    "source": KindSpec(
+        "data/source", P.SOURCE, doc="where the raw records come from",
+        capabilities=("files", "streams"),
+    ),
+    "curate": KindSpec(
+        "data/curate", P.CALLABLE, multi=True, doc="dedupe, normalize, filter records",
+        common=SWITCH, capabilities=STEP,
+    ),
+    "clean": KindSpec(
+        "data/clean", P.CALLABLE, multi=True, doc="strip noise from text", common=SWITCH,
+        capabilities=STEP,
+    ),
+    "tokenizer": KindSpec(
+        "data/tokenizer", P.TOKENIZER, doc="text to token ids, trained on train split"
+    ),
+    "split": KindSpec(
+        "data/split", P.SPLIT, doc="train/val/test partition", capabilities=("streams",)
+    ),
+    "balance": KindSpec(
+        "data/balance", P.CALLABLE, doc="class balancing of the training split",
+        capabilities=("streams",),
+    ),
+    "text_augment": KindSpec(
+        "data/text_augment", P.TEXT_AUGMENT, multi=True, doc="EDA text operations",
+        capabilities=("needs_synonyms",),
+    ),
+    "synonyms": KindSpec(
+        "data/synonyms", P.SYNONYMS, doc="synonym source of the text operations"
+    ),
+    "image_augment": KindSpec(
+        "data/image_augment", P.IMAGE_AUGMENT, multi=True, doc="image transforms",
+        probe="transforms"
+    ),
+    "task": KindSpec("task", P.TASK, doc="batch format, head, default loss and metrics"),
+    "model": KindSpec(
+        "model", P.MODEL, doc="the network, built from DataInfo", common=SIZED,
+        capabilities=("fits", "reads", "size"), fit_checked=True,
+    ),
+    "loss": KindSpec(
+        "loss", P.CALLABLE, doc="training objective", capabilities=("fits",), fit_checked=True
+    ),
+    "metric": KindSpec(
+        "metric", P.METRIC, multi=True, doc="evaluation metrics", capabilities=("fits",),
+        fit_checked=True,
+    ),
+    "regularizer": KindSpec(
+        "regularizer", P.REGULARIZER, multi=True, doc="penalties and dropout settings"
+    ),
+    "freeze": KindSpec("freeze", P.CALLABLE, doc="which parameters train"),
+    "optimizer": KindSpec("optimizer", P.OPTIMIZER, doc="torch optimizer over parameter groups"),
+    "scheduler": KindSpec("scheduler", P.SCHEDULER, doc="learning-rate schedule"),
+    "callback": KindSpec("callback", P.CALLBACK, multi=True, doc="Lightning callbacks"),
+    "logger": KindSpec("logger", P.LOGGER, multi=True, doc="Lightning loggers"),
+    "hardware": KindSpec("hardware", P.HARDWARE, doc="accelerator, devices, strategy, nodes"),
+}  # fmt: skip
+"""Every kind, in the order of the registry section of the architecture page."""
+
+NAME_KEY = "_name_"
+"""Config key naming the registered component a config node builds."""
+
+
+def config_key(kind: str) -> str:
+    """The dotted key of a kind's node in the composed config (``data.source``, ``model``)."""
+    return KINDS[kind].group.replace("/", ".")

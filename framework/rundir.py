@@ -1,0 +1,181 @@
+"""The run directory: the one module that knows every path in it, writes every artifact and
+finds runs.
+
+    runs/<name>/<time>/                 one training run (Hydra's run dir)
+        config.yaml                     the composed config, resolved
+        data_report.json                every data step's counts (``plait data``: runs/<name>/)
+        data_info.json                  vocabulary, classes, class weights, image shape
+        tokenizer.json  labels.json     the trained tokenizer, the class names
+        metrics.csv  curves.png         logged values and their curves
+        confusion_matrix_<split>.json|png
+        results.json                    final validation and test metrics
+        samples.txt                     generated continuations (causal LM)
+        checkpoints/                    last.ckpt, best.ckpt, step<N>.ckpt
+        eda/                            ``eda: true`` (``plait eda``: runs/<name>/eda/)
+    runs/<name>/multirun_<time>/<n>/    one job of a sweep
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from framework.errors import PlaitError
+
+RUNS = "runs"
+"""Folder, relative to the working directory, holding every recipe's runs."""
+
+CONFIG = "config.yaml"
+DATA_REPORT = "data_report.json"
+DATA_INFO = "data_info.json"
+TOKENIZER = "tokenizer.json"
+LABELS = "labels.json"
+METRICS = "metrics.csv"
+CURVES = "curves.png"
+RESULTS = "results.json"
+SAMPLES = "samples.txt"
+CHECKPOINTS = "checkpoints"
+LAST_CKPT = "last.ckpt"
+EDA = "eda"
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    """Write through a temporary file renamed into place: a kill keeps the old file whole."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
+
+
+class RunDir:
+    """One run's folder (``runs/<name>/<time>``, or ``runs/<name>`` for the data commands)."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+
+    # paths ------------------------------------------------------------------------------
+
+    @property
+    def config(self) -> Path:
+        """``config.yaml``: the composed config, resolved."""
+        return self.path / CONFIG
+
+    @property
+    def metrics(self) -> Path:
+        """``metrics.csv``: what the csv logger wrote."""
+        return self.path / METRICS
+
+    @property
+    def curves(self) -> Path:
+        """``curves.png``: the curves drawn from ``metrics.csv``."""
+        return self.path / CURVES
+
+    @property
+    def checkpoints(self) -> Path:
+        """``checkpoints/``: last, best and periodic checkpoints."""
+        return self.path / CHECKPOINTS
+
+    @property
+    def eda(self) -> Path:
+        """``eda/``: the exploratory analysis."""
+        return self.path / EDA
+
+    def confusion(self, split: str, suffix: str) -> Path:
+        """``confusion_matrix_<split>.<suffix>`` (``json`` or ``png``)."""
+        return self.path / f"confusion_matrix_{split}.{suffix}"
+
+    # writers ----------------------------------------------------------------------------
+
+    def write_config(self, cfg: Any) -> None:
+        """``config.yaml``, interpolations resolved."""
+        from omegaconf import OmegaConf
+
+        _atomic_write(self.config, OmegaConf.to_yaml(cfg, resolve=True))
+
+    def write_json(self, name: str, value: Any) -> Path:
+        """``<name>`` as indented JSON; returns its path."""
+        path = self.path / name
+        _atomic_write(path, json.dumps(value, indent=2, ensure_ascii=False))
+        return path
+
+    def write_data(self, report: Any, tokenizer: Any, labels: list[str] | None) -> None:
+        """The data stage's artifacts: ``data_report.json``, ``tokenizer.json`` and
+        ``labels.json`` (each when there is one)."""
+        self.path.mkdir(parents=True, exist_ok=True)
+        report.save(self.path / DATA_REPORT)
+        if tokenizer is not None:
+            tokenizer.save(self.path / TOKENIZER)
+        if labels:
+            self.write_json(LABELS, labels)
+
+    def write_info(self, info: Any) -> None:
+        """``data_info.json``: what the builders were given."""
+        self.write_json(DATA_INFO, info.to_dict())
+
+    def write_results(self, results: dict[str, float]) -> None:
+        """``results.json``: final validation and test metrics."""
+        self.write_json(RESULTS, results)
+
+    def write_samples(self, texts: list[str]) -> None:
+        """``samples.txt``: continuations of the configured prompts, separated by rules."""
+        sep = "\n" + "-" * 72 + "\n"
+        _atomic_write(self.path / SAMPLES, sep.join(texts) + "\n")
+
+    def write_text(self, name: str, text: str) -> Path:
+        """Any other text artifact (``augment_preview.txt``); returns its path."""
+        path = self.path / name
+        _atomic_write(path, text)
+        return path
+
+
+# finding runs ------------------------------------------------------------------------------
+
+
+def recipe_dir(name: str, root: str | Path = RUNS) -> RunDir:
+    """``runs/<name>``: where the data commands write and a recipe's runs live."""
+    return RunDir(Path(root) / name)
+
+
+def newest_checkpoint(runs_root: str | Path, exclude: str | Path | None = None) -> Path | None:
+    """The most recent ``*/checkpoints/last.ckpt`` under ``runs_root`` (a recipe's folder),
+    leaving out the run ``exclude``."""
+    root = Path(runs_root)
+    skip = Path(exclude) if exclude is not None else None
+    found = [
+        p
+        for p in root.glob(f"*/{CHECKPOINTS}/{LAST_CKPT}")
+        if skip is None or skip not in p.parents
+    ]
+    return max(found, key=lambda p: p.stat().st_mtime) if found else None
+
+
+def find_resume(resume: str | None, run: RunDir) -> str | None:
+    """The checkpoint ``resume`` names: None, a path, or ``auto`` (the newest ``last.ckpt``
+    of another run of the same recipe)."""
+    if not resume:
+        return None
+    if resume != "auto":
+        if not Path(resume).is_file():
+            raise PlaitError(
+                f"resume={resume}: no such checkpoint; give a .ckpt path or resume=auto"
+            )
+        return resume
+    found = newest_checkpoint(run.path.parent, run.path)
+    if found is None:
+        raise PlaitError(
+            f"resume=auto found no checkpoint under {run.path.parent}/*/{CHECKPOINTS}/; "
+            "train once first, or give resume=PATH"
+        )
+    return str(found)
+
+
+def metrics_of(run_dir: str | Path) -> Path:
+    """``metrics.csv`` of an existing run dir (``plait plot``), or a clear error."""
+    run = RunDir(run_dir)
+    if not run.metrics.is_file():
+        raise PlaitError(
+            f"plot: no {METRICS} in '{run_dir}'; give a run dir such as {RUNS}/NAME/<time>"
+        )
+    return run.metrics
