@@ -131,11 +131,6 @@ def files_in_config(params: Mapping[str, Any]) -> list[str]:
     return out
 
 
-def fixed_files(*paths: str | os.PathLike[str]) -> FileLister:
-    """``files`` of a named data set that lives in fixed places on this machine."""
-    return lambda _params: [str(p) for p in paths]
-
-
 def no_files(_params: Mapping[str, Any]) -> list[str]:
     """``files`` of a source whose data is fixed by its config and the installed packages
     (a package's own files, the Python standard library, a pinned hub revision)."""

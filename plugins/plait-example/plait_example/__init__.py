@@ -30,5 +30,6 @@ def bigram(rank: int | None = None, *, info: Any) -> Any:
 
 
 def register(registry: Any) -> None:
-    """Add this package's components to Plait's registry."""
-    registry.add("model", "bigram", bigram)
+    """Add this package's components to Plait's registry, with their contract: the bigram
+    reads token ids and predicts the next token."""
+    registry.add("model", "bigram", bigram, reads="tokens", fits=("tokens",))
