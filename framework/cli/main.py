@@ -57,7 +57,7 @@ COMMANDS: dict[str, Command] = {
         "framework.cli.train:train",
         (("-m", {"dest": "multirun", "action": "store_true", "help": "Hydra multirun (sweeps)"}),
          ("overrides", OVERRIDES)),
-        lambda a: (*_train_args(a),),
+        lambda a: _train_args(a),
     ),
     "show": Command("composed config and parameter counts", "framework.cli.show:show"),
     "data": Command("run the data stage alone and print its report", "framework.cli.data:data"),

@@ -15,54 +15,16 @@ def register(registry: Any) -> None:  # fmt: skip
     knobs (``model.target_params``)."""
     from framework.models import gpt, pretrained, text, vision
 
-    add = registry.add
-    add(
-        "model",
-        "gpt",
-        gpt.gpt,
-        reads="tokens",
-        fits=TARGETS,
-        size=scales("n_layer", "d_model", multiple_of="n_head"),
-    )
-    add(
-        "model",
-        "textcnn",
-        text.textcnn,
-        reads="tokens",
-        fits=PER_EXAMPLE,
-        size=scales(None, "embed_dim", "filters"),
-    )
-    for cell, builder in (("lstm", text.lstm), ("gru", text.gru)):
-        add(
-            "model",
-            cell,
-            builder,
-            reads="tokens",
-            fits=TARGETS,
-            size=scales("layers", "embed_dim", "hidden"),
-        )
-    add(
-        "model",
-        "transformer_encoder",
-        text.transformer_encoder,
-        reads="tokens",
-        fits=PER_EXAMPLE,
-        size=scales("n_layer", "d_model", multiple_of="n_head"),
-    )
-    add(
-        "model",
-        "cnn",
-        vision.cnn,
-        reads="images",
-        fits=PER_EXAMPLE,
-        size=scales(None, "channels", "hidden"),
-    )
-    add(
-        "model",
-        "resnet",
-        vision.resnet,
-        reads="images",
-        fits=PER_EXAMPLE,
-        size=scales("blocks", "widths"),
-    )
-    add("model", "hf_pretrained", pretrained.hf_pretrained, reads="tokens", fits=TARGETS)
+    text_knobs = scales("n_layer", "d_model", multiple_of="n_head")
+    models = {  # name: (builder, what it reads, the targets it fits, its size knobs)
+        "gpt": (gpt.gpt, "tokens", TARGETS, text_knobs),
+        "textcnn": (text.textcnn, "tokens", PER_EXAMPLE, scales(None, "embed_dim", "filters")),
+        "lstm": (text.lstm, "tokens", TARGETS, scales("layers", "embed_dim", "hidden")),
+        "gru": (text.gru, "tokens", TARGETS, scales("layers", "embed_dim", "hidden")),
+        "transformer_encoder": (text.transformer_encoder, "tokens", PER_EXAMPLE, text_knobs),
+        "cnn": (vision.cnn, "images", PER_EXAMPLE, scales(None, "channels", "hidden")),
+        "resnet": (vision.resnet, "images", PER_EXAMPLE, scales("blocks", "widths")),
+        "hf_pretrained": (pretrained.hf_pretrained, "tokens", TARGETS, None),
+    }
+    for name, (builder, reads, fits, size) in models.items():
+        registry.add("model", name, builder, reads=reads, fits=fits, size=size)
