@@ -205,12 +205,16 @@ def train(
         log.info("resuming from %s", ckpt)
     if cfg.trainer.val_at_start and not ckpt:
         trainer.validate(module, datamodule=datamodule, verbose=False)
-    trainer.fit(module, datamodule=datamodule, ckpt_path=ckpt)
+    trainer.fit(module, datamodule=datamodule, ckpt_path=ckpt, weights_only=True)
     results = {k: float(v) for k, v in trainer.callback_metrics.items()}
     if "test" in data.datasets:
         best = next(c.best_model_path for c in trainer.checkpoint_callbacks if c.monitor)
         for row in trainer.test(
-            module, datamodule=datamodule, ckpt_path=best or None, verbose=False
+            module,
+            datamodule=datamodule,
+            ckpt_path=best or None,
+            verbose=False,
+            weights_only=True,
         ):
             results.update({k: float(v) for k, v in row.items()})
 

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from importlib.metadata import entry_points
 from typing import Any
 
+from framework.config.checks import Check, field_checks, signature_checks
 from framework.contract import Contract, make_contract
 from framework.errors import PlaitError, did_you_mean
 from framework.kinds import (  # noqa: F401 (re-exported: the registry's vocabulary)
@@ -35,6 +36,8 @@ from framework.kinds import (  # noqa: F401 (re-exported: the registry's vocabul
     KindSpec,
 )
 
+TARGET_KEY = "_target_"
+"""Config key naming a Python callable by its dotted path (refused unless allowed)."""
 PLUGIN_GROUP = "plait.plugins"
 CONF_GROUP = "plait.conf"
 
@@ -53,6 +56,8 @@ class Component:
     doc: str
     contract: Contract = dataclasses.field(default_factory=Contract)
     """Capabilities declared at registration (targets, size knobs, files, streaming ...)."""
+    checks: dict[str, Check] = dataclasses.field(default_factory=dict)
+    """Ranges, choices and lengths of its parameters, checked when a config is composed."""
 
     def params(self) -> list[ParamInfo]:
         """The configurable parameters: name, type, default and the docstring's description."""
@@ -90,6 +95,9 @@ class Registry:
         self._provider = "local"
         self.providers: list[str] = []
         """Names of the providers loaded so far, in load order."""
+        self.allow_targets = False
+        """Whether a config node may build a raw ``_target_`` callable: only when a validated
+        config says ``allow_targets: true``."""
 
     # registration -----------------------------------------------------------------------
 
@@ -122,10 +130,11 @@ class Registry:
                 f"({_where(builder)}); rename one of them"
             )
         contract = make_contract(kind, name, KINDS[kind].capabilities, **capabilities)
+        checks = field_checks(schema) if schema is not None else signature_checks(builder)
         schema = _schema_for(kind, name, builder, schema)
         summary = doc or (inspect.getdoc(builder) or "").split("\n", 1)[0]
         self._entries[kind][name] = Component(
-            kind, name, builder, schema, self._provider, summary, contract
+            kind, name, builder, schema, self._provider, summary, contract, checks
         )
 
     def load_provider(self, provider: str, register: Callable[[Registry], None]) -> None:
@@ -224,10 +233,16 @@ class Registry:
         params = (
             OmegaConf.to_container(cfg, resolve=True) if isinstance(cfg, DictConfig) else dict(cfg)
         )
-        if "_target_" in params:
+        if TARGET_KEY in params:
+            if not self.allow_targets:
+                raise PlaitError(
+                    f"{kind} config names a Python callable ({TARGET_KEY}: "
+                    f"{params[TARGET_KEY]}); Plait builds registered components only: use a "
+                    f"name (`plait list {kind}`), or set allow_targets=true to trust this recipe"
+                )
             from hydra.utils import get_method
 
-            builder = get_method(params.pop("_target_"))
+            builder = get_method(params.pop(TARGET_KEY))
             label = builder.__name__
         else:
             name = params.pop(NAME_KEY, None)

@@ -7,6 +7,12 @@ from typing import Any
 
 from omegaconf import MISSING
 
+from framework.config.checks import CHECK_KEY, COUNT, NON_NEGATIVE, POSITIVE, Check
+
+PRECISIONS = ("32-true", "32", "64-true", "bf16-mixed", "bf16-true", "16-mixed", "16-true")
+"""Lightning precisions a run may ask for (16-bit float ones need a GPU)."""
+PRECISION = Check(choices=PRECISIONS)
+
 SCHEMA_NAME = "plait_schema"
 """Name of the root schema in Hydra's ConfigStore (first entry of ``conf/train.yaml``)."""
 
@@ -15,11 +21,11 @@ SCHEMA_NAME = "plait_schema"
 class TextAugmentConfig:
     """How the ``data/text_augment`` operations are applied to the training split."""
 
-    mode: str = "online"
+    mode: str = field(default="online", metadata={CHECK_KEY: Check(choices=("online", "offline"))})
     """``online``: a fresh variant (or the original) each time a text is read, in the
     DataLoader workers; ``offline``: ``n_aug`` variants stored in the training split once
     (cached, counted in the data report)."""
-    n_aug: int = 4
+    n_aug: int = field(default=4, metadata={CHECK_KEY: COUNT})
     """Variants per training text; each is made by one operation picked at random."""
     stop_words: str | None = "en"
     """Language of the stop-word list whose words are never replaced (null: none)."""
@@ -51,9 +57,9 @@ class DataConfig:
     """How the text operations are applied."""
     image_augment: Any = field(default_factory=dict)
     """Image transforms (training split only)."""
-    max_length: int = 128
+    max_length: int = field(default=128, metadata={CHECK_KEY: COUNT})
     """Tokens per example: the block size for causal LM, the truncation length otherwise."""
-    num_proc: int = 1
+    num_proc: int = field(default=1, metadata={CHECK_KEY: COUNT})
     """Processes for the batched ``datasets`` map/filter calls of curation and cleaning."""
     cache: bool = True
     """Reuse the data stage's output when the data config and source files are unchanged
@@ -61,9 +67,9 @@ class DataConfig:
     streaming: bool = False
     """Read, clean, tokenize and pack the training text on the fly with bounded memory, for
     corpora larger than memory (causal LM; per-record steps only)."""
-    stream_tokenizer_chars: int = 20_000_000
+    stream_tokenizer_chars: int = field(default=20_000_000, metadata={CHECK_KEY: COUNT})
     """Streaming: characters of training text the tokenizer is trained on."""
-    stream_val_blocks: int = 2000
+    stream_val_blocks: int = field(default=2000, metadata={CHECK_KEY: COUNT})
     """Streaming: blocks of validation (and test) text held in memory."""
 
 
@@ -71,30 +77,30 @@ class DataConfig:
 class TrainerConfig:
     """The training loop: length, batch, precision, logging and checkpoint cadence."""
 
-    max_steps: int = 1000
+    max_steps: int = field(default=1000, metadata={CHECK_KEY: COUNT})
     """Optimizer steps to train for."""
-    batch_size: int = 16
+    batch_size: int = field(default=16, metadata={CHECK_KEY: COUNT})
     """Examples per micro-batch (per device)."""
-    accumulate: int = 1
+    accumulate: int = field(default=1, metadata={CHECK_KEY: COUNT})
     """Micro-batches per optimizer step."""
-    grad_clip: float | None = 1.0
+    grad_clip: float | None = field(default=1.0, metadata={CHECK_KEY: POSITIVE})
     """Clip the global gradient norm to this value (null: no clipping)."""
-    precision: str = "32-true"
+    precision: str = field(default="32-true", metadata={CHECK_KEY: PRECISION})
     """Lightning precision: 32-true, bf16-mixed, 16-mixed (GPU), bf16-true."""
-    val_every: int = 100
+    val_every: int = field(default=100, metadata={CHECK_KEY: COUNT})
     """Validate every this many optimizer steps."""
     val_at_start: bool = True
     """Validate once before the first step, so curves start from the untrained model."""
     val_batches: int = 20
     """Validation batches per validation (0 or less: the whole split)."""
-    log_every: int = 10
+    log_every: int = field(default=10, metadata={CHECK_KEY: COUNT})
     """Log training metrics every this many optimizer steps."""
-    ckpt_every: int = 100
+    ckpt_every: int = field(default=100, metadata={CHECK_KEY: COUNT})
     """Save ``last.ckpt`` every this many optimizer steps."""
-    keep_best: int = 1
+    keep_best: int = field(default=1, metadata={CHECK_KEY: COUNT})
     """Checkpoints kept by the monitored metric: 1 keeps ``best.ckpt``; k > 1 keeps the k
     best as ``best-step<N>.ckpt`` (the test split is scored with the best of them)."""
-    num_workers: int = 0
+    num_workers: int = field(default=0, metadata={CHECK_KEY: NON_NEGATIVE})
     """DataLoader worker processes."""
     deterministic: bool = False
     """Ask torch for deterministic algorithms."""
@@ -108,11 +114,11 @@ class SamplesConfig:
 
     prompts: list[str] = field(default_factory=lambda: [""])
     """Prompts to continue; an empty prompt starts from end-of-text."""
-    max_new_tokens: int = 200
+    max_new_tokens: int = field(default=200, metadata={CHECK_KEY: NON_NEGATIVE})
     """Tokens to generate per prompt."""
-    temperature: float = 0.8
+    temperature: float = field(default=0.8, metadata={CHECK_KEY: NON_NEGATIVE})
     """Softmax temperature (0: greedy)."""
-    top_k: int | None = 50
+    top_k: int | None = field(default=50, metadata={CHECK_KEY: COUNT})
     """Sample among the k most likely tokens (null: all)."""
 
 
@@ -122,12 +128,16 @@ class PlaitConfig:
 
     name: str = "plait"
     """Run name; runs go to ``runs/<name>/<timestamp>``."""
-    seed: int = 1234
+    seed: int = field(default=1234, metadata={CHECK_KEY: NON_NEGATIVE})
     """Seed for Python, NumPy and torch, the split and the batch order."""
     eda: bool = False
     """Analyse the data stage at the start of training (``plait eda``), into ``<run>/eda/``."""
     resume: str | None = None
     """``auto`` (newest ``last.ckpt`` of this run name) or a checkpoint path."""
+    allow_targets: bool = False
+    """Let this recipe name any Python callable with ``_target_`` (a local experiment). It
+    trusts the recipe with running code; false refuses every ``_target_`` before anything is
+    built."""
     optimized_metric: str | None = None
     """Metric a sweep (``plait train -m``) optimizes, as the final results name it
     (``val/loss``, ``val/f1_macro``, ``test/accuracy``); null: the task's monitored metric,

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
-from framework.errors import PlaitError
+from framework.errors import PlaitError, did_you_mean
 from framework.kinds import ENABLED_KEY, KINDS, NAME_KEY, config_key
-from framework.registry import Registry
+from framework.registry import TARGET_KEY, Registry
 
 
 def component_nodes(cfg: DictConfig) -> list[tuple[str, str, Any]]:
@@ -25,6 +26,39 @@ def component_nodes(cfg: DictConfig) -> list[tuple[str, str, Any]]:
         else:
             out.append((kind, key, node))
     return out
+
+
+def target_keys(node: Any, prefix: str = "") -> list[tuple[str, str]]:
+    """(key, value) of every ``_target_`` anywhere in a config, interpolations unresolved."""
+    out = []
+    if isinstance(node, dict):
+        for k, v in node.items():
+            key = f"{prefix}.{k}" if prefix else str(k)
+            if k == TARGET_KEY:
+                out.append((key, str(v)))
+            out.extend(target_keys(v, key))
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            out.extend(target_keys(v, f"{prefix}[{i}]"))
+    return out
+
+
+def refuse_targets(cfg: Any, trusted: bool = False) -> None:
+    """Stop, before anything is built, when a config names a Python callable with
+    ``_target_`` and is not ``trusted`` (its own ``allow_targets: true``): a recipe runs no
+    code of its own."""
+    if trusted:
+        return
+    plain = OmegaConf.to_container(cfg, resolve=False) if isinstance(cfg, DictConfig) else cfg
+    found = target_keys(plain)
+    if found:
+        key, value = found[0]
+        more = f" (and {len(found) - 1} more)" if len(found) > 1 else ""
+        raise PlaitError(
+            f"'{key}' names a Python callable ({value}){more}; recipes run no code of their "
+            "own: select a registered component by name (`plait list`), or set "
+            "allow_targets=true if you trust this recipe"
+        )
 
 
 @dataclass
@@ -44,13 +78,17 @@ def validate(cfg: DictConfig, registry: Registry) -> Checked:
     """Check a composed config against the registry, before any data work: missing values,
     unknown component names, model/loss/metric against the task, text augmentation, and the
     kinds probed at compose. Returns the config with the task and augmenter it built."""
+    trusted = OmegaConf.select(cfg, "allow_targets", default=False) is True
+    refuse_targets(cfg, trusted)
+    registry.allow_targets = trusted
+    resolved = resolve(cfg)
     missing = sorted(OmegaConf.missing_keys(cfg))
     if missing:
         raise PlaitError(f"missing value for '{missing[0]}'; set it with {missing[0]}=...")
     for kind, key, node in component_nodes(cfg):
         if not isinstance(node, DictConfig):
             raise PlaitError(f"'{key}' must select a {kind} (a mapping), not {node!r}")
-        if "_target_" in node:
+        if TARGET_KEY in node:  # allowed above: the recipe opted in
             continue
         name = node.get(NAME_KEY)
         if name is None and KINDS[kind].multi:  # settings left by a recipe, option dropped
@@ -67,6 +105,10 @@ def validate(cfg: DictConfig, registry: Registry) -> Checked:
         if name is None:
             raise PlaitError(f"'{key}' names no {kind}; select one with {KINDS[kind].group}=NAME")
         registry.get(kind, name)
+    problems = value_problems(resolved, registry)
+    if problems:
+        head = f"{len(problems)} bad values: " if len(problems) > 1 else ""
+        raise PlaitError(head + "; ".join(problems))
     task = _task(cfg, registry)
     augmenter = None
     if task is not None:
@@ -79,6 +121,84 @@ def validate(cfg: DictConfig, registry: Registry) -> Checked:
         if probe is not None and NAME_KEY in node:
             getattr(registry.build(kind, node), probe)()  # names and values, without data
     return Checked(cfg, task, augmenter)
+
+
+def resolve(cfg: DictConfig) -> dict[str, Any]:
+    """The config as plain values, interpolations resolved; a reference that does not
+    resolve stops naming the key and the reference."""
+    from omegaconf.errors import InterpolationResolutionError
+
+    try:
+        return OmegaConf.to_container(cfg, resolve=True)
+    except InterpolationResolutionError as exc:
+        key = getattr(exc, "full_key", None) or "?"  # omegaconf sets it on its errors
+        first = str(exc).splitlines()[0]
+        raise PlaitError(
+            f"'{key}': {first}; fix the ${{...}} reference or set {key} to a value"
+        ) from None
+
+
+def value_problems(values: dict[str, Any], registry: Registry) -> list[str]:
+    """Every value outside its declared range or choices, and every key the schema does not
+    know, as ``key=value must be ...`` phrases."""
+    from framework.config import schema as S
+    from framework.config.checks import field_checks
+
+    problems: list[str] = []
+    sections = {
+        "": S.PlaitConfig,
+        "trainer": S.TrainerConfig,
+        "data": S.DataConfig,
+        "data.augment": S.TextAugmentConfig,
+        "samples": S.SamplesConfig,
+    }
+    component_keys = {config_key(k) for k in KINDS}
+    for name, schema in sections.items():
+        node = _at(values, name)
+        if not isinstance(node, dict):
+            continue
+        known = {f.name for f in dataclasses.fields(schema)}
+        for key in node:
+            full = f"{name}.{key}" if name else key
+            if key not in known and full not in component_keys:
+                problems.append(f"unknown key '{full}' ({did_you_mean(key, known)})")
+        for key, check in field_checks(schema).items():
+            wrong = check.problem(node.get(key))
+            if wrong:
+                problems.append(f"{name + '.' if name else ''}{key}={node.get(key)!r} {wrong}")
+    for kind, key, _node in component_nodes_of(values):
+        node = _at(values, key)
+        if not isinstance(node, dict) or NAME_KEY not in node:
+            continue
+        for param, check in registry.get(kind, node[NAME_KEY]).checks.items():
+            wrong = check.problem(node.get(param))
+            if wrong:
+                problems.append(f"{key}.{param}={node.get(param)!r} {wrong}")
+    return problems
+
+
+def _at(values: dict[str, Any], key: str) -> Any:
+    node: Any = values
+    for part in [p for p in key.split(".") if p]:
+        if not isinstance(node, dict) or part not in node:
+            return None
+        node = node[part]
+    return node
+
+
+def component_nodes_of(values: dict[str, Any]) -> list[tuple[str, str, Any]]:
+    """(kind, config key, node) of every component selection in a plain config."""
+    out = []
+    for kind, spec in KINDS.items():
+        key = config_key(kind)
+        node = _at(values, key)
+        if node is None:
+            continue
+        if spec.multi and isinstance(node, dict):
+            out.extend((kind, f"{key}.{name}", sub) for name, sub in node.items())
+        else:
+            out.append((kind, key, node))
+    return out
 
 
 def _task(cfg: DictConfig, registry: Registry) -> Any:

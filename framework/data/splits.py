@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import random as _random
 from collections import defaultdict
-from typing import Any
+from typing import Annotated, Any
 
+from framework.config.checks import SHARE, Check
 from framework.data.labels import label_kind, require_classes
 from framework.data.records import LABEL, SPLIT, column
 from framework.errors import PlaitError
 
 OVERLAP = ("remove", "report")
+"""What to do with texts shared between splits."""
+OVERLAP_CHECK = Check(choices=OVERLAP)
 
 
 class Splitter:
@@ -97,7 +100,10 @@ class RandomSplit(Splitter):
 
 
 def random(
-    val: float = 0.05, test: float = 0.0, train: float | None = None, overlap: str = "remove"
+    val: Annotated[float, SHARE] = 0.05,
+    test: Annotated[float, SHARE] = 0.0,
+    train: float | None = None,
+    overlap: Annotated[str, OVERLAP_CHECK] = "remove",
 ) -> RandomSplit:
     """Random split of whole records (documents for language modelling), seeded by ``seed``.
 
@@ -150,7 +156,10 @@ class StratifiedSplit(Splitter):
 
 
 def stratified(
-    val: float = 0.1, test: float = 0.1, train: float | None = None, overlap: str = "remove"
+    val: Annotated[float, SHARE] = 0.1,
+    test: Annotated[float, SHARE] = 0.1,
+    train: float | None = None,
+    overlap: Annotated[str, OVERLAP_CHECK] = "remove",
 ) -> StratifiedSplit:
     """Split each class by the ratios: every split's class proportions are within one
     example of exact. Needs a ``label`` column; every class needs a record per split.
@@ -208,10 +217,10 @@ class GroupSplit(Splitter):
 
 def group(
     column: str = "group",
-    val: float = 0.1,
-    test: float = 0.0,
+    val: Annotated[float, SHARE] = 0.1,
+    test: Annotated[float, SHARE] = 0.0,
     train: float | None = None,
-    overlap: str = "remove",
+    overlap: Annotated[str, OVERLAP_CHECK] = "remove",
 ) -> GroupSplit:
     """Split by a group column (author, source file, patient): no group lands in two splits.
     Groups are shuffled with the seed and taken until each split has its share of records.
@@ -253,7 +262,11 @@ class ExistingSplit(Splitter):
         return out
 
 
-def existing(val: float = 0.1, stratify: bool = True, overlap: str = "remove") -> ExistingSplit:
+def existing(
+    val: Annotated[float, SHARE] = 0.1,
+    stratify: bool = True,
+    overlap: Annotated[str, OVERLAP_CHECK] = "remove",
+) -> ExistingSplit:
     """The source's own train/val/test splits (Fashion-MNIST's 60k/10k, a saved DatasetDict).
 
     Args:

@@ -63,13 +63,16 @@ def load_checkpoint(path: str | Path) -> tuple[Any, Any, Any]:
             f"checkpoint not found: {path}; give ckpt=runs/NAME/TIME/checkpoints/last.ckpt"
         )
     try:
-        ckpt = torch.load(path, map_location="cpu", weights_only=False)
+        ckpt = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:
         raise PlaitError(f"cannot read checkpoint {path}: {exc}") from None
     payload = ckpt.get("plait")
     if not payload:
         raise PlaitError(f"{path} is not a Plait checkpoint (no 'plait' section)")
     cfg = OmegaConf.create(payload["config"])
+    from framework.config.validate import refuse_targets
+
+    refuse_targets(cfg)  # a stored config is a stranger's recipe too
     info = DataInfo.from_dict(payload["data_info"])
     tokenizer = TextTokenizer.from_str(payload["tokenizer"])
     model = default_registry().build("model", cfg.model, info=info)

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
+from framework.config.checks import COUNT, POSITIVE, SHARE
 from framework.data.info import DataInfo
 from framework.errors import PlaitError
 
 
 def gpt(
-    n_layer: int = 4,
-    n_head: int = 4,
-    d_model: int = 256,
-    mlp_ratio: float = 4.0,
-    dropout: float = 0.0,
+    n_layer: Annotated[int, COUNT] = 4,
+    n_head: Annotated[int, COUNT] = 4,
+    d_model: Annotated[int, COUNT] = 256,
+    mlp_ratio: Annotated[float, POSITIVE] = 4.0,
+    dropout: Annotated[float, SHARE] = 0.0,
     bias: bool = False,
     *,
     info: DataInfo,

@@ -7,8 +7,9 @@ time, vocab)). Padding positions are masked by ``lengths``.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
+from framework.config.checks import COUNT, POSITIVE, SHARE, Check
 from framework.data.info import DataInfo
 from framework.errors import PlaitError
 
@@ -58,10 +59,10 @@ def _check_pooling(pooling: str) -> None:
 
 
 def textcnn(
-    embed_dim: int = 128,
-    filters: int = 100,
-    kernel_sizes: list[int] = [3, 4, 5],  # noqa: B006
-    dropout: float = 0.5,
+    embed_dim: Annotated[int, COUNT] = 128,
+    filters: Annotated[int, COUNT] = 100,
+    kernel_sizes: Annotated[list[int], Check(each=COUNT)] = [3, 4, 5],  # noqa: B006
+    dropout: Annotated[float, SHARE] = 0.5,
     *,
     info: DataInfo,
 ) -> Any:
@@ -156,11 +157,11 @@ def _recurrent(cell: str) -> Any:
     """The builder of one recurrent cell type (``lstm`` or ``gru``)."""
 
     def build(
-        embed_dim: int = 128,
-        hidden: int = 256,
-        layers: int = 1,
+        embed_dim: Annotated[int, COUNT] = 128,
+        hidden: Annotated[int, COUNT] = 256,
+        layers: Annotated[int, COUNT] = 1,
         bidirectional: bool = True,
-        dropout: float = 0.3,
+        dropout: Annotated[float, SHARE] = 0.3,
         pooling: str = "max",
         *,
         info: DataInfo,
@@ -186,11 +187,11 @@ gru = _recurrent("gru")
 
 
 def transformer_encoder(
-    n_layer: int = 2,
-    n_head: int = 4,
-    d_model: int = 128,
-    mlp_ratio: float = 4.0,
-    dropout: float = 0.1,
+    n_layer: Annotated[int, COUNT] = 2,
+    n_head: Annotated[int, COUNT] = 4,
+    d_model: Annotated[int, COUNT] = 128,
+    mlp_ratio: Annotated[float, POSITIVE] = 4.0,
+    dropout: Annotated[float, SHARE] = 0.1,
     pooling: str = "cls",
     *,
     info: DataInfo,

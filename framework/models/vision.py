@@ -3,8 +3,9 @@ and a small ResNet. The channel count and the number of classes come from ``Data
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
+from framework.config.checks import COUNT, SHARE, Check
 from framework.data.info import DataInfo
 from framework.errors import PlaitError
 
@@ -18,9 +19,9 @@ def _image_info(info: DataInfo, name: str) -> tuple[int, int]:
 
 
 def cnn(
-    channels: list[int] = [32, 64],  # noqa: B006
-    hidden: int = 128,
-    dropout: float = 0.3,
+    channels: Annotated[list[int], Check(each=COUNT)] = [32, 64],  # noqa: B006
+    hidden: Annotated[int, COUNT] = 128,
+    dropout: Annotated[float, SHARE] = 0.3,
     *,
     info: DataInfo,
 ) -> Any:
@@ -54,8 +55,8 @@ def cnn(
 
 
 def resnet(
-    widths: list[int] = [16, 32, 64],  # noqa: B006
-    blocks: int = 2,
+    widths: Annotated[list[int], Check(each=COUNT)] = [16, 32, 64],  # noqa: B006
+    blocks: Annotated[int, COUNT] = 2,
     *,
     info: DataInfo,
 ) -> Any:

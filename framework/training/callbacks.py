@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated
+
+from framework.config.checks import COUNT, NON_NEGATIVE, Any, Check
 
 
 def early_stopping(
-    monitor: str = "val/loss", mode: str = "min", patience: int = 3, min_delta: float = 0.0
+    monitor: str = "val/loss",
+    mode: Annotated[str, Check(choices=("min", "max"))] = "min",
+    patience: Annotated[int, COUNT] = 3,
+    min_delta: Annotated[float, NON_NEGATIVE] = 0.0,
 ) -> Any:
     """Stop when the monitored validation metric stops improving.
 

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated
+
+from framework.config.checks import COUNT, Any
 
 
-def cpu(threads: int | None = None, processes: int = 1) -> dict[str, Any]:
+def cpu(
+    threads: Annotated[int | None, COUNT] = None, processes: Annotated[int, COUNT] = 1
+) -> dict[str, Any]:
     """Train on the CPU of this machine; several processes use DDP over gloo.
 
     Args:
@@ -21,7 +25,7 @@ def cpu(threads: int | None = None, processes: int = 1) -> dict[str, Any]:
     return {"accelerator": "cpu", "devices": 1}
 
 
-def gpu(devices: int = 1) -> dict[str, Any]:
+def gpu(devices: Annotated[int, COUNT] = 1) -> dict[str, Any]:
     """One node of CUDA GPUs; several devices use DDP.
 
     Args:
@@ -31,7 +35,7 @@ def gpu(devices: int = 1) -> dict[str, Any]:
     return {"accelerator": "gpu", "devices": devices, "strategy": strategy}
 
 
-def ddp(devices: int = -1, num_nodes: int = 1) -> dict[str, Any]:
+def ddp(devices: int = -1, num_nodes: Annotated[int, COUNT] = 1) -> dict[str, Any]:
     """Distributed data parallel over several GPUs and nodes (launch one process per node).
 
     Args:

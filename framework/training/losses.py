@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
+from framework.config.checks import NON_NEGATIVE, UNIT
 from framework.data.info import DataInfo
 
 
@@ -29,7 +30,7 @@ class CrossEntropy:
 
 
 def cross_entropy(
-    label_smoothing: float = 0.0,
+    label_smoothing: Annotated[float, UNIT] = 0.0,
     ignore_index: int = -100,
     class_weights: str = "auto",
     *,
@@ -78,7 +79,9 @@ class FocalLoss:
         return (loss * w).sum() / w.sum()
 
 
-def focal(gamma: float = 2.0, class_weights: str = "auto", *, info: DataInfo) -> FocalLoss:
+def focal(
+    gamma: Annotated[float, NON_NEGATIVE] = 2.0, class_weights: str = "auto", *, info: DataInfo
+) -> FocalLoss:
     """Focal loss for imbalanced classes: easy, confident examples count less.
 
     Args:

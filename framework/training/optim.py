@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
+
+from framework.config.checks import NON_NEGATIVE, POSITIVE, Check
+
+BETAS = Check(length=2, each=Check(ge=0, lt=1))
+"""Coefficients of Adam's running averages: two, each in [0, 1)."""
 
 
 def adamw(
-    lr: float = 3e-4,
-    betas: list[float] = [0.9, 0.95],  # noqa: B006 - copied into the schema
-    eps: float = 1e-8,
-    weight_decay: float = 0.1,
+    lr: Annotated[float, POSITIVE] = 3e-4,
+    betas: Annotated[list[float], BETAS] = [0.9, 0.95],  # noqa: B006 - copied into the schema
+    eps: Annotated[float, POSITIVE] = 1e-8,
+    weight_decay: Annotated[float, NON_NEGATIVE] = 0.1,
     *,
     params: Any,
 ) -> Any:
@@ -28,10 +33,10 @@ def adamw(
 
 
 def adam(
-    lr: float = 1e-3,
-    betas: list[float] = [0.9, 0.999],  # noqa: B006 - copied into the schema
-    eps: float = 1e-8,
-    weight_decay: float = 0.0,
+    lr: Annotated[float, POSITIVE] = 1e-3,
+    betas: Annotated[list[float], BETAS] = [0.9, 0.999],  # noqa: B006 - copied into the schema
+    eps: Annotated[float, POSITIVE] = 1e-8,
+    weight_decay: Annotated[float, NON_NEGATIVE] = 0.0,
     *,
     params: Any,
 ) -> Any:
@@ -50,10 +55,10 @@ def adam(
 
 
 def sgd(
-    lr: float = 0.1,
-    momentum: float = 0.9,
+    lr: Annotated[float, POSITIVE] = 0.1,
+    momentum: Annotated[float, NON_NEGATIVE] = 0.9,
     nesterov: bool = False,
-    weight_decay: float = 0.0,
+    weight_decay: Annotated[float, NON_NEGATIVE] = 0.0,
     *,
     params: Any,
 ) -> Any:

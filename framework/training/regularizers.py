@@ -10,8 +10,9 @@ one dimension) are left out unless ``include_1d`` says otherwise.
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Annotated, Any
 
+from framework.config.checks import NON_NEGATIVE, SHARE
 from framework.errors import PlaitError
 
 
@@ -86,7 +87,11 @@ class Penalty(Regularizer):
         return self.coefficient * total
 
 
-def l1(coefficient: float = 1e-5, params: list[str] = [], include_1d: bool = False) -> Penalty:  # noqa: B006
+def l1(
+    coefficient: Annotated[float, NON_NEGATIVE] = 1e-5,
+    params: list[str] = [],  # noqa: B006 - copied into the schema
+    include_1d: bool = False,
+) -> Penalty:
     """L1 penalty ``coefficient x sum |w|`` added to the loss (drives weights to zero);
     logged as ``train/penalty/l1``.
 
@@ -98,7 +103,11 @@ def l1(coefficient: float = 1e-5, params: list[str] = [], include_1d: bool = Fal
     return Penalty("l1", 1, coefficient, list(params), include_1d)
 
 
-def l2(coefficient: float = 1e-4, params: list[str] = [], include_1d: bool = False) -> Penalty:  # noqa: B006
+def l2(
+    coefficient: Annotated[float, NON_NEGATIVE] = 1e-4,
+    params: list[str] = [],  # noqa: B006 - copied into the schema
+    include_1d: bool = False,
+) -> Penalty:
     """L2 penalty ``coefficient x sum w^2`` added to the loss (classic weight decay through
     the gradient); logged as ``train/penalty/l2``.
 
@@ -125,7 +134,7 @@ class WeightDecay(Regularizer):
 
 
 def weight_decay(
-    coefficient: float = 0.01,
+    coefficient: Annotated[float, NON_NEGATIVE] = 0.01,
     params: list[str] = [],  # noqa: B006
     include_1d: bool = False,
 ) -> WeightDecay:
@@ -179,7 +188,7 @@ class Dropout(Regularizer):
             )
 
 
-def dropout(p: float = 0.1, modules: list[str] = []) -> Dropout:  # noqa: B006
+def dropout(p: Annotated[float, SHARE] = 0.1, modules: list[str] = []) -> Dropout:  # noqa: B006
     """Set the dropout probability of the model's dropout layers, attention dropout and
     dropout between recurrent layers, in all modules or those whose names match.
 

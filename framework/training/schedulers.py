@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Annotated
+
+from framework.config.checks import NON_NEGATIVE, POSITIVE, UNIT, Any, Check
 
 
 def _warmup_then(warmup_steps: int, after: Any) -> Any:
@@ -32,7 +34,11 @@ def _decay_after_warmup(
 
 
 def cosine(
-    warmup_steps: int = 100, min_lr_ratio: float = 0.1, *, optimizer: Any, total_steps: int
+    warmup_steps: Annotated[int, NON_NEGATIVE] = 100,
+    min_lr_ratio: Annotated[float, UNIT] = 0.1,
+    *,
+    optimizer: Any,
+    total_steps: int,
 ) -> Any:
     """Linear warmup, then cosine decay to ``min_lr_ratio`` x peak at the last step.
 
@@ -46,7 +52,9 @@ def cosine(
     )  # fmt: skip
 
 
-def constant(warmup_steps: int = 0, *, optimizer: Any, total_steps: int) -> Any:
+def constant(
+    warmup_steps: Annotated[int, NON_NEGATIVE] = 0, *, optimizer: Any, total_steps: int
+) -> Any:
     """Constant learning rate after an optional linear warmup.
 
     Args:
@@ -58,7 +66,11 @@ def constant(warmup_steps: int = 0, *, optimizer: Any, total_steps: int) -> Any:
 
 
 def linear(
-    warmup_steps: int = 100, min_lr_ratio: float = 0.0, *, optimizer: Any, total_steps: int
+    warmup_steps: Annotated[int, NON_NEGATIVE] = 100,
+    min_lr_ratio: Annotated[float, UNIT] = 0.0,
+    *,
+    optimizer: Any,
+    total_steps: int,
 ) -> Any:
     """Linear warmup, then linear decay to ``min_lr_ratio`` x peak at the last step.
 
@@ -70,10 +82,10 @@ def linear(
 
 
 def one_cycle(
-    pct_start: float = 0.3,
-    div_factor: float = 25.0,
-    final_div_factor: float = 1e4,
-    anneal: str = "cos",
+    pct_start: Annotated[float, Check(gt=0, lt=1)] = 0.3,
+    div_factor: Annotated[float, POSITIVE] = 25.0,
+    final_div_factor: Annotated[float, POSITIVE] = 1e4,
+    anneal: Annotated[str, Check(choices=("cos", "linear"))] = "cos",
     *,
     optimizer: Any,
     total_steps: int,
@@ -109,10 +121,10 @@ def one_cycle(
 
 def plateau(
     monitor: str = "val/loss",
-    mode: str = "min",
-    factor: float = 0.5,
-    patience: int = 2,
-    min_lr: float = 0.0,
+    mode: Annotated[str, Check(choices=("min", "max"))] = "min",
+    factor: Annotated[float, Check(gt=0, lt=1)] = 0.5,
+    patience: Annotated[int, NON_NEGATIVE] = 2,
+    min_lr: Annotated[float, NON_NEGATIVE] = 0.0,
     *,
     optimizer: Any,
     total_steps: int,
