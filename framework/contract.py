@@ -68,6 +68,9 @@ class Contract:
     """text_augment: looks words up in ``data/synonyms``."""
     reports_removed: bool = False
     """curate, clean: the built step lists examples of what it removed in ``examples``."""
+    monitors: str | None = None
+    """callback, scheduler: the parameter naming a logged metric it watches (``monitor``);
+    its value is checked at compose against the metrics the run logs."""
 
     def declared(self) -> list[str]:
         """Names of the fields set away from their defaults."""
@@ -91,6 +94,8 @@ class Contract:
             parts.append("needs synonyms")
         if self.reports_removed:
             parts.append("reports removed examples")
+        if self.monitors:
+            parts.append(f"watches the metric in {self.monitors}")
         return "; ".join(parts)
 
 

@@ -150,7 +150,7 @@ def train(
     if writer:
         run.write_config(cfg)
     L.seed_everything(cfg.seed, workers=True, verbose=False)
-    ckpt = find_resume(cfg.resume, run)  # fail fast, before any data work
+    ckpt = find_resume(cfg.resume, run, cfg)  # fail fast, before any data work
 
     # data
     if cfg.eda and cfg.data.streaming:

@@ -48,10 +48,13 @@ class KindSpec:
     """Fields of :class:`framework.contract.Contract` a component of this kind may declare."""
     fit_checked: bool = False
     """Checked at compose against the task's target and inputs (``fits``/``reads``)."""
+    at_compose: bool = False
+    """Built when the config is composed, so that its errors (bad names and values, hardware
+    that is not there) stop the run before any data work; for kinds whose builders are cheap
+    and have no effect, such as image transforms and hardware presets."""
     probe: str | None = None
-    """Method (part of the protocol) called without arguments right after building at
-    compose, so that bad names and values fail before any data work; for kinds whose builders
-    are cheap and pure, such as image transforms. None: not built at compose."""
+    """Method of the built object (part of the protocol) called without arguments at
+    compose, when building alone does not check everything."""
 
 
 ENABLED_KEY = "enabled"
@@ -101,7 +104,7 @@ KINDS: dict[str, KindSpec] = {
     ),
     "image_augment": KindSpec(
         "data/image_augment", P.IMAGE_AUGMENT, multi=True, doc="image transforms",
-        probe="transforms"
+        at_compose=True, probe="transforms"
     ),
     "task": KindSpec("task", P.TASK, doc="batch format, head, default loss and metrics"),
     "model": KindSpec(
@@ -120,10 +123,16 @@ KINDS: dict[str, KindSpec] = {
     ),
     "freeze": KindSpec("freeze", P.CALLABLE, doc="which parameters train"),
     "optimizer": KindSpec("optimizer", P.OPTIMIZER, doc="torch optimizer over parameter groups"),
-    "scheduler": KindSpec("scheduler", P.SCHEDULER, doc="learning-rate schedule"),
-    "callback": KindSpec("callback", P.CALLBACK, multi=True, doc="Lightning callbacks"),
+    "scheduler": KindSpec(
+        "scheduler", P.SCHEDULER, doc="learning-rate schedule", capabilities=("monitors",)
+    ),
+    "callback": KindSpec(
+        "callback", P.CALLBACK, multi=True, doc="Lightning callbacks", capabilities=("monitors",)
+    ),
     "logger": KindSpec("logger", P.LOGGER, multi=True, doc="Lightning loggers"),
-    "hardware": KindSpec("hardware", P.HARDWARE, doc="accelerator, devices, strategy, nodes"),
+    "hardware": KindSpec(
+        "hardware", P.HARDWARE, doc="accelerator, devices, strategy, nodes", at_compose=True
+    ),
 }  # fmt: skip
 """Every kind, in the order of the registry section of the architecture page."""
 

@@ -138,9 +138,11 @@ def recipe_dir(name: str, root: str | Path = RUNS) -> RunDir:
     return RunDir(Path(root) / name)
 
 
-def newest_checkpoint(runs_root: str | Path, exclude: str | Path | None = None) -> Path | None:
-    """The most recent ``*/checkpoints/last.ckpt`` under ``runs_root`` (a recipe's folder),
-    leaving out the run ``exclude``."""
+def checkpoints_newest_first(
+    runs_root: str | Path, exclude: str | Path | None = None
+) -> list[Path]:
+    """Every ``*/checkpoints/last.ckpt`` under ``runs_root`` (a recipe's folder), the newest
+    first, leaving out the run ``exclude``."""
     root = Path(runs_root)
     skip = Path(exclude) if exclude is not None else None
     found = [
@@ -148,12 +150,60 @@ def newest_checkpoint(runs_root: str | Path, exclude: str | Path | None = None) 
         for p in root.glob(f"*/{CHECKPOINTS}/{LAST_CKPT}")
         if skip is None or skip not in p.parents
     ]
-    return max(found, key=lambda p: p.stat().st_mtime) if found else None
+    return sorted(found, key=lambda p: p.stat().st_mtime, reverse=True)
 
 
-def find_resume(resume: str | None, run: RunDir) -> str | None:
+SHAPING = ("model", "task", "data.tokenizer", "data.max_length")
+"""Config keys a checkpoint's weights depend on: a run resumes only when they are equal."""
+
+
+def read_checkpoint(path: str | Path) -> dict[str, Any]:
+    """A Plait checkpoint read with ``weights_only=True`` (a file that would run code when
+    loaded is refused); it holds a ``plait`` section (config, DataInfo, tokenizer)."""
+    import torch
+
+    try:
+        ckpt = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise PlaitError(
+            f"cannot read checkpoint {path} as weights only ({first[:160]}); Plait loads no "
+            "code from checkpoints: give a checkpoint Plait wrote"
+        ) from None
+    if not isinstance(ckpt, dict) or not ckpt.get("plait"):
+        raise PlaitError(f"{path} is not a Plait checkpoint (no 'plait' section)")
+    return ckpt
+
+
+def read_payload(path: str | Path) -> dict[str, Any]:
+    """The ``plait`` section of a checkpoint: its config, DataInfo and tokenizer."""
+    return read_checkpoint(path)["plait"]
+
+
+def mismatch(stored: Any, cfg: Any) -> str | None:
+    """Why a checkpoint trained under config ``stored`` cannot continue under ``cfg``, or
+    None when the weights fit (same model, task, tokenizer and block size)."""
+    from omegaconf import OmegaConf
+
+    stored = OmegaConf.create(stored)
+    for key in SHAPING:
+        was = OmegaConf.select(stored, key, default=None)
+        now = OmegaConf.select(cfg, key, default=None)
+        was = OmegaConf.to_container(was, resolve=True) if OmegaConf.is_config(was) else was
+        now = OmegaConf.to_container(now, resolve=True) if OmegaConf.is_config(now) else now
+        if was != now:
+            if isinstance(was, dict) and isinstance(now, dict):
+                diff = sorted(k for k in {*was, *now} if was.get(k) != now.get(k))
+                first = diff[0]
+                return f"{key}.{first} was {was.get(first)!r}, now {now.get(first)!r}"
+            return f"{key} was {was!r}, now {now!r}"
+    return None
+
+
+def find_resume(resume: str | None, run: RunDir, cfg: Any) -> str | None:
     """The checkpoint ``resume`` names: None, a path, or ``auto`` (the newest ``last.ckpt``
-    of another run of the same recipe)."""
+    of another run of the same recipe whose weights fit ``cfg``). Checked before any data
+    work: read as weights only, and trained with the same model, task and tokenizer."""
     if not resume:
         return None
     if resume != "auto":
@@ -161,14 +211,28 @@ def find_resume(resume: str | None, run: RunDir) -> str | None:
             raise PlaitError(
                 f"resume={resume}: no such checkpoint; give a .ckpt path or resume=auto"
             )
+        why = mismatch(read_payload(resume)["config"], cfg)
+        if why:
+            raise PlaitError(f"resume={resume} does not fit this config: {why}")
         return resume
-    found = newest_checkpoint(run.path.parent, run.path)
-    if found is None:
+    found = checkpoints_newest_first(run.path.parent, run.path)
+    if not found:
         raise PlaitError(
             f"resume=auto found no checkpoint under {run.path.parent}/*/{CHECKPOINTS}/; "
             "train once first, or give resume=PATH"
         )
-    return str(found)
+    reasons = []
+    for path in found:
+        why = mismatch(read_payload(path)["config"], cfg)
+        if why is None:
+            return str(path)
+        reasons.append((path, why))
+    path, why = reasons[0]
+    raise PlaitError(
+        f"resume=auto: no run under {run.path.parent} fits this config; the newest, "
+        f"{path.parent.parent.name}, differs: {why}; train without resume, or give "
+        "resume=PATH of a checkpoint of this model"
+    )
 
 
 def metrics_of(run_dir: str | Path) -> Path:

@@ -98,10 +98,13 @@ def test_every_kind_of_design_is_present_and_builtins_come_through_the_entry_poi
     assert {"text_files", "python_stdlib", "wikipedia_sample"} <= set(registry.names("source"))
 
 
-def test_raw_target_builds_without_registration():
+def test_raw_target_is_refused_unless_allowed_then_builds_without_registration():
     r = Registry()
-    out = r.build("hardware", {"_target_": "tests.test_registry.builder", "width": 5}, info=1)
-    assert out["width"] == 5
+    node = {"_target_": "tests.test_registry.builder", "width": 5}
+    with pytest.raises(PlaitError, match="names a Python callable.*allow_targets=true"):
+        r.build("hardware", node, info=1)
+    r.allow_targets = True  # what a validated config with allow_targets: true sets
+    assert r.build("hardware", node, info=1)["width"] == 5
 
 
 @dataclasses.dataclass

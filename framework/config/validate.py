@@ -113,14 +113,32 @@ def validate(cfg: DictConfig, registry: Registry) -> Checked:
     augmenter = None
     if task is not None:
         check_task_fit(cfg, registry, task)
+        check_monitors(resolved, registry, task)
         from framework.augment.build import check_text_augment
 
         augmenter = check_text_augment(cfg, registry, task)
     for kind, _key, node in component_nodes(cfg):
-        probe = KINDS[kind].probe
-        if probe is not None and NAME_KEY in node:
-            getattr(registry.build(kind, node), probe)()  # names and values, without data
+        spec = KINDS[kind]
+        if spec.at_compose and NAME_KEY in node:
+            built = registry.build(kind, node)
+            if spec.probe is not None:
+                getattr(built, spec.probe)()  # names and values, without data
+            if kind == "hardware":
+                check_precision(resolved["trainer"]["precision"], built)
     return Checked(cfg, task, augmenter)
+
+
+HALF = ("16-mixed", "16-true")
+"""Precisions that need a GPU (float16 kernels)."""
+
+
+def check_precision(precision: str, hardware: Any) -> None:
+    """float16 precisions need a GPU: on a CPU preset say which ones work there."""
+    if precision in HALF and hardware.get("accelerator") == "cpu":
+        raise PlaitError(
+            f"trainer.precision={precision} needs a GPU and hardware is the CPU; use "
+            "trainer.precision=bf16-mixed (CPUs run bfloat16) or 32-true"
+        )
 
 
 def resolve(cfg: DictConfig) -> dict[str, Any]:
@@ -199,6 +217,37 @@ def component_nodes_of(values: dict[str, Any]) -> list[tuple[str, str, Any]]:
         else:
             out.append((kind, key, node))
     return out
+
+
+def logged_metrics(values: dict[str, Any], task: Any) -> list[str]:
+    """The validation and training metrics a run of this config logs (what a callback, a
+    plateau schedule or a sweep may watch)."""
+    metrics = values.get("metric") or {name: {} for name in task.default_metrics}
+    names = [n for n in metrics if not n.endswith("per_class") and n != "confusion_matrix"]
+    return ["train/loss", "val/loss", *(f"val/{n}" for n in names)]
+
+
+def check_monitors(values: dict[str, Any], registry: Registry, task: Any) -> None:
+    """A callback or schedule watching a metric the run never logs would never act: stop,
+    listing the metrics that will be logged."""
+    logged = logged_metrics(values, task)
+    watched = []
+    for kind, key, node in component_nodes_of(values):
+        if isinstance(node, dict) and NAME_KEY in node:
+            param = registry.get(kind, node[NAME_KEY]).contract.monitors
+            if param is not None and param in node:
+                watched.append((f"{key}.{param}", node[param]))
+    target = values.get("optimized_metric")
+    if target is not None:
+        watched.append(("optimized_metric", target.replace("test/", "val/", 1)))
+    for key, name in watched:
+        if name not in logged:
+            close = did_you_mean(name, logged)
+            hint = f"{close} " if close.startswith("did you mean") else ""
+            raise PlaitError(
+                f"{key}={name!r} is not a metric this run logs; {hint}(it logs "
+                f"{', '.join(logged)}; a metric=[...] selection adds val/<name>)"
+            )
 
 
 def _task(cfg: DictConfig, registry: Registry) -> Any:

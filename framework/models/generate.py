@@ -49,30 +49,24 @@ def sample(
 
 def load_checkpoint(path: str | Path) -> tuple[Any, Any, Any]:
     """Rebuild (model, tokenizer, DataInfo) from a Plait checkpoint, with no run dir needed."""
-    import torch
     from omegaconf import OmegaConf
 
+    from framework.config.validate import refuse_targets
     from framework.data.info import DataInfo
     from framework.data.tokenizers import TextTokenizer
     from framework.errors import PlaitError
     from framework.registry import default_registry
+    from framework.rundir import read_checkpoint
 
     path = Path(path)
     if not path.is_file():
         raise PlaitError(
             f"checkpoint not found: {path}; give ckpt=runs/NAME/TIME/checkpoints/last.ckpt"
         )
-    try:
-        ckpt = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:
-        raise PlaitError(f"cannot read checkpoint {path}: {exc}") from None
-    payload = ckpt.get("plait")
-    if not payload:
-        raise PlaitError(f"{path} is not a Plait checkpoint (no 'plait' section)")
+    ckpt = read_checkpoint(path)
+    payload = ckpt["plait"]
     cfg = OmegaConf.create(payload["config"])
-    from framework.config.validate import refuse_targets
-
-    refuse_targets(cfg)  # a stored config is a stranger's recipe too
+    refuse_targets(cfg)  # a stored config is a stranger's recipe too: never trusted
     info = DataInfo.from_dict(payload["data_info"])
     tokenizer = TextTokenizer.from_str(payload["tokenizer"])
     model = default_registry().build("model", cfg.model, info=info)

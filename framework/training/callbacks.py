@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from framework.config.checks import COUNT, NON_NEGATIVE, Any, Check
+from framework.config.checks import COUNT, NON_NEGATIVE, Check
 
 
 def early_stopping(

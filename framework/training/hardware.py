@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from framework.config.checks import COUNT, Any
+from framework.config.checks import COUNT
+from framework.errors import PlaitError
 
 
 def cpu(
@@ -31,6 +32,7 @@ def gpu(devices: Annotated[int, COUNT] = 1) -> dict[str, Any]:
     Args:
         devices: GPUs to use on this node.
     """
+    require_gpus(devices, "hardware=gpu")
     strategy = "ddp" if devices > 1 else "auto"
     return {"accelerator": "gpu", "devices": devices, "strategy": strategy}
 
@@ -42,4 +44,18 @@ def ddp(devices: int = -1, num_nodes: Annotated[int, COUNT] = 1) -> dict[str, An
         devices: GPUs per node (-1: all visible).
         num_nodes: Number of nodes; set MASTER_ADDR, MASTER_PORT and NODE_RANK on each.
     """
+    require_gpus(max(devices, 1), "hardware=ddp")
     return {"accelerator": "gpu", "devices": devices, "num_nodes": num_nodes, "strategy": "ddp"}
+
+
+def require_gpus(count: int, preset: str) -> None:
+    """Stop when this machine has fewer than ``count`` CUDA devices, saying what it has."""
+    import torch
+
+    found = torch.cuda.device_count() if torch.cuda.is_available() else 0
+    if found < count:
+        build = f"torch {torch.__version__}" + ("" if torch.version.cuda else ", a CPU build")
+        raise PlaitError(
+            f"{preset} asks for {count} GPU(s); this machine has {found} ({build}): use "
+            "hardware=cpu, or run on a machine with GPUs"
+        )

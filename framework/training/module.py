@@ -95,11 +95,17 @@ class TaskModule(L.LightningModule):
         first = int(self.trainer.strategy.reduce(self._first_bad.clone(), reduce_op="max"))
         if first >= 0:
             from framework.errors import PlaitError
+            from framework.rundir import RunDir
 
+            last = RunDir(self.trainer.default_root_dir).checkpoints / "last.ckpt"
+            kept = (
+                "checkpoints/last.ckpt holds the last good step (resume=auto continues from it)"
+                if last.is_file()
+                else "no checkpoint was written before it"
+            )
             raise PlaitError(
-                f"the training loss became NaN or infinite at step {first}; "
-                "checkpoints/last.ckpt holds the last good step (resume=auto continues from "
-                "it): lower optimizer.lr, set trainer.grad_clip, or check the data"
+                f"the training loss became NaN or infinite at step {first}; {kept}: lower "
+                "optimizer.lr, set trainer.grad_clip, or check the data"
             )
 
     def _log_train(self) -> None:

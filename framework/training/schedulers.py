@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import math
-from typing import Annotated
+from typing import Annotated, Any
 
-from framework.config.checks import NON_NEGATIVE, POSITIVE, UNIT, Any, Check
+from framework.config.checks import NON_NEGATIVE, POSITIVE, UNIT, Check
 
 
 def _warmup_then(warmup_steps: int, after: Any) -> Any:
