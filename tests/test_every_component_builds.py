@@ -107,6 +107,12 @@ def test_component_builds(kind, name, registry, tmp_path):
     if kind == "model":
         check_model(registry, cfg)
         return
+    if kind == "hardware" and name != "cpu" and not torch.cuda.is_available():
+        from framework.errors import PlaitError  # a GPU preset on this machine: a clear error
+
+        with pytest.raises(PlaitError, match=f"hardware={name} asks for .* this machine has 0"):
+            registry.build(kind, cfg, **runtime)
+        return
     obj = registry.build(kind, cfg, **runtime)
     if kind == "source":
         assert len(obj) > 0 and ("text" in obj.column_names or "image" in obj.column_names)

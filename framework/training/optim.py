@@ -11,7 +11,7 @@ BETAS = Check(length=2, each=Check(ge=0, lt=1))
 
 
 def adamw(
-    lr: Annotated[float, POSITIVE] = 3e-4,
+    lr: Annotated[float, NON_NEGATIVE] = 3e-4,
     betas: Annotated[list[float], BETAS] = [0.9, 0.95],  # noqa: B006 - copied into the schema
     eps: Annotated[float, POSITIVE] = 1e-8,
     weight_decay: Annotated[float, NON_NEGATIVE] = 0.1,
@@ -33,7 +33,7 @@ def adamw(
 
 
 def adam(
-    lr: Annotated[float, POSITIVE] = 1e-3,
+    lr: Annotated[float, NON_NEGATIVE] = 1e-3,
     betas: Annotated[list[float], BETAS] = [0.9, 0.999],  # noqa: B006 - copied into the schema
     eps: Annotated[float, POSITIVE] = 1e-8,
     weight_decay: Annotated[float, NON_NEGATIVE] = 0.0,
@@ -55,7 +55,7 @@ def adam(
 
 
 def sgd(
-    lr: Annotated[float, POSITIVE] = 0.1,
+    lr: Annotated[float, NON_NEGATIVE] = 0.1,
     momentum: Annotated[float, NON_NEGATIVE] = 0.9,
     nesterov: bool = False,
     weight_decay: Annotated[float, NON_NEGATIVE] = 0.0,
