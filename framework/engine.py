@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import logging
 import math
+import sys
+import time
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -72,6 +74,7 @@ def build_trainer(
     from framework.training.checkpoint import AtomicCheckpointIO
     from framework.training.curves import CurvesCallback
     from framework.training.progress import PlaitProgressBar
+    from framework.training.summary import ProgressLines
 
     t = cfg.trainer
     ckpt_dir, run_dir = run.checkpoints, run.path
@@ -95,8 +98,10 @@ def build_trainer(
             enable_version_counter=False,
         ),
         CurvesCallback(run_dir),
-        PlaitProgressBar(metrics_every=t.log_every, leave=True),
+        ProgressLines(run_dir, t.log_every * 5),
     ]
+    if sys.stdout.isatty():  # a terminal gets the live bar; a file gets the lines above
+        callbacks.append(PlaitProgressBar(metrics_every=t.log_every, leave=True))
     callbacks += [registry.build("callback", node) for node in cfg.callback.values()]
     loggers = [registry.build("logger", node, run_dir=str(run_dir)) for node in cfg.logger.values()]
     return L.Trainer(
@@ -119,6 +124,7 @@ def build_trainer(
         num_sanity_val_steps=0,
         inference_mode=False,  # metric states must stay usable between validate() and fit()
         enable_model_summary=False,
+        enable_progress_bar=sys.stdout.isatty(),
     )
 
 
@@ -205,10 +211,12 @@ def train(
         log.info("resuming from %s", ckpt)
     if cfg.trainer.val_at_start and not ckpt:
         trainer.validate(module, datamodule=datamodule, verbose=False)
+    started = time.perf_counter()
     trainer.fit(module, datamodule=datamodule, ckpt_path=ckpt, weights_only=True)
     results = {k: float(v) for k, v in trainer.callback_metrics.items()}
+    keeper = next(c for c in trainer.checkpoint_callbacks if c.monitor)
+    best = keeper.best_model_path
     if "test" in data.datasets:
-        best = next(c.best_model_path for c in trainer.checkpoint_callbacks if c.monitor)
         for row in trainer.test(
             module,
             datamodule=datamodule,
@@ -222,6 +230,16 @@ def train(
     if trainer.is_global_zero:
         _write_samples(cfg, task, module.model, data, run)
         run.write_results(results)
+        from rich.console import Console
+
+        from framework.training.summary import summary
+
+        score = float(keeper.best_model_score) if keeper.best_model_score is not None else None
+        panel = summary(
+            run, results, (task.monitor, score, best), time.perf_counter() - started,
+            task.generative,
+        )  # fmt: skip
+        Console().print(panel)
     return results
 
 
@@ -250,7 +268,7 @@ def _write_samples(cfg: DictConfig, task: Any, model: Any, data: Any, run: RunDi
         s.top_k,
         seed=cfg.seed,
     )
-    run.write_samples(texts)
+    run.write_samples(list(s.prompts), texts)
     from rich.console import Console
     from rich.panel import Panel
     from rich.text import Text

@@ -118,10 +118,11 @@ class RunDir:
         """``results.json``: final validation and test metrics."""
         self.write_json(RESULTS, results)
 
-    def write_samples(self, texts: list[str]) -> None:
-        """``samples.txt``: continuations of the configured prompts, separated by rules."""
+    def write_samples(self, prompts: list[str], texts: list[str]) -> None:
+        """``samples.txt``: each prompt, then its continuation, separated by rules."""
         sep = "\n" + "-" * 72 + "\n"
-        _atomic_write(self.path / SAMPLES, sep.join(texts) + "\n")
+        parts = [f"prompt: {p!r}\n\n{t}" for p, t in zip(prompts, texts)]
+        _atomic_write(self.path / SAMPLES, sep.join(parts) + "\n")
 
     def write_text(self, name: str, text: str) -> Path:
         """Any other text artifact (``augment_preview.txt``); returns its path."""

@@ -54,6 +54,15 @@ def test_train_writes_every_artifact_and_val_loss_falls(plait, tmp_path):
     samples = (run / "samples.txt").read_text()
     assert samples.count("-" * 72) == 2  # three prompts of the default recipe
     assert "def " in samples and "class " in samples
+    assert "prompt: 'def '" in samples and "prompt: 'class '" in samples
+
+    # output to a pipe: plain progress lines while it trains, then the summary panel
+    out = proc.stdout
+    assert "step 25/40  train/loss" in out and "step 40/40  val/loss" in out
+    assert "step 40/40  val/loss" in (run / "train.log").read_text()
+    assert "plait train: done" in out and "runs/e2e" in out
+    last = float(out.split("last validation")[1].split("loss ")[1].split()[0])
+    assert abs(last - val[-1]) < 1e-3 * max(1.0, val[-1])
 
     args = [
         f"ckpt={run}/checkpoints/last.ckpt",
