@@ -23,6 +23,22 @@ ROW = "_row"
 """Column with each record's original position, so the audit can tell what a step removed."""
 
 ENCODING_POLICIES = ("strict", "replace")
+BAD_RECORD_POLICIES = ("fail", "skip")
+
+
+class Rejects:
+    """Records a source left out (``bad_records: skip``), counted with examples for the data
+    report: nothing is dropped without being said."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.examples: list[str] = []
+
+    def add(self, where: str, why: str) -> None:
+        """Count one record left out at ``where`` (file:line) because of ``why``."""
+        self.count += 1
+        if len(self.examples) < 3:
+            self.examples.append(f"{where}: {why}")
 
 
 def check_policy(errors: str) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf
 
 from framework.data.audit import DataReport, StepRecord
-from framework.data.records import IMAGE, ROW, TEXT
+from framework.data.records import IMAGE, ROW, TEXT, Rejects, column
 from framework.data.steps import StepContext
 from framework.errors import PlaitError
 from framework.kinds import ENABLED_KEY, NAME_KEY
@@ -45,7 +45,8 @@ def build_steps(registry: Registry, data_cfg: Any) -> list[tuple[str, str, Any, 
 def load_source(data_cfg: Any, registry: Registry, report: DataReport) -> Any:
     """Build the source and check it has text or images; every record gets a ``_row`` id."""
     t0 = time.perf_counter()
-    ds = registry.build("source", data_cfg.source)
+    rejects = Rejects()
+    ds = registry.build("source", data_cfg.source, rejects=rejects)
     name = name_of(data_cfg.source, "source")
     if len(ds) == 0:
         raise PlaitError(f"data source '{name}' produced no records; check its settings")
@@ -62,9 +63,13 @@ def load_source(data_cfg: Any, registry: Registry, report: DataReport) -> Any:
                 "text; point data.source.text_column at a text column"
             )
     ds = ds.add_column(ROW, list(range(len(ds))))
-    report.add(
-        StepRecord("source", name, len(ds), len(ds), seconds=round(time.perf_counter() - t0, 3))
+    rec = StepRecord(
+        "source", name, len(ds) + rejects.count, len(ds), seconds=round(time.perf_counter() - t0, 3)
     )
+    if rejects.count:
+        rec.note = f"{rejects.count:,} malformed records skipped (bad_records=skip)"
+        rec.removed_examples = list(rejects.examples)
+    report.add(rec)
     return ds
 
 
@@ -85,4 +90,12 @@ def run_steps(
         if contract.reports_removed and step.examples:  # the step's own account
             rec.removed_examples = list(step.examples)[:3]
         ds = out
+    if TEXT in ds.column_names:
+        empty = [i for i, t in enumerate(column(ds, TEXT)) if t is None]
+        if empty:
+            raise PlaitError(
+                f"data: {len(empty):,} records have no text (the first is record "
+                f"{column(ds, ROW)[empty[0]]} of the source); drop them with "
+                "data/curate=[missing] or fix the data"
+            )
     return ds

@@ -9,9 +9,11 @@ from pathlib import Path
 from typing import Any
 
 from framework.data.records import (
+    BAD_RECORD_POLICIES,
     IMAGE,
     LABEL,
     SPLIT,
+    Rejects,
     check_policy,
     collect,
     dataset,
@@ -86,6 +88,7 @@ def jsonl(
     bad_records: str = "fail",
     *,
     streaming: bool = False,
+    rejects: Rejects | None = None,
 ) -> Any:
     """JSON Lines files: one JSON object per line.
 
@@ -95,10 +98,11 @@ def jsonl(
         label_column: Field holding the target (renamed to ``label``); None: unlabelled.
         encoding: Text encoding of the files.
         errors: Undecodable bytes: ``strict`` (stop with file:line) or ``replace``.
-        bad_records: A line that is not a JSON object: ``fail`` (stop with file:line) or
-            ``skip`` (count it in the data report).
+        bad_records: A line that is not a JSON object, or whose text field is missing, null
+            or not a string: ``fail`` (stop with file:line) or ``skip`` (counted in the data
+            report, with examples).
     """
-    if bad_records not in ("fail", "skip"):
+    if bad_records not in BAD_RECORD_POLICIES:
         raise PlaitError(f"data.source.bad_records must be 'fail' or 'skip', not '{bad_records}'")
     files = collect(paths)
     if streaming:
@@ -108,7 +112,12 @@ def jsonl(
             _stream_jsonl, files=files, encoding=encoding, errors=errors,
             bad_records=bad_records, text_column=text_column,
         )  # fmt: skip
-    rows = [row for path in files for row in _json_rows(path, encoding, errors, bad_records)]
+    rejects = rejects if rejects is not None else Rejects()
+    rows = [
+        row
+        for path in files
+        for row in _json_rows(path, encoding, errors, bad_records, text_column, rejects)
+    ]
     keys: dict[str, None] = {}
     for row in rows:
         keys.update(dict.fromkeys(row))
@@ -117,8 +126,12 @@ def jsonl(
     return map_columns(ds, f"data.source.paths={list(paths)}", text_column, label_column)
 
 
-def _json_rows(path: Path, encoding: str, errors: str, bad_records: str) -> Any:
-    """Objects of one JSON Lines file; a bad line stops with file:line (or is skipped)."""
+def _json_rows(
+    path: Path, encoding: str, errors: str, bad_records: str, text_column: str,
+    rejects: Rejects | None = None,
+) -> Any:  # fmt: skip
+    """Objects of one JSON Lines file; a bad line stops with file:line (or is skipped and
+    counted in ``rejects``)."""
     with open(path, "rb") as fh:
         for lineno, raw in enumerate(fh, 1):
             line = decode(raw, path, encoding, errors, first_line=lineno).strip()
@@ -128,12 +141,24 @@ def _json_rows(path: Path, encoding: str, errors: str, bad_records: str) -> Any:
                 row = json.loads(line)
                 if not isinstance(row, dict):
                     raise ValueError(f"a JSON {type(row).__name__}, not an object")
+                text = row.get(text_column)
+                if not isinstance(text, str):
+                    said = (
+                        "missing"
+                        if text_column not in row
+                        else "null"
+                        if text is None
+                        else f"a {type(text).__name__}"
+                    )
+                    raise ValueError(f"its '{text_column}' is {said}, not text")
             except ValueError as exc:
+                why = str(exc).split(": line")[0]
                 if bad_records == "skip":
+                    if rejects is not None:
+                        rejects.add(f"{path}:{lineno}", why)
                     continue
-                msg = str(exc).split(": line")[0]
                 raise PlaitError(
-                    f"{path}:{lineno}: malformed JSON record ({msg}); fix the line or set "
+                    f"{path}:{lineno}: malformed JSON record ({why}); fix the line or set "
                     "data.source.bad_records=skip"
                 ) from None
             yield row
@@ -143,8 +168,8 @@ def _stream_jsonl(
     files: list[Path], encoding: str, errors: str, bad_records: str, text_column: str
 ) -> Any:
     for path in files:
-        for row in _json_rows(path, encoding, errors, bad_records):
-            yield {"text": row.get(text_column)}
+        for row in _json_rows(path, encoding, errors, bad_records, text_column):
+            yield {"text": row[text_column]}
 
 
 def csv(
