@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from framework import protocols as P
+from framework.config.checks import Check
 from framework.protocols import Protocol
 
 
@@ -27,6 +28,8 @@ class CommonField:
     """Value when the recipe sets none."""
     doc: str
     """One line for ``plait list`` and the reference."""
+    check: Check | None = None
+    """Range, choices or form of its values, checked when a config is composed."""
 
 
 @dataclass(frozen=True)
@@ -68,6 +71,10 @@ SIZED = (
         None,
         "Parameter budget such as 10M, 350k or 1.2B: depth and width are chosen to land "
         "within 10% of it (null: the sizes as written).",
+        Check(
+            pattern=r"\s*[0-9]*\.?[0-9]+\s*[kKmMbBgG]?\s*",
+            says="a parameter count such as 10M, 350k or 1.2B",
+        ),
     ),
 )
 STEP = ("streams", "reports_removed")

@@ -90,7 +90,7 @@ def run_hydra(
     publish(registry)
     done = checked or {}
 
-    def task(cfg: Any) -> float:
+    def task(cfg: Any) -> float | None:
         from hydra.core.hydra_config import HydraConfig
 
         from framework.engine import train as engine_train
@@ -99,7 +99,7 @@ def run_hydra(
             result = done.get(config_key(cfg)) or validate(cfg, registry)
             run_dir = HydraConfig.get().runtime.output_dir
             results = engine_train(cfg, registry, run_dir, result.task, result.augmenter)
-            return objective(results, cfg, result.task)
+            return objective(results, cfg, result.task) if multirun else None
         except PlaitError as exc:
             if verbose:
                 raise

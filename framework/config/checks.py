@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import operator
+import re
 import typing
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -38,6 +39,10 @@ class Check:
     """Lists: exactly this many items."""
     each: Check | None = None
     """Lists: the check of every item."""
+    pattern: str | None = None
+    """Text: a regular expression the whole value must match."""
+    says: str = ""
+    """Text: what a value matching ``pattern`` looks like (said when one does not)."""
 
     def problem(self, value: Any) -> str | None:
         """What is wrong with ``value`` (``must be above 0``), or None."""
@@ -54,6 +59,8 @@ class Check:
             return None
         if self.choices is not None and value not in self.choices:
             return "must be one of " + ", ".join(str(c) for c in self.choices)
+        if self.pattern is not None and not re.fullmatch(self.pattern, str(value)):
+            return f"must be {self.says or 'of the form ' + self.pattern}"
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             return None
         said, ok = [], True

@@ -109,6 +109,7 @@ def validate(cfg: DictConfig, registry: Registry) -> Checked:
     if problems:
         head = f"{len(problems)} bad values: " if len(problems) > 1 else ""
         raise PlaitError(head + "; ".join(problems))
+    check_resume(resolved)
     task = _task(cfg, registry)
     augmenter = None
     if task is not None:
@@ -188,7 +189,9 @@ def value_problems(values: dict[str, Any], registry: Registry) -> list[str]:
         node = _at(values, key)
         if not isinstance(node, dict) or NAME_KEY not in node:
             continue
-        for param, check in registry.get(kind, node[NAME_KEY]).checks.items():
+        checks = dict(registry.get(kind, node[NAME_KEY]).checks)
+        checks.update({c.name: c.check for c in KINDS[kind].common if c.check is not None})
+        for param, check in checks.items():
             wrong = check.problem(node.get(param))
             if wrong:
                 problems.append(f"{key}.{param}={node.get(param)!r} {wrong}")
@@ -217,6 +220,23 @@ def component_nodes_of(values: dict[str, Any]) -> list[tuple[str, str, Any]]:
         else:
             out.append((kind, key, node))
     return out
+
+
+def check_resume(values: dict[str, Any]) -> None:
+    """``resume=PATH``: the file exists, reads as weights only, and fits this config (what
+    ``resume=auto`` finds is checked when the run dir is known)."""
+    resume = values.get("resume")
+    if not resume or resume == "auto":
+        return
+    from pathlib import Path
+
+    from framework.rundir import mismatch, read_payload
+
+    if not Path(resume).is_file():
+        raise PlaitError(f"resume={resume}: no such checkpoint; give a .ckpt path or resume=auto")
+    why = mismatch(read_payload(resume)["config"], OmegaConf.create(values))
+    if why:
+        raise PlaitError(f"resume={resume} does not fit this config: {why}")
 
 
 def logged_metrics(values: dict[str, Any], task: Any) -> list[str]:

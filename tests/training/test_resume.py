@@ -65,3 +65,21 @@ def test_sigkill_then_resume_auto_equals_uninterrupted_run(tmp_path):
     assert weights.keys() == ref_weights.keys()
     for key in weights:
         assert torch.equal(weights[key], ref_weights[key]), key
+
+
+def test_resume_auto_refuses_a_run_of_another_size_and_resumes_one_that_fits(cli, tmp_path):
+    from tests.cli.test_errors import assert_one_line_error
+
+    small = [*TINY_LM, "trainer.max_steps=4", "trainer.ckpt_every=2", "name=sized",
+             "samples.prompts=[]"]  # fmt: skip
+    first = cli("train", *small, "hydra.run.dir=runs/sized/first")
+    assert first.returncode == 0, first.stderr[-2000:]
+    wider = cli("train", *small, "model.d_model=64", "resume=auto")
+    assert_one_line_error(
+        wider, "resume=auto: no run under", "runs/sized fits this config", "the newest, first",
+        "model.d_model was 32, now 64", "resume=PATH",
+    )  # fmt: skip
+    again = cli("train", *small, "trainer.max_steps=6", "resume=auto")
+    assert again.returncode == 0, again.stderr[-2000:]
+    said = again.stdout + again.stderr
+    assert "resuming from" in said and "runs/sized/first/checkpoints/last.ckpt" in said

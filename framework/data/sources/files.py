@@ -143,13 +143,9 @@ def _json_rows(
                     raise ValueError(f"a JSON {type(row).__name__}, not an object")
                 text = row.get(text_column)
                 if not isinstance(text, str):
-                    said = (
-                        "missing"
-                        if text_column not in row
-                        else "null"
-                        if text is None
-                        else f"a {type(text).__name__}"
-                    )
+                    said = f"of type {type(text).__name__}"
+                    if text is None:
+                        said = "missing" if text_column not in row else "null"
                     raise ValueError(f"its '{text_column}' is {said}, not text")
             except ValueError as exc:
                 why = str(exc).split(": line")[0]
