@@ -42,3 +42,39 @@ def fail(exc: PlaitError) -> int:
         Text("plait: error: ", style="bold red") + Text(str(exc))
     )
     return exc.exit_code
+
+
+LIBRARIES = (
+    "torch",
+    "lightning",
+    "lightning_fabric",
+    "omegaconf",
+    "hydra",
+    "pyarrow",
+    "datasets",
+    "tokenizers",
+    "transformers",
+    "torchmetrics",
+    "albumentations",
+)
+"""Libraries whose exceptions are the user's input gone wrong, said in one line."""
+
+
+def library_error(exc: BaseException) -> PlaitError | None:
+    """A library's exception raised from inside that library, as one line naming the library
+    and what it said; None for anything else (a bug in Plait keeps its traceback)."""
+    import os
+    import traceback
+
+    frames = traceback.extract_tb(exc.__traceback__)
+    if not frames:
+        return None
+    parts = os.path.normpath(frames[-1].filename).split(os.sep)
+    found = [lib for lib in LIBRARIES if lib in parts]
+    if not found:
+        return None
+    said = " ".join(str(exc).split())[:300] or type(exc).__name__
+    return PlaitError(
+        f"{found[0]} stopped the run: {type(exc).__name__}: {said}; check the config values "
+        "and data this step uses (--verbose shows the traceback)"
+    )

@@ -229,3 +229,20 @@ def test_non_utf8_jsonl_names_the_line(cli, tmp_path):
         "data/tokenizer=char",
     )  # fmt: skip
     assert_one_line_error(proc, "d.jsonl:2: bytes that are not utf-8", "errors=replace")
+
+
+def test_a_library_error_is_one_line_and_a_bug_of_plaits_keeps_its_traceback():
+    import torch
+
+    from framework.errors import library_error
+
+    try:
+        torch.nn.Linear(3, 4)(torch.zeros(2, 5))
+    except RuntimeError as exc:
+        said = library_error(exc)
+    assert said is not None and "\n" not in str(said)
+    assert str(said).startswith("torch stopped the run: RuntimeError: mat1 and mat2")
+    try:
+        {}["missing"]
+    except KeyError as exc:
+        assert library_error(exc) is None

@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from framework.errors import PlaitError, fail
+from framework.errors import PlaitError, fail, library_error
 
 USAGE = """\
 examples:
@@ -132,6 +132,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if verbose:
             raise
         return fail(exc)
+    except Exception as exc:
+        said = None if verbose else library_error(exc)
+        if said is None:
+            raise
+        return fail(said)
 
 
 def _split_flags(items: Sequence[str]) -> tuple[bool, list[str]]:

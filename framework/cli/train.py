@@ -9,7 +9,7 @@ from typing import Any
 from framework.cli.hydra_runner import run_with_hydra
 from framework.config.compose import compose, publish
 from framework.config.validate import Checked, validate
-from framework.errors import PlaitError, fail
+from framework.errors import PlaitError, fail, library_error
 from framework.registry import Registry, default_registry
 
 
@@ -104,6 +104,11 @@ def run_hydra(
             if verbose:
                 raise
             sys.exit(fail(exc))
+        except Exception as exc:
+            said = None if verbose else library_error(exc)
+            if said is None:
+                raise
+            sys.exit(fail(said))
 
     run_with_hydra(task, overrides, multirun)
     return 0
