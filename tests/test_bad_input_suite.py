@@ -246,3 +246,25 @@ def test_a_library_error_is_one_line_and_a_bug_of_plaits_keeps_its_traceback():
         {}["missing"]
     except KeyError as exc:
         assert library_error(exc) is None
+
+
+def test_an_image_folder_of_one_size_needs_no_image_size_and_mixed_sizes_say_so(registry, tmp_path):
+    from PIL import Image
+
+    from framework.data.stage import prepare_data
+    from framework.errors import PlaitError
+    from framework.tasks.image_classification import image_classification
+    from tests.data.test_pipeline import data_cfg
+
+    for cls in ("cat", "dog"):
+        folder = tmp_path / "same" / cls
+        folder.mkdir(parents=True)
+        for i in range(6):
+            Image.new("RGB", (12, 10), (40 * i, 0, 0)).save(folder / f"{i}.png")
+    cfg = data_cfg(source={"_name_": "image_folder", "path": str(tmp_path / "same")},
+                   tokenizer=None, split={"_name_": "random", "val": 0.25}, cache=False)  # fmt: skip
+    data = prepare_data(cfg, image_classification(), registry, 0)
+    assert data.info.image_shape == [3, 10, 12]
+    Image.new("RGB", (20, 20)).save(tmp_path / "same" / "dog" / "big.png")
+    with pytest.raises(PlaitError, match=r"the images come in 2 sizes \(12x10, 20x20\); set task"):
+        prepare_data(cfg, image_classification(), registry, 0)

@@ -35,13 +35,19 @@ def _as_array(ds: Any, size: int | None) -> Any:
     arr = image_array(ds)
     if arr is not None:  # Array2D / Array3D: read through Arrow in one go
         return arr[:, None] if arr.ndim == 3 else arr.transpose(0, 3, 1, 2)
-    out = []
-    for img in ds[IMAGE]:  # PIL images (image_folder): resized to one size
-        if size is None:
+    images = list(ds[IMAGE])  # PIL images (image_folder): resized to one size when asked
+    if size is None:
+        sizes = {img.size for img in images}
+        if len(sizes) > 1:
+            shown = ", ".join(f"{w}x{h}" for w, h in sorted(sizes)[:4])
             raise PlaitError(
-                "task image_classification: images of varying size need task.image_size=N"
+                f"task image_classification: the images come in {len(sizes)} sizes ({shown}"
+                f"{', ...' if len(sizes) > 4 else ''}); set task.image_size=N to resize them"
             )
-        a = np.asarray(img.convert("RGB").resize((size, size)), dtype=np.uint8)
+    out = []
+    for img in images:
+        rgb = img.convert("RGB")
+        a = np.asarray(rgb if size is None else rgb.resize((size, size)), dtype=np.uint8)
         out.append(a.transpose(2, 0, 1))
     return np.stack(out)
 

@@ -46,7 +46,7 @@ def _heat_map(matrix: Any, names: list[str], out: Path, split: str) -> None:
     ax.set_yticks(range(n), names)
     ax.set_xlabel("predicted")
     ax.set_ylabel("true")
-    ax.set_title(f"confusion matrix ({split}; colour: share of the true class)")
+    ax.set_title(f"confusion matrix ({split})\ncolour: share of the true class", fontsize=10)
     if n <= 20:
         for i in range(n):
             for j in range(n):

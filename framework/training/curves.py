@@ -58,6 +58,8 @@ def plot_curves(metrics_csv: str | Path, out_png: str | Path) -> Path | None:
             style = "o-" if key.startswith("val") or len(steps) < 30 else "-"
             ax.plot(steps, values, style, label=key.split("/", 1)[0] if "/" in key else key, ms=3)
         ax.set_title(panel)
+        if "perplexity" in panel:  # falls by orders of magnitude: a linear axis hides the end
+            ax.set_yscale("log")
         ax.set_xlabel("step")
         ax.grid(alpha=0.3)
         ax.legend()
