@@ -261,8 +261,9 @@ def test_an_image_folder_of_one_size_needs_no_image_size_and_mixed_sizes_say_so(
         folder.mkdir(parents=True)
         for i in range(6):
             Image.new("RGB", (12, 10), (40 * i, 0, 0)).save(folder / f"{i}.png")
-    cfg = data_cfg(source={"_name_": "image_folder", "path": str(tmp_path / "same")},
-                   tokenizer=None, split={"_name_": "random", "val": 0.25}, cache=False)  # fmt: skip
+    source = {"_name_": "image_folder", "path": str(tmp_path / "same")}
+    split = {"_name_": "random", "val": 0.25}
+    cfg = data_cfg(source=source, tokenizer=None, split=split, cache=False)
     data = prepare_data(cfg, image_classification(), registry, 0)
     assert data.info.image_shape == [3, 10, 12]
     Image.new("RGB", (20, 20)).save(tmp_path / "same" / "dog" / "big.png")
