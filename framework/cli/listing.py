@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
@@ -9,6 +11,19 @@ from rich.table import Table
 from framework.errors import PlaitError, did_you_mean
 from framework.kinds import KINDS
 from framework.registry import Registry, default_registry
+
+LITERAL = re.compile(r"``([^`]+)``")
+"""reST inline literals of docstrings (``data.max_length``)."""
+
+
+def _terminal(text: str) -> str:
+    """A docstring line for rich: markup escaped, reST literals in bold."""
+    return LITERAL.sub(r"[bold]\1[/bold]", escape(text))
+
+
+def _markdown(text: str) -> str:
+    """A docstring line for Markdown: reST literals as code spans."""
+    return LITERAL.sub(r"`\1`", text)
 
 
 def list_components(kind: str | None, markdown: bool = False) -> int:
@@ -35,18 +50,19 @@ def list_components(kind: str | None, markdown: bool = False) -> int:
         table.add_column("description")
         for comp in registry.components(k):
             if kind is None:
-                params = ", ".join(f"{p.name}={p.default!r}" for p in comp.params())
+                params = escape(", ".join(f"{p.name}={p.default!r}" for p in comp.params()))
             else:
                 params = "\n".join(
-                    f"{p.name}: {p.type} = {p.default!r}" + (f"\n  {p.doc}" if p.doc else "")
+                    escape(f"{p.name}: {p.type} = {p.default!r}")
+                    + (f"\n  {_terminal(p.doc)}" if p.doc else "")
                     for p in comp.params()
                 )
             table.add_row(
                 comp.name,
                 comp.provider,
-                escape(params) or "-",
+                params or "-",
                 comp.contract.describe() or "-",
-                escape(comp.doc),
+                _terminal(comp.doc),
             )
         if not table.row_count:
             table.add_row("-", "-", "-", "-", "(none registered yet)")
@@ -80,7 +96,7 @@ def reference_markdown(registry: Registry, kind: str | None = None) -> str:
             lines += [
                 f"### `{spec.group}={comp.name}`",
                 "",
-                f"{comp.doc} (provider: {comp.provider})",
+                f"{_markdown(comp.doc)} (provider: {comp.provider})",
                 "",
             ]
             if comp.contract.describe():
@@ -90,6 +106,6 @@ def reference_markdown(registry: Registry, kind: str | None = None) -> str:
                 lines += ["| parameter | type | default | description |", "|---|---|---|---|"]
                 for p in params:
                     typ = p.type.replace("|", "\\|")
-                    lines.append(f"| `{p.name}` | {typ} | `{p.default!r}` | {p.doc} |")
+                    lines.append(f"| `{p.name}` | {typ} | `{p.default!r}` | {_markdown(p.doc)} |")
                 lines.append("")
     return "\n".join(lines).rstrip() + "\n"
