@@ -21,17 +21,22 @@ def show(overrides: list[str]) -> int:
     loaded = load(overrides)
     cfg, registry, task = loaded.cfg, loaded.registry, loaded.task
     console = Console()
-    console.print(Syntax(OmegaConf.to_yaml(cfg, resolve=True), "yaml", background_color="default"))
 
     from framework.engine import build_task_parts
     from framework.models.footprint import forward_flops, human, training_memory
+    from framework.models.sizing import sized_params
 
     with console.status("data stage (cached after the first run) ..."):
         info = stage(loaded).prepare().info
-    parts = build_task_parts(cfg, registry, task, info)
+    with console.status("building the model ..."):
+        params, size_line = sized_params(registry, cfg.model, info)
+        shown = OmegaConf.to_container(cfg, resolve=True)
+        shown["model"] = params  # the sizes the run will use, after target_params
+        parts = build_task_parts(cfg, registry, task, info)
+    console.print(Syntax(OmegaConf.to_yaml(shown), "yaml", background_color="default"))
     model = parts.model
-    if parts.size:
-        console.print(f"[bold]{parts.size}[/]")
+    if size_line:
+        console.print(f"[bold]{size_line}[/]")
     console.print(parameter_table(model, cfg.model[NAME_KEY], info))
 
     flops = forward_flops(model, info)

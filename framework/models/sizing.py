@@ -126,17 +126,16 @@ def _width0(params: dict[str, Any], knobs: SizeKnobs) -> float:
     return float(max(value) if isinstance(value, list) else value)
 
 
-def build_model(registry: Any, cfg: Any, info: Any) -> tuple[Any, str | None]:
-    """Build the model ``cfg`` selects; with ``target_params`` set, at the fitted size.
-
-    Returns the model and a line saying the size chosen (None without a budget).
-    """
+def sized_params(registry: Any, cfg: Any, info: Any) -> tuple[dict[str, Any], str | None]:
+    """The model config's values with ``target_params`` applied (the depth and widths chosen
+    for the budget) and a line saying what was chosen; without a budget, the values as
+    written and None."""
     from omegaconf import DictConfig, OmegaConf
 
     params = OmegaConf.to_container(cfg, resolve=True) if isinstance(cfg, DictConfig) else dict(cfg)
     budget = params.pop(TARGET_KEY, None)
     if budget is None:
-        return registry.build("model", params, info=info), None
+        return params, None
     target = parse_count(budget)
     name = params.pop(NAME_KEY)
     comp = registry.get("model", name)
@@ -158,4 +157,13 @@ def build_model(registry: Any, cfg: Any, info: Any) -> tuple[Any, str | None]:
     keys = ([knobs.depth] if knobs.depth else []) + list(knobs.widths)
     chosen = ", ".join(f"{k}={sized[k]}" for k in keys)
     line = f"{TARGET_KEY} {budget}: {chosen} -> {n:,} parameters ({(n - target) / target:+.1%})"
-    return registry.build("model", {NAME_KEY: name, **sized}, info=info), line
+    return {NAME_KEY: name, **sized}, line
+
+
+def build_model(registry: Any, cfg: Any, info: Any) -> tuple[Any, str | None]:
+    """Build the model ``cfg`` selects; with ``target_params`` set, at the fitted size.
+
+    Returns the model and a line saying the size chosen (None without a budget).
+    """
+    params, line = sized_params(registry, cfg, info)
+    return registry.build("model", params, info=info), line

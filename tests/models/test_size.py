@@ -101,4 +101,7 @@ def test_show_prints_the_budgeted_size_flops_and_memory(plait):
     assert re.search(rf"total\s+│\s+{chosen.group(3)}", proc.stdout)
     assert "forward FLOPs per token" in proc.stdout
     assert "optimizer state (adamw" in proc.stdout
+    # the config shown is the one the run uses: the sizes chosen, not the preset's
+    assert f"n_layer: {chosen.group(1)}\n" in proc.stdout
+    assert f"d_model: {chosen.group(2)}\n" in proc.stdout
     torch.set_num_threads(torch.get_num_threads())  # nothing to restore: keeps torch imported
