@@ -88,6 +88,33 @@ def collect(paths: Sequence[str], key: str = "data.source.paths") -> list[Path]:
     return found
 
 
+SPLIT_NAMES = {"train": "train", "val": "val", "validation": "val", "valid": "val",
+               "test": "test"}  # fmt: skip
+"""Names a file source accepts as keys of ``paths`` (``{train: ..., val: ..., test: ...}``)."""
+
+
+def split_paths(paths: Any, key: str = "data.source.paths") -> list[tuple[str | None, list[Path]]]:
+    """(split or None, files) per group of ``paths``: a list is one group without a split; a
+    mapping ``{train: [...], val: [...], test: [...]}`` keeps the user's own splits (read
+    them with ``data/split=existing``)."""
+    if isinstance(paths, dict):
+        out = []
+        for name, group in paths.items():
+            if name not in SPLIT_NAMES:
+                raise PlaitError(f"{key}.{name}: not a split; name the groups train, val and test")
+            group = [group] if isinstance(group, str) else list(group)
+            out.append((SPLIT_NAMES[name], collect(group, f"{key}.{name}")))
+        return out
+    return [(None, collect(list(paths or []), key))]
+
+
+def with_splits(columns: dict[str, list[Any]], splits: list[str | None]) -> dict[str, list[Any]]:
+    """Add the ``_split`` column when the files came in named groups."""
+    if any(s is not None for s in splits):
+        columns = {**columns, SPLIT: [s or "train" for s in splits]}
+    return columns
+
+
 def dataset(columns: dict[str, list[Any]], where: str, features: Any = None) -> Any:
     """A ``datasets.Dataset`` from columns; an empty one fails naming where it came from."""
     import datasets

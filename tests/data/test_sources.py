@@ -161,3 +161,38 @@ def test_float_labels_are_classes_only_when_every_value_is_whole():
     assert names is None and column(out, LABEL)[-1] == 2.5
     with pytest.raises(PlaitError, match=r"fractional numbers \(2.5\)"):
         encode_labels(mixed, "class")
+
+
+def test_file_sources_keep_the_users_own_splits(tmp_path):
+    from framework.data.sources.files import csv, jsonl
+    from framework.data.splits import existing
+
+    for name, rows in (("train", 4), ("val", 2), ("test", 3)):
+        lines = ["text,label", *(f"{name} text {i},{'ab'[i % 2]}" for i in range(rows))]
+        (tmp_path / f"{name}.csv").write_text("\n".join(lines) + "\n")
+        (tmp_path / f"{name}.jsonl").write_text(
+            "\n".join(f'{{"text": "{name} {i}"}}' for i in range(rows)) + "\n"
+        )
+    for source, suffix in ((csv, "csv"), (jsonl, "jsonl")):
+        paths = {s: [str(tmp_path / f"{s}.{suffix}")] for s in ("train", "val", "test")}
+        splits = existing()(source(paths=paths), seed=0)
+        assert {k: len(v) for k, v in splits.items()} == {"train": 4, "val": 2, "test": 3}
+        assert all(t.startswith("val") for t in splits["val"]["text"])
+    with pytest.raises(PlaitError, match=r"data.source.paths.dev: not a split"):
+        csv(paths={"dev": [str(tmp_path / "val.csv")]})
+
+
+def test_text_files_cut_records_by_file_line_paragraph_or_separator(tmp_path):
+    from framework.data.sources.files import text_files
+
+    f = tmp_path / "a.txt"
+    f.write_text("one\ntwo\n\nthree\n%\nfour\n\n\n")
+    rows = {
+        unit: text_files(paths=[str(f)], records=unit)["text"]
+        for unit in ("file", "line", "paragraph")
+    }
+    assert rows["file"] == ["one\ntwo\n\nthree\n%\nfour\n\n\n"]
+    assert rows["line"] == ["one", "two", "three", "%", "four"]
+    assert rows["paragraph"] == ["one\ntwo", "three\n%\nfour"]
+    cut = text_files(paths=[str(f)], records="separator", separator="\n%\n")["text"]
+    assert cut == ["one\ntwo\n\nthree", "four\n\n\n"]

@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
+from framework.config.checks import Check
 from framework.data.records import (
     BAD_RECORD_POLICIES,
     IMAGE,
     LABEL,
     SPLIT,
+    SPLIT_NAMES,
     Rejects,
     check_policy,
     collect,
@@ -20,43 +23,74 @@ from framework.data.records import (
     decode,
     map_columns,
     read_text,
+    split_paths,
+    with_splits,
 )
 from framework.errors import PlaitError
 
+RECORDS = ("file", "line", "paragraph", "separator")
+"""How ``text_files`` cuts a file into records."""
+
 
 def text_files(
-    paths: list[str] = [],  # noqa: B006 - copied into the schema, never mutated
+    paths: list[str] | dict[str, Any] | None = None,
     encoding: str = "utf-8",
     errors: str = "strict",
     max_chars: int | None = None,
+    records: Annotated[str, Check(choices=RECORDS)] = "file",
+    separator: str = "\n%\n",
     *,
     streaming: bool = False,
 ) -> Any:
-    """Local text files, one document per file (streaming: pieces of at most 1 MB).
+    """Local text files: one record per file, line, paragraph or separated piece (streaming:
+    pieces of at most 1 MB).
 
     Args:
-        paths: File paths or glob patterns (``**`` recurses); at least one.
+        paths: File paths or glob patterns (``**`` recurses); at least one. A mapping
+            ``{train: [...], val: [...], test: [...]}`` keeps your own splits (with
+            ``data/split=existing``).
         encoding: Text encoding of the files.
         errors: Undecodable bytes: ``strict`` (stop with file:line) or ``replace``.
         max_chars: Stop reading once this many characters are collected (None: read all).
+        records: ``file`` (one record per file), ``line``, ``paragraph`` (blank-line
+            separated) or ``separator`` (cut at ``separator``); empty pieces are left out.
+        separator: What separates records when ``records`` is ``separator``.
     """
     check_policy(errors)
-    files = collect(paths)
+    groups = split_paths(paths)
     if streaming:
         from framework.data.records import iterable_source
 
+        files = [f for _split, group in groups for f in group]
         return iterable_source(_stream_files, files=files, encoding=encoding, errors=errors)
-    texts, names, total = [], [], 0
-    for path in files:
-        text = read_text(path, encoding, errors)
-        if not text.strip():
-            continue
-        texts.append(text)
-        names.append(str(path))
-        total += len(text)
-        if max_chars is not None and total >= max_chars:
-            break
-    return dataset({"text": texts, "path": names}, f"data.source.paths={list(paths)}")
+    texts: list[str] = []
+    names: list[str] = []
+    splits: list[str | None] = []
+    total = 0
+    for split, files in groups:
+        for path in files:
+            for piece in _pieces(read_text(path, encoding, errors), records, separator):
+                texts.append(piece)
+                names.append(str(path))
+                splits.append(split)
+                total += len(piece)
+            if max_chars is not None and total >= max_chars:
+                break
+    where = f"data.source.paths={paths}"
+    return dataset(with_splits({"text": texts, "path": names}, splits), where)
+
+
+def _pieces(text: str, records: str, separator: str) -> list[str]:
+    """The records of one file's text, empty ones left out."""
+    if records == "file":
+        parts = [text]
+    elif records == "line":
+        parts = text.splitlines()
+    elif records == "paragraph":
+        parts = re.split(r"\n\s*\n", text)
+    else:
+        parts = text.split(separator)
+    return [p for p in parts if p.strip()]
 
 
 PIECE = 1 << 20
@@ -80,7 +114,7 @@ def _stream_files(files: list[Path], encoding: str, errors: str) -> Any:
 
 
 def jsonl(
-    paths: list[str] = [],  # noqa: B006
+    paths: list[str] | dict[str, Any] | None = None,
     text_column: str = "text",
     label_column: str | None = None,
     encoding: str = "utf-8",
@@ -93,7 +127,8 @@ def jsonl(
     """JSON Lines files: one JSON object per line.
 
     Args:
-        paths: File paths or globs.
+        paths: File paths or globs; a mapping ``{train: [...], val: [...], test: [...]}``
+            keeps your own splits (with ``data/split=existing``).
         text_column: Field holding the text (renamed to ``text``).
         label_column: Field holding the target (renamed to ``label``); None: unlabelled.
         encoding: Text encoding of the files.
@@ -104,17 +139,19 @@ def jsonl(
     """
     if bad_records not in BAD_RECORD_POLICIES:
         raise PlaitError(f"data.source.bad_records must be 'fail' or 'skip', not '{bad_records}'")
-    files = collect(paths)
+    groups = split_paths(paths)
     if streaming:
         from framework.data.records import iterable_source
 
+        files = [f for _split, group in groups for f in group]
         return iterable_source(
             _stream_jsonl, files=files, encoding=encoding, errors=errors,
             bad_records=bad_records, text_column=text_column,
         )  # fmt: skip
     rejects = rejects if rejects is not None else Rejects()
     rows = [
-        row
+        {**row, **({SPLIT: split} if split is not None else {})}
+        for split, files in groups
         for path in files
         for row in _json_rows(path, encoding, errors, bad_records, text_column, rejects)
     ]
@@ -169,7 +206,7 @@ def _stream_jsonl(
 
 
 def csv(
-    paths: list[str] = [],  # noqa: B006
+    paths: list[str] | dict[str, Any] | None = None,
     text_column: str = "text",
     label_column: str | None = None,
     delimiter: str = ",",
@@ -179,7 +216,8 @@ def csv(
     """CSV (or TSV with ``delimiter``) files with a header row, read by pandas.
 
     Args:
-        paths: File paths or globs.
+        paths: File paths or globs; a mapping ``{train: [...], val: [...], test: [...]}``
+            keeps your own splits (with ``data/split=existing``).
         text_column: Column holding the text (renamed to ``text``).
         label_column: Column holding the target (renamed to ``label``); None: unlabelled.
         delimiter: Field separator.
@@ -190,12 +228,16 @@ def csv(
     import pandas as pd
 
     frames = []
-    for path in collect(paths):
-        text = read_text(path, encoding, errors)
-        try:
-            frames.append(pd.read_csv(io.StringIO(text), sep=delimiter, keep_default_na=True))
-        except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-            raise PlaitError(f"{path}: malformed CSV ({str(exc).strip()})") from None
+    for split, files in split_paths(paths):
+        for path in files:
+            text = read_text(path, encoding, errors)
+            try:
+                frame = pd.read_csv(io.StringIO(text), sep=delimiter, keep_default_na=True)
+            except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+                raise PlaitError(f"{path}: malformed CSV ({str(exc).strip()})") from None
+            if split is not None:
+                frame[SPLIT] = split
+            frames.append(frame)
     frame = pd.concat(frames, ignore_index=True)
     if frame.empty:
         raise PlaitError(f"data.source.paths={list(paths)}: no records")
@@ -285,9 +327,6 @@ def hf_hub(
             "network (HF_HUB_OFFLINE is set in tests) or give a local folder"
         ) from None
     return map_columns(join_splits(loaded), f"data.source.name={name}", text_column, label_column)
-
-
-SPLIT_NAMES = {"train": "train", "validation": "val", "valid": "val", "val": "val", "test": "test"}
 
 
 def join_splits(loaded: Any) -> Any:
