@@ -269,3 +269,11 @@ def test_an_image_folder_of_one_size_needs_no_image_size_and_mixed_sizes_say_so(
     Image.new("RGB", (20, 20)).save(tmp_path / "same" / "dog" / "big.png")
     with pytest.raises(PlaitError, match=r"the images come in 2 sizes \(12x10, 20x20\); set task"):
         prepare_data(cfg, image_classification(), registry, 0)
+
+
+def test_no_shipped_config_names_a_callable_or_trusts_itself():
+    from tests.conftest import REPO
+
+    for path in [*REPO.glob("conf/**/*.yaml"), *REPO.glob("recipes/*.yaml")]:
+        text = path.read_text("utf-8")
+        assert "_target_" not in text and "allow_targets" not in text, path
