@@ -188,7 +188,7 @@ def test_root_schema_and_train_yaml_cover_every_kind():
         assert spec.group in groups, f"conf/train.yaml selects no default for {kind}"
         assert spec.protocol.what, kind
         assert set(spec.capabilities) <= {"fits", "reads", "size", "files", "streams",
-                                          "needs_synonyms", "reports_removed"}  # fmt: skip
+                                          "needs_synonyms", "reports_removed", "monitors"}  # fmt: skip
 
 
 # built once per run ----------------------------------------------------------------------

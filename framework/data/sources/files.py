@@ -149,12 +149,21 @@ def jsonl(
             bad_records=bad_records, text_column=text_column,
         )  # fmt: skip
     rejects = rejects if rejects is not None else Rejects()
-    rows = [
-        {**row, **({SPLIT: split} if split is not None else {})}
+    located = [
+        (where, {**row, **({SPLIT: split} if split is not None else {})})
         for split, files in groups
         for path in files
-        for row in _json_rows(path, encoding, errors, bad_records, text_column, rejects)
+        for where, row in _json_rows(path, encoding, errors, bad_records, text_column, rejects)
     ]
+    rows = [row for _where, row in located]
+    if any(text_column in row for row in rows):  # else: the column is missing, said below
+        rows = []
+        for where, row in located:
+            if text_column in row:
+                rows.append(row)
+            else:
+                _bad_record(where, f"its '{text_column}' is missing, not text", bad_records,
+                            rejects)  # fmt: skip
     keys: dict[str, None] = {}
     for row in rows:
         keys.update(dict.fromkeys(row))
@@ -179,30 +188,33 @@ def _json_rows(
                 if not isinstance(row, dict):
                     raise ValueError(f"a JSON {type(row).__name__}, not an object")
                 text = row.get(text_column)
-                if not isinstance(text, str):
-                    said = f"of type {type(text).__name__}"
-                    if text is None:
-                        said = "missing" if text_column not in row else "null"
+                if text_column in row and not isinstance(text, str):
+                    said = "null" if text is None else f"of type {type(text).__name__}"
                     raise ValueError(f"its '{text_column}' is {said}, not text")
             except ValueError as exc:
-                why = str(exc).split(": line")[0]
-                if bad_records == "skip":
-                    if rejects is not None:
-                        rejects.add(f"{path}:{lineno}", why)
-                    continue
-                raise PlaitError(
-                    f"{path}:{lineno}: malformed JSON record ({why}); fix the line or set "
-                    "data.source.bad_records=skip"
-                ) from None
-            yield row
+                _bad_record(f"{path}:{lineno}", str(exc).split(": line")[0], bad_records, rejects)
+                continue
+            yield f"{path}:{lineno}", row
+
+
+def _bad_record(where: str, why: str, bad_records: str, rejects: Rejects | None) -> None:
+    """Stop naming the record, or (skip) count it."""
+    if bad_records != "skip":
+        raise PlaitError(
+            f"{where}: malformed JSON record ({why}); fix the line or set "
+            "data.source.bad_records=skip"
+        )
+    if rejects is not None:
+        rejects.add(where, why)
 
 
 def _stream_jsonl(
     files: list[Path], encoding: str, errors: str, bad_records: str, text_column: str
 ) -> Any:
     for path in files:
-        for row in _json_rows(path, encoding, errors, bad_records, text_column):
-            yield {"text": row[text_column]}
+        for _where, row in _json_rows(path, encoding, errors, bad_records, text_column):
+            if isinstance(row.get(text_column), str):
+                yield {"text": row[text_column]}
 
 
 def csv(
