@@ -93,7 +93,8 @@ KINDS: dict[str, KindSpec] = {
         capabilities=STEP,
     ),
     "tokenizer": KindSpec(
-        "data/tokenizer", P.TOKENIZER, doc="text to token ids, trained on train split"
+        "data/tokenizer", P.TOKENIZER, doc="text to token ids, trained on train split",
+        at_compose=True,
     ),
     "split": KindSpec(
         "data/split", P.SPLIT, doc="train/val/test partition", capabilities=("streams",)

@@ -95,6 +95,7 @@ CONFIG_CASES = [
     ),
     (["~recipe", "scheduler=plateau", "scheduler.monitor=val/f1"], ["scheduler.monitor='val/f1'"]),
     (["optimized_metric=val/accuracy"], ["optimized_metric='val/accuracy'"]),
+    (["data.tokenizer.vocab_size=5"], ["data.tokenizer.vocab_size=5 is below the 259 tokens"]),
     (["model.target_params=lots"], ["model.target_params='lots' must be a parameter count"]),
     # settings left without their option, missing values
     (["data/curate=[]", "+data.curate.length.min_length=5"], ["data.curate.length"]),

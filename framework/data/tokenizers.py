@@ -160,6 +160,13 @@ def bpe(vocab_size: int = 4096, min_frequency: int = 2, byte_level: bool = True)
         byte_level: Work on UTF-8 bytes (no unknown tokens, whitespace kept exactly);
             otherwise split on whitespace and punctuation first.
     """
+    smallest = 256 + len(SPECIALS)
+    if byte_level and vocab_size < smallest:
+        raise PlaitError(
+            f"data.tokenizer.vocab_size={vocab_size} is below the {smallest} tokens a "
+            f"byte-level BPE starts from (256 bytes, {len(SPECIALS)} special tokens); set at "
+            f"least {smallest}, or data.tokenizer.byte_level=false"
+        )
 
     def build() -> tuple[Any, Any]:
         from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
