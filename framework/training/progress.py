@@ -33,6 +33,15 @@ class PlaitProgressBar(RichProgressBar):
     def _get_train_description(self, current_epoch: int) -> str:
         return "train"
 
+    @property
+    def total_train_batches(self) -> int | float:
+        """The bar counts optimizer steps of the whole run (a resumed run reads 80/100)."""
+        return self.trainer.max_steps
+
+    def on_train_batch_end(self, trainer: Any, pl_module: Any, *args: Any, **kwargs: Any) -> None:
+        super().on_train_batch_end(trainer, pl_module, *args, **kwargs)
+        self._update(self.train_progress_bar_id, trainer.global_step)
+
     def get_metrics(self, trainer: Any, pl_module: Any) -> dict[str, Any]:
         step = trainer.global_step
         fresh = not trainer.training or (

@@ -36,3 +36,16 @@ def test_curves_pair_train_and_val_and_leave_per_class_values_out():
     panels = curve_panels(keys)
     assert next(iter(panels)) == "loss" and panels["loss"] == ["train/loss", "val/loss"]
     assert set(panels) == {"loss", "f1_macro", "lr", "samples_per_s"}
+
+
+def test_the_bar_counts_steps_of_the_whole_run_when_resumed():
+    bar = PlaitProgressBar()
+    updates = []
+    bar._trainer = SimpleNamespace(max_steps=100, global_step=80)  # resumed at step 80
+    assert bar.total_train_batches == 100
+    bar._update = lambda bar_id, current, **kw: updates.append(current)
+    bar._update_metrics = lambda *a: None
+    bar.refresh = lambda **kw: None
+    bar.train_progress_bar_id = 0
+    bar.on_train_batch_end(SimpleNamespace(global_step=81), None, None, None, 0)
+    assert updates[-1] == 81  # the run's step, not the batch index of this epoch (1)
