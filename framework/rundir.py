@@ -11,7 +11,6 @@ finds runs.
         results.json                    final validation and test metrics
         samples.txt                     generated continuations (causal LM)
         train.log                       the job's log and progress lines
-    train.log                       the job's log, with a progress line every 5 x log_every steps
         checkpoints/                    last.ckpt, best.ckpt, step<N>.ckpt
         eda/                            ``eda: true`` (``plait eda``: runs/<name>/eda/)
     runs/<name>/multirun_<time>/<n>/    one job of a sweep
