@@ -40,8 +40,11 @@ class TaskParts:
     """Penalties added to the loss (and settings applied to the model)."""
 
 
-def build_task_parts(cfg: DictConfig, registry: Registry, task: Any, info: Any) -> TaskParts:
-    """Model, loss and metrics for ``task`` as ``cfg`` selects them, given the data's DataInfo."""
+def build_trained_model(
+    cfg: DictConfig, registry: Registry, info: Any
+) -> tuple[Any, str | None, list[Any]]:
+    """The model as training sees it (sized, frozen in part, regularizers applied), the line
+    saying what ``target_params`` chose, and the regularizers."""
     from framework.models.sizing import build_model
 
     model, size = build_model(registry, cfg.model, info)
@@ -51,6 +54,12 @@ def build_task_parts(cfg: DictConfig, registry: Registry, task: Any, info: Any) 
     for reg in regularizers:
         if hasattr(reg, "apply"):
             reg.apply(model)
+    return model, size, regularizers
+
+
+def build_task_parts(cfg: DictConfig, registry: Registry, task: Any, info: Any) -> TaskParts:
+    """Model, loss and metrics for ``task`` as ``cfg`` selects them, given the data's DataInfo."""
+    model, size, regularizers = build_trained_model(cfg, registry, info)
     loss_cfg = cfg.loss if cfg.loss is not None else {NAME_KEY: task.default_loss}
     metric_cfgs = cfg.metric or {name: {NAME_KEY: name} for name in task.default_metrics}
     return TaskParts(

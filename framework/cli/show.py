@@ -22,7 +22,7 @@ def show(overrides: list[str]) -> int:
     cfg, registry, task = loaded.cfg, loaded.registry, loaded.task
     console = Console()
 
-    from framework.engine import build_task_parts
+    from framework.engine import build_trained_model
     from framework.models.footprint import forward_flops, human, training_memory
     from framework.models.sizing import sized_params
 
@@ -32,9 +32,8 @@ def show(overrides: list[str]) -> int:
         params, size_line = sized_params(registry, cfg.model, info)
         shown = OmegaConf.to_container(cfg, resolve=True)
         shown["model"] = params  # the sizes the run will use, after target_params
-        parts = build_task_parts(cfg, registry, task, info)
+        model = build_trained_model(cfg, registry, info)[0]  # no loss or metrics: not shown
     console.print(Syntax(OmegaConf.to_yaml(shown), "yaml", background_color="default"))
-    model = parts.model
     if size_line:
         console.print(f"[bold]{size_line}[/]")
     console.print(parameter_table(model, cfg.model[NAME_KEY], info))
