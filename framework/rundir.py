@@ -202,20 +202,33 @@ def mismatch(stored: Any, cfg: Any) -> str | None:
     return None
 
 
+def stored_config(ckpt: Path) -> Any:
+    """The config a checkpoint was trained with: its run's ``config.yaml`` when it sits in a
+    run dir (no checkpoint is read), else the checkpoint's own copy."""
+    from omegaconf import OmegaConf
+
+    beside = ckpt.parent.parent / CONFIG
+    if ckpt.parent.name == CHECKPOINTS and beside.is_file():
+        return OmegaConf.load(beside)
+    return read_payload(ckpt)["config"]
+
+
+def check_resume_path(resume: str, cfg: Any) -> None:
+    """``resume=PATH``: the file exists, reads as weights only, and fits ``cfg``."""
+    if not Path(resume).is_file():
+        raise PlaitError(f"resume={resume}: no such checkpoint; give a .ckpt path or resume=auto")
+    why = mismatch(read_payload(resume)["config"], cfg)
+    if why:
+        raise PlaitError(f"resume={resume} does not fit this config: {why}")
+
+
 def find_resume(resume: str | None, run: RunDir, cfg: Any) -> str | None:
-    """The checkpoint ``resume`` names: None, a path, or ``auto`` (the newest ``last.ckpt``
-    of another run of the same recipe whose weights fit ``cfg``). Checked before any data
-    work: read as weights only, and trained with the same model, task and tokenizer."""
+    """The checkpoint ``resume`` names: None, a path (checked when the config was composed,
+    :func:`check_resume_path`), or ``auto``: the newest ``last.ckpt`` of another run of the
+    same recipe whose model, task and tokenizer fit ``cfg``, found before any data work."""
     if not resume:
         return None
     if resume != "auto":
-        if not Path(resume).is_file():
-            raise PlaitError(
-                f"resume={resume}: no such checkpoint; give a .ckpt path or resume=auto"
-            )
-        why = mismatch(read_payload(resume)["config"], cfg)
-        if why:
-            raise PlaitError(f"resume={resume} does not fit this config: {why}")
         return resume
     found = checkpoints_newest_first(run.path.parent, run.path)
     if not found:
@@ -225,7 +238,7 @@ def find_resume(resume: str | None, run: RunDir, cfg: Any) -> str | None:
         )
     reasons = []
     for path in found:
-        why = mismatch(read_payload(path)["config"], cfg)
+        why = mismatch(stored_config(path), cfg)
         if why is None:
             return str(path)
         reasons.append((path, why))

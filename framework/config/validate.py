@@ -13,15 +13,16 @@ from framework.kinds import ENABLED_KEY, KINDS, NAME_KEY, config_key
 from framework.registry import TARGET_KEY, Registry
 
 
-def component_nodes(cfg: DictConfig) -> list[tuple[str, str, Any]]:
-    """Every (kind, config key, node) that selects a component in ``cfg``."""
+def component_nodes(cfg: DictConfig | dict[str, Any]) -> list[tuple[str, str, Any]]:
+    """Every (kind, config key, node) that selects a component in ``cfg`` (composed, or as
+    plain resolved values)."""
     out = []
     for kind, spec in KINDS.items():
         key = config_key(kind)
-        node = OmegaConf.select(cfg, key)
+        node = OmegaConf.select(cfg, key) if isinstance(cfg, DictConfig) else _at(cfg, key)
         if node is None:
             continue
-        if spec.multi:
+        if spec.multi and hasattr(node, "items"):
             out.extend((kind, f"{key}.{name}", sub) for name, sub in node.items())
         else:
             out.append((kind, key, node))
@@ -171,7 +172,6 @@ def value_problems(values: dict[str, Any], registry: Registry) -> list[str]:
         "data.augment": S.TextAugmentConfig,
         "samples": S.SamplesConfig,
     }
-    component_keys = {config_key(k) for k in KINDS}
     for name, schema in sections.items():
         node = _at(values, name)
         if not isinstance(node, dict):
@@ -179,13 +179,13 @@ def value_problems(values: dict[str, Any], registry: Registry) -> list[str]:
         known = {f.name for f in dataclasses.fields(schema)}
         for key in node:
             full = f"{name}.{key}" if name else key
-            if key not in known and full not in component_keys:
+            if key not in known:
                 problems.append(f"unknown key '{full}' ({did_you_mean(key, known)})")
         for key, check in field_checks(schema).items():
             wrong = check.problem(node.get(key))
             if wrong:
                 problems.append(f"{name + '.' if name else ''}{key}={node.get(key)!r} {wrong}")
-    for kind, key, _node in component_nodes_of(values):
+    for kind, key, _node in component_nodes(values):
         node = _at(values, key)
         if not isinstance(node, dict) or NAME_KEY not in node:
             continue
@@ -207,36 +207,14 @@ def _at(values: dict[str, Any], key: str) -> Any:
     return node
 
 
-def component_nodes_of(values: dict[str, Any]) -> list[tuple[str, str, Any]]:
-    """(kind, config key, node) of every component selection in a plain config."""
-    out = []
-    for kind, spec in KINDS.items():
-        key = config_key(kind)
-        node = _at(values, key)
-        if node is None:
-            continue
-        if spec.multi and isinstance(node, dict):
-            out.extend((kind, f"{key}.{name}", sub) for name, sub in node.items())
-        else:
-            out.append((kind, key, node))
-    return out
-
-
 def check_resume(values: dict[str, Any]) -> None:
-    """``resume=PATH``: the file exists, reads as weights only, and fits this config (what
-    ``resume=auto`` finds is checked when the run dir is known)."""
+    """``resume=PATH`` is checked here; what ``resume=auto`` finds is checked when the run
+    dir is known."""
+    from framework.rundir import check_resume_path
+
     resume = values.get("resume")
-    if not resume or resume == "auto":
-        return
-    from pathlib import Path
-
-    from framework.rundir import mismatch, read_payload
-
-    if not Path(resume).is_file():
-        raise PlaitError(f"resume={resume}: no such checkpoint; give a .ckpt path or resume=auto")
-    why = mismatch(read_payload(resume)["config"], OmegaConf.create(values))
-    if why:
-        raise PlaitError(f"resume={resume} does not fit this config: {why}")
+    if resume and resume != "auto":
+        check_resume_path(resume, OmegaConf.create(values))
 
 
 def logged_metrics(values: dict[str, Any], task: Any) -> list[str]:
@@ -252,7 +230,7 @@ def check_monitors(values: dict[str, Any], registry: Registry, task: Any) -> Non
     listing the metrics that will be logged."""
     logged = logged_metrics(values, task)
     watched = []
-    for kind, key, node in component_nodes_of(values):
+    for kind, key, node in component_nodes(values):
         if isinstance(node, dict) and NAME_KEY in node:
             param = registry.get(kind, node[NAME_KEY]).contract.monitors
             if param is not None and param in node:
