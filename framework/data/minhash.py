@@ -1,13 +1,16 @@
 """Near-duplicate detection with MinHash signatures and LSH banding, vectorized with NumPy.
 
 Signatures are computed a chunk at a time (one matrix product per chunk, on ``num_proc``
-processes); candidates from the LSH bands are confirmed by the exact Jaccard similarity of
-their shingle sets before a record is dropped, so a band collision alone never removes text
-and the threshold means what it says.
+processes); candidates from the LSH bands are confirmed by the Jaccard similarity of their
+sets of 32-bit shingle hashes before a record is dropped, so a band collision alone never
+removes text and the threshold means what it says. Texts are shingled a window at a time,
+so memory is bounded by ``WINDOW`` and ``ROWS`` whatever a record's length (confirming a
+candidate keeps 4 bytes per distinct shingle of the two records).
 """
 
 from __future__ import annotations
 
+import re
 import zlib
 from typing import Any
 
@@ -42,15 +45,101 @@ def optimal_bands(
 
 def shingles(text: str, size: int, unit: str) -> list[str]:
     """Overlapping word (or character) n-grams of lower-cased text; short texts give one."""
-    if unit == "words":
-        items = text.lower().split()
-        if len(items) <= size:
-            return [" ".join(items)]
-        return [" ".join(items[i : i + size]) for i in range(len(items) - size + 1)]
-    t = " ".join(text.lower().split())
-    if len(t) <= size:
-        return [t]
-    return [t[i : i + size] for i in range(len(t) - size + 1)]
+    return [s for window in shingle_windows(text, size, unit) for s in window]
+
+
+WINDOW = 1 << 16
+"""Characters of a text shingled at a time: what bounds memory, whatever a record's length."""
+
+
+def _windows(text: str) -> Any:
+    """``text`` in pieces of ``WINDOW`` characters."""
+    for start in range(0, len(text), WINDOW):
+        yield text[start : start + WINDOW]
+
+
+def shingle_windows(text: str, size: int, unit: str) -> Any:
+    """The shingles of ``text`` (as :func:`shingles` lists them), one list per window of
+    ``WINDOW`` characters: a 40 MB record never becomes one list of millions of strings."""
+    shingle = _word_shingles if unit == "words" else _char_shingles
+    emitted = False
+    for out, rest in shingle(text, size):
+        if out:
+            emitted = True
+            yield out
+        elif rest is not None and not emitted:
+            yield [rest]
+
+
+def _word_shingles(text: str, size: int) -> Any:
+    """(shingles, None) per window; then (nothing, the whole text) when it has fewer than
+    ``size`` words. A word cut by a window's end is held back and joined to the next."""
+    carry: list[str] = []
+    partial = ""
+    for w in _windows(text):
+        words = w.lower().split()
+        if partial:
+            if w[0].isspace() or not words:
+                words.insert(0, partial)
+            else:
+                words[0] = partial + words[0]
+            partial = ""
+        if not w[-1].isspace() and words:
+            partial = words.pop()
+        items = carry + words
+        yield [" ".join(items[i : i + size]) for i in range(len(items) - size + 1)], None
+        carry = items[max(0, len(items) - size + 1) :] if size > 1 else []
+    items = carry + ([partial] if partial else [])
+    yield [" ".join(items[i : i + size]) for i in range(len(items) - size + 1)], " ".join(items)
+
+
+def _char_shingles(text: str, size: int) -> Any:
+    """Character shingles of the lower-cased text with whitespace runs collapsed to one
+    space and the ends stripped; then (nothing, the whole text) when it is short."""
+    tail, started, space = "", False, False
+    for w in _windows(text):
+        n = _SPACES.sub(" ", w.lower())
+        lead, trail = n.startswith(" "), n.endswith(" ")
+        n = n.strip(" ")
+        if not n:
+            space = space or started
+            continue
+        if started and (space or lead):
+            n = " " + n
+        started, space = True, trail
+        s = tail + n
+        yield [s[i : i + size] for i in range(len(s) - size + 1)], None
+        tail = s[max(0, len(s) - size + 1) :] if size > 1 else ""
+    yield [], tail
+
+
+_SPACES = re.compile(r"\s+")
+
+
+def shingle_hashes(text: str, size: int, unit: str) -> Any:
+    """32-bit hashes of ``text``'s shingles, one array per window."""
+    for window in shingle_windows(text, size, unit):
+        yield np.fromiter(
+            (zlib.crc32(s.encode("utf-8", "surrogatepass")) for s in window),
+            dtype=np.uint64,
+            count=len(window),
+        )
+
+
+def shingle_set(text: str, size: int, unit: str) -> np.ndarray:
+    """The distinct shingle hashes of ``text``, sorted (4 bytes per distinct shingle)."""
+    parts = [_distinct(h.astype(np.uint32)) for h in shingle_hashes(text, size, unit)]
+    return _distinct(np.concatenate(parts)) if parts else np.zeros(0, np.uint32)
+
+
+def _distinct(values: np.ndarray) -> np.ndarray:
+    """Sorted distinct values (``np.unique``'s hash table needs ~15x the input here)."""
+    values = np.sort(values)
+    return values[np.r_[True, values[1:] != values[:-1]]] if len(values) else values
+
+
+ROWS = 8192
+"""Shingle hashes permuted at a time: (ROWS x num_perm) is the largest temporary."""
 
 
 class MinHasher:
@@ -64,18 +153,33 @@ class MinHasher:
         self.size, self.unit = size, unit
 
     def signatures(self, texts: list[str]) -> np.ndarray:
-        """A (len(texts), num_perm) uint32 matrix."""
-        hashes: list[int] = []
-        counts = []
-        for t in texts:
-            sh = shingles(t or "", self.size, self.unit)
-            hashes.extend(zlib.crc32(s.encode("utf-8", "surrogatepass")) for s in sh)
-            counts.append(len(sh))
-        hv = np.asarray(hashes, dtype=np.uint64)[:, None]
-        with np.errstate(over="ignore"):
-            phv = ((hv * self.a + self.b) >> np.uint64(32)).astype(np.uint32)
-        starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
-        return np.minimum.reduceat(phv, starts, axis=0)
+        """A (len(texts), num_perm) uint32 matrix, computed ``ROWS`` shingles at a time."""
+        out = np.full((len(texts), len(self.a)), np.iinfo(np.uint32).max, np.uint32)
+        hashes: list[np.ndarray] = []
+        owners: list[np.ndarray] = []
+        pending = 0
+        for k, text in enumerate(texts):
+            for h in shingle_hashes(text or "", self.size, self.unit):
+                hashes.append(h)
+                owners.append(np.full(len(h), k, dtype=np.int64))
+                pending += len(h)
+                if pending >= ROWS:
+                    self._fold(out, np.concatenate(hashes), np.concatenate(owners))
+                    hashes, owners, pending = [], [], 0
+        if hashes:
+            self._fold(out, np.concatenate(hashes), np.concatenate(owners))
+        return out
+
+    def _fold(self, out: np.ndarray, hashes: np.ndarray, owners: np.ndarray) -> None:
+        """Lower ``out``'s rows to the permuted minima of ``hashes`` (owned by record rows
+        ``owners``, non-decreasing), ``ROWS`` at a time."""
+        for at in range(0, len(hashes), ROWS):
+            hv, own = hashes[at : at + ROWS, None], owners[at : at + ROWS]
+            with np.errstate(over="ignore"):
+                phv = ((hv * self.a + self.b) >> np.uint64(32)).astype(np.uint32)
+            starts = np.flatnonzero(np.r_[True, own[1:] != own[:-1]])
+            rows = own[starts]
+            out[rows] = np.minimum(out[rows], np.minimum.reduceat(phv, starts, axis=0))
 
 
 def _signatures_of(args: tuple[MinHasher, list[str]]) -> np.ndarray:
@@ -121,8 +225,8 @@ class MinHashDedupe:
     def duplicates(self, sig: np.ndarray, texts: list[str] | None = None) -> list[tuple[int, int]]:
         """(record, earlier kept record it nearly duplicates) pairs, in record order.
 
-        Candidates sharing an LSH band are confirmed by the exact Jaccard similarity of their
-        shingle sets when ``texts`` are given, else by the signatures' estimate.
+        Candidates sharing an LSH band are confirmed by the Jaccard similarity of their
+        shingle-hash sets when ``texts`` are given, else by the signatures' estimate.
         """
         r = self.rows
         mult = np.random.RandomState(7).randint(1, 1 << 62, size=r, dtype=np.uint64)
@@ -133,19 +237,20 @@ class MinHashDedupe:
             ]
         tables: list[dict[int, list[int]]] = [{} for _ in range(self.bands)]
         need = self.threshold * sig.shape[1]
-        sets: dict[int, set[str]] = {}
+        sets: dict[int, np.ndarray] = {}
         hasher = self.hasher
 
-        def shingle_set(k: int) -> set[str]:
+        def distinct(k: int) -> np.ndarray:
             if k not in sets:
-                sets[k] = set(shingles(texts[k] or "", hasher.size, hasher.unit))  # type: ignore[index]
+                sets[k] = shingle_set(texts[k] or "", hasher.size, hasher.unit)  # type: ignore[index]
             return sets[k]
 
         def similar(a: int, b: int) -> bool:
             if texts is None:
                 return int((sig[a] == sig[b]).sum()) >= need
-            x, y = shingle_set(a), shingle_set(b)
-            return len(x & y) >= self.threshold * len(x | y)
+            x, y = distinct(a), distinct(b)
+            both = len(np.intersect1d(x, y, assume_unique=True))
+            return both >= self.threshold * (len(x) + len(y) - both)
 
         dropped = []
         for i in range(sig.shape[0]):
