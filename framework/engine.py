@@ -223,6 +223,10 @@ def train(
     started = time.perf_counter()
     trainer.fit(module, datamodule=datamodule, ckpt_path=ckpt, weights_only=True)
     results = {k: float(v) for k, v in trainer.callback_metrics.items()}
+    if task.monitor not in results and "val" in data.datasets:
+        # a run shorter than trainer.val_every ends validated, so it has figures to report
+        for row in trainer.validate(module, datamodule=datamodule, verbose=False):
+            results.update({k: float(v) for k, v in row.items()})
     keeper = next(c for c in trainer.checkpoint_callbacks if c.monitor)
     best = keeper.best_model_path
     if "test" in data.datasets:

@@ -127,6 +127,23 @@ def test_every_value_of_a_sweep_is_checked_before_the_first_trial(cli, tmp_path)
 
 
 @pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        # each value is fine alone; only the trial d_model=60, n_head=8 is not
+        (["model=gpt_tiny", "model.d_model=64,60", "model.n_head=4,8"],
+         "model.d_model=60 is not divisible by model.n_head=8"),
+        # the sampler may draw anything in an interval: its ends are checked
+        (["hydra/sweeper=optuna", "optimizer.lr=interval(-1,0.1)"],
+         "optimizer.lr=-1.0 must be at least 0"),
+    ],
+)  # fmt: skip
+def test_every_trial_of_a_sweep_is_checked_before_the_first(cli, tmp_path, args, fragment):
+    assert_one_line_error(cli("train", "-m", *args, "trainer.max_steps=2"), fragment)
+    assert not (tmp_path / "runs").exists()
+    assert not list(tmp_path.glob("multirun*"))
+
+
+@pytest.mark.parametrize(
     "args",
     [
         ["+callback.evil._target_=os.system", "+callback.evil.command=touch {marker}"],

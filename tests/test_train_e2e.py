@@ -82,7 +82,7 @@ def test_multirun_sweeps_a_value(plait, tmp_path):
         "train",
         "-m",
         *TINY_LM,
-        "trainer.max_steps=10",
+        "trainer.max_steps=6",  # shorter than val_every=10
         "optimizer.lr=0.01,0.001",
         "hydra.sweep.dir=runs/sweep",
     )
@@ -92,3 +92,9 @@ def test_multirun_sweeps_a_value(plait, tmp_path):
     configs = sorted((tmp_path / "runs/sweep").glob("*/config.yaml"))
     lrs = sorted(OmegaConf.load(p).optimizer.lr for p in configs)
     assert lrs == [0.001, 0.01]
+    for config in configs:  # each trial ends validated: a figure for the sweeper
+        results = json.loads((config.parent / "results.json").read_text())
+        val_steps = [
+            int(r["step"]) for r in _rows(config.parent / "metrics.csv") if r.get("val/loss")
+        ]
+        assert "val/loss" in results and len(val_steps) == 2 and val_steps[-1] >= 5

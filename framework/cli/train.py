@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -42,8 +43,16 @@ def objective(results: dict[str, float], cfg: Any, task: Any) -> float:
     return results[name]
 
 
+GRID_CHECKED = 128
+"""Sweeps with at most this many combinations are checked combination by combination;
+larger ones value by value (each value once, the others at their first)."""
+
+
 def _variants(overrides: Sequence[str]) -> list[list[str]]:
-    """One override list per value of each choice sweep (the others at their first value)."""
+    """The override lists a sweep will run: every combination of its choice and range
+    sweeps (each value alone past ``GRID_CHECKED``), and both ends of each interval."""
+    import itertools
+
     from hydra.core.override_parser.overrides_parser import OverridesParser
 
     parser = OverridesParser.create()
@@ -51,23 +60,23 @@ def _variants(overrides: Sequence[str]) -> list[list[str]]:
         parsed = parser.parse_overrides(list(overrides))
     except Exception as exc:
         raise PlaitError(f"cannot parse overrides: {str(exc).splitlines()[0]}") from None
-    base: list[str] = []
-    sweeps: list[tuple[int, list[str]]] = []
+    axes: list[list[str]] = []
     for i, ov in enumerate(parsed):
         if ov.key_or_group.startswith("hydra"):
             continue
-        if ov.is_sweep_override() and (ov.is_choice_sweep() or ov.is_range_sweep()):
-            values = [f"{ov.get_key_element()}={v}" for v in ov.sweep_string_iterator()]
-            sweeps.append((len(base), values))
-            base.append(values[0])
+        key = ov.get_key_element()
+        if ov.is_interval_sweep():  # sampled by the sweeper: its ends bound what it tries
+            axes.append([f"{key}={ov.value().start}", f"{key}={ov.value().end}"])
         elif ov.is_sweep_override():
-            continue  # interval sweeps (Optuna) are sampled by the sweeper
+            axes.append([f"{key}={v}" for v in ov.sweep_string_iterator()])
         else:
-            base.append(overrides[i])
+            axes.append([overrides[i]])
+    if math.prod(len(values) for values in axes) <= GRID_CHECKED:
+        return [list(combo) for combo in itertools.product(*axes)]
+    base = [values[0] for values in axes]
     variants = [base]
-    for pos, values in sweeps:
-        for v in values[1:]:
-            variants.append([*base[:pos], v, *base[pos + 1 :]])
+    for pos, values in enumerate(axes):
+        variants.extend([*base[:pos], v, *base[pos + 1 :]] for v in values[1:])
     return variants
 
 

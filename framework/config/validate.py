@@ -195,7 +195,24 @@ def value_problems(values: dict[str, Any], registry: Registry) -> list[str]:
             wrong = check.problem(node.get(param))
             if wrong:
                 problems.append(f"{key}.{param}={node.get(param)!r} {wrong}")
+        problems.extend(_multiple_problems(registry.contract(kind, node), key, node))
     return problems
+
+
+def _multiple_problems(contract: Any, key: str, node: dict[str, Any]) -> list[str]:
+    """Widths that their ``multiple_of`` parameter (attention heads) does not divide; a
+    ``target_params`` budget picks divisible widths itself."""
+    size = contract.size
+    if size is None or size.multiple_of is None or node.get("target_params") is not None:
+        return []
+    by = node.get(size.multiple_of)
+    if not isinstance(by, int) or isinstance(by, bool) or by < 1:
+        return []
+    return [
+        f"{key}.{width}={node[width]} is not divisible by {key}.{size.multiple_of}={by}"
+        for width in size.widths
+        if isinstance(node.get(width), int) and node[width] % by
+    ]
 
 
 def _at(values: dict[str, Any], key: str) -> Any:
