@@ -35,6 +35,10 @@ CONFIG_CASES = [
     (["data.max_length=long"], ["data.max_length"]),
     (["seed=abc"], ["seed"]),
     # values out of range, checked before any data work
+    (
+        ["model=gpt_tiny", "model.d_model=60", "model.n_head=8"],
+        ["model.d_model=60 is not divisible by model.n_head=8"],
+    ),
     (["trainer.batch_size=0"], ["trainer.batch_size=0 must be at least 1"]),
     (["trainer.batch_size=-4"], ["trainer.batch_size=-4 must be at least 1"]),
     (["trainer.max_steps=0"], ["trainer.max_steps=0 must be at least 1"]),
@@ -141,6 +145,14 @@ def test_every_trial_of_a_sweep_is_checked_before_the_first(cli, tmp_path, args,
     assert_one_line_error(cli("train", "-m", *args, "trainer.max_steps=2"), fragment)
     assert not (tmp_path / "runs").exists()
     assert not list(tmp_path.glob("multirun*"))
+
+
+@pytest.mark.parametrize("dir_key", ["hydra.run.dir", "hydra.sweep.dir"])
+def test_a_run_directory_that_cannot_be_made(cli, tmp_path, dir_key):
+    (tmp_path / "afile").write_text("a file, not a folder")
+    multirun = ["-m"] if dir_key == "hydra.sweep.dir" else []
+    proc = cli("train", *multirun, "trainer.max_steps=1", f"{dir_key}=afile/run")
+    assert_one_line_error(proc, "cannot write 'afile/run': Not a directory", dir_key)
 
 
 @pytest.mark.parametrize(
