@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
-from collections.abc import Callable, Sequence
+import sys
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from framework.config.compose import CONFIG_NAME, CONFIG_PATH
@@ -43,3 +45,54 @@ def run_with_hydra(task: Callable[[Any], Any], overrides: Sequence[str], multiru
             del os.environ["HYDRA_FULL_ERROR"]
         else:
             os.environ["HYDRA_FULL_ERROR"] = asked
+
+
+LAUNCHER_ENV = ("MASTER_ADDR", "MASTER_PORT", "NODE_RANK", "LOCAL_RANK", "WORLD_SIZE")
+"""What Lightning's DDP launcher sets in the launching process's environment."""
+
+
+@contextlib.contextmanager
+def as_single_run(output_dir: str) -> Iterator[None]:
+    """Inside one job of a sweep: make the command line and Hydra's run dir those of a single
+    run in the job's own folder, so that the processes Lightning's DDP launcher starts (it
+    re-runs ``sys.argv`` with ``hydra.run.dir`` set to Hydra's run dir) train this job in
+    this folder instead of starting the whole sweep again. Afterwards the launcher's
+    environment and process group are undone, so the next job launches its own ranks (with
+    ``LOCAL_RANK`` left set, Lightning would wait for ranks it thinks someone else starts)."""
+    from hydra.core.hydra_config import HydraConfig
+    from hydra.types import RunMode
+    from omegaconf import OmegaConf, open_dict
+
+    hydra_cfg = HydraConfig.get()
+    if hydra_cfg.mode != RunMode.MULTIRUN:
+        yield
+        return
+    saved_argv, saved_dir = list(sys.argv), hydra_cfg.run.dir
+    saved_env = {k: os.environ.get(k) for k in LAUNCHER_ENV}
+    command = [a for a in sys.argv[1:] if not a.startswith("-")][:1]
+    sys.argv = [sys.argv[0], *command, *hydra_cfg.overrides.task]
+    readonly = OmegaConf.is_readonly(hydra_cfg)
+    OmegaConf.set_readonly(hydra_cfg, False)
+    with open_dict(hydra_cfg):
+        hydra_cfg.run.dir = output_dir
+    try:
+        yield
+    finally:
+        sys.argv = saved_argv
+        with open_dict(hydra_cfg):
+            hydra_cfg.run.dir = saved_dir
+        OmegaConf.set_readonly(hydra_cfg, readonly)
+        for key, value in saved_env.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        _end_process_group()
+
+
+def _end_process_group() -> None:
+    """Destroy the job's process group (Lightning leaves it for the next fit to reuse)."""
+    import torch.distributed as dist
+
+    if dist.is_available() and dist.is_initialized():
+        dist.destroy_process_group()

@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from framework.cli.hydra_runner import run_with_hydra
+from framework.cli.hydra_runner import as_single_run, run_with_hydra
 from framework.config.compose import compose, publish
 from framework.config.validate import Checked, validate
 from framework.errors import PlaitError, fail, library_error
@@ -107,7 +107,8 @@ def run_hydra(
         try:
             result = done.get(config_key(cfg)) or validate(cfg, registry)
             run_dir = HydraConfig.get().runtime.output_dir
-            results = engine_train(cfg, registry, run_dir, result.task, result.augmenter)
+            with as_single_run(run_dir):
+                results = engine_train(cfg, registry, run_dir, result.task, result.augmenter)
             return objective(results, cfg, result.task) if multirun else None
         except PlaitError as exc:
             if verbose:

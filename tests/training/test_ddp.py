@@ -18,7 +18,7 @@ COMMON = [
 
 
 def _weights(run):
-    return torch.load(run / "checkpoints/last.ckpt", map_location="cpu", weights_only=False)
+    return torch.load(run / "checkpoints/last.ckpt", map_location="cpu", weights_only=True)
 
 
 def test_two_ranks_with_batch_b_match_one_process_with_batch_2b(tmp_path):
@@ -35,3 +35,21 @@ def test_two_ranks_with_batch_b_match_one_process_with_batch_2b(tmp_path):
     assert a["global_step"] == b["global_step"] == 10
     for key, value in a["state_dict"].items():
         assert torch.allclose(value, b["state_dict"][key], atol=1e-5), key
+
+
+def test_a_sweep_of_ddp_jobs_launches_each_jobs_ranks_in_its_folder(tmp_path):
+    sweep = run_plait(
+        ["train", "-m", *COMMON, "hardware.processes=2", "trainer.max_steps=2",
+         "optimizer.lr=0.001,0.002", "name=ddp_sweep"],
+        tmp_path,
+    )  # fmt: skip
+    assert sweep.returncode == 0, sweep.stderr[-3000:]
+    (folder,) = (tmp_path / "runs/ddp_sweep").iterdir()  # one sweep folder, not one per rank
+    jobs = sorted(p for p in folder.iterdir() if p.is_dir())
+    assert [j.name for j in jobs] == ["0", "1"]
+    from omegaconf import OmegaConf
+
+    assert [OmegaConf.load(j / "config.yaml").optimizer.lr for j in jobs] == [0.001, 0.002]
+    for job in jobs:  # each job's second rank ran in the job's own folder
+        assert (job / "train_ddp_process_1.log").exists()
+        assert (job / "results.json").exists()
