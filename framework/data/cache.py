@@ -135,3 +135,18 @@ def save(fp: str, splits: dict[str, Any], tokenizer: Any, meta: dict[str, Any]) 
         tmp.rename(final)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def read_info(fp: str, key: str) -> dict[str, Any] | None:
+    """The DataInfo a task of ``key`` derived from the tables under ``fp``, if stored."""
+    path = cache_root() / fp / f"info-{key}.json"
+    return json.loads(path.read_text("utf-8")) if path.is_file() else None
+
+
+def write_info(fp: str, key: str, info: dict[str, Any]) -> None:
+    """Store a task's DataInfo beside the tables it came from (nothing if they are gone)."""
+    folder = cache_root() / fp
+    if folder.is_dir():
+        tmp = folder / f".info-{key}.{uuid.uuid4().hex[:8]}"
+        tmp.write_text(json.dumps(info), "utf-8")
+        tmp.rename(folder / f"info-{key}.json")

@@ -26,6 +26,7 @@ from framework.data.finish import (
     split_records,
     train_tokenizer,
 )
+from framework.data.info import DataInfo
 from framework.data.records import TEXT
 from framework.data.steps_loop import build_steps, load_source, name_of, plain, run_steps
 from framework.registry import Registry
@@ -83,7 +84,7 @@ class DataStage:
         import datasets
 
         datasets.disable_progress_bars()  # the report says what each step did
-        fp = self.fingerprint()
+        fp = self._fp = self.fingerprint()
         found = cache.lookup(fp) if self.cfg.cache else None
         if found is None:
             found = self.compute()
@@ -147,7 +148,30 @@ class DataStage:
             attach_image_augment(datasets, image_augments, info, tables.report)
         if self.augmenter is not None and not self.offline:
             attach_text_augment(datasets, tables, self.augmenter, self.cfg.max_length)
+        if self.cfg.cache:
+            cache.write_info(self._fp, self._info_key(), info.to_dict())
         return PreparedData(datasets, info, tables.tokenizer, tables.report, weights, tables)
+
+    def info(self) -> DataInfo:
+        """The DataInfo training will use; read from the data cache, without loading any
+        table, when a run of this data config and task stored it (``plait show``)."""
+        if self.cfg.cache and not self.cfg.get("streaming", False):
+            found = cache.read_info(self.fingerprint(), self._info_key())
+            if found is not None:
+                return DataInfo.from_dict(found)
+        return self.prepare().info
+
+    def _info_key(self) -> str:
+        """What of the task and config shapes the DataInfo beyond the cached tables."""
+        import hashlib
+        import json
+
+        task = {k: v for k, v in vars(self.task).items()
+                if isinstance(v, (str, int, float, bool, list, type(None)))}  # fmt: skip
+        image = plain(self.cfg.get("image_augment") or {})
+        blob = json.dumps([type(self.task).__qualname__, task, self.cfg.max_length, image],
+                          sort_keys=True, default=str)  # fmt: skip
+        return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
 def prepare_data(data_cfg: Any, task: Any, registry: Registry, seed: int) -> PreparedData:

@@ -98,6 +98,11 @@ def training_memory(model: Any, precision: str, optimizer: str) -> Memory:
     unique = {id(p): p for p in model.parameters()}.values()
     total = sum(p.numel() for p in unique)
     trainable = sum(p.numel() for p in unique if p.requires_grad)
+    return memory_of(total, trainable, precision, optimizer)
+
+
+def memory_of(total: int, trainable: int, precision: str, optimizer: str) -> Memory:
+    """Memory of ``total`` weights and the gradients and optimizer state of ``trainable``."""
     w_bytes, g_bytes = BYTES.get(str(precision), (4, 4))
     states = OPTIMIZER_STATES.get(optimizer)
     note = f"{optimizer}: {states} state tensor(s) per weight"

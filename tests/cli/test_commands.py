@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import re
 import subprocess
 import sys
 
@@ -57,6 +59,31 @@ def test_show_reflects_overrides(plait):
     # tok_emb 1000x32 (tied head) + pos_emb 64x32 + 2 blocks of 12 * 32^2 + 5 LayerNorms of 32
     expected = 1000 * 32 + 64 * 32 + 2 * 12 * 32 * 32 + 5 * 32
     assert f"{expected:,}" in proc.stdout
+
+
+def test_a_second_show_of_a_model_reads_its_measured_facts_without_importing_torch(tmp_path):
+    from tests.conftest import run_plait
+
+    args = ["show", "model=gpt_tiny", "data.source.max_chars=100000", "data.max_length=48"]
+    first = run_plait(args, tmp_path)
+    assert first.returncode == 0, first.stderr
+    probe = (
+        "import runpy, sys\n"
+        f"sys.argv = ['plait', *{args!r}]\n"
+        "try:\n    runpy.run_module('framework', run_name='__main__')\n"
+        "except SystemExit:\n    pass\n"
+        "print('torch imported:', 'torch' in sys.modules)\n"
+    )
+    env = {**os.environ, "COLUMNS": "200"}
+    again = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, env=env,
+                           capture_output=True, text=True)  # fmt: skip
+    assert again.stdout.splitlines()[-1] == "torch imported: False", again.stderr[-2000:]
+    assert again.stdout.rsplit("\n", 2)[0] + "\n" == first.stdout
+    # another sequence length is another model (position table): measured afresh
+    longer = run_plait([*args, "data.max_length=64"], tmp_path)
+    assert longer.returncode == 0, longer.stderr
+    totals = [re.search(r"total\s+│\s+([\d,]+)", p.stdout).group(1) for p in (first, longer)]
+    assert int(totals[1].replace(",", "")) - int(totals[0].replace(",", "")) == 16 * 32
 
 
 def test_docs_config_reference_is_generated_from_the_registry(registry):

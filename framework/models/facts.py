@@ -1,0 +1,116 @@
+"""What ``plait show`` says about a model (sizes chosen for the budget, parameters per module,
+FLOPs), computed once per model config and data shape and kept in Plait's cache, so that a
+second ``plait show`` of the same model prints it without importing torch."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from framework.paths import plait_cache
+
+FORMAT = 1
+"""Version of the stored facts; bump to invalidate."""
+
+
+@dataclass
+class ModelFacts:
+    """A model as training builds it, in numbers."""
+
+    params: dict[str, Any]
+    """The model config the run uses (after ``target_params`` sizing)."""
+    size_line: str | None
+    """What ``target_params`` chose, or None without a budget."""
+    title: str
+    """Model name, input shape and head."""
+    rows: list[tuple[str, int, bool]]
+    """(top-level module, its own parameters, whether it also holds tied weights)."""
+    total: int
+    """Parameters, tied weights counted once."""
+    trainable: int
+    """Parameters that receive gradients (after freezing)."""
+    flops: int
+    """FLOPs of one forward pass on one example."""
+
+
+def model_facts(cfg: Any, registry: Any, info: Any) -> ModelFacts:
+    """Build the model as training does (sized, frozen, regularized; no loss or metrics) and
+    measure it."""
+    from framework.engine import build_trained_model
+    from framework.kinds import NAME_KEY
+    from framework.models.footprint import forward_flops
+    from framework.models.sizing import count_params, sized_params
+
+    params, size_line = sized_params(registry, cfg.model, info)
+    model = build_trained_model(cfg, registry, info)[0]
+    shape = (
+        f"images {'x'.join(map(str, info.image_shape))}"
+        if info.image_shape
+        else f"vocabulary {info.vocab_size:,}, {info.max_length} tokens per example"
+    )
+    head = {"tokens": "next-token head"}.get(info.target, f"{info.num_outputs}-output head")
+    rows: list[tuple[str, int, bool]] = []
+    seen: set[int] = set()
+    for child_name, child in model.named_children():
+        own = [p for p in child.parameters() if id(p) not in seen]
+        shared = any(id(p) in seen for p in child.parameters())
+        seen.update(id(p) for p in own)
+        if own or shared:  # activations, pooling and dropout hold none
+            label = f"{child_name} ({type(child).__name__})" if child_name.isdigit() else child_name
+            rows.append((label, sum(p.numel() for p in own), shared))
+    unique = {id(p): p for p in model.parameters()}.values()
+    return ModelFacts(
+        params=params,
+        size_line=size_line,
+        title=f"model '{cfg.model[NAME_KEY]}' ({shape}; {head})",
+        rows=rows,
+        total=count_params(model),
+        trainable=sum(p.numel() for p in unique if p.requires_grad),
+        flops=forward_flops(model, info),
+    )
+
+
+def facts_key(cfg: Any, registry: Any, info: Any) -> str:
+    """What the facts depend on: the model, freezing and regularizer configs, the data's
+    shape, the model's builder and the versions of Plait and torch."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    from omegaconf import OmegaConf
+
+    from framework.kinds import NAME_KEY
+
+    def installed(dist: str) -> str:
+        try:
+            return version(dist)
+        except PackageNotFoundError:
+            return "source"
+
+    builder = registry.get("model", cfg.model[NAME_KEY]).builder
+    payload = {
+        "format": FORMAT,
+        "config": OmegaConf.to_container(
+            OmegaConf.masked_copy(cfg, ["model", "freeze", "regularizer"]), resolve=True
+        ),
+        "info": info.to_dict(),
+        "builder": f"{builder.__module__}.{builder.__qualname__}",
+        "versions": [installed("plait"), installed("torch")],
+    }
+    blob = json.dumps(payload, sort_keys=True, default=str).encode()
+    return hashlib.sha256(blob).hexdigest()[:20]
+
+
+def cached_model_facts(cfg: Any, registry: Any, info: Any) -> ModelFacts:
+    """:func:`model_facts`, from Plait's cache when this model was measured before."""
+    path = plait_cache("model_facts") / f"{facts_key(cfg, registry, info)}.json"
+    if path.is_file():
+        stored = json.loads(path.read_text("utf-8"))
+        stored["rows"] = [tuple(r) for r in stored["rows"]]
+        return ModelFacts(**stored)
+    facts = model_facts(cfg, registry, info)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(f".{id(facts)}.tmp")
+    tmp.write_text(json.dumps(asdict(facts)), "utf-8")
+    tmp.replace(path)
+    return facts
