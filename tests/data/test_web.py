@@ -76,7 +76,8 @@ def test_web_spaces_requests_to_one_host(site, tmp_path):
     web(urls=[f"{site}/a", f"{site}/b"], delay=0.3, cache_dir=str(tmp_path), min_chars=50)
     times = [t for _, t in Site.hits]  # robots.txt, /a, /b
     assert len(times) == 3
-    assert all(b - a >= 0.29 for a, b in zip(times, times[1:]))
+    # spaced by the client; the server sees arrival times, which jitter on a loaded machine
+    assert all(b - a >= 0.25 for a, b in zip(times, times[1:]))
 
 
 def test_web_retries_a_busy_server_then_gives_up_clearly(site, tmp_path):
