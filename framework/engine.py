@@ -20,6 +20,7 @@ from framework.errors import PlaitError
 from framework.kinds import NAME_KEY
 from framework.registry import Registry
 from framework.rundir import RunDir, find_resume
+from framework.training.param_groups import LR_KEYS, LrScales
 
 log = logging.getLogger("plait")
 
@@ -38,43 +39,71 @@ class TaskParts:
     """torchmetrics by name."""
     regularizers: list[Any]
     """Penalties added to the loss (and settings applied to the model)."""
+    callbacks: list[Any]
+    """Lightning callbacks of the freeze policies (gradual unfreezing, merging adapters)."""
+    init: Any = None
+    """What ``model.init`` loaded (an :class:`framework.models.init.InitReport`), or None."""
 
 
-def build_trained_model(
-    cfg: DictConfig, registry: Registry, info: Any
-) -> tuple[Any, str | None, list[Any]]:
-    """The model as training sees it (sized, frozen in part, regularizers applied), the line
-    saying what ``target_params`` chose, and the regularizers."""
+@dataclass
+class TrainedModel:
+    """The model as training sees it, with what building it did."""
+
+    model: Any
+    """Sized, started from ``model.init``, frozen in part, regularizers applied."""
+    size: str | None
+    """The line saying what ``target_params`` chose, or None."""
+    regularizers: list[Any]
+    """The built regularizers."""
+    callbacks: list[Any]
+    """Lightning callbacks the freeze policies returned."""
+    init: Any = None
+    """What ``model.init`` loaded, or None."""
+
+
+def build_trained_model(cfg: DictConfig, registry: Registry, info: Any) -> TrainedModel:
+    """The model as training sees it: sized, started from ``model.init``, frozen in part by
+    the freeze policies (in their order), regularizers applied."""
+    from framework.models.init import load_init
     from framework.models.sizing import build_model
 
+    init = OmegaConf.select(cfg, "model.init", default=None)
     model, size = build_model(registry, cfg.model, info)
-    if cfg.freeze is not None:
-        registry.build("freeze", cfg.freeze)(model)
+    report = load_init(model, init) if init else None
+    callbacks: list[Any] = []
+    for policy in cfg.freeze.values():
+        callbacks += registry.build("freeze", policy)(model) or []
     regularizers = [registry.build("regularizer", node) for node in cfg.regularizer.values()]
     for reg in regularizers:
         if hasattr(reg, "apply"):
             reg.apply(model)
-    return model, size, regularizers
+    return TrainedModel(model, size, regularizers, callbacks, report)
 
 
 def build_task_parts(cfg: DictConfig, registry: Registry, task: Any, info: Any) -> TaskParts:
     """Model, loss and metrics for ``task`` as ``cfg`` selects them, given the data's DataInfo."""
-    model, size, regularizers = build_trained_model(cfg, registry, info)
+    built = build_trained_model(cfg, registry, info)
     loss_cfg = cfg.loss if cfg.loss is not None else {NAME_KEY: task.default_loss}
     metric_cfgs = cfg.metric or {name: {NAME_KEY: name} for name in task.default_metrics}
     return TaskParts(
-        model=model,
-        size=size,
+        model=built.model,
+        size=built.size,
         loss=registry.build("loss", loss_cfg, info=info),
         metrics={
             name: registry.build("metric", node, info=info) for name, node in metric_cfgs.items()
         },
-        regularizers=regularizers,
+        regularizers=built.regularizers,
+        callbacks=built.callbacks,
+        init=built.init,
     )
 
 
 def build_trainer(
-    cfg: DictConfig, registry: Registry, run: RunDir, monitor: tuple[str, str]
+    cfg: DictConfig,
+    registry: Registry,
+    run: RunDir,
+    monitor: tuple[str, str],
+    extra_callbacks: list[Any] = (),  # type: ignore[assignment]
 ) -> Any:
     """A Lightning Trainer from the hardware preset, loggers, callbacks and loop settings."""
     import lightning as L
@@ -112,6 +141,7 @@ def build_trainer(
     if sys.stdout.isatty():  # a terminal gets the live bar; a file gets the lines above
         callbacks.append(PlaitProgressBar(metrics_every=t.log_every, leave=True))
     callbacks += [registry.build("callback", node) for node in cfg.callback.values()]
+    callbacks += list(extra_callbacks)
     loggers = [registry.build("logger", node, run_dir=str(run_dir)) for node in cfg.logger.values()]
     return L.Trainer(
         **registry.build("hardware", cfg.hardware),
@@ -185,14 +215,25 @@ def train(
     parts = build_task_parts(cfg, registry, task, data.info)
     if parts.size and writer:
         log.info("%s", parts.size)
+    if writer and (parts.init is not None or cfg.freeze):
+        from rich.console import Console
+
+        from framework.models.structure import trainable_table
+
+        if parts.init is not None:
+            Console().print(parts.init.table())
+        Console().print(trainable_table(parts.model))
     if cfg.trainer.compile:
         parts.model.compile()
+    optimizer_node = {k: v for k, v in OmegaConf.to_container(cfg.optimizer, resolve=True).items()
+                      if k not in LR_KEYS}  # fmt: skip
     module = TaskModule(
         task=task,
         model=parts.model,
         loss=parts.loss,
         metrics=parts.metrics,
-        make_optimizer=lambda groups: registry.build("optimizer", cfg.optimizer, params=groups),
+        make_optimizer=lambda groups: registry.build("optimizer", optimizer_node, params=groups),
+        lr_scales=LrScales.from_config(cfg.optimizer),
         make_scheduler=lambda opt: registry.build(
             "scheduler", cfg.scheduler, optimizer=opt, total_steps=cfg.trainer.max_steps
         ),
@@ -215,7 +256,7 @@ def train(
     )
 
     # fit
-    trainer = build_trainer(cfg, registry, run, (task.monitor, task.monitor_mode))
+    trainer = build_trainer(cfg, registry, run, (task.monitor, task.monitor_mode), parts.callbacks)
     if ckpt:
         log.info("resuming from %s", ckpt)
     if cfg.trainer.val_at_start and not ckpt:

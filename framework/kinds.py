@@ -77,6 +77,36 @@ SIZED = (
         ),
     ),
 )
+MODEL_COMMON = (
+    *SIZED,
+    CommonField(
+        "init",
+        typing.Optional[str],  # noqa: UP045
+        None,
+        "A Plait run folder or .ckpt whose weights start this model (tensors of the same "
+        "name and shape; a new task head is initialized); null: fresh weights.",
+    ),
+)
+LR_COMMON = (
+    CommonField(
+        "lr_decay",
+        float,
+        1.0,
+        "Layer-wise learning-rate decay: the head trains at lr, the top block at lr x decay, "
+        "the one below at lr x decay^2, ..., the embeddings lowest; 1: one rate.",
+        Check(gt=0, le=1),
+    ),
+    CommonField(
+        "head_lr_scale", float, 1.0, "Multiplier of the head's learning rate.", Check(gt=0)
+    ),
+    CommonField(
+        "lr_scales",
+        Any,
+        None,
+        "Learning-rate multipliers by parameter name: {regex: multiplier}, the first "
+        "matching pattern applies (on top of lr_decay).",
+    ),
+)
 STEP = ("streams", "reports_removed")
 
 KINDS: dict[str, KindSpec] = {
@@ -116,7 +146,7 @@ KINDS: dict[str, KindSpec] = {
     ),
     "task": KindSpec("task", P.TASK, doc="batch format, head, default loss and metrics"),
     "model": KindSpec(
-        "model", P.MODEL, doc="the network, built from DataInfo", common=SIZED,
+        "model", P.MODEL, doc="the network, built from DataInfo", common=MODEL_COMMON,
         capabilities=("fits", "reads", "size"), fit_checked=True,
     ),
     "loss": KindSpec(
@@ -129,8 +159,13 @@ KINDS: dict[str, KindSpec] = {
     "regularizer": KindSpec(
         "regularizer", P.REGULARIZER, multi=True, doc="penalties and dropout settings"
     ),
-    "freeze": KindSpec("freeze", P.CALLABLE, doc="which parameters train"),
-    "optimizer": KindSpec("optimizer", P.OPTIMIZER, doc="torch optimizer over parameter groups"),
+    "freeze": KindSpec(
+        "freeze", P.CALLABLE, multi=True, doc="which parameters train (several compose)",
+        at_compose=True,
+    ),
+    "optimizer": KindSpec(
+        "optimizer", P.OPTIMIZER, doc="torch optimizer over parameter groups", common=LR_COMMON
+    ),
     "scheduler": KindSpec(
         "scheduler", P.SCHEDULER, doc="learning-rate schedule", capabilities=("monitors",)
     ),

@@ -291,8 +291,7 @@ def _schema_for(kind: str, name: str, builder: Callable[..., Any], schema: type 
         if not dataclasses.is_dataclass(schema):
             raise PlaitError(f"schema of {kind} '{name}' must be a dataclass, not {schema!r}")
         extra: list[tuple[str, Any, Any]] = [(NAME_KEY, str, dataclasses.field(default=name))]
-        for c in KINDS[kind].common:
-            extra.append((c.name, c.type, dataclasses.field(default=c.default)))
+        extra += [_common_field(c) for c in KINDS[kind].common]
         return dataclasses.make_dataclass(cls_name, extra, bases=(schema,))
     try:
         hints = typing.get_type_hints(builder)
@@ -309,12 +308,17 @@ def _schema_for(kind: str, name: str, builder: Callable[..., Any], schema: type 
             fields.append((p.name, typ, dataclasses.field(default_factory=_copier(p.default))))
         else:
             fields.append((p.name, typ, dataclasses.field(default=p.default)))
-    for c in KINDS[kind].common:
-        fields.append((c.name, c.type, dataclasses.field(default=c.default)))
+    fields += [_common_field(c) for c in KINDS[kind].common]
     # dataclasses want fields without defaults first
     required = [f for f in fields if _is_required(f)]
     optional = [f for f in fields if not _is_required(f)]
     return dataclasses.make_dataclass(cls_name, required + optional)
+
+
+def _common_field(c: Any) -> tuple[str, Any, Any]:
+    if isinstance(c.default, (list, dict)):
+        return (c.name, c.type, dataclasses.field(default_factory=_copier(c.default)))
+    return (c.name, c.type, dataclasses.field(default=c.default))
 
 
 def _is_required(f: tuple[str, Any, Any]) -> bool:

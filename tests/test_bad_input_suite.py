@@ -101,6 +101,25 @@ CONFIG_CASES = [
     (["optimized_metric=val/accuracy"], ["optimized_metric='val/accuracy'"]),
     (["data.tokenizer.vocab_size=5"], ["data.tokenizer.vocab_size=5 is below the 259 tokens"]),
     (["model.target_params=lots"], ["model.target_params='lots' must be a parameter count"]),
+    # fine-tuning: checked against the model's structure, before any data work
+    (
+        ["freeze=[pattern]", "freeze.pattern.include=[nomatch]"],
+        ["freeze.pattern.include: 'nomatch' matches no parameter name"],
+    ),
+    (
+        ["model=gpt_tiny", "freeze=[first_n]", "freeze.first_n.n=9"],
+        ["freeze.first_n.n=9, but the model has 2 blocks"],
+    ),
+    (
+        ["freeze=[lora]", "freeze.lora.targets=[nope]"],
+        ["freeze.lora.targets: 'nope' names no module", "qkv"],
+    ),
+    (["optimizer.lr_decay=1.5"], ["optimizer.lr_decay=1.5 must be above 0 and at most 1"]),
+    (["optimizer.lr_decay=0"], ["optimizer.lr_decay=0.0 must be above 0"]),
+    (["optimizer.lr_scales={nomatch:2}"], ["optimizer.lr_scales: 'nomatch' matches no"]),
+    (["optimizer.lr_scales={blocks:-2}"], ["optimizer.lr_scales['blocks']=-2 must be"]),
+    (["model.init=/no/such/run"], ["model.init=/no/such/run: no such checkpoint"]),
+    (["model=lstm_lm", "freeze=[embeddings]"], ["cannot find repeated blocks", "freeze=pattern"]),
     # settings left without their option, missing values
     (["data/curate=[]", "+data.curate.length.min_length=5"], ["data.curate.length"]),
     (["resume=/no/such.ckpt"], ["resume=/no/such.ckpt: no such checkpoint"]),

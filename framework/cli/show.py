@@ -20,6 +20,7 @@ def show(overrides: list[str]) -> int:
     from omegaconf import OmegaConf
 
     from framework.models.facts import cached_model_facts
+    from framework.training.param_groups import LrScales
 
     loaded = load(overrides)
     cfg, registry, task = loaded.cfg, loaded.registry, loaded.task
@@ -34,6 +35,8 @@ def show(overrides: list[str]) -> int:
     if facts.size_line:
         console.print(f"[bold]{facts.size_line}[/]")
     console.print(parameter_table(facts))
+    if cfg.freeze or LrScales.from_config(cfg.optimizer).per_layer:
+        console.print(groups_table(facts, float(cfg.optimizer.get("lr", 0.0))))
     per = "token" if task.unit == "tokens" else "sample"
     console.print(cost_table(facts, cfg, per, info.max_length if per == "token" else 1))
     return 0
@@ -70,3 +73,21 @@ def cost_table(facts: ModelFacts, cfg: Any, per: str, div: int) -> Table:
     cost.add_row(f"optimizer state ({mem.optimizer_note})", human(mem.optimizer, "B"))
     cost.add_row("[bold]total, before activations[/]", f"[bold]{human(mem.total, 'B')}[/]")
     return cost
+
+
+def groups_table(facts: ModelFacts, lr: float) -> Table:
+    """Trainable and frozen parameters per group, and the optimizer's groups with their
+    learning rates."""
+    table = Table(title="trainable and frozen parameters", title_justify="left")
+    for col in ("group", "trainable", "frozen"):
+        table.add_column(col, justify="left" if col == "group" else "right")
+    for group, trainable, frozen in facts.groups:
+        table.add_row(group, f"{trainable:,}", f"{frozen:,}")
+    rates = Table(title="optimizer groups", title_justify="left")
+    for col in ("group", "learning rate", "weight decay", "parameters"):
+        rates.add_column(col, justify="left" if col == "group" else "right")
+    for label, scale, decayed, count in facts.lr_groups:
+        rates.add_row(label, f"{lr * scale:.3g}", "yes" if decayed else "no", f"{count:,}")
+    grid = Table.grid(padding=(0, 4))
+    grid.add_row(table, rates)
+    return grid

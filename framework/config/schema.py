@@ -154,8 +154,8 @@ class PlaitConfig:
     """Selected metrics; empty: the task's defaults."""
     regularizer: Any = field(default_factory=dict)
     """Selected regularizers."""
-    freeze: Any = None
-    """Selected freeze policy."""
+    freeze: Any = field(default_factory=dict)
+    """Selected freeze policies (several compose); empty: every parameter trains."""
     optimizer: Any = MISSING
     """Selected optimizer."""
     scheduler: Any = MISSING

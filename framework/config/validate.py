@@ -127,6 +127,9 @@ def validate(cfg: DictConfig, registry: Registry) -> Checked:
                 getattr(built, spec.probe)()  # names and values, without data
             if kind == "hardware":
                 check_precision(resolved["trainer"]["precision"], built)
+    from framework.config.probe_model import probe_model
+
+    probe_model(cfg, registry, task)
     return Checked(cfg, task, augmenter)
 
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from framework.paths import plait_cache
 
-FORMAT = 1
+FORMAT = 2
 """Version of the stored facts; bump to invalidate."""
 
 
@@ -33,6 +33,10 @@ class ModelFacts:
     """Parameters that receive gradients (after freezing)."""
     flops: int
     """FLOPs of one forward pass on one example."""
+    groups: list[tuple[str, int, int]]
+    """(group, trainable, frozen) parameters: embeddings, each block, head (or ``all``)."""
+    lr_groups: list[tuple[str, float, bool, int]]
+    """Optimizer groups: (label, learning-rate multiplier, decayed, parameters)."""
 
 
 def model_facts(cfg: Any, registry: Any, info: Any) -> ModelFacts:
@@ -42,9 +46,11 @@ def model_facts(cfg: Any, registry: Any, info: Any) -> ModelFacts:
     from framework.kinds import NAME_KEY
     from framework.models.footprint import forward_flops
     from framework.models.sizing import count_params, sized_params
+    from framework.models.structure import parameter_counts
+    from framework.training.param_groups import SCALE_KEY, LrScales, param_groups
 
     params, size_line = sized_params(registry, cfg.model, info)
-    model = build_trained_model(cfg, registry, info)[0]
+    model = build_trained_model(cfg, registry, info).model
     shape = (
         f"images {'x'.join(map(str, info.image_shape))}"
         if info.image_shape
@@ -69,12 +75,22 @@ def model_facts(cfg: Any, registry: Any, info: Any) -> ModelFacts:
         total=count_params(model),
         trainable=sum(p.numel() for p in unique if p.requires_grad),
         flops=forward_flops(model, info),
+        groups=parameter_counts(model),
+        lr_groups=[
+            (
+                g["name"],
+                g[SCALE_KEY],
+                g.get("weight_decay") != 0.0,
+                sum(p.numel() for p in g["params"]),
+            )
+            for g in param_groups(model, None, LrScales.from_config(cfg.optimizer))
+        ],
     )
 
 
 def facts_key(cfg: Any, registry: Any, info: Any) -> str:
-    """What the facts depend on: the model, freezing and regularizer configs, the data's
-    shape, the model's builder and the versions of Plait and torch."""
+    """What the facts depend on: the model, freeze, regularizer and optimizer configs, the
+    data's shape, the model's builder and the versions of Plait and torch."""
     from importlib.metadata import PackageNotFoundError, version
 
     from omegaconf import OmegaConf
@@ -91,7 +107,8 @@ def facts_key(cfg: Any, registry: Any, info: Any) -> str:
     payload = {
         "format": FORMAT,
         "config": OmegaConf.to_container(
-            OmegaConf.masked_copy(cfg, ["model", "freeze", "regularizer"]), resolve=True
+            OmegaConf.masked_copy(cfg, ["model", "freeze", "regularizer", "optimizer"]),
+            resolve=True,
         ),
         "info": info.to_dict(),
         "builder": f"{builder.__module__}.{builder.__qualname__}",
@@ -106,7 +123,8 @@ def cached_model_facts(cfg: Any, registry: Any, info: Any) -> ModelFacts:
     path = plait_cache("model_facts") / f"{facts_key(cfg, registry, info)}.json"
     if path.is_file():
         stored = json.loads(path.read_text("utf-8"))
-        stored["rows"] = [tuple(r) for r in stored["rows"]]
+        for key in ("rows", "groups", "lr_groups"):
+            stored[key] = [tuple(r) for r in stored[key]]
         return ModelFacts(**stored)
     facts = model_facts(cfg, registry, info)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -20,6 +20,8 @@ from framework.kinds import NAME_KEY, SIZED
 TOLERANCE = 0.10
 """How far from the budget a chosen size may land (a share of the budget)."""
 TARGET_KEY = SIZED[0].name
+INIT_KEY = "init"
+"""Model config key naming the run whose weights start the model (``model.init``)."""
 """Config key every model has: a parameter budget such as ``10M`` (null: the sizes written)."""
 
 _SUFFIX = {"": 1, "k": 10**3, "m": 10**6, "b": 10**9, "g": 10**9}
@@ -134,6 +136,7 @@ def sized_params(registry: Any, cfg: Any, info: Any) -> tuple[dict[str, Any], st
 
     params = OmegaConf.to_container(cfg, resolve=True) if isinstance(cfg, DictConfig) else dict(cfg)
     budget = params.pop(TARGET_KEY, None)
+    params.pop(INIT_KEY, None)  # where the weights start, not a size
     if budget is None:
         return params, None
     target = parse_count(budget)

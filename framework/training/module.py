@@ -10,7 +10,7 @@ import lightning as L
 import torch
 from torch import nn
 
-from framework.training.param_groups import param_groups
+from framework.training.param_groups import LrScales, param_groups, scale_learning_rates
 
 
 class TaskModule(L.LightningModule):
@@ -32,6 +32,7 @@ class TaskModule(L.LightningModule):
         payload: dict[str, Any] | None = None,
         regularizers: list[Any] | None = None,
         check_every: int = 1,
+        lr_scales: LrScales | None = None,
     ) -> None:
         super().__init__()
         self.task = task
@@ -45,6 +46,7 @@ class TaskModule(L.LightningModule):
         self.test_metrics = nn.ModuleDict({k: m.clone() for k, m in metrics.items()})
         self.make_optimizer = make_optimizer
         self.make_scheduler = make_scheduler
+        self.lr_scales = lr_scales
         self.log_every = max(1, log_every)
         self.payload = payload or {}
         self._units = 0
@@ -195,7 +197,9 @@ class TaskModule(L.LightningModule):
             from framework.errors import PlaitError
 
             raise PlaitError("select the weight_decay regularizer once; merge its params lists")
-        optimizer = self.make_optimizer(param_groups(self.model, decays[0] if decays else None))
+        groups = param_groups(self.model, decays[0] if decays else None, self.lr_scales)
+        optimizer = self.make_optimizer(groups)
+        scale_learning_rates(optimizer)
         scheduler = self.make_scheduler(optimizer)
         if isinstance(scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau):
             self._plateau = scheduler  # stepped after each validation, with its metric

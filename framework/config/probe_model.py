@@ -1,0 +1,69 @@
+"""Checks that need the model's structure (freeze policies, per-layer learning rates,
+``model.init``), run when the config is composed, before any data work: the model is built
+from a provisional DataInfo (the tokenizer's vocabulary, ``data.max_length``, two classes),
+on the meta device where the builder allows it, and the policies are applied to it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from omegaconf import DictConfig, OmegaConf
+
+from framework.errors import PlaitError
+from framework.kinds import NAME_KEY
+from framework.registry import Registry
+
+
+def needs_probe(cfg: DictConfig) -> bool:
+    """Whether the config selects anything that the model's structure can refuse."""
+    from framework.training.param_groups import LrScales
+
+    freeze = [n for n in (cfg.get("freeze") or {}).values() if n.get(NAME_KEY) != "none"]
+    return bool(freeze) or LrScales.from_config(cfg.optimizer).per_layer
+
+
+def provisional_info(cfg: DictConfig, registry: Registry, task: Any) -> Any:
+    """A DataInfo shaped like the one the data stage will give, without data."""
+    from framework.data.info import DataInfo
+
+    info = DataInfo(max_length=int(cfg.data.max_length), target=task.target or "tokens")
+    tokenizer = cfg.data.get("tokenizer")
+    if tokenizer is not None and NAME_KEY in tokenizer:
+        info.vocab_size = registry.build("tokenizer", tokenizer).static_vocab_size
+    if task.inputs == "images":
+        side = task.image_size or 32
+        info.image_shape = [3, side, side]
+    if task.target in ("class", "multilabel"):
+        info.num_outputs = info.num_classes = 2
+    elif task.target == "value":
+        info.num_outputs = 1
+    return info
+
+
+def probe_model(cfg: DictConfig, registry: Registry, task: Any) -> None:
+    """Build the model (on the meta device when its builder allows) and apply the freeze
+    policies and learning-rate groups to it; their errors stop the run here."""
+    if task is None:
+        return
+    if OmegaConf.select(cfg, "model.init", default=None):
+        from framework.models.init import init_checkpoint
+
+        init_checkpoint(cfg.model.init)
+    if not needs_probe(cfg):
+        return
+    import torch
+
+    from framework.models.sizing import build_model
+    from framework.training.param_groups import LrScales, param_groups
+
+    info = provisional_info(cfg, registry, task)
+    try:
+        with torch.device("meta"):
+            model, _ = build_model(registry, cfg.model, info)
+    except PlaitError:
+        raise
+    except Exception:  # builders that load weights (from_pretrained) refuse the meta device
+        model, _ = build_model(registry, cfg.model, info)
+    for policy in cfg.freeze.values():
+        registry.build("freeze", policy)(model)
+    param_groups(model, None, LrScales.from_config(cfg.optimizer))

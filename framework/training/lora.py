@@ -1,0 +1,102 @@
+"""LoRA adapters through ``peft``: injected into the chosen linear layers of any
+``nn.Module`` (Plait's GPT, Hugging Face encoders and decoders), base weights frozen."""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+from framework.errors import PlaitError, install_hint
+
+log = logging.getLogger("plait")
+
+ADAPTER = "lora_"
+"""Substring of every adapter parameter's name (``lora_A``, ``lora_B``)."""
+
+
+def linear_targets(model: Any, blocks_at: str) -> list[str]:
+    """Last name parts of every ``nn.Linear`` inside the blocks (``qkv``, ``query``,
+    ``q_proj``, ``fc``...): what LoRA adapts by default, found from the module types."""
+    from torch import nn
+
+    prefix = blocks_at + "."
+    return sorted({
+        name.rsplit(".", 1)[-1]
+        for name, module in model.named_modules()
+        if name.startswith(prefix) and isinstance(module, nn.Linear)
+    })  # fmt: skip
+
+
+class LoRA:
+    """The ``lora`` freeze policy (see :func:`framework.training.freeze.lora`)."""
+
+    def __init__(
+        self,
+        rank: int,
+        alpha: float,
+        dropout: float,
+        targets: list[str] | None,
+        train_head: bool,
+        merge: bool,
+    ) -> None:
+        try:
+            import peft  # noqa: F401
+        except ImportError:
+            raise install_hint("freeze 'lora' (peft)", "pip install peft") from None
+        self.rank, self.alpha, self.dropout = rank, alpha, dropout
+        self.targets, self.train_head, self.merge = targets, train_head, merge
+
+    def __call__(self, model: Any) -> list[Any]:
+        from peft import LoraConfig, inject_adapter_in_model
+
+        from framework.models.structure import find_layout
+
+        layout = find_layout(model)
+        found = linear_targets(model, layout.blocks_at)
+        if self.targets:
+            names = [n for n, _ in model.named_modules()]
+            for t in self.targets:
+                if not any(re.fullmatch(rf"(.*\.)?(?:{t})", n) for n in names):
+                    raise PlaitError(
+                        f"freeze.lora.targets: '{t}' names no module of the model (linear "
+                        f"layers in its blocks: {', '.join(found)})"
+                    )
+            where, targets = r"(.*\.)?", self.targets
+        else:  # every linear layer inside the blocks, not the head's
+            where, targets = rf"{re.escape(layout.blocks_at)}\.\d+\.(.*\.)?", found
+        config = LoraConfig(
+            r=self.rank,
+            lora_alpha=self.alpha,
+            lora_dropout=self.dropout,
+            target_modules=f"{where}(?:{'|'.join(targets)})",  # a string: peft full-matches it
+        )
+        head = set(layout.head)
+        inject_adapter_in_model(config, model)
+        for name, p in model.named_parameters():
+            p.requires_grad_(ADAPTER in name or (self.train_head and name in head))
+        adapters = sum(p.numel() for n, p in model.named_parameters() if ADAPTER in n)
+        log.info("LoRA: rank %d on %s: %s adapter parameters", self.rank,
+                 ", ".join(targets), f"{adapters:,}")  # fmt: skip
+        return [_merge_callback(model)] if self.merge else []
+
+
+def merge_adapters(model: Any) -> None:
+    """Fold every LoRA adapter into its base weight (``W + B A * alpha / r``), in place; the
+    adapters stay but no longer act."""
+    from peft.tuners.lora import LoraLayer
+
+    for module in model.modules():
+        if isinstance(module, LoraLayer):
+            module.merge()
+
+
+def _merge_callback(model: Any) -> Any:
+    from lightning.pytorch.callbacks import Callback
+
+    class MergeAdapters(Callback):
+        def on_train_end(self, trainer: Any, pl_module: Any) -> None:
+            merge_adapters(model)
+            log.info("LoRA: adapters merged into the base weights")
+
+    return MergeAdapters()

@@ -1,0 +1,171 @@
+"""Fine-tuning: freezing policies, per-layer learning rates, LoRA and starting from a run."""
+
+from __future__ import annotations
+
+import types
+
+import pytest
+import torch
+
+from framework.data.info import DataInfo
+from framework.models.structure import find_layout
+from framework.training.param_groups import LrScales, param_groups, scale_learning_rates
+from tests.conftest import TINY_LM, run_plait
+
+LM = DataInfo(vocab_size=64, max_length=16)
+CLASSES = DataInfo(vocab_size=64, max_length=16, num_outputs=3, num_classes=3, target="class")
+GPT = {"_name_": "gpt", "n_layer": 3, "n_head": 2, "d_model": 16}
+
+
+def _gpt(registry, info=CLASSES):
+    torch.manual_seed(0)
+    return registry.build("model", GPT, info=info)
+
+
+def _step(model, params=None):
+    """One AdamW step on a random batch (every parameter in the groups, frozen ones too)."""
+    opt = torch.optim.AdamW(params or param_groups(model), lr=1e-2, weight_decay=0.1)
+    x = torch.randint(0, 64, (4, 16))
+    out = model(x, torch.full((4,), 16))
+    out.float().pow(2).mean().backward()
+    opt.step()
+
+
+def _changed(before, model):
+    return {n for n, p in model.named_parameters() if not torch.equal(before[n], p.detach())}
+
+
+@pytest.mark.parametrize(
+    ("policy", "frozen_groups"),
+    [
+        ({"_name_": "embeddings"}, ["embeddings"]),
+        ({"_name_": "first_n", "n": 2}, ["embeddings", "block 0", "block 1"]),
+        ({"_name_": "all_but_head"}, ["embeddings", "block 0", "block 1", "block 2"]),
+        ({"_name_": "pattern", "include": [r"blocks\.1\."]}, ["block 1"]),
+    ],
+)
+def test_frozen_parameters_stay_bit_identical_and_the_rest_train(registry, policy, frozen_groups):
+    model = _gpt(registry)
+    assert registry.build("freeze", policy)(model) == []
+    groups = dict(find_layout(model).groups())
+    frozen = {n for g in frozen_groups for n in groups[g]}
+    before = {n: p.detach().clone() for n, p in model.named_parameters()}
+    _step(model)
+    assert {n for n, p in model.named_parameters() if not p.requires_grad} == frozen
+    assert _changed(before, model) == set(before) - frozen  # weight decay spared them too
+
+
+def test_norms_and_biases_can_stay_trainable(registry):
+    model = _gpt(registry)
+    registry.build("freeze", {"_name_": "all_but_head", "keep_norms_and_biases": True})(model)
+    trainable = {n for n, p in model.named_parameters() if p.requires_grad}
+    assert "blocks.0.ln1.weight" in trainable and "blocks.0.attn.qkv.weight" not in trainable
+
+
+def test_gradual_unfreezing_thaws_one_group_from_the_top_exactly_at_its_step(registry):
+    model = _gpt(registry)
+    (callback,) = registry.build("freeze", {"_name_": "gradual", "every": 2, "unit": "steps"})(
+        model
+    )
+    groups = dict(find_layout(model).groups())
+    expected = {0: ["head"], 2: ["head", "block 2"], 4: ["head", "block 2", "block 1"],
+                6: ["head", "block 2", "block 1", "block 0"],
+                8: ["head", "block 2", "block 1", "block 0", "embeddings"]}  # fmt: skip
+    trainer = types.SimpleNamespace(global_step=0, current_epoch=0)
+    for step in range(9):
+        trainer.global_step = step
+        callback.on_train_batch_start(trainer, None, None, 0)
+        now = {n for n, p in model.named_parameters() if p.requires_grad}
+        thawed = expected[max(k for k in expected if k <= step)]
+        assert now == {n for g in thawed for n in groups[g]}, step
+
+
+@pytest.mark.parametrize(
+    ("scales", "expected"),
+    [
+        # layer-wise decay: head lr, top block lr*0.5, ..., embeddings lr*0.5^4
+        ({"lr_decay": 0.5}, {"head": 1.0, "block 2": 0.5, "block 1": 0.25, "block 0": 0.125,
+                             "embeddings": 0.0625}),
+        # explicit groups by pattern, a head multiplier
+        ({"head_lr_scale": 10.0, "lr_scales": {r"blocks\.0\.": 0.1}},
+         {"head": 10.0, "block 2": 1.0, "block 1": 1.0, "block 0 ~ blocks\\.0\\.": 0.1,
+          "embeddings": 1.0}),
+    ],
+)  # fmt: skip
+def test_each_group_keeps_its_learning_rate_through_warmup_and_decay(registry, scales, expected):
+    model = _gpt(registry)
+    groups = param_groups(model, None, LrScales.from_config(scales))
+    opt = registry.build("optimizer", {"_name_": "adamw", "lr": 1e-3}, params=groups)
+    scale_learning_rates(opt)
+    sched = registry.build(
+        "scheduler", {"_name_": "cosine", "warmup_steps": 4}, optimizer=opt, total_steps=20
+    )
+    for g in opt.param_groups:  # step 0: a quarter of the way up the warmup
+        assert g["lr"] == pytest.approx(1e-3 * expected[g["name"]] / 4)
+    for _ in range(4):
+        opt.step()
+        sched.step()
+    for g in opt.param_groups:  # after warmup: the configured rate of each group
+        assert g["lr"] == pytest.approx(1e-3 * expected[g["name"]]), g["name"]
+    assert {g["name"] for g in opt.param_groups} == set(expected)
+
+
+def test_lora_trains_only_its_adapters_and_merging_keeps_the_outputs(registry):
+    model = _gpt(registry)
+    base = sum(p.numel() for p in model.parameters())
+    registry.build("freeze", {"_name_": "lora", "rank": 2, "train_head": False})(model)
+    trainable = {n: p for n, p in model.named_parameters() if p.requires_grad}
+    # rank 2 on qkv (16->48), proj (16->16), fc (16->64), mlp proj (64->16) in 3 blocks
+    assert sum(p.numel() for p in trainable.values()) == 3 * 2 * (16 + 48 + 16 + 16 + 16 + 64
+                                                                  + 64 + 16)  # fmt: skip
+    assert all("lora_" in n for n in trainable)
+    before = {n: p.detach().clone() for n, p in model.named_parameters()}
+    _step(model)
+    assert _changed(before, model) == {n for n in trainable if "lora_B" in n or "lora_A" in n}
+    assert sum(p.numel() for n, p in model.named_parameters() if "lora_" not in n) == base
+
+    from framework.training.lora import merge_adapters
+
+    model.eval()
+    x = torch.randint(0, 64, (2, 16))
+    adapted = model(x)
+    merge_adapters(model)
+    assert torch.allclose(model(x), adapted, atol=1e-5)
+
+
+def test_a_plait_lm_starts_a_classifier_with_a_new_head(tmp_path):
+    pretrain = run_plait(["train", *TINY_LM, "trainer.max_steps=2", "hydra.run.dir=lm"], tmp_path)
+    assert pretrain.returncode == 0, pretrain.stderr[-2000:]
+    lm = tmp_path / "lm"
+    fine = run_plait(
+        ["train", "~recipe", "data/source=tweets_sentiment", "task=text_classification",
+         "model=gpt_tiny",
+         "data/split=stratified", "+data.split.train=300", "data.max_length=32",
+         "data/tokenizer=pretrained", f"data.tokenizer.path={lm}/tokenizer.json",
+         f"model.init={lm}", "trainer.max_steps=2", "trainer.val_at_start=false",
+         "freeze=[embeddings]", "hydra.run.dir=clf"],
+        tmp_path,
+    )  # fmt: skip
+    assert fine.returncode == 0, fine.stderr[-2000:]
+    import re
+
+    new = re.findall(r"│ (\S+)\s+│ new head: initialized", fine.stdout)
+    assert new == ["classifier.weight", "classifier.bias"]  # exactly the new head's keys
+    assert "missing:" not in fine.stdout
+    from framework.models.init import init_checkpoint
+
+    source = torch.load(init_checkpoint(str(lm)), weights_only=True)["state_dict"]
+    tuned = torch.load(tmp_path / "clf/checkpoints/last.ckpt", weights_only=True)["state_dict"]
+    # the frozen embeddings are the LM's, bit for bit; the blocks started from the LM's
+    assert torch.equal(tuned["model.tok_emb.weight"], source["model.tok_emb.weight"])
+    assert torch.equal(tuned["model.pos_emb.weight"], source["model.pos_emb.weight"])
+    assert "model.classifier.weight" in tuned and "model.classifier.weight" not in source
+
+
+def test_a_checkpoint_of_another_size_names_the_tensor(tmp_path):
+    pretrain = run_plait(["train", *TINY_LM, "trainer.max_steps=1", "hydra.run.dir=lm"], tmp_path)
+    assert pretrain.returncode == 0, pretrain.stderr[-2000:]
+    other = run_plait(["train", *TINY_LM, "data.max_length=16", "model.init=lm"], tmp_path)
+    assert other.returncode == 2
+    assert "model.init: tensor 'pos_emb.weight' is (32, 32)" in other.stderr
+    assert "Traceback" not in other.stderr
