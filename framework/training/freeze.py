@@ -15,6 +15,7 @@ from framework.errors import PlaitError
 
 log = logging.getLogger("plait")
 
+
 def _norm_or_bias(model: Any) -> set[str]:
     """Names of biases and of the parameters of normalization layers."""
     names = {n for n, _ in model.named_parameters() if n.endswith("bias")}
