@@ -13,12 +13,13 @@ PER_EXAMPLE = ("class", "multilabel", "value")
 def register(registry: Any) -> None:  # fmt: skip
     """Add the built-in models with what they read, the targets they fit and their size
     knobs (``model.target_params``)."""
-    from framework.models import gpt, pretrained, text, vision
+    from framework.models import fasttext, gpt, pretrained, text, vision
 
     text_knobs = scales("n_layer", "d_model", multiple_of="n_head")
     models = {  # name: (builder, what it reads, the targets it fits, its size knobs)
         "gpt": (gpt.gpt, "tokens", TARGETS, text_knobs),
         "textcnn": (text.textcnn, "tokens", PER_EXAMPLE, scales(None, "embed_dim", "filters")),
+        "fasttext": (fasttext.fasttext, "tokens", PER_EXAMPLE, scales(None, "dim")),
         "lstm": (text.lstm, "tokens", TARGETS, scales("layers", "embed_dim", "hidden")),
         "gru": (text.gru, "tokens", TARGETS, scales("layers", "embed_dim", "hidden")),
         "transformer_encoder": (text.transformer_encoder, "tokens", PER_EXAMPLE, text_knobs),
