@@ -253,6 +253,7 @@ def train(
         cfg.trainer.num_workers,
         task.collate,
         data.sample_weights,
+        cfg.trainer.bucket_by_length,
     )
 
     # fit

@@ -106,6 +106,10 @@ class TrainerConfig:
     """Ask torch for deterministic algorithms."""
     compile: bool = False
     """Compile the model with ``torch.compile``."""
+    bucket_by_length: bool = True
+    """Batch texts of similar length together (training: sorted within windows of 50
+    batches, then the batches shuffled; evaluation: sorted), so that dynamic padding pads
+    less. Only for tasks whose examples have a length (text classification, regression)."""
 
 
 @dataclass

@@ -23,6 +23,10 @@ class TokenDataset:
     def __getitem__(self, i: int) -> tuple[list[int], Any]:
         return self.ids[i], self.targets[i]
 
+    def lengths(self) -> list[int]:
+        """Tokens per example: what length-bucketed batching sorts by."""
+        return [len(ids) for ids in self.ids]
+
 
 class PadCollate:
     """Pad a batch to its longest example; returns (ids, lengths, targets) tensors.

@@ -9,6 +9,9 @@ import lightning as L
 import torch
 from torch.utils.data import DataLoader
 
+BUCKET_BATCHES = 50
+"""Global batches per window of length bucketing (``trainer.bucket_by_length``)."""
+
 
 class StepBatchSampler:
     """Endless stream of index batches; the order is a function of (seed, batch number).
@@ -29,17 +32,35 @@ class StepBatchSampler:
         rank: int = 0,
         world: int = 1,
         weights: list[float] | None = None,
+        lengths: list[int] | None = None,
     ) -> None:
         self.n, self.batch_size, self.seed = n, batch_size, seed
         self.start, self.rank, self.world = start, rank, world
         self.per_epoch = max(1, n // (batch_size * world))
         self.weights = torch.tensor(weights, dtype=torch.double) if weights is not None else None
+        self.lengths = lengths
 
     def _order(self, epoch: int) -> list[int]:
         g = torch.Generator().manual_seed(self.seed + epoch)
         if self.weights is not None:
-            return torch.multinomial(self.weights, self.n, replacement=True, generator=g).tolist()
-        return torch.randperm(self.n, generator=g).tolist() if self.n > 1 else [0]
+            order = torch.multinomial(self.weights, self.n, replacement=True, generator=g).tolist()
+        else:
+            order = torch.randperm(self.n, generator=g).tolist() if self.n > 1 else [0]
+        return self._bucketed(order, g) if self.lengths is not None else order
+
+    def _bucketed(self, order: list[int], g: torch.Generator) -> list[int]:
+        """Length bucketing: within each window of ``BUCKET_BATCHES`` global batches of the
+        shuffled order, examples sorted by length and cut into batches, the batches
+        shuffled; padding shrinks, every example still comes once per epoch."""
+        lengths, size = self.lengths, self.batch_size * self.world
+        window = size * BUCKET_BATCHES
+        batches = []
+        for at in range(0, len(order), window):
+            chunk = sorted(order[at : at + window], key=lambda i: lengths[i])  # type: ignore[index]
+            batches += [chunk[b : b + size] for b in range(0, len(chunk), size)]
+        full = [b for b in batches if len(b) == size]
+        perm = torch.randperm(len(full), generator=g).tolist()
+        return [i for k in perm for i in full[k]] + [i for b in batches if len(b) < size for i in b]
 
     def __iter__(self) -> Iterator[list[int]]:
         b = self.start
@@ -67,9 +88,11 @@ class PlaitDataModule(L.LightningDataModule):
         num_workers: int = 0,
         collate: Any = None,
         sample_weights: list[float] | None = None,
+        bucket_by_length: bool = False,
     ) -> None:
         super().__init__()
         self.datasets = datasets
+        self.bucket_by_length = bucket_by_length
         self.batch_size, self.seed, self.num_workers = batch_size, seed, num_workers
         self.collate = collate
         self.sample_weights = sample_weights
@@ -101,13 +124,24 @@ class PlaitDataModule(L.LightningDataModule):
             rank,
             world,
             self.sample_weights,
+            self._lengths("train"),
         )
         return DataLoader(self.datasets["train"], batch_sampler=sampler, **self._loader_kwargs())
 
+    def _lengths(self, split: str) -> list[int] | None:
+        """Example lengths of a split when batches are bucketed by length and its dataset
+        knows them (token datasets), else None."""
+        lengths = getattr(self.datasets[split], "lengths", None)
+        return lengths() if self.bucket_by_length and callable(lengths) else None
+
     def _eval_loader(self, split: str) -> DataLoader:
-        return DataLoader(
-            self.datasets[split], batch_size=self.batch_size, shuffle=False, **self._loader_kwargs()
-        )
+        lengths = self._lengths(split)
+        if lengths is None:
+            return DataLoader(self.datasets[split], batch_size=self.batch_size, shuffle=False,
+                              **self._loader_kwargs())  # fmt: skip
+        order = sorted(range(len(lengths)), key=lengths.__getitem__)  # metrics ignore order
+        batches = [order[b : b + self.batch_size] for b in range(0, len(order), self.batch_size)]
+        return DataLoader(self.datasets[split], batch_sampler=batches, **self._loader_kwargs())
 
     def val_dataloader(self) -> DataLoader:
         return self._eval_loader("val")

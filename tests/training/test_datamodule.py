@@ -35,3 +35,27 @@ def test_ranks_take_disjoint_slices_of_each_global_batch():
 
 def test_fewer_examples_than_a_batch_wraps_around():
     assert take(StepBatchSampler(n=3, batch_size=5, seed=0), 1)[0].__len__() == 5
+
+
+def test_length_buckets_keep_each_example_once_per_epoch_and_cut_padding():
+    import random
+
+    rng = random.Random(0)
+    lengths = [rng.randint(1, 64) for _ in range(4000)]
+    plain = StepBatchSampler(n=4000, batch_size=16, seed=3)
+    bucketed = StepBatchSampler(n=4000, batch_size=16, seed=3, lengths=lengths)
+    epoch = take(bucketed, 250)  # 4000 / 16 batches: one epoch
+    assert sorted(i for batch in epoch for i in batch) == list(range(4000))
+
+    def padding(batches):
+        return sum(max(lengths[i] for i in b) * len(b) - sum(lengths[i] for i in b)
+                   for b in batches)  # fmt: skip
+
+    assert padding(epoch) < padding(take(plain, 250)) / 5
+    # still shuffled: neither sorted overall nor the same order in the next epoch
+    assert [lengths[b[0]] for b in epoch] != sorted(lengths[b[0]] for b in epoch)
+    assert take(StepBatchSampler(n=4000, batch_size=16, seed=3, lengths=lengths, start=250),
+                250) != epoch  # fmt: skip
+    # resumable: the stream from batch 100 is the tail of the full stream
+    resumed = take(StepBatchSampler(n=4000, batch_size=16, seed=3, lengths=lengths, start=100), 150)
+    assert resumed == epoch[100:]
