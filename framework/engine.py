@@ -61,17 +61,27 @@ class TrainedModel:
     """What ``model.init`` loaded, or None."""
 
 
-def build_trained_model(cfg: DictConfig, registry: Registry, info: Any) -> TrainedModel:
-    """The model as training sees it: sized, started from ``model.init``, frozen in part by
-    the freeze policies (in their order), regularizers applied."""
+def freeze_policies(cfg: DictConfig) -> list[Any]:
+    """The freeze policy nodes of a config, in order (a checkpoint written before several
+    could compose holds one node)."""
+    node = cfg.get("freeze") or {}
+    return [node] if NAME_KEY in node else list(node.values())
+
+
+def build_trained_model(
+    cfg: DictConfig, registry: Registry, info: Any, start: bool = True
+) -> TrainedModel:
+    """The model as training sees it: sized, started from ``model.init`` (unless ``start``
+    is false: a checkpoint's weights follow), frozen in part by the freeze policies (in
+    their order: LoRA adds its adapters), regularizers applied."""
     from framework.models.init import load_init
     from framework.models.sizing import build_model
 
     init = OmegaConf.select(cfg, "model.init", default=None)
     model, size = build_model(registry, cfg.model, info)
-    report = load_init(model, init) if init else None
+    report = load_init(model, init) if init and start else None
     callbacks: list[Any] = []
-    for policy in cfg.freeze.values():
+    for policy in freeze_policies(cfg):
         callbacks += registry.build("freeze", policy)(model) or []
     regularizers = [registry.build("regularizer", node) for node in cfg.regularizer.values()]
     for reg in regularizers:

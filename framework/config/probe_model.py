@@ -64,6 +64,8 @@ def probe_model(cfg: DictConfig, registry: Registry, task: Any) -> None:
         raise
     except Exception:  # builders that load weights (from_pretrained) refuse the meta device
         model, _ = build_model(registry, cfg.model, info)
-    for policy in cfg.freeze.values():
+    from framework.engine import freeze_policies
+
+    for policy in freeze_policies(cfg):
         registry.build("freeze", policy)(model)
     param_groups(model, None, LrScales.from_config(cfg.optimizer))

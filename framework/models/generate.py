@@ -69,7 +69,10 @@ def load_checkpoint(path: str | Path) -> tuple[Any, Any, Any]:
     refuse_targets(cfg)  # a stored config is a stranger's recipe too: never trusted
     info = DataInfo.from_dict(payload["data_info"])
     tokenizer = TextTokenizer.from_str(payload["tokenizer"])
-    model = default_registry().build("model", cfg.model, info=info)
+    from framework.engine import build_trained_model
+
+    # as training built it (sizes, LoRA adapters), then the checkpoint's weights
+    model = build_trained_model(cfg, default_registry(), info, start=False).model
     state = {
         k.removeprefix("model."): v for k, v in ckpt["state_dict"].items() if k.startswith("model.")
     }

@@ -271,8 +271,9 @@ def lora(
             linear layer inside the blocks (attention and feed-forward).
         train_head: Keep the head above the last block trainable (a new classification
             head must train).
-        merge: Fold the adapters into the base weights when training ends (the last
-            checkpoint and the exported model hold plain weights).
+        merge: When training ends, also write ``checkpoints/merged.ckpt``: the adapters
+            folded into the base weights, a plain model that ``plait generate`` reads without
+            ``peft`` (the other checkpoints keep the adapters, to resume).
     """
     from framework.training.lora import LoRA
 

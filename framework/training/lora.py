@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import re
 from typing import Any
 
@@ -91,12 +92,54 @@ def merge_adapters(model: Any) -> None:
             module.merge()
 
 
+def merged_copy(model: Any) -> Any:
+    """A copy of ``model`` with every adapter folded in and the LoRA layers replaced by their
+    base layers: a plain model, loadable without ``peft``."""
+    import copy
+
+    from peft.tuners.lora import LoraLayer
+
+    plain = copy.deepcopy(model)
+    merge_adapters(plain)
+    for name, module in list(plain.named_modules()):
+        if isinstance(module, LoraLayer):
+            parent, _, child = name.rpartition(".")
+            setattr(plain.get_submodule(parent) if parent else plain, child,
+                    module.get_base_layer())  # fmt: skip
+    return plain
+
+
+MERGED = "merged.ckpt"
+"""Checkpoint of the merged model, beside ``last.ckpt`` (``freeze.lora.merge: true``)."""
+
+
 def _merge_callback(model: Any) -> Any:
     from lightning.pytorch.callbacks import Callback
 
     class MergeAdapters(Callback):
+        """At the end of training, write ``checkpoints/merged.ckpt``: the model with its
+        adapters folded in, and a config without the ``lora`` policy, so that ``plait
+        generate`` (and an export) read plain weights. Training state is left as it is."""
+
         def on_train_end(self, trainer: Any, pl_module: Any) -> None:
-            merge_adapters(model)
-            log.info("LoRA: adapters merged into the base weights")
+            if not trainer.is_global_zero:
+                return
+            import torch
+
+            from framework.kinds import NAME_KEY
+
+            plain = merged_copy(model)
+            payload = dict(pl_module.payload)
+            config = dict(payload["config"])
+            config["freeze"] = {k: v for k, v in (config.get("freeze") or {}).items()
+                                if v.get(NAME_KEY) != "lora"}  # fmt: skip
+            payload["config"] = config
+            state = {f"model.{k}": v for k, v in plain.state_dict().items()}
+            folder = trainer.checkpoint_callback.dirpath
+            os.makedirs(folder, exist_ok=True)
+            tmp = f"{folder}/.{MERGED}.tmp"
+            torch.save({"state_dict": state, "plait": payload}, tmp)
+            os.replace(tmp, f"{folder}/{MERGED}")
+            log.info("LoRA: adapters merged into %s/%s", folder, MERGED)
 
     return MergeAdapters()

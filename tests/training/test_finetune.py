@@ -169,3 +169,23 @@ def test_a_checkpoint_of_another_size_names_the_tensor(tmp_path):
     assert other.returncode == 2
     assert "model.init: tensor 'pos_emb.weight' is (32, 32)" in other.stderr
     assert "Traceback" not in other.stderr
+
+
+def test_lora_merge_writes_a_plain_checkpoint_that_generates_what_the_adapters_do(tmp_path):
+    train = run_plait(
+        ["train", *TINY_LM, "trainer.max_steps=4", "freeze=[lora]", "freeze.lora.merge=true",
+         "optimizer.lr=0.05", "hydra.run.dir=lora"],
+        tmp_path,
+    )  # fmt: skip
+    assert train.returncode == 0, train.stderr[-2000:]
+    ckpts = tmp_path / "lora/checkpoints"
+    adapted = torch.load(ckpts / "last.ckpt", weights_only=True)["state_dict"]
+    merged = torch.load(ckpts / "merged.ckpt", weights_only=True)["state_dict"]
+    assert any("lora_" in k for k in adapted) and not any("lora_" in k for k in merged)
+    qkv = "model.blocks.0.attn.qkv"
+    assert not torch.equal(merged[f"{qkv}.weight"], adapted[f"{qkv}.base_layer.weight"])
+    args = ["prompt=def ", "max_new_tokens=12", "seed=3"]
+    outs = [run_plait(["generate", f"ckpt={ckpts / name}", *args], tmp_path)
+            for name in ("last.ckpt", "merged.ckpt")]  # fmt: skip
+    assert all(o.returncode == 0 for o in outs), outs[1].stderr[-2000:]
+    assert outs[0].stdout == outs[1].stdout
