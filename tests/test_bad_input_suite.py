@@ -120,6 +120,7 @@ CONFIG_CASES = [
     (["optimizer.lr_scales={blocks:-2}"], ["optimizer.lr_scales['blocks']=-2 must be"]),
     (["model.init=/no/such/run"], ["model.init=/no/such/run: no such checkpoint"]),
     (["model=lstm_lm", "freeze=[embeddings]"], ["cannot find repeated blocks", "freeze=pattern"]),
+    (["recipe=tweets_gpt_pretrained"], ["'data.tokenizer.path'", "but model.init is null"]),
     # settings left without their option, missing values
     (["data/curate=[]", "+data.curate.length.min_length=5"], ["data.curate.length"]),
     (["resume=/no/such.ckpt"], ["resume=/no/such.ckpt: no such checkpoint"]),

@@ -21,9 +21,13 @@ from framework.config.validate import validate
 from framework.registry import default_registry
 assert "site-packages" in framework.__file__, framework.__file__
 registry = default_registry()
+from framework.errors import PlaitError
 for recipe in sys.argv[1:]:
     cfg = compose(registry, [f"recipe={recipe}"])
-    validate(cfg, registry)
+    try:
+        validate(cfg, registry)
+    except PlaitError as exc:  # a recipe starting from the user's run names what to set
+        assert "set model.init=" in str(exc), exc
     print("composed", recipe, cfg.model._name_)
 """
 

@@ -146,11 +146,38 @@ def check_precision(precision: str, hardware: Any) -> None:
         )
 
 
+def _null_references(cfg: Any, prefix: str = "") -> None:
+    """Stop at a string that interpolates a null value (``${model.init}/tokenizer.json``
+    with ``model.init`` unset would read ``None/tokenizer.json``)."""
+    import re
+
+    if not OmegaConf.is_config(cfg) or cfg._is_none() or cfg._is_missing():
+        return
+    keys = list(cfg.keys()) if OmegaConf.is_dict(cfg) else range(len(cfg))
+    items = [(k, None) for k in keys]
+    for key, _ in items:
+        full = f"{prefix}{key}"
+        node = cfg._get_node(key)
+        if OmegaConf.is_config(node):
+            _null_references(node, f"{full}.")
+            continue
+        raw = node._value() if node is not None else None
+        if not (isinstance(raw, str) and OmegaConf.is_interpolation(cfg, key)):
+            continue
+        refs = re.findall(r"\$\{([\w.]+)\}", raw)
+        if not refs or raw.strip() == f"${{{refs[0]}}}":
+            continue  # the whole value is one reference: null stays null
+        for ref in refs:
+            if OmegaConf.select(cfg._get_root(), ref, default="") is None:
+                raise PlaitError(f"'{full}' is '{raw}', but {ref} is null; set {ref}=...")
+
+
 def resolve(cfg: DictConfig) -> dict[str, Any]:
     """The config as plain values, interpolations resolved; a reference that does not
     resolve stops naming the key and the reference."""
     from omegaconf.errors import InterpolationResolutionError
 
+    _null_references(cfg)
     try:
         return OmegaConf.to_container(cfg, resolve=True)
     except InterpolationResolutionError as exc:
