@@ -180,7 +180,8 @@ def test_a_run_directory_that_cannot_be_made(cli, tmp_path, dir_key):
     [
         ["+callback.evil._target_=os.system", "+callback.evil.command=touch {marker}"],
         ["~hardware", "+hardware._target_=os.system", "+hardware.command=touch {marker}"],
-        ["~freeze", "+freeze._target_=os.system", "+freeze.command=touch {marker}"],
+        ["+freeze.evil._target_=os.system", "+freeze.evil.command=touch {marker}"],
+        ["~optimizer", "+optimizer._target_=os.system", "+optimizer.command=touch {marker}"],
     ],
 )
 def test_a_target_runs_nothing(cli, tmp_path, args):

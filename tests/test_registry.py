@@ -25,8 +25,8 @@ def test_schema_is_generated_from_signature_without_runtime_parameters():
     r.add("model", "toy", builder)
     comp = r.get("model", "toy")
     fields = {f.name: f for f in dataclasses.fields(comp.schema)}
-    # info is runtime; target_params is the size budget every model has
-    assert set(fields) == {NAME_KEY, "width", "names", "scale", "target_params"}
+    # info is runtime; target_params (size budget) and init (starting weights): every model
+    assert set(fields) == {NAME_KEY, "width", "names", "scale", "target_params", "init"}
     assert fields["width"].type is int and fields["width"].default == 8
     assert fields["names"].default_factory() == ["a"]
     params = {p.name: p for p in comp.params()}
@@ -129,7 +129,8 @@ def test_plugin_component_is_selectable_and_type_checked_with_no_yaml(registry):
 
     registry.load_provider("toy_pkg", lambda r: r.add("model", "toy", toy_model, schema=ToySchema))
     cfg = compose(registry, ["model=toy", "model.width=7"])
-    assert cfg.model == {NAME_KEY: "toy", "width": 7, "act": "relu", "target_params": None}
+    assert cfg.model == {NAME_KEY: "toy", "width": 7, "act": "relu", "target_params": None,
+                         "init": None}  # fmt: skip
     assert registry.build("model", cfg.model, info=None).in_features == 7
     with pytest.raises(PlaitError, match="wrong type for 'model.width'"):
         compose(registry, ["model=toy", "model.width=wide"])
