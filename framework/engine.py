@@ -18,6 +18,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from framework.errors import PlaitError
 from framework.kinds import NAME_KEY
+from framework.models.assemble import build_trained_model
 from framework.registry import Registry
 from framework.rundir import RunDir, find_resume
 from framework.training.param_groups import LR_KEYS, LrScales
@@ -43,51 +44,6 @@ class TaskParts:
     """Lightning callbacks of the freeze policies (gradual unfreezing, merging adapters)."""
     init: Any = None
     """What ``model.init`` loaded (an :class:`framework.models.init.InitReport`), or None."""
-
-
-@dataclass
-class TrainedModel:
-    """The model as training sees it, with what building it did."""
-
-    model: Any
-    """Sized, started from ``model.init``, frozen in part, regularizers applied."""
-    size: str | None
-    """The line saying what ``target_params`` chose, or None."""
-    regularizers: list[Any]
-    """The built regularizers."""
-    callbacks: list[Any]
-    """Lightning callbacks the freeze policies returned."""
-    init: Any = None
-    """What ``model.init`` loaded, or None."""
-
-
-def freeze_policies(cfg: DictConfig) -> list[Any]:
-    """The freeze policy nodes of a config, in order (a checkpoint written before several
-    could compose holds one node)."""
-    node = cfg.get("freeze") or {}
-    return [node] if NAME_KEY in node else list(node.values())
-
-
-def build_trained_model(
-    cfg: DictConfig, registry: Registry, info: Any, start: bool = True
-) -> TrainedModel:
-    """The model as training sees it: sized, started from ``model.init`` (unless ``start``
-    is false: a checkpoint's weights follow), frozen in part by the freeze policies (in
-    their order: LoRA adds its adapters), regularizers applied."""
-    from framework.models.init import load_init
-    from framework.models.sizing import build_model
-
-    init = OmegaConf.select(cfg, "model.init", default=None)
-    model, size = build_model(registry, cfg.model, info)
-    report = load_init(model, init) if init and start else None
-    callbacks: list[Any] = []
-    for policy in freeze_policies(cfg):
-        callbacks += registry.build("freeze", policy)(model) or []
-    regularizers = [registry.build("regularizer", node) for node in cfg.regularizer.values()]
-    for reg in regularizers:
-        if hasattr(reg, "apply"):
-            reg.apply(model)
-    return TrainedModel(model, size, regularizers, callbacks, report)
 
 
 def build_task_parts(cfg: DictConfig, registry: Registry, task: Any, info: Any) -> TaskParts:

@@ -64,7 +64,7 @@ def probe_model(cfg: DictConfig, registry: Registry, task: Any) -> None:
         raise
     except Exception:  # builders that load weights (from_pretrained) refuse the meta device
         model, _ = build_model(registry, cfg.model, info)
-    from framework.engine import freeze_policies
+    from framework.models.assemble import freeze_policies
 
     for policy in freeze_policies(cfg):
         registry.build("freeze", policy)(model)

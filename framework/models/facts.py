@@ -42,8 +42,8 @@ class ModelFacts:
 def model_facts(cfg: Any, registry: Any, info: Any) -> ModelFacts:
     """Build the model as training does (sized, frozen, regularized; no loss or metrics) and
     measure it."""
-    from framework.engine import build_trained_model
     from framework.kinds import NAME_KEY
+    from framework.models.assemble import build_trained_model
     from framework.models.footprint import forward_flops
     from framework.models.sizing import count_params, sized_params
     from framework.models.structure import parameter_counts

@@ -69,7 +69,7 @@ def load_checkpoint(path: str | Path) -> tuple[Any, Any, Any]:
     refuse_targets(cfg)  # a stored config is a stranger's recipe too: never trusted
     info = DataInfo.from_dict(payload["data_info"])
     tokenizer = TextTokenizer.from_str(payload["tokenizer"])
-    from framework.engine import build_trained_model
+    from framework.models.assemble import build_trained_model
 
     # as training built it (sizes, LoRA adapters), then the checkpoint's weights
     model = build_trained_model(cfg, default_registry(), info, start=False).model
