@@ -12,8 +12,10 @@ import pytest
 
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-# every session starts with an empty data cache of its own (subprocesses inherit it)
-os.environ["PLAIT_CACHE"] = tempfile.mkdtemp(prefix="plait-cache-")
+# every session starts with an empty data cache of its own (subprocesses inherit it; the
+# workers of `pytest -n 2` share their controller's)
+if "PYTEST_XDIST_WORKER" not in os.environ or "PLAIT_CACHE" not in os.environ:
+    os.environ["PLAIT_CACHE"] = tempfile.mkdtemp(prefix="plait-cache-")
 
 REPO = Path(__file__).resolve().parents[1]
 
