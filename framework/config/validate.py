@@ -154,8 +154,7 @@ def _null_references(cfg: Any, prefix: str = "") -> None:
     if not OmegaConf.is_config(cfg) or cfg._is_none() or cfg._is_missing():
         return
     keys = list(cfg.keys()) if OmegaConf.is_dict(cfg) else range(len(cfg))
-    items = [(k, None) for k in keys]
-    for key, _ in items:
+    for key in keys:
         full = f"{prefix}{key}"
         node = cfg._get_node(key)
         if OmegaConf.is_config(node):
