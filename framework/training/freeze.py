@@ -47,14 +47,16 @@ def none() -> Any:
     return lambda model: []
 
 
-class Embeddings(Policy):
-    def __init__(self, keep: bool) -> None:
-        self.keep = keep
+class ByLayout(Policy):
+    """Freeze the parameters ``pick`` selects from the model's layout."""
+
+    def __init__(self, pick: Any, keep: bool) -> None:
+        self.pick, self.keep = pick, keep
 
     def __call__(self, model: Any) -> list[Any]:
         from framework.models.structure import find_layout
 
-        freeze_names(model, find_layout(model).embeddings, self.keep)
+        freeze_names(model, self.pick(find_layout(model)), self.keep)
         return []
 
 
@@ -65,7 +67,7 @@ def embeddings(keep_norms_and_biases: bool = False) -> Any:
         keep_norms_and_biases: Keep norm layers and biases trainable while their block is
             frozen.
     """
-    return Embeddings(keep_norms_and_biases)
+    return ByLayout(lambda layout: layout.embeddings, keep_norms_and_biases)
 
 
 class FirstN(Policy):
@@ -102,19 +104,6 @@ def first_n(
     return FirstN(n, embeddings, keep_norms_and_biases)
 
 
-class AllButHead(Policy):
-    def __init__(self, keep: bool) -> None:
-        self.keep = keep
-
-    def __call__(self, model: Any) -> list[Any]:
-        from framework.models.structure import find_layout
-
-        layout = find_layout(model)
-        names = layout.embeddings + [n for block in layout.blocks for n in block]
-        freeze_names(model, names, self.keep)
-        return []
-
-
 def all_but_head(keep_norms_and_biases: bool = False) -> Any:
     """Train the head alone (everything above the last block): a linear probe of the body.
 
@@ -122,7 +111,10 @@ def all_but_head(keep_norms_and_biases: bool = False) -> Any:
         keep_norms_and_biases: Keep norm layers and biases trainable while their block is
             frozen.
     """
-    return AllButHead(keep_norms_and_biases)
+    return ByLayout(
+        lambda layout: layout.embeddings + [n for block in layout.blocks for n in block],
+        keep_norms_and_biases,
+    )
 
 
 class Pattern(Policy):
