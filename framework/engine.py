@@ -10,6 +10,7 @@ import math
 import sys
 import time
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -69,7 +70,7 @@ def build_trainer(
     registry: Registry,
     run: RunDir,
     monitor: tuple[str, str],
-    extra_callbacks: list[Any] = (),  # type: ignore[assignment]
+    extra_callbacks: Sequence[Any] = (),
 ) -> Any:
     """A Lightning Trainer from the hardware preset, loggers, callbacks and loop settings."""
     import lightning as L
