@@ -78,11 +78,9 @@ def cost_table(facts: ModelFacts, cfg: Any, per: str, div: int) -> Table:
 def groups_table(facts: ModelFacts, lr: float) -> Table:
     """Trainable and frozen parameters per group, and the optimizer's groups with their
     learning rates."""
-    table = Table(title="trainable and frozen parameters", title_justify="left")
-    for col in ("group", "trainable", "frozen"):
-        table.add_column(col, justify="left" if col == "group" else "right")
-    for group, trainable, frozen in facts.groups:
-        table.add_row(group, f"{trainable:,}", f"{frozen:,}")
+    from framework.models.structure import counts_table
+
+    table = counts_table(facts.groups)
     rates = Table(title="optimizer groups", title_justify="left")
     for col in ("group", "learning rate", "weight decay", "parameters"):
         rates.add_column(col, justify="left" if col == "group" else "right")

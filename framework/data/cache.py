@@ -144,9 +144,10 @@ def read_info(fp: str, key: str) -> dict[str, Any] | None:
 
 
 def write_info(fp: str, key: str, info: dict[str, Any]) -> None:
-    """Store a task's DataInfo beside the tables it came from (nothing if they are gone)."""
+    """Store a task's DataInfo beside the tables it came from, once (nothing if they are
+    gone)."""
     folder = cache_root() / fp
-    if folder.is_dir():
+    if folder.is_dir() and not (folder / f"info-{key}.json").is_file():
         tmp = folder / f".info-{key}.{uuid.uuid4().hex[:8]}"
         tmp.write_text(json.dumps(info), "utf-8")
         tmp.rename(folder / f"info-{key}.json")

@@ -19,6 +19,8 @@ class TrainedModel:
 
     model: Any
     """Sized, started from ``model.init``, frozen in part, regularizers applied."""
+    params: dict[str, Any]
+    """The model config it was built from (after ``target_params`` sizing)."""
     size: str | None
     """The line saying what ``target_params`` chose, or None."""
     regularizers: list[Any]
@@ -43,10 +45,11 @@ def build_trained_model(
     is false: a checkpoint's weights follow), frozen in part by the freeze policies (in
     their order: LoRA adds its adapters), regularizers applied."""
     from framework.models.init import load_init
-    from framework.models.sizing import build_model
+    from framework.models.sizing import sized_params
 
     init = OmegaConf.select(cfg, "model.init", default=None)
-    model, size = build_model(registry, cfg.model, info)
+    params, size = sized_params(registry, cfg.model, info)
+    model = registry.build("model", params, info=info)
     report = load_init(model, init) if init and start else None
     callbacks: list[Any] = []
     for policy in freeze_policies(cfg):
@@ -55,4 +58,4 @@ def build_trained_model(
     for reg in regularizers:
         if hasattr(reg, "apply"):
             reg.apply(model)
-    return TrainedModel(model, size, regularizers, callbacks, report)
+    return TrainedModel(model, params, size, regularizers, callbacks, report)

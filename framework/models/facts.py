@@ -45,12 +45,12 @@ def model_facts(cfg: Any, registry: Any, info: Any) -> ModelFacts:
     from framework.kinds import NAME_KEY
     from framework.models.assemble import build_trained_model
     from framework.models.footprint import forward_flops
-    from framework.models.sizing import count_params, sized_params
+    from framework.models.sizing import count_params
     from framework.models.structure import parameter_counts
     from framework.training.param_groups import SCALE_KEY, LrScales, param_groups
 
-    params, size_line = sized_params(registry, cfg.model, info)
-    model = build_trained_model(cfg, registry, info).model
+    built = build_trained_model(cfg, registry, info)
+    model = built.model
     shape = (
         f"images {'x'.join(map(str, info.image_shape))}"
         if info.image_shape
@@ -68,8 +68,8 @@ def model_facts(cfg: Any, registry: Any, info: Any) -> ModelFacts:
             rows.append((label, sum(p.numel() for p in own), shared))
     unique = {id(p): p for p in model.parameters()}.values()
     return ModelFacts(
-        params=params,
-        size_line=size_line,
+        params=built.params,
+        size_line=built.size,
         title=f"model '{cfg.model[NAME_KEY]}' ({shape}; {head})",
         rows=rows,
         total=count_params(model),
@@ -89,13 +89,15 @@ def model_facts(cfg: Any, registry: Any, info: Any) -> ModelFacts:
 
 
 def facts_key(cfg: Any, registry: Any, info: Any) -> str:
-    """What the facts depend on: the model, freeze, regularizer and optimizer configs, the
-    data's shape, the model's builder and the versions of Plait and torch."""
+    """What the facts depend on: the model, freeze and regularizer configs, the optimizer's
+    per-layer rate settings, the data's shape, the model's builder and the versions of Plait
+    and torch."""
     from importlib.metadata import PackageNotFoundError, version
 
     from omegaconf import OmegaConf
 
     from framework.kinds import NAME_KEY
+    from framework.training.param_groups import LrScales
 
     def installed(dist: str) -> str:
         try:
@@ -107,9 +109,9 @@ def facts_key(cfg: Any, registry: Any, info: Any) -> str:
     payload = {
         "format": FORMAT,
         "config": OmegaConf.to_container(
-            OmegaConf.masked_copy(cfg, ["model", "freeze", "regularizer", "optimizer"]),
-            resolve=True,
+            OmegaConf.masked_copy(cfg, ["model", "freeze", "regularizer"]), resolve=True
         ),
+        "lr_groups": asdict(LrScales.from_config(cfg.optimizer)),  # not the rate itself
         "info": info.to_dict(),
         "builder": f"{builder.__module__}.{builder.__qualname__}",
         "versions": [installed("plait"), installed("torch")],

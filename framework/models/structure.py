@@ -93,9 +93,13 @@ def parameter_counts(model: Any) -> list[tuple[str, int, int]]:
 def trainable_table(model: Any) -> Any:
     """A rich table of trainable and frozen parameters per group (embeddings, each block,
     head), with the totals."""
+    return counts_table(parameter_counts(model))
+
+
+def counts_table(rows: list[tuple[str, int, int]]) -> Any:
+    """A rich table of (group, trainable, frozen) rows and their totals."""
     from rich.table import Table
 
-    rows = parameter_counts(model)
     table = Table(title="trainable and frozen parameters", title_justify="left")
     for col in ("group", "trainable", "frozen"):
         table.add_column(col, justify="left" if col == "group" else "right")

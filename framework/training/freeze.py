@@ -217,9 +217,9 @@ def _unfreeze_callback(model: Any, schedule: list[Any], unit: str, keep: bool) -
 
     class GradualUnfreezing(Callback):
         def _advance(self, now: int) -> None:
-            params = dict(model.named_parameters())
             for at, label, names in schedule:
                 if at == now:
+                    params = dict(model.named_parameters())
                     for name in names:
                         params[name].requires_grad_(True)
                     log.info("gradual unfreezing: %s trains from %s %d", label, unit[:-1], now)
