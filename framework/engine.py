@@ -22,6 +22,7 @@ from framework.kinds import NAME_KEY
 from framework.models.assemble import build_trained_model
 from framework.registry import Registry
 from framework.rundir import RunDir, find_resume
+from framework.training.frozen_base import FrozenBase
 from framework.training.param_groups import LR_KEYS, LrScales
 
 log = logging.getLogger("plait")
@@ -45,6 +46,9 @@ class TaskParts:
     """Lightning callbacks of the freeze policies (gradual unfreezing, merging adapters)."""
     init: Any = None
     """What ``model.init`` loaded (an :class:`framework.models.init.InitReport`), or None."""
+    frozen_base: Any = None
+    """The frozen base checkpoints leave out (a :class:`framework.training.frozen_base.
+    FrozenBase`), or None: checkpoints hold every weight."""
 
 
 def build_task_parts(cfg: DictConfig, registry: Registry, task: Any, info: Any) -> TaskParts:
@@ -62,6 +66,7 @@ def build_task_parts(cfg: DictConfig, registry: Registry, task: Any, info: Any) 
         regularizers=built.regularizers,
         callbacks=built.callbacks,
         init=built.init,
+        frozen_base=FrozenBase.of(built.model) if built.leaves_base_out else None,
     )
 
 
@@ -207,6 +212,7 @@ def train(
         log_every=cfg.trainer.log_every,
         regularizers=parts.regularizers,
         check_every=math.gcd(cfg.trainer.log_every, cfg.trainer.ckpt_every, cfg.trainer.val_every),
+        frozen_base=parts.frozen_base,
         payload={
             "config": OmegaConf.to_container(cfg, resolve=True),
             "data_info": data.info.to_dict(),

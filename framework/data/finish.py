@@ -170,6 +170,9 @@ def base_info(tables: Tables, max_length: int) -> DataInfo:
         class_weights=tables.class_weights,
         image_shape=image_shape,
         sizes={k: len(v) for k, v in tables.splits.items()},
+        vocab=[tok.id_to_token(i) or "" for i in range(tok.vocab_size)]
+        if tok is not None
+        else None,
     )
 
 

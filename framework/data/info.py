@@ -42,6 +42,9 @@ class DataInfo:
     """Standard deviation of the training split's numeric targets (regression)."""
     sizes: dict[str, int] = field(default_factory=dict)
     """Examples per split."""
+    vocab: list[str] | None = None
+    """The tokenizer's tokens in id order, for models that look inside tokens (fastText's
+    character n-grams); None without a tokenizer."""
 
     def to_dict(self) -> dict[str, Any]:
         """A plain dict for checkpoints and reports."""

@@ -29,6 +29,9 @@ class TrainedModel:
     """Lightning callbacks the freeze policies returned."""
     init: Any = None
     """What ``model.init`` loaded, or None."""
+    leaves_base_out: bool = False
+    """Whether checkpoints may leave the frozen base out (LoRA on pretrained weights:
+    :mod:`framework.training.frozen_base`)."""
 
 
 def freeze_policies(cfg: DictConfig) -> list[Any]:
@@ -51,11 +54,17 @@ def build_trained_model(
     params, size = sized_params(registry, cfg.model, info)
     model = registry.build("model", params, info=info)
     report = load_init(model, init) if init and start else None
+    from framework.training.frozen_base import leaves_base_out
+
     callbacks: list[Any] = []
-    for policy in freeze_policies(cfg):
+    policies = freeze_policies(cfg)
+    for policy in policies:
         callbacks += registry.build("freeze", policy)(model) or []
     regularizers = [registry.build("regularizer", node) for node in cfg.regularizer.values()]
     for reg in regularizers:
         if hasattr(reg, "apply"):
             reg.apply(model)
-    return TrainedModel(model, params, size, regularizers, callbacks, report)
+    return TrainedModel(
+        model, params, size, regularizers, callbacks, report,
+        leaves_base_out(cfg, params, policies),
+    )  # fmt: skip

@@ -70,11 +70,19 @@ def load_checkpoint(path: str | Path) -> tuple[Any, Any, Any]:
     info = DataInfo.from_dict(payload["data_info"])
     tokenizer = TextTokenizer.from_str(payload["tokenizer"])
     from framework.models.assemble import build_trained_model
+    from framework.models.init import MODULE_PREFIX
+    from framework.training.frozen_base import stored_base
 
-    # as training built it (sizes, LoRA adapters), then the checkpoint's weights
-    model = build_trained_model(cfg, default_registry(), info, start=False).model
+    # as training built it (sizes, LoRA adapters), then the checkpoint's weights; a
+    # checkpoint without its frozen base gets it from where the run started
+    base = stored_base(ckpt)
+    model = build_trained_model(cfg, default_registry(), info, start=base is not None).model
     state = {
-        k.removeprefix("model."): v for k, v in ckpt["state_dict"].items() if k.startswith("model.")
+        k.removeprefix(MODULE_PREFIX): v
+        for k, v in ckpt["state_dict"].items()
+        if k.startswith(MODULE_PREFIX)
     }
+    if base is not None:
+        base.restore(state, model, str(path))
     model.load_state_dict(state)
     return model, tokenizer, info

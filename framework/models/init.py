@@ -70,11 +70,19 @@ def load_init(model: Any, value: str) -> InitReport:
     import torch
 
     from framework.rundir import read_checkpoint
+    from framework.training.frozen_base import stored_base
 
     path = init_checkpoint(value)
+    ckpt = read_checkpoint(path)
+    if stored_base(ckpt) is not None:
+        raise PlaitError(
+            f"model.init: {path} holds only a LoRA run's adapters and head, not the weights "
+            "they adapt; start from its checkpoints/merged.ckpt (train it with "
+            "freeze.lora.merge=true)"
+        )
     stored = {
         k[len(MODULE_PREFIX) :]: v
-        for k, v in read_checkpoint(path)["state_dict"].items()
+        for k, v in ckpt["state_dict"].items()
         if k.startswith(MODULE_PREFIX)
     }
     own = model.state_dict()

@@ -18,6 +18,7 @@ def hf_pretrained(
     gguf_file: str | None = None,
     pooling: str = "mean",
     dropout: float = 0.1,
+    pretrained: bool = True,
     *,
     info: DataInfo,
 ) -> Any:
@@ -36,6 +37,9 @@ def hf_pretrained(
         pooling: Per-text head: ``mean`` over real tokens (sentence-transformers' choice for
             MiniLM), ``cls`` (first token, encoders) or ``last`` (last real token, decoders).
         dropout: Dropout before the per-text head.
+        pretrained: Load the folder's weights; ``false`` builds the same architecture from
+            its ``config.json`` with random weights (the from-scratch baseline of a
+            fine-tuning run).
     """
     if pooling not in POOLING:
         raise PlaitError(f"model.pooling must be one of {', '.join(POOLING)}, not '{pooling}'")
@@ -60,7 +64,10 @@ def hf_pretrained(
     try:
         if not info.num_outputs:
             _require_decoder(transformers.AutoConfig.from_pretrained(str(folder)), folder)
-        body = auto.from_pretrained(str(folder))
+        if pretrained:
+            body = auto.from_pretrained(str(folder))
+        else:
+            body = auto.from_config(transformers.AutoConfig.from_pretrained(str(folder)))
     except (OSError, ValueError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise PlaitError(

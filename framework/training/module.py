@@ -10,6 +10,9 @@ import lightning as L
 import torch
 from torch import nn
 
+from framework.models.init import MODULE_PREFIX
+from framework.training import frozen_base
+from framework.training.frozen_base import FrozenBase
 from framework.training.param_groups import LrScales, param_groups, scale_learning_rates
 
 
@@ -33,6 +36,7 @@ class TaskModule(L.LightningModule):
         regularizers: list[Any] | None = None,
         check_every: int = 1,
         lr_scales: LrScales | None = None,
+        frozen_base: FrozenBase | None = None,
     ) -> None:
         super().__init__()
         self.task = task
@@ -49,6 +53,8 @@ class TaskModule(L.LightningModule):
         self.lr_scales = lr_scales
         self.log_every = max(1, log_every)
         self.payload = payload or {}
+        self.frozen_base = frozen_base
+        """The frozen base that checkpoints leave out, or None (they hold every weight)."""
         self._units = 0
         self._clock: float | None = None
         self._paused_at: float | None = None
@@ -227,11 +233,17 @@ class TaskModule(L.LightningModule):
 
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         checkpoint["plait"] = {**self.payload, "torch_rng": torch.get_rng_state()}
+        if self.frozen_base is not None:
+            self.frozen_base.strip(checkpoint["state_dict"], MODULE_PREFIX)
+            checkpoint["plait"][frozen_base.KEY] = self.frozen_base.to_dict()
         if self._plateau is not None:
             checkpoint["plait"]["plateau"] = self._plateau.state_dict()
 
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         state = checkpoint.get("plait", {})
+        if frozen_base.KEY in state:
+            stored = frozen_base.FrozenBase.from_dict(state[frozen_base.KEY])
+            stored.restore(checkpoint["state_dict"], self.model, "the checkpoint", MODULE_PREFIX)
         rng = state.get("torch_rng")
         if rng is not None:
             torch.set_rng_state(rng)

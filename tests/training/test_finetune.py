@@ -197,3 +197,40 @@ def test_lora_merge_writes_a_plain_checkpoint_that_generates_what_the_adapters_d
             for name in ("last.ckpt", "merged.ckpt")]  # fmt: skip
     assert all(o.returncode == 0 for o in outs), outs[1].stderr[-2000:]
     assert outs[0].stdout == outs[1].stdout
+
+
+def test_lora_on_a_pretrained_lm_checkpoints_only_what_trains(tmp_path):
+    pretrain = run_plait(["train", *TINY_LM, "trainer.max_steps=2", "hydra.run.dir=lm"], tmp_path)
+    assert pretrain.returncode == 0, pretrain.stderr[-2000:]
+    train = run_plait(
+        ["train", *TINY_LM, "trainer.max_steps=4", f"model.init={tmp_path / 'lm'}",
+         "freeze=[lora]", "freeze.lora.merge=true", "freeze.lora.train_head=false",
+         "optimizer.lr=0.05", "hydra.run.dir=lora"],
+        tmp_path,
+    )  # fmt: skip
+    assert train.returncode == 0, train.stderr[-2000:]
+    ckpts = tmp_path / "lora/checkpoints"
+    kept = torch.load(ckpts / "last.ckpt", weights_only=True)["state_dict"]
+    kept_params = {k for k in kept if k.startswith("model.")}
+    assert kept_params and all("lora_" in k for k in kept_params)  # no frozen base weight
+    full = torch.load(ckpts / "merged.ckpt", weights_only=True)["state_dict"]
+    assert sum(v.numel() for v in kept.values()) < sum(v.numel() for v in full.values()) / 5
+    # the base comes back from model.init: the adapters act as on the merged weights
+    args = ["prompt=def ", "max_new_tokens=12", "seed=3"]
+    outs = [run_plait(["generate", f"ckpt={ckpts / name}", *args], tmp_path)
+            for name in ("last.ckpt", "merged.ckpt")]  # fmt: skip
+    assert all(o.returncode == 0 for o in outs), outs[0].stderr[-2000:]
+    assert outs[0].stdout == outs[1].stdout
+    # a changed starting point is refused, not mixed in
+    from framework.models.init import init_checkpoint
+
+    source = init_checkpoint(str(tmp_path / "lm"))
+    ckpt = torch.load(source, weights_only=True)
+    ckpt["state_dict"]["model.blocks.0.attn.qkv.weight"] += 1.0
+    torch.save(ckpt, source)
+    changed = run_plait(["generate", f"ckpt={ckpts / 'last.ckpt'}", *args], tmp_path)
+    assert changed.returncode == 2
+    assert changed.stderr.count("\n") == 1 and "frozen base" in changed.stderr
+    # and a run cannot start from adapters alone
+    again = run_plait(["train", *TINY_LM, f"model.init={ckpts / 'last.ckpt'}"], tmp_path)
+    assert again.returncode == 2 and "merged.ckpt" in again.stderr
