@@ -13,6 +13,19 @@ BUCKET_BATCHES = 50
 """Global batches per window of length bucketing (``trainer.bucket_by_length``)."""
 
 
+def eval_batches(lengths: list[int], batch_size: int, seed: int) -> list[list[int]]:
+    """Evaluation batches of records of similar length (sorted, then cut), in a fixed
+    seeded random order: metrics ignore the order, and a run that evaluates only the first
+    ``trainer.val_batches`` batches gets a fair sample of the split, not its shortest
+    records."""
+    import random
+
+    order = sorted(range(len(lengths)), key=lengths.__getitem__)
+    batches = [order[b : b + batch_size] for b in range(0, len(order), batch_size)]
+    random.Random(seed).shuffle(batches)
+    return batches
+
+
 class StepBatchSampler:
     """Endless stream of index batches; the order is a function of (seed, batch number).
 
@@ -139,9 +152,8 @@ class PlaitDataModule(L.LightningDataModule):
         if lengths is None:
             return DataLoader(self.datasets[split], batch_size=self.batch_size, shuffle=False,
                               **self._loader_kwargs())  # fmt: skip
-        order = sorted(range(len(lengths)), key=lengths.__getitem__)  # metrics ignore order
-        batches = [order[b : b + self.batch_size] for b in range(0, len(order), self.batch_size)]
-        return DataLoader(self.datasets[split], batch_sampler=batches, **self._loader_kwargs())
+        return DataLoader(self.datasets[split], batch_sampler=eval_batches(lengths,
+                          self.batch_size, self.seed), **self._loader_kwargs())  # fmt: skip
 
     def val_dataloader(self) -> DataLoader:
         return self._eval_loader("val")

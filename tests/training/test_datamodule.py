@@ -59,3 +59,19 @@ def test_length_buckets_keep_each_example_once_per_epoch_and_cut_padding():
     # resumable: the stream from batch 100 is the tail of the full stream
     resumed = take(StepBatchSampler(n=4000, batch_size=16, seed=3, lengths=lengths, start=100), 150)
     assert resumed == epoch[100:]
+
+
+def test_evaluation_batches_are_length_buckets_and_any_prefix_is_a_fair_sample():
+    import random
+    import statistics
+
+    from framework.training.datamodule import eval_batches
+
+    rng = random.Random(1)
+    lengths = [rng.randint(1, 64) for _ in range(3200)]
+    batches = eval_batches(lengths, batch_size=32, seed=5)
+    assert sorted(i for b in batches for i in b) == list(range(3200))
+    assert all(max(lengths[i] for i in b) - min(lengths[i] for i in b) <= 2 for b in batches)
+    first = [lengths[i] for b in batches[:20] for i in b]  # trainer.val_batches=20
+    assert abs(statistics.mean(first) - statistics.mean(lengths)) < 6  # not the shortest 640
+    assert eval_batches(lengths, 32, seed=5) == batches  # every validation, the same sample
