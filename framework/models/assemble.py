@@ -49,13 +49,12 @@ def build_trained_model(
     their order: LoRA adds its adapters), regularizers applied."""
     from framework.models.init import load_init
     from framework.models.sizing import sized_params
+    from framework.training.frozen_base import leaves_base_out
 
     init = OmegaConf.select(cfg, "model.init", default=None)
     params, size = sized_params(registry, cfg.model, info)
     model = registry.build("model", params, info=info)
     report = load_init(model, init) if init and start else None
-    from framework.training.frozen_base import leaves_base_out
-
     callbacks: list[Any] = []
     policies = freeze_policies(cfg)
     for policy in policies:

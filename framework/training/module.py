@@ -11,8 +11,8 @@ import torch
 from torch import nn
 
 from framework.models.init import MODULE_PREFIX
-from framework.training import frozen_base
-from framework.training.frozen_base import FrozenBase
+from framework.training.frozen_base import KEY as FROZEN_BASE
+from framework.training.frozen_base import FrozenBase, stored_base
 from framework.training.param_groups import LrScales, param_groups, scale_learning_rates
 
 
@@ -235,15 +235,15 @@ class TaskModule(L.LightningModule):
         checkpoint["plait"] = {**self.payload, "torch_rng": torch.get_rng_state()}
         if self.frozen_base is not None:
             self.frozen_base.strip(checkpoint["state_dict"], MODULE_PREFIX)
-            checkpoint["plait"][frozen_base.KEY] = self.frozen_base.to_dict()
+            checkpoint["plait"][FROZEN_BASE] = self.frozen_base.to_dict()
         if self._plateau is not None:
             checkpoint["plait"]["plateau"] = self._plateau.state_dict()
 
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         state = checkpoint.get("plait", {})
-        if frozen_base.KEY in state:
-            stored = frozen_base.FrozenBase.from_dict(state[frozen_base.KEY])
-            stored.restore(checkpoint["state_dict"], self.model, "the checkpoint", MODULE_PREFIX)
+        base = stored_base(checkpoint)
+        if base is not None:
+            base.restore(checkpoint["state_dict"], self.model, "the checkpoint", MODULE_PREFIX)
         rng = state.get("torch_rng")
         if rng is not None:
             torch.set_rng_state(rng)
