@@ -85,7 +85,7 @@ def time_to_target(run: Path, batch: int) -> tuple[int | None, float | None]:
 def minilm(work: Path, steps: int) -> dict[str, object]:
     common = ["recipe=tweets_minilm", f"trainer.max_steps={steps}", "trainer.val_every=50",
               "trainer.val_batches=32", "trainer.ckpt_every=1000", "trainer.val_at_start=false",
-              "trainer.log_every=10"]  # fmt: skip
+              "trainer.log_every=10", "eval=false"]  # fmt: skip
     policies = {
         "full fine-tuning": [],
         "full fine-tuning, bf16 autocast": ["trainer.precision=bf16-mixed"],
@@ -116,7 +116,7 @@ def minilm(work: Path, steps: int) -> dict[str, object]:
 def smollm2(work: Path, steps: int) -> dict[str, object]:
     common = ["recipe=docs_smollm2", f"trainer.max_steps={steps}", "trainer.log_every=1",
               "trainer.val_every=1000", "trainer.ckpt_every=1000", "trainer.val_at_start=false",
-              "samples.prompts=[]", "data.source.max_chars=200000"]  # fmt: skip
+              "samples.prompts=[]", "data.source.max_chars=200000", "eval=false"]  # fmt: skip
     out: dict[str, object] = {}
     for name, extra in {"full": [], "lora": ["freeze=[lora]", "optimizer.lr=3e-4"]}.items():
         run = work / f"smol_{name}"

@@ -23,6 +23,7 @@ from framework.models.assemble import build_trained_model
 from framework.registry import Registry
 from framework.rundir import RunDir, find_resume
 from framework.training.frozen_base import FrozenBase
+from framework.training.hardware import resolve_precision
 from framework.training.param_groups import LR_KEYS, LrScales
 
 log = logging.getLogger("plait")
@@ -82,7 +83,7 @@ def build_trainer(
     from lightning.pytorch.callbacks import ModelCheckpoint
 
     from framework.training.checkpoint import AtomicCheckpointIO
-    from framework.training.curves import CurvesCallback
+    from framework.training.curves_callback import CurvesCallback
     from framework.training.progress import PlaitProgressBar
     from framework.training.summary import ProgressLines
 
@@ -115,13 +116,17 @@ def build_trainer(
     callbacks += [registry.build("callback", node) for node in cfg.callback.values()]
     callbacks += list(extra_callbacks)
     loggers = [registry.build("logger", node, run_dir=str(run_dir)) for node in cfg.logger.values()]
+    hardware = registry.build("hardware", cfg.hardware)
+    precision = resolve_precision(t.precision, hardware.get("accelerator", "cpu"))
+    if precision != t.precision:
+        log.info("trainer.precision=%s: %s on this machine", t.precision, precision)
     return L.Trainer(
-        **registry.build("hardware", cfg.hardware),
+        **hardware,
         max_steps=t.max_steps,
         max_epochs=-1,
         accumulate_grad_batches=t.accumulate,
         gradient_clip_val=t.grad_clip,
-        precision=t.precision,
+        precision=precision,
         val_check_interval=t.val_every * t.accumulate,
         check_val_every_n_epoch=None,
         limit_val_batches=t.val_batches if t.val_batches > 0 else 1.0,
@@ -256,8 +261,10 @@ def train(
 
     # artifacts
     if trainer.is_global_zero:
-        _write_samples(cfg, task, module.model, data, run)
+        samples = _write_samples(cfg, task, module.model, data, run)
         run.write_results(results)
+        if cfg.eval:
+            _write_eval(cfg, registry, task, module.model, data, run, samples)
         from rich.console import Console
 
         from framework.training.summary import summary
@@ -279,10 +286,41 @@ def _write_eda(cfg: DictConfig, task: Any, tables: Any, run: RunDir) -> None:
     print_summary(report, run.eda)
 
 
-def _write_samples(cfg: DictConfig, task: Any, model: Any, data: Any, run: RunDir) -> None:
-    """Causal LMs: continue the configured prompts into ``samples.txt`` and print them."""
-    if not task.generative:
+def _write_eval(cfg: DictConfig, registry: Registry, task: Any, model: Any, data: Any,
+               run: RunDir, samples: list[str]) -> None:  # fmt: skip
+    """``eval: true``: the best checkpoint's evaluation on the test split (without one: the
+    validation split, said in the report), into ``<run>/eval/``; the data stage's own
+    tables, nothing is read again."""
+    from framework.cli.evaluate import print_summary
+    from framework.data.records import TEXT, column
+    from framework.evaluate.records import NO_TEST, EvalSet
+    from framework.evaluate.run import EvalOptions, Model, evaluate
+
+    tables = data.tables
+    if tables is None:  # streaming: no stored split
+        log.info("eval: the data streamed, so there is no stored test split; run plait eval "
+                 "run=%s data.source.paths=[FILE] to evaluate it on a file", run.path)  # fmt: skip
         return
+    split = "test" if "test" in tables.splits else "val"
+    train = tables.splits["train"]
+    evalset = EvalSet(
+        split, tables.splits[split], tables.splits.get("val"),
+        column(train, TEXT) if TEXT in train.column_names else None,
+    )  # fmt: skip
+    if split == "val":
+        evalset.notes.append(NO_TEST)
+    m = Model(cfg, model, data.tokenizer, data.info, task)
+    options = EvalOptions(batch_size=max(cfg.trainer.batch_size, 64), samples=samples,
+                          metrics_csv=run.metrics, seed=cfg.seed)  # fmt: skip
+    doc = evaluate(m, evalset, registry, run.path / "eval", options)
+    print_summary(doc, run.path / "eval")
+
+
+def _write_samples(cfg: DictConfig, task: Any, model: Any, data: Any, run: RunDir) -> list[str]:
+    """Causal LMs: continue the configured prompts into ``samples.txt`` and print them;
+    returns the texts."""
+    if not task.generative:
+        return []
     from framework.models.generate import sample
 
     s = cfg.samples
@@ -304,3 +342,4 @@ def _write_samples(cfg: DictConfig, task: Any, model: Any, data: Any, run: RunDi
     console = Console()
     for prompt, text in zip(s.prompts, texts):
         console.print(Panel(Text(text), title=f"sample: {prompt!r}", expand=False))
+    return texts

@@ -13,6 +13,9 @@ finds runs.
         train.log                       the job's log and progress lines
         checkpoints/                    last.ckpt, best.ckpt, step<N>.ckpt
         eda/                            ``eda: true`` (``plait eda``: runs/<name>/eda/)
+        eval/                           ``eval: true`` and ``plait eval``: report.html,
+                                        eval.json, predictions.csv, the charts
+        eval-<split or file>/           ``plait eval split=val`` or on new data
     runs/<name>/multirun_<time>/<n>/    one job of a sweep
 """
 

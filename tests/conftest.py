@@ -132,3 +132,28 @@ def cli(tmp_path, registry):
     """Call the CLI in this process (for commands that stop before training: bad input),
     with ``tmp_path`` as working directory and Hydra's state restored after."""
     return lambda *args: run_in_process(list(args), tmp_path)
+
+
+def render_in_chromium(page: Path, shot: Path) -> tuple[list, list]:
+    """Open ``page`` in headless Chromium and screenshot it into ``shot``; returns (the
+    browser's SEVERE log entries, [loaded, natural width] of each image)."""
+    from selenium import webdriver
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = "/usr/bin/chromium"
+    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--window-size=1200,1600"):  # fmt: skip
+        options.add_argument(arg)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    service = webdriver.ChromeService(executable_path="/usr/bin/chromedriver")
+    driver = webdriver.Chrome(options=options, service=service)
+    try:
+        driver.get(page.as_uri())
+        errors = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+        images = driver.execute_script(
+            "return Array.from(document.images).map(i => [i.complete, i.naturalWidth])"
+        )
+        driver.save_screenshot(str(shot))
+    finally:
+        driver.quit()
+    return errors, images

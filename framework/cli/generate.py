@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from framework.errors import PlaitError, did_you_mean
+from framework.errors import PlaitError
 
 OPTIONS = {
     "ckpt": (str, None),
@@ -19,20 +19,9 @@ OPTIONS = {
 
 def parse_options(items: list[str]) -> dict[str, Any]:
     """``key=value`` items to typed options; unknown keys and bad values are errors."""
-    opts = {k: default for k, (_, default) in OPTIONS.items()}
-    for item in items:
-        if item == "--verbose":
-            continue
-        key, sep, value = item.partition("=")
-        if not sep:
-            raise PlaitError(f"expected key=value, got '{item}'; e.g. prompt=\"def \"")
-        if key not in OPTIONS:
-            raise PlaitError(f"unknown option '{key}'; {did_you_mean(key, OPTIONS)}")
-        typ = OPTIONS[key][0]
-        try:
-            opts[key] = typ(value)
-        except ValueError:
-            raise PlaitError(f"{key}={value!r} is not a {typ.__name__}") from None
+    from framework.cli.options import parse_options as parse
+
+    opts, _ = parse(items, OPTIONS, 'prompt="def "')
     if not opts["ckpt"]:
         raise PlaitError(
             "missing ckpt=PATH; e.g. ckpt=runs/stdlib_gpt/<time>/checkpoints/last.ckpt"

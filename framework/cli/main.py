@@ -1,5 +1,5 @@
-"""``plait``: train, show, data, eda, list, generate, plot, augment-preview; heavy
-libraries imported on use."""
+"""``plait``: train, show, data, eda, eval, predict, compare, list, generate, plot,
+augment-preview; heavy libraries imported on use."""
 
 from __future__ import annotations
 
@@ -24,6 +24,10 @@ examples:
   plot       redraw a run's curves.png from its metrics.csv: plait plot runs/NAME/<time>
   eda        statistics, charts, imbalance and leakage of the data stage (runs/NAME/eda/):
              plait eda recipe=tweets_sentiment
+  eval       evaluate a run (test split, any split, or new data) into runs/.../eval/:
+             plait eval run=runs/tweets_sentiment/<time>
+  predict    labels for new records: plait predict run=DIR input=new.csv
+  compare    runs side by side: plait compare runs/a/<time> runs/b/<time>
   augment-preview
              what augmentation does to n training examples (PNG grid, text table):
              plait augment-preview recipe=fashion_mnist_2k_basic n=16
@@ -81,6 +85,26 @@ COMMANDS: dict[str, Command] = {
         lambda a: (a.run_dir,),
     ),
     "eda": Command("exploratory analysis of the data stage", "framework.cli.eda:eda"),
+    "eval": Command(
+        "evaluate a trained run: metrics with intervals, error analysis, HTML report",
+        "framework.cli.evaluate:evaluate_command",
+        (("options", {"nargs": argparse.REMAINDER,
+                      "help": "run=DIR (or ckpt=PATH) split=test, data.* overrides ..."}),),
+        lambda a: (a.options,),
+    ),
+    "predict": Command(
+        "predictions for new records (CSV, JSONL, text lines)",
+        "framework.cli.predict:predict_command",
+        (("options", {"nargs": argparse.REMAINDER,
+                      "help": "run=DIR input=FILE [output=FILE] ..."}),),
+        lambda a: (a.options,),
+    ),
+    "compare": Command(
+        "runs side by side: metrics with intervals, paired bootstrap, curves overlaid",
+        "framework.cli.compare:compare_command",
+        (("runs", {"nargs": argparse.REMAINDER, "help": "RUN_A RUN_B ... [out=DIR]"}),),
+        lambda a: (a.runs,),
+    ),
     "augment-preview": Command(
         "originals next to augmented training examples",
         "framework.cli.preview:augment_preview",
@@ -96,7 +120,8 @@ def _train_args(args: argparse.Namespace) -> tuple[list[str], bool, bool]:
 
 
 def _verbose(args: argparse.Namespace) -> bool:
-    rest = getattr(args, "overrides", None) or getattr(args, "options", None) or []
+    rest = (getattr(args, "overrides", None) or getattr(args, "options", None)
+            or getattr(args, "runs", None) or [])  # fmt: skip
     return args.verbose or "--verbose" in rest or os.environ.get("HYDRA_FULL_ERROR") == "1"
 
 

@@ -38,7 +38,10 @@ def show(overrides: list[str]) -> int:
     if cfg.freeze or LrScales.from_config(cfg.optimizer).per_layer:
         console.print(groups_table(facts, float(cfg.optimizer.get("lr", 0.0))))
     per = "token" if task.unit == "tokens" else "sample"
-    console.print(cost_table(facts, cfg, per, info.max_length if per == "token" else 1))
+    accelerator = registry.build("hardware", cfg.hardware).get("accelerator", "cpu")
+    console.print(
+        cost_table(facts, cfg, per, info.max_length if per == "token" else 1, accelerator)
+    )
     return 0
 
 
@@ -56,19 +59,22 @@ def parameter_table(facts: ModelFacts) -> Table:
     return table
 
 
-def cost_table(facts: ModelFacts, cfg: Any, per: str, div: int) -> Table:
+def cost_table(facts: ModelFacts, cfg: Any, per: str, div: int, accelerator: str = "cpu") -> Table:
     """FLOPs per token (or sample) and per step; memory of weights, gradients and optimizer
-    state at the run's precision."""
+    state at the run's precision (``auto`` resolved for ``accelerator``)."""
     from framework.models.footprint import human, memory_of
+    from framework.training.hardware import resolve_precision
 
     flops = facts.flops
-    mem = memory_of(facts.total, facts.trainable, cfg.trainer.precision, cfg.optimizer[NAME_KEY])
+
+    precision = resolve_precision(cfg.trainer.precision, accelerator)
+    mem = memory_of(facts.total, facts.trainable, precision, cfg.optimizer[NAME_KEY])
     cost = Table(title="cost", title_justify="left", show_header=False)
     cost.add_row(f"forward FLOPs per {per}", human(flops / div))
     cost.add_row(f"training FLOPs per {per} (forward + backward ~ 3x)", human(3 * flops / div))
     batch = cfg.trainer.batch_size * cfg.trainer.accumulate
     cost.add_row(f"training FLOPs per step ({batch} examples)", human(3 * flops * batch))
-    cost.add_row(f"weights ({cfg.trainer.precision})", human(mem.weights, "B"))
+    cost.add_row(f"weights ({precision})", human(mem.weights, "B"))
     cost.add_row("gradients", human(mem.gradients, "B"))
     cost.add_row(f"optimizer state ({mem.optimizer_note})", human(mem.optimizer, "B"))
     cost.add_row("[bold]total, before activations[/]", f"[bold]{human(mem.total, 'B')}[/]")

@@ -9,8 +9,17 @@ from omegaconf import MISSING
 
 from framework.config.checks import CHECK_KEY, COUNT, NON_NEGATIVE, POSITIVE, Check
 
-PRECISIONS = ("32-true", "32", "64-true", "bf16-mixed", "bf16-true", "16-mixed", "16-true")
-"""Lightning precisions a run may ask for (16-bit float ones need a GPU)."""
+PRECISIONS = (
+    "auto",
+    "32-true",
+    "32",
+    "64-true",
+    "bf16-mixed",
+    "bf16-true",
+    "16-mixed",
+    "16-true",
+)
+"""Lightning precisions a run may ask for (16-bit float ones need a GPU), or ``auto``."""
 PRECISION = Check(choices=PRECISIONS)
 
 SCHEMA_NAME = "plait_schema"
@@ -86,7 +95,9 @@ class TrainerConfig:
     grad_clip: float | None = field(default=1.0, metadata={CHECK_KEY: POSITIVE})
     """Clip the global gradient norm to this value (null: no clipping)."""
     precision: str = field(default="32-true", metadata={CHECK_KEY: PRECISION})
-    """Lightning precision: 32-true, bf16-mixed, 16-mixed (GPU), bf16-true."""
+    """Lightning precision: 32-true, bf16-mixed, 16-mixed (GPU), bf16-true; ``auto``:
+    bf16-mixed where the hardware runs bfloat16 natively (a GPU that supports it, a CPU with
+    AVX512-BF16 or AMX), else 32-true (emulated bfloat16 is many times slower)."""
     val_every: int = field(default=100, metadata={CHECK_KEY: COUNT})
     """Validate every this many optimizer steps."""
     val_at_start: bool = True
@@ -136,6 +147,9 @@ class PlaitConfig:
     """Seed for Python, NumPy and torch, the split and the batch order."""
     eda: bool = False
     """Analyse the data stage at the start of training (``plait eda``), into ``<run>/eda/``."""
+    eval: bool = True
+    """Evaluate the best checkpoint on the test split at the end of training (``plait
+    eval``), into ``<run>/eval/``: metrics with intervals, error analysis, report.html."""
     resume: str | None = None
     """``auto`` (newest ``last.ckpt`` of this run name) or a checkpoint path."""
     allow_targets: bool = False

@@ -138,12 +138,25 @@ HALF = ("16-mixed", "16-true")
 
 
 def check_precision(precision: str, hardware: Any) -> None:
-    """float16 precisions need a GPU: on a CPU preset say which ones work there."""
+    """float16 precisions need a GPU: on a CPU preset say which ones work there. bfloat16 on
+    a CPU that emulates it is allowed, with a warning naming ``auto``."""
     if precision in HALF and hardware.get("accelerator") == "cpu":
         raise PlaitError(
             f"trainer.precision={precision} needs a GPU and hardware is the CPU; use "
-            "trainer.precision=bf16-mixed (CPUs run bfloat16) or 32-true"
+            "trainer.precision=auto (bf16-mixed where the CPU runs bfloat16) or 32-true"
         )
+    if precision.startswith("bf16") and hardware.get("accelerator") == "cpu":
+        from framework.training.hardware import native_bf16
+
+        if not native_bf16("cpu"):
+            import logging
+
+            logging.getLogger("plait").warning(
+                "trainer.precision=%s: this CPU has no native bfloat16 (no AVX512-BF16 or "
+                "AMX), so it is emulated and many times slower than float32; use "
+                "trainer.precision=auto",
+                precision,
+            )
 
 
 def _null_references(cfg: Any, prefix: str = "") -> None:

@@ -22,7 +22,8 @@ img { max-width: 100%; border: 1px solid #eee; }
 """
 
 
-def _e(value: Any) -> str:
+def esc(value: Any) -> str:
+    """HTML-escaped text."""
     return html.escape(str(value))
 
 
@@ -31,16 +32,16 @@ def _num(v: Any) -> str:
         return f"{v:,.4g}" if abs(v) < 1e5 else f"{v:,.0f}"
     if isinstance(v, int):
         return f"{v:,}"
-    return _e(v)
+    return esc(v)
 
 
 def table(header: list[str], rows: list[list[Any]], text_cols: tuple[int, ...] = ()) -> str:
     """An HTML table; cells in ``text_cols`` are left-aligned free text."""
-    head = "".join(f"<th>{_e(h)}</th>" for h in header)
+    head = "".join(f"<th>{esc(h)}</th>" for h in header)
     body = "".join(
         "<tr>"
         + "".join(
-            f'<td class="text">{_e(c)}</td>' if i in text_cols else f"<td>{_num(c)}</td>"
+            f'<td class="text">{esc(c)}</td>' if i in text_cols else f"<td>{_num(c)}</td>"
             for i, c in enumerate(row)
         )
         + "</tr>"
@@ -94,20 +95,21 @@ def _findings(report: dict[str, Any]) -> str:
     return table(["where", "what", "example"], rows, text_cols=(2,)) if rows else "<p>none</p>"
 
 
-def _image(path: Path, caption: str) -> str:
+def image(path: Path, caption: str) -> str:
+    """A PNG file embedded as a captioned figure (base64: the page stays one file)."""
     data = base64.b64encode(path.read_bytes()).decode("ascii")
     return (
-        f'<figure><img src="data:image/png;base64,{data}" alt="{_e(caption)}">'
-        f"<figcaption>{_e(caption)}</figcaption></figure>"
+        f'<figure><img src="data:image/png;base64,{data}" alt="{esc(caption)}">'
+        f"<figcaption>{esc(caption)}</figcaption></figure>"
     )
 
 
 def render(report: dict[str, Any], charts: dict[str, str], folder: Path, title: str) -> str:
     """The page as a string."""
-    parts = [f"<h1>{_e(title)}</h1>"]
+    parts = [f"<h1>{esc(title)}</h1>"]
     warnings = report.get("warnings", [])
     parts.append("<h2>Warnings</h2>")
-    parts += [f'<div class="warn">{_e(w)}</div>' for w in warnings] or ["<p>none</p>"]
+    parts += [f'<div class="warn">{esc(w)}</div>' for w in warnings] or ["<p>none</p>"]
     if report.get("data_stage"):
         rows = [[s["stage"], s["step"], s["rows_in"], s["rows_out"]] for s in report["data_stage"]]
         parts += ["<h2>Data stage</h2>", table(["stage", "step", "rows in", "rows out"], rows)]
@@ -144,7 +146,7 @@ def render(report: dict[str, Any], charts: dict[str, str], folder: Path, title: 
         if norm:
             parts.append(
                 f"<p>Normalization from the training split (on [0, 1] pixels): mean "
-                f"{_e(norm['mean'])}, std {_e(norm['std'])}; image_classification applies "
+                f"{esc(norm['mean'])}, std {esc(norm['std'])}; image_classification applies "
                 "these itself.</p>"
             )
     labels = report.get("overall", {}).get("labels")
@@ -160,9 +162,9 @@ def render(report: dict[str, Any], charts: dict[str, str], folder: Path, title: 
             )
     if charts:
         parts.append("<h2>Charts</h2>")
-        parts += [_image(folder / name, caption) for caption, name in charts.items()]
+        parts += [image(folder / name, caption) for caption, name in charts.items()]
     body = "\n".join(parts)
     return (
-        f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{_e(title)}</title>'
+        f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{esc(title)}</title>'
         f"<style>{STYLE}</style></head><body>\n{body}\n</body></html>\n"
     )

@@ -49,40 +49,7 @@ def sample(
 
 def load_checkpoint(path: str | Path) -> tuple[Any, Any, Any]:
     """Rebuild (model, tokenizer, DataInfo) from a Plait checkpoint, with no run dir needed."""
-    from omegaconf import OmegaConf
+    from framework.models.restore import load_trained
 
-    from framework.config.validate import refuse_targets
-    from framework.data.info import DataInfo
-    from framework.data.tokenizers import TextTokenizer
-    from framework.errors import PlaitError
-    from framework.registry import default_registry
-    from framework.rundir import read_checkpoint
-
-    path = Path(path)
-    if not path.is_file():
-        raise PlaitError(
-            f"checkpoint not found: {path}; give ckpt=runs/NAME/TIME/checkpoints/last.ckpt"
-        )
-    ckpt = read_checkpoint(path)
-    payload = ckpt["plait"]
-    cfg = OmegaConf.create(payload["config"])
-    refuse_targets(cfg)  # a stored config is a stranger's recipe too: never trusted
-    info = DataInfo.from_dict(payload["data_info"])
-    tokenizer = TextTokenizer.from_str(payload["tokenizer"])
-    from framework.models.assemble import build_trained_model
-    from framework.models.init import MODULE_PREFIX
-    from framework.training.frozen_base import stored_base
-
-    # as training built it (sizes, LoRA adapters), then the checkpoint's weights; a
-    # checkpoint without its frozen base gets it from where the run started
-    base = stored_base(ckpt)
-    model = build_trained_model(cfg, default_registry(), info, start=base is not None).model
-    state = {
-        k.removeprefix(MODULE_PREFIX): v
-        for k, v in ckpt["state_dict"].items()
-        if k.startswith(MODULE_PREFIX)
-    }
-    if base is not None:
-        base.restore(state, model, str(path))
-    model.load_state_dict(state)
-    return model, tokenizer, info
+    trained = load_trained(path)
+    return trained.model, trained.tokenizer, trained.info

@@ -59,6 +59,13 @@ class Task(ABC):
         """Units of throughput in a batch (tokens for LM, samples otherwise)."""
         return len(batch)
 
+    def restore(self, info: DataInfo) -> None:
+        """Take what :meth:`prepare` derives from the training split (a target scale, image
+        statistics) from a trained run's ``info`` instead, so that records prepared next for
+        evaluation are read exactly as training read its own. Tasks that derive nothing
+        from the training split keep this default."""
+        return None
+
 
 def check_head(info: DataInfo, num_classes: int | None) -> int:
     """The head's width: ``num_classes`` when the task fixes it, else the data's classes."""

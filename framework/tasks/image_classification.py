@@ -64,6 +64,7 @@ class ImageClassification(Task):
     def __init__(self, image_size: int | None, num_classes: int | None) -> None:
         self.image_size = image_size
         self.num_classes = num_classes
+        self.restored: DataInfo | None = None
 
     def prepare(
         self, splits: dict[str, Any], tokenizer: Any, info: DataInfo
@@ -78,9 +79,13 @@ class ImageClassification(Task):
         info.target = self.target
         info.num_outputs = check_head(info, self.num_classes)
         arrays = {n: torch.from_numpy(_as_array(ds, self.image_size)) for n, ds in splits.items()}
-        train = arrays["train"].float().div(255.0)
-        mean = train.mean(dim=(0, 2, 3)).view(-1, 1, 1)
-        std = train.std(dim=(0, 2, 3)).clamp(min=1e-3).view(-1, 1, 1)
+        if self.restored is not None and self.restored.image_mean:
+            mean = torch.tensor(self.restored.image_mean).view(-1, 1, 1)
+            std = torch.tensor(self.restored.image_std).view(-1, 1, 1)
+        else:
+            train = arrays["train"].float().div(255.0)
+            mean = train.mean(dim=(0, 2, 3)).view(-1, 1, 1)
+            std = train.std(dim=(0, 2, 3)).clamp(min=1e-3).view(-1, 1, 1)
         out = {
             n: ImageTensors(a, torch.tensor(column(splits[n], LABEL)), mean, std)
             for n, a in arrays.items()
@@ -88,6 +93,10 @@ class ImageClassification(Task):
         info.image_shape = list(arrays["train"].shape[1:])
         info.image_mean, info.image_std = mean.flatten().tolist(), std.flatten().tolist()
         return out, info
+
+    def restore(self, info: DataInfo) -> None:
+        """The training split's per-channel mean and spread, from the trained run."""
+        self.restored = info
 
     def forward(self, model: Any, batch: Any) -> tuple[Any, Any]:
         """Class logits and the labels."""

@@ -22,6 +22,7 @@ class Regression(Task):
     def __init__(self, standardize: bool) -> None:
         self.standardize = standardize
         self.mean, self.std = 0.0, 1.0
+        self.restored: DataInfo | None = None
 
     def prepare(
         self, splits: dict[str, Any], tokenizer: Any, info: DataInfo
@@ -32,13 +33,20 @@ class Regression(Task):
         out = token_splits("regression", splits, tokenizer, info)
         train = torch.tensor(column(splits["train"], LABEL), dtype=torch.float64)
         info.target, info.num_outputs = self.target, 1
-        info.target_mean = float(train.mean())
-        info.target_std = float(train.std()) if len(train) > 1 else 1.0
+        if self.restored is not None:
+            info.target_mean, info.target_std = self.restored.target_mean, self.restored.target_std
+        else:
+            info.target_mean = float(train.mean())
+            info.target_std = float(train.std()) if len(train) > 1 else 1.0
         if self.standardize:
             self.mean, self.std = info.target_mean, max(info.target_std, 1e-8)
         pad = info.pad_id if info.pad_id is not None else 0
         self.collate = PadCollate(pad, target_dtype=torch.float32)
         return out, info
+
+    def restore(self, info: DataInfo) -> None:
+        """The training split's mean and spread, from the trained run."""
+        self.restored = info
 
     def forward(self, model: Any, batch: Any) -> tuple[Any, Any]:
         """Predicted numbers (batch,) on the targets' scale, and the targets."""

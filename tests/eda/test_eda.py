@@ -207,28 +207,13 @@ def test_bad_input_is_a_report_line_or_one_error(registry, tmp_path, capsys):
 
 def test_the_html_report_renders_in_headless_chromium(registry, reviews, tmp_path):
     from PIL import Image
-    from selenium import webdriver
+
+    from tests.conftest import render_in_chromium
 
     report, _, folder = run(registry, tmp_path, reviews_args(reviews))
     html = (folder / "report.html").read_text("utf-8")
     assert not re.search(r"""(src|href)=["'](?!data:)""", html)  # self-contained
-    options = webdriver.ChromeOptions()
-    options.binary_location = "/usr/bin/chromium"
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--window-size=1200,1600"):  # fmt: skip
-        options.add_argument(arg)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    service = webdriver.ChromeService(executable_path="/usr/bin/chromedriver")
-    driver = webdriver.Chrome(options=options, service=service)
-    try:
-        driver.get((folder / "report.html").as_uri())
-        errors = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
-        images = driver.execute_script(
-            "return Array.from(document.images).map(i => [i.complete, i.naturalWidth])"
-        )
-        driver.save_screenshot(str(tmp_path / "shot.png"))
-    finally:
-        driver.quit()
+    errors, images = render_in_chromium(folder / "report.html", tmp_path / "shot.png")
     assert errors == []
     assert len(images) == len(report["charts"]) >= 4
     assert all(done and width > 100 for done, width in images)

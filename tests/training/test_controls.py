@@ -127,3 +127,16 @@ def test_a_write_killed_midway_leaves_the_previous_checkpoint_intact(tmp_path, m
         io.save_checkpoint({"global_step": 20, "w": torch.zeros(3)}, path)
     kept = torch.load(path, weights_only=False)
     assert kept["global_step"] == 10 and torch.equal(kept["w"], torch.ones(3))
+
+
+def test_auto_precision_takes_bfloat16_only_where_it_is_native(monkeypatch):
+    import torch
+
+    from framework.training import hardware
+
+    monkeypatch.setattr(torch.ops.mkldnn, "_is_mkldnn_bf16_supported", lambda: False)
+    assert hardware.resolve_precision("auto", "cpu") == "32-true"
+    monkeypatch.setattr(torch.ops.mkldnn, "_is_mkldnn_bf16_supported", lambda: True)
+    assert hardware.resolve_precision("auto", "cpu") == "bf16-mixed"
+    assert hardware.resolve_precision("32-true", "cpu") == "32-true"  # asked for: kept
+    assert hardware.resolve_precision("bf16-mixed", "cpu") == "bf16-mixed"

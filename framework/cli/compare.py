@@ -1,0 +1,67 @@
+"""``plait compare RUN_A RUN_B ...``: runs side by side on the same test records."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+OPTIONS = {"out": (str, None), "seed": (int, 0)}
+"""``plait compare`` options besides the run dirs."""
+
+
+def compare_command(items: list[str]) -> int:
+    """Run ``plait compare``; returns the exit status."""
+    from framework.cli.options import parse_options
+    from framework.errors import PlaitError
+
+    runs = [i for i in items if "=" not in i and i != "--verbose"]
+    opts, _ = parse_options([i for i in items if "=" in i], OPTIONS, "out=runs/compare")
+    if len(runs) < 2:
+        raise PlaitError("compare needs two run dirs or more: plait compare RUN_A RUN_B")
+    from rich.console import Console
+    from rich.table import Table
+
+    from framework.cli.evaluate import evaluate_command
+    from framework.evaluate.compare import compare
+    from framework.evaluate.loading import checkpoint_of
+    from framework.rundir import RunDir
+
+    folders, metrics = {}, {}
+    for run in runs:
+        checkpoint_of(run)  # an unknown run dir stops before any evaluation
+        folder = Path(run) / "eval"
+        if not (folder / "eval.json").is_file():
+            evaluate_command([f"run={run}"])
+        name = _name(run, runs)
+        folders[name], metrics[name] = folder, RunDir(run).metrics
+    out = Path(opts["out"] or Path("runs") / "compare" / time.strftime("%Y-%m-%d_%H-%M-%S"))
+    result = compare(folders, metrics, out)
+    console = Console()
+    table = Table(
+        title=f"compare: {result['records']:,} records ({result['kind']})", title_justify="left"
+    )
+    table.add_column("metric")
+    for name in folders:
+        table.add_column(name, justify="right")
+    for key in sorted({k for m in result["metrics"].values() for k in m}):
+        cells = [result["metrics"][n].get(key) for n in folders]
+        table.add_row(
+            key,
+            *[f"{c['value']:.4f} [{c['low']:.4f}, {c['high']:.4f}]" if c else "" for c in cells],
+        )
+    console.print(table)
+    for pair, diffs in result["paired"].items():
+        for key, d in diffs.items():
+            console.print(
+                f"{pair}: {key} {d['value']:+.4f} [{d['low']:+.4f}, {d['high']:+.4f}], "
+                f"paired bootstrap p = {d['p_value']:.3f}"
+            )
+    console.print(f"report: {out / 'report.html'}")
+    return 0
+
+
+def _name(run: str, runs: list[str]) -> str:
+    """A short, distinct name of a run dir: ``recipe/time``."""
+    p = Path(run).resolve()
+    name = f"{p.parent.name}/{p.name}"
+    return name if sum(1 for r in runs if Path(r).resolve().name == p.name) <= 1 else str(p)

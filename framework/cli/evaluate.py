@@ -1,0 +1,101 @@
+"""``plait eval run=DIR``: evaluate a trained run on its test split, another split, or new
+records through any source; writes ``eval/`` (report.html, eval.json, predictions.csv)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+OPTIONS = {
+    "run": (str, None),
+    "ckpt": (str, None),
+    "split": (str, "test"),
+    "out": (str, None),
+    "batch_size": (int, 64),
+    "slices": (list, None),
+    "seed": (int, 0),
+    "task": (str, None),
+}
+"""``plait eval`` options: the run (or checkpoint), the records, where to write, how."""
+EXAMPLE = "run=runs/tweets_sentiment/<time> split=test"
+
+
+def evaluate_command(items: list[str]) -> int:
+    """Run ``plait eval``; returns the exit status."""
+    from framework.cli.options import parse_options
+
+    opts, data_overrides = parse_options(items, OPTIONS, EXAMPLE, ("data.", "data/"))
+    from framework.evaluate.loading import eval_folder, load_model
+    from framework.evaluate.records import new_source, run_split
+    from framework.evaluate.run import EvalOptions, evaluate, kind_of
+    from framework.registry import default_registry
+
+    m, run = load_model(opts["run"], opts["ckpt"], opts["task"])
+    registry = default_registry()
+    labels = m.info.labels
+    if data_overrides:
+        evalset = new_source(m.cfg, m.task, registry, data_overrides, labels)
+    else:
+        evalset = run_split(m.cfg, m.task, registry, opts["split"], labels)
+    asked = "" if data_overrides else opts["split"]
+    out = eval_folder(run, evalset.name, opts["out"], asked)
+    samples = _samples(m) if kind_of(m.task) == "language" else []
+    options = EvalOptions(
+        batch_size=opts["batch_size"],
+        slices=opts["slices"],
+        seed=opts["seed"],
+        samples=samples,
+        metrics_csv=run.metrics if run is not None else None,
+    )
+    doc = evaluate(m, evalset, registry, out, options)
+    print_summary(doc, out)
+    return 0
+
+
+def _samples(m: Any) -> list[str]:
+    """Continuations of the run's ``samples.prompts``, as training wrote them."""
+    from framework.models.generate import sample
+
+    s = m.cfg.get("samples") or {}
+    prompts = list(s.get("prompts") or [])
+    if not prompts:
+        return []
+    return sample(
+        m.model,
+        m.tokenizer,
+        prompts,
+        m.info.max_length,
+        int(s.get("max_new_tokens", 100)),
+        float(s.get("temperature", 0.8)),
+        s.get("top_k"),
+        seed=int(m.cfg.get("seed", 0)),
+    )
+
+
+def print_summary(doc: dict[str, Any], out: Path) -> None:
+    """The headline numbers with their intervals, and where the report is."""
+    from rich.console import Console
+    from rich.table import Table
+
+    body = doc.get(doc["kind"], {})
+    table = Table(title=f"eval: {doc['records_from']} ({doc['kind']})", title_justify="left")
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    table.add_column("95% interval", justify="right")
+    for name, iv in body.get("metrics", {}).items():
+        table.add_row(name, f"{iv['value']:.4f}", f"[{iv['low']:.4f}, {iv['high']:.4f}]")
+    console = Console()
+    console.print(table)
+    cal = body.get("calibration")
+    if cal and "after" in cal:
+        console.print(
+            f"ECE {cal['before']['ece']:.4f} -> {cal['after']['ece']:.4f} with "
+            f"temperature {cal['temperature']:.3f} (fitted on val)"
+        )
+    for note in doc.get("notes", []):
+        console.print(f"[yellow]note:[/] {note}")
+    secs = doc.get("seconds", {})
+    console.print(
+        f"model {secs.get('model', 0):.1f} s, total {secs.get('total', 0):.1f} s; "
+        f"report: {out / 'report.html'}"
+    )

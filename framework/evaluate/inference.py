@@ -1,0 +1,109 @@
+"""The model's outputs on a set of records, batched, in the records' order: logits (classes),
+values (regression) or per-token losses (language models). Nothing else runs here, so the
+cost of an evaluation beyond the model is measurable (``bench/evaluate.py``)."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+
+@dataclass
+class Outputs:
+    """What the model said about each record, in record order."""
+
+    predictions: np.ndarray
+    """(N, C) logits of a classifier, (N,) values of a regressor."""
+    targets: np.ndarray
+    """(N,) class ids or values; (N, C) 0/1 rows for multi-label."""
+    seconds: float
+    """Wall time of the batched forward passes (collation included)."""
+
+
+def predict_records(model: Any, task: Any, dataset: Any, batch_size: int) -> Outputs:
+    """Run ``model`` over every record of a prepared ``dataset`` (what ``task.prepare`` made)
+    in batches of similar length (dynamic padding pads less), without gradients; outputs come
+    back in the dataset's order."""
+    import torch
+
+    from framework.training.batch_order import eval_batches
+
+    lengths = dataset.lengths() if hasattr(dataset, "lengths") else [0] * len(dataset)
+    batches = eval_batches(lengths, batch_size, seed=0)
+    collate = task.collate or torch.utils.data.default_collate
+    was_training = model.training
+    model.eval()
+    preds: list[Any] = [None] * len(dataset)
+    targets: list[Any] = [None] * len(dataset)
+    start = time.perf_counter()
+    with torch.inference_mode():
+        for idx in batches:
+            out, y = task.forward(model, collate([dataset[i] for i in idx]))
+            out, y = out.float().numpy(), y.numpy()
+            for row, i in enumerate(idx):
+                preds[i], targets[i] = out[row], y[row]
+    seconds = time.perf_counter() - start
+    model.train(was_training)
+    return Outputs(
+        np.stack(preds) if preds else np.zeros((0,)),
+        np.stack(targets) if targets else np.zeros((0,)),
+        seconds,
+    )
+
+
+@dataclass
+class TokenLosses:
+    """Next-token losses over documents read one after the other (as training packs them)."""
+
+    losses: np.ndarray
+    """(T,) cross-entropy in nats of each predicted token."""
+    tokens: np.ndarray
+    """(T,) the predicted token ids."""
+    document: np.ndarray
+    """(T,) which document each predicted token belongs to."""
+    stream: np.ndarray
+    """The whole token stream (documents, each followed by end-of-text)."""
+    position: np.ndarray
+    """(T,) index in ``stream`` of each predicted token."""
+    seconds: float
+    """Wall time of the forward passes."""
+
+
+def token_losses(
+    model: Any, documents: list[list[int]], block: int, batch_size: int, eos: int | None
+) -> TokenLosses:
+    """Per-token losses of a causal LM over ``documents`` (token ids), packed into blocks of
+    ``block`` tokens as training reads them; the last, shorter block is scored too."""
+    import torch
+    import torch.nn.functional as F
+
+    ends = [[*d, eos] if eos is not None else list(d) for d in documents]
+    stream = np.fromiter((t for d in ends for t in d), dtype=np.int64)
+    owner = np.repeat(np.arange(len(ends)), [len(d) for d in ends])
+    starts = list(range(0, max(len(stream) - 1, 0), block))
+    was_training = model.training
+    model.eval()
+    losses = np.zeros(max(len(stream) - 1, 0), dtype=np.float32)
+    t0 = time.perf_counter()
+    with torch.inference_mode():
+        for b in range(0, len(starts), batch_size):
+            group = starts[b : b + batch_size]
+            full = [s for s in group if s + block + 1 <= len(stream)]
+            rest = [s for s in group if s + block + 1 > len(stream)]
+            for chunk in ([full] if full else []) + [[s] for s in rest]:
+                width = min(block, len(stream) - 1 - chunk[0])
+                x = torch.from_numpy(np.stack([stream[s : s + width] for s in chunk]))
+                y = torch.from_numpy(np.stack([stream[s + 1 : s + width + 1] for s in chunk]))
+                logits = model(x).float()
+                loss = F.cross_entropy(
+                    logits.reshape(-1, logits.size(-1)), y.reshape(-1), reduction="none"
+                ).view(len(chunk), width)
+                for row, s in enumerate(chunk):
+                    losses[s : s + width] = loss[row].numpy()
+    seconds = time.perf_counter() - t0
+    model.train(was_training)
+    position = np.arange(1, len(stream))
+    return TokenLosses(losses, stream[1:], owner[1:], stream, position, seconds)

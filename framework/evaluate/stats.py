@@ -1,0 +1,240 @@
+"""The numbers of an evaluation: classification scores from a confusion matrix, bootstrap
+confidence intervals (one resampling of the records shared by every metric), the paired
+bootstrap between two models on the same records, expected calibration error and temperature
+scaling. NumPy only, vectorized over the bootstrap replicates."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+REPLICATES = 1000
+"""Bootstrap replicates behind every interval."""
+LEVEL = 0.95
+"""Coverage of every interval."""
+
+
+@dataclass(frozen=True)
+class Interval:
+    """A figure with its bootstrap percentile interval."""
+
+    value: float
+    """The figure on the records as they are."""
+    low: float
+    """Lower end of the interval."""
+    high: float
+    """Upper end of the interval."""
+
+    def to_dict(self) -> dict[str, float]:
+        """``{"value", "low", "high"}`` for ``eval.json``."""
+        return {"value": self.value, "low": self.low, "high": self.high}
+
+    def __str__(self) -> str:
+        return f"{self.value:.4f} [{self.low:.4f}, {self.high:.4f}]"
+
+
+def resamples(n: int, replicates: int = REPLICATES, seed: int = 0) -> np.ndarray:
+    """(replicates, n) record indices drawn with replacement."""
+    return np.random.default_rng(seed).integers(0, n, size=(replicates, n))
+
+
+def confusion(true: np.ndarray, pred: np.ndarray, classes: int) -> np.ndarray:
+    """(classes, classes) counts, rows the true class, columns the predicted one."""
+    flat = np.asarray(true, dtype=np.int64) * classes + np.asarray(pred, dtype=np.int64)
+    return np.bincount(flat, minlength=classes * classes).reshape(classes, classes)
+
+
+def confusions(true: np.ndarray, pred: np.ndarray, classes: int, idx: np.ndarray) -> np.ndarray:
+    """One confusion matrix per row of ``idx`` (bootstrap replicates): (R, C, C)."""
+    flat = np.asarray(true, dtype=np.int64) * classes + np.asarray(pred, dtype=np.int64)
+    r = idx.shape[0]
+    offset = (np.arange(r, dtype=np.int64) * classes * classes)[:, None]
+    counts = np.bincount((flat[idx] + offset).ravel(), minlength=r * classes * classes)
+    return counts.reshape(r, classes, classes)
+
+
+def _safe(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+    return np.divide(num, den, out=np.zeros(np.broadcast(num, den).shape), where=den > 0)
+
+
+def per_class(cm: np.ndarray) -> dict[str, np.ndarray]:
+    """Precision, recall, F1 and support per class from confusion matrices (..., C, C);
+    0 where undefined, as scikit-learn's ``zero_division=0``."""
+    tp = np.diagonal(cm, axis1=-2, axis2=-1).astype(float)
+    predicted, support = cm.sum(axis=-2).astype(float), cm.sum(axis=-1).astype(float)
+    precision, recall = _safe(tp, predicted), _safe(tp, support)
+    f1 = _safe(2 * tp, predicted + support)
+    return {"precision": precision, "recall": recall, "f1": f1, "support": support}
+
+
+def _averaged(kind: str, average: str) -> Callable[[np.ndarray], np.ndarray]:
+    def score(cm: np.ndarray) -> np.ndarray:
+        pc = per_class(cm)
+        if average == "macro":
+            return pc[kind].mean(axis=-1)
+        if average == "weighted":
+            return _safe((pc[kind] * pc["support"]).sum(-1), pc["support"].sum(-1))
+        return accuracy(cm)  # micro averages of single-label predictions equal accuracy
+
+    return score
+
+
+def accuracy(cm: np.ndarray) -> np.ndarray:
+    """Share of records on the diagonal."""
+    return _safe(np.trace(cm, axis1=-2, axis2=-1).astype(float), cm.sum(axis=(-2, -1)))
+
+
+CONFUSION_SCORES: dict[str, Callable[[np.ndarray], np.ndarray]] = {
+    "accuracy": accuracy,
+    **{
+        f"{kind}_{average}": _averaged(kind, average)
+        for kind in ("precision", "recall", "f1")
+        for average in ("macro", "micro", "weighted")
+    },
+}
+"""Single-label scores computed from a confusion matrix, by the metric names the registry
+uses; any other metric is scored by its own torchmetrics object."""
+
+
+def bootstrap_scores(
+    true: np.ndarray,
+    pred: np.ndarray,
+    classes: int,
+    names: list[str],
+    replicates: int = REPLICATES,
+    seed: int = 0,
+) -> dict[str, Interval]:
+    """Each confusion-matrix score of ``names`` with its bootstrap interval."""
+    idx = resamples(len(true), replicates, seed)
+    full, boot = confusion(true, pred, classes), confusions(true, pred, classes, idx)
+    out = {}
+    for name in names:
+        fn = CONFUSION_SCORES[name]
+        out[name] = interval(float(fn(full)), fn(boot))
+    return out
+
+
+def interval(value: float, replicates: np.ndarray, level: float = LEVEL) -> Interval:
+    """The percentile interval of bootstrap ``replicates`` around ``value``."""
+    tail = (1 - level) / 2 * 100
+    low, high = np.percentile(np.asarray(replicates, dtype=float), [tail, 100 - tail])
+    return Interval(float(value), float(low), float(high))
+
+
+def bootstrap(
+    statistic: Callable[[np.ndarray], Any],
+    n: int,
+    replicates: int = REPLICATES,
+    seed: int = 0,
+) -> Interval:
+    """The interval of ``statistic(indices)`` (a float) over bootstrap resamples of n records;
+    ``statistic(np.arange(n))`` is the value."""
+    idx = resamples(n, replicates, seed)
+    return interval(float(statistic(np.arange(n))), np.array([statistic(i) for i in idx]))
+
+
+def mean_interval(values: np.ndarray, replicates: int = REPLICATES, seed: int = 0) -> Interval:
+    """The mean of per-record ``values`` with its bootstrap interval (vectorized)."""
+    values = np.asarray(values, dtype=float)
+    idx = resamples(len(values), replicates, seed)
+    return interval(float(values.mean()), values[idx].mean(axis=1))
+
+
+def ratio_interval(
+    num: np.ndarray,
+    den: np.ndarray,
+    transform: Callable[[np.ndarray], Any] = lambda x: x,
+    replicates: int = REPLICATES,
+    seed: int = 0,
+) -> Interval:
+    """``transform(sum(num) / sum(den))`` over records (documents: loss and token counts),
+    with its bootstrap interval."""
+    num, den = np.asarray(num, dtype=float), np.asarray(den, dtype=float)
+    idx = resamples(len(num), replicates, seed)
+    boot = transform(num[idx].sum(1) / np.maximum(den[idx].sum(1), 1e-12))
+    return interval(float(transform(num.sum() / max(den.sum(), 1e-12))), boot)
+
+
+def paired_bootstrap(
+    a: np.ndarray, b: np.ndarray, replicates: int = REPLICATES, seed: int = 0
+) -> dict[str, float]:
+    """Paired bootstrap of per-record scores (1 right, 0 wrong; or any per-record score) of
+    two models on the same records: the mean difference a - b, its interval, and the
+    two-sided p-value of 'no difference' (the share of replicates on the other side of 0,
+    doubled)."""
+    diff = np.asarray(a, dtype=float) - np.asarray(b, dtype=float)
+    idx = resamples(len(diff), replicates, seed)
+    boot = diff[idx].mean(axis=1)
+    iv = interval(float(diff.mean()), boot)
+    below, above = float((boot <= 0).mean()), float((boot >= 0).mean())
+    return {**iv.to_dict(), "p_value": min(1.0, 2 * min(below, above))}
+
+
+def wilson(successes: int, n: int, z: float = 1.959964) -> tuple[float, float]:
+    """The Wilson score interval of a binomial proportion (the analytic reference)."""
+    if n == 0:
+        return 0.0, 0.0
+    p = successes / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return float(centre - half), float(centre + half)
+
+
+BINS = 15
+"""Equal-width confidence bins of the calibration figures."""
+
+
+def reliability(confidence: np.ndarray, correct: np.ndarray, bins: int = BINS) -> dict[str, Any]:
+    """Per equal-width confidence bin: records, mean confidence, accuracy; and the expected
+    calibration error (the bins' |accuracy - confidence| weighted by their share)."""
+    confidence = np.asarray(confidence, dtype=float)
+    correct = np.asarray(correct, dtype=float)
+    which = np.clip(np.ceil(confidence * bins).astype(int) - 1, 0, bins - 1)
+    counts = np.bincount(which, minlength=bins)
+    conf = _safe(np.bincount(which, confidence, bins), counts)
+    acc = _safe(np.bincount(which, correct, bins), counts)
+    ece = float((counts * np.abs(acc - conf)).sum() / max(len(confidence), 1))
+    return {
+        "counts": counts.tolist(),
+        "confidence": conf.tolist(),
+        "accuracy": acc.tolist(),
+        "ece": ece,
+    }
+
+
+def softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
+    """Row-wise softmax of ``logits / temperature``."""
+    z = np.asarray(logits, dtype=np.float64) / temperature
+    z = z - z.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def nll(logits: np.ndarray, true: np.ndarray, temperature: float = 1.0) -> float:
+    """Mean negative log-likelihood of the true classes at ``temperature``."""
+    z = np.asarray(logits, dtype=np.float64) / temperature
+    z = z - z.max(axis=1, keepdims=True)
+    log_z = np.log(np.exp(z).sum(axis=1))
+    return float((log_z - z[np.arange(len(true)), true]).mean())
+
+
+def fit_temperature(logits: np.ndarray, true: np.ndarray) -> float:
+    """The temperature minimizing the validation negative log-likelihood (Guo et al. 2017),
+    by golden-section search on log T in [1/20, 20] (the NLL is unimodal in T)."""
+    lo, hi = np.log(0.05), np.log(20.0)
+    g = (np.sqrt(5) - 1) / 2
+    a, b = hi - g * (hi - lo), lo + g * (hi - lo)
+    fa, fb = nll(logits, true, np.exp(a)), nll(logits, true, np.exp(b))
+    for _ in range(60):
+        if fa < fb:
+            hi, b, fb = b, a, fa
+            a = hi - g * (hi - lo)
+            fa = nll(logits, true, np.exp(a))
+        else:
+            lo, a, fa = a, b, fb
+            b = lo + g * (hi - lo)
+            fb = nll(logits, true, np.exp(b))
+    return float(np.exp((lo + hi) / 2))

