@@ -14,9 +14,16 @@ import pytest
 
 from tests.conftest import TINY_LM, render_in_chromium, run_in_process, run_plait
 
-FORTUNES = ["recipe=fortunes", "model=textcnn", "model.embed_dim=32", "model.filters=16",
-            "data.max_length=48", "trainer.max_steps=40", "trainer.val_every=20",
-            "trainer.ckpt_every=20"]  # fmt: skip
+FORTUNES = [
+    "recipe=fortunes",
+    "model=textcnn",
+    "model.embed_dim=32",
+    "model.filters=16",
+    "data.max_length=48",
+    "trainer.max_steps=40",
+    "trainer.val_every=20",
+    "trainer.ckpt_every=20",
+]
 
 
 def _run_dir(root: Path, name: str) -> Path:
@@ -50,8 +57,14 @@ def test_training_ends_with_an_evaluation_whose_figures_equal_scikit_learn(fortu
     assert labels == info["labels"] and len(labels) > 30  # categories with 50 records or more
     true = [labels.index(r["true"]) for r in rows]
     pred = [labels.index(r["predicted"]) for r in rows]
-    ref = classification_report(true, pred, labels=list(range(len(labels))), target_names=labels,
-                                output_dict=True, zero_division=0)  # fmt: skip
+    ref = classification_report(
+        true,
+        pred,
+        labels=list(range(len(labels))),
+        target_names=labels,
+        output_dict=True,
+        zero_division=0,
+    )
     for row in c["per_class"]:
         assert row["f1"] == pytest.approx(ref[row["class"]]["f1-score"])
         assert row["recall"] == pytest.approx(ref[row["class"]]["recall"])
@@ -130,12 +143,24 @@ def tweets(tmp_path_factory):
     frame.iloc[:3000].to_csv(root / "train.csv", index=False)
     frame.iloc[3000:3300].to_csv(root / "new.csv", index=False)
     proc = run_plait(
-        ["train", "recipe=tweets_sentiment", "data/source=csv", f"data.source.paths=[{root}/train.csv]",
-         "data.source.label_column=sentiment", "model=textcnn", "model.embed_dim=32",
-         "model.filters=16", "data.tokenizer.vocab_size=2000", "trainer.max_steps=30",
-         "trainer.val_every=15", "trainer.ckpt_every=15", "eval=false"],
-        root, timeout=600,
-    )  # fmt: skip
+        [
+            "train",
+            "recipe=tweets_sentiment",
+            "data/source=csv",
+            f"data.source.paths=[{root}/train.csv]",
+            "data.source.label_column=sentiment",
+            "model=textcnn",
+            "model.embed_dim=32",
+            "model.filters=16",
+            "data.tokenizer.vocab_size=2000",
+            "trainer.max_steps=30",
+            "trainer.val_every=15",
+            "trainer.ckpt_every=15",
+            "eval=false",
+        ],
+        root,
+        timeout=600,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     return root, _run_dir(root, "tweets_sentiment")
 
@@ -143,8 +168,16 @@ def tweets(tmp_path_factory):
 def test_predict_writes_one_row_per_input_with_the_labels_eval_computes(tweets, registry):
     root, run = tweets
     new = root / "new.csv"
-    proc = run_in_process(["eval", f"run={run}", "data/source=csv", f"data.source.paths=[{new}]",
-                           "data.source.label_column=sentiment"], root)  # fmt: skip
+    proc = run_in_process(
+        [
+            "eval",
+            f"run={run}",
+            "data/source=csv",
+            f"data.source.paths=[{new}]",
+            "data.source.label_column=sentiment",
+        ],
+        root,
+    )
     assert proc.returncode == 0, proc.stderr
     evaluated = _rows(run / "eval-new" / "predictions.csv")
     proc = run_in_process(["predict", f"run={run}", f"input={new}"], root)
@@ -158,8 +191,9 @@ def test_predict_writes_one_row_per_input_with_the_labels_eval_computes(tweets, 
     for r in predicted[:20]:
         total = sum(float(r[f"p_{c}"]) for c in ("negative", "neutral", "positive"))
         assert total == pytest.approx(1.0, abs=1e-4)
-        assert float(r["confidence"]) == pytest.approx(max(float(r[f"p_{c}"]) for c in
-                                                           ("negative", "neutral", "positive")))  # fmt: skip
+        assert float(r["confidence"]) == pytest.approx(
+            max(float(r[f"p_{c}"]) for c in ("negative", "neutral", "positive"))
+        )
 
 
 def test_predict_reports_malformed_records_and_refuses_foreign_columns(tweets, registry):
@@ -173,8 +207,10 @@ def test_predict_reports_malformed_records_and_refuses_foreign_columns(tweets, r
     assert proc.returncode == 2
     assert f"{bad}:4: malformed record (4 fields where the header has 3)" in proc.stderr
     assert "bad_records=skip" in proc.stderr
-    proc = run_in_process(["predict", f"run={run}", f"input={bad}", "bad_records=skip",
-                           f"output={root}/out.csv"], root)  # fmt: skip
+    proc = run_in_process(
+        ["predict", f"run={run}", f"input={bad}", "bad_records=skip", f"output={root}/out.csv"],
+        root,
+    )
     assert proc.returncode == 0, proc.stderr
     assert "2 malformed or empty" in proc.stdout
     out = _rows(root / "out.csv")
@@ -189,12 +225,16 @@ def test_predict_reports_malformed_records_and_refuses_foreign_columns(tweets, r
     assert "has no column 'text'" in proc.stderr and "columns: tweet, label" in proc.stderr
 
 
-def test_language_model_report_shows_perplexity_surprises_and_samples(tmp_path, registry,
-                                                                     fortunes_run):  # fmt: skip
+def test_language_model_report_shows_perplexity_surprises_and_samples(
+    tmp_path, registry, fortunes_run
+):
     from PIL import Image
 
-    proc = run_plait(["train", *TINY_LM, "data.source.max_chars=300000", "data.split.test=0.2"],
-                     tmp_path, timeout=600)  # fmt: skip
+    proc = run_plait(
+        ["train", *TINY_LM, "data.source.max_chars=300000", "data.split.test=0.2"],
+        tmp_path,
+        timeout=600,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     run = _run_dir(tmp_path, "stdlib_gpt")
     doc = json.loads((run / "eval" / "eval.json").read_text("utf-8"))
@@ -205,8 +245,13 @@ def test_language_model_report_shows_perplexity_surprises_and_samples(tmp_path, 
     # documents scored whole (the last partial block too) vs Lightning's full blocks: close
     assert ppl["value"] == pytest.approx(results["test/perplexity"], rel=0.1)
     bpb = lm["metrics"]["bits_per_byte"]["value"]
-    assert bpb == pytest.approx(lm["metrics"]["loss"]["value"] * lm["tokens"] / np.log(2) /
-                                sum(len(t.encode()) + 1 for t in _texts(run)), rel=0.02)  # fmt: skip
+    assert bpb == pytest.approx(
+        lm["metrics"]["loss"]["value"]
+        * lm["tokens"]
+        / np.log(2)
+        / sum(len(t.encode()) + 1 for t in _texts(run)),
+        rel=0.02,
+    )
     top = lm["surprises"][0]
     assert top["loss"] == pytest.approx(max(s["loss"] for s in lm["surprises"]))
     assert top["context"][top["focus"]][1] == pytest.approx(top["loss"], abs=1e-3)
@@ -223,19 +268,20 @@ def _texts(run: Path) -> list[str]:
     return [r["text"] for r in _rows(run / "eval" / "predictions.csv")]
 
 
-def test_compare_runs_on_the_same_records_with_a_paired_bootstrap(fortunes_run, tmp_path,
-                                                                  registry):  # fmt: skip
+def test_compare_runs_on_the_same_records_with_a_paired_bootstrap(fortunes_run, tmp_path, registry):
     proc = run_plait(["train", *FORTUNES, "model.filters=4", "eval=false"], tmp_path, timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
     other = _run_dir(tmp_path, "fortunes")
-    proc = run_in_process(["compare", str(fortunes_run), str(other), f"out={tmp_path}/cmp"],
-                          tmp_path)  # fmt: skip
+    proc = run_in_process(
+        ["compare", str(fortunes_run), str(other), f"out={tmp_path}/cmp"], tmp_path
+    )
     assert proc.returncode == 0, proc.stderr
     result = json.loads((tmp_path / "cmp" / "compare.json").read_text("utf-8"))
     (diff,) = result["paired"].values()
     a, b = result["metrics"].values()
-    assert diff["accuracy"]["value"] == pytest.approx(b["accuracy"]["value"] -
-                                                      a["accuracy"]["value"], abs=1e-9)  # fmt: skip
+    assert diff["accuracy"]["value"] == pytest.approx(
+        b["accuracy"]["value"] - a["accuracy"]["value"], abs=1e-9
+    )
     assert diff["accuracy"]["low"] <= diff["accuracy"]["value"] <= diff["accuracy"]["high"]
     assert 0 <= diff["accuracy"]["p_value"] <= 1
     assert (tmp_path / "cmp" / "curves.png").stat().st_size > 1000

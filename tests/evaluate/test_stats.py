@@ -27,8 +27,14 @@ def test_per_class_figures_and_confusion_equal_scikit_learn(predictions):
     labels = [f"c{i}" for i in range(7)]
     recs = classify.ClassRecords(logits, true, labels, [""] * len(true))
     ours = classify.per_class_table(recs)
-    theirs = classification_report(true, recs.pred, labels=list(range(7)), target_names=labels,
-                                   output_dict=True, zero_division=0)  # fmt: skip
+    theirs = classification_report(
+        true,
+        recs.pred,
+        labels=list(range(7)),
+        target_names=labels,
+        output_dict=True,
+        zero_division=0,
+    )
     for row in ours:
         ref = theirs[row["class"]]
         assert row["precision"] == pytest.approx(ref["precision"])
@@ -49,8 +55,9 @@ def test_expected_calibration_error_equals_torchmetrics(predictions):
     logits, true = predictions
     probs = stats.softmax(logits)
     ours = stats.reliability(probs.max(1), probs.argmax(1) == true)["ece"]
-    theirs = multiclass_calibration_error(torch.from_numpy(probs).float(),
-                                          torch.from_numpy(true), 7, n_bins=stats.BINS, norm="l1")  # fmt: skip
+    theirs = multiclass_calibration_error(
+        torch.from_numpy(probs).float(), torch.from_numpy(true), 7, n_bins=stats.BINS, norm="l1"
+    )
     assert ours == pytest.approx(float(theirs), abs=1e-5)
     assert ours > 0.01  # not trivially calibrated
 
