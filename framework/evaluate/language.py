@@ -67,6 +67,7 @@ def analyse(scored: TokenLosses, texts: list[str], tokenizer: Any, seed: int = 0
     bpb = stats.ratio_interval(loss[keep] / math.log(2), nbytes[keep], seed=seed)
     doc_ppl = np.exp(loss / np.maximum(count, 1))
     ranked = [i for i in np.argsort(doc_ppl) if count[i] >= MIN_TOKENS]
+    shown = min(DOCUMENTS, len(ranked) // 2)  # best and worst never list one document twice
     hist, edges = np.histogram(scored.losses, bins=40)
 
     def doc(i: int) -> dict[str, Any]:
@@ -86,7 +87,7 @@ def analyse(scored: TokenLosses, texts: list[str], tokenizer: Any, seed: int = 0
             "median": float(np.median(scored.losses)),
         },
         "surprises": surprises(scored, tokenizer),
-        "best": [doc(i) for i in ranked[:DOCUMENTS]],
-        "worst": [doc(i) for i in ranked[::-1][:DOCUMENTS]],
+        "best": [doc(i) for i in ranked[:shown]],
+        "worst": [doc(i) for i in ranked[::-1][:shown]],
         "per_document": [float(p) for p in doc_ppl],
     }

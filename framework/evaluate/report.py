@@ -19,6 +19,8 @@ td.text { white-space: pre-wrap; }
 """
 SNIPPET = 300
 """Characters of a record's text shown in the report's tables."""
+SNIPPET_LINES = 8
+"""Lines of a record's text shown in the report's tables."""
 
 
 def _iv(d: dict[str, float]) -> str:
@@ -33,7 +35,10 @@ def _metrics_table(metrics: dict[str, dict[str, float]]) -> str:
 def _input_cell(value: Any) -> str:
     """A record's input as a table cell: its text (cut), or its image as a thumbnail."""
     if isinstance(value, str):
+        lines = value.splitlines()
         cut = value if len(value) <= SNIPPET else value[:SNIPPET] + " …"
+        if len(lines) > SNIPPET_LINES:
+            cut = "\n".join(lines[:SNIPPET_LINES])[:SNIPPET] + "\n …"
         return f'<td class="text">{esc(cut)}</td>'
     from framework.evaluate.charts import thumbnail
 
@@ -147,7 +152,8 @@ def _language(lm: dict[str, Any], texts: list[str]) -> list[str]:
         "outlined one is the surprise.</p>"
     )
     rows = [
-        f"<tr><td>{s['loss']:.2f}</td><td>{s['document']}</td><td>{_context(s)}</td></tr>"
+        f"<tr><td>{s['loss']:.2f}</td><td>{s['document']}</td>"
+        f"<td class=text>{_context(s)}</td></tr>"
         for s in lm["surprises"]
     ]
     parts.append(
