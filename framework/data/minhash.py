@@ -222,19 +222,30 @@ class MinHashDedupe:
             parts = [_signatures_of(c) for c in chunks]
         return np.concatenate(parts) if parts else np.zeros((0, len(self.hasher.a)), np.uint32)
 
+    def band_keys(self, sig: np.ndarray) -> list[list[int]]:
+        """One LSH key per band and record: records sharing a key are candidates."""
+        r = self.rows
+        mult = np.random.RandomState(7).randint(1, 1 << 62, size=r, dtype=np.uint64)
+        with np.errstate(over="ignore"):
+            return [
+                (sig[:, j * r : (j + 1) * r].astype(np.uint64) * mult).sum(axis=1).tolist()
+                for j in range(self.bands)
+            ]
+
+    def jaccard_at_least(self, a: str, b: str) -> bool:
+        """Whether the shingle sets of two texts reach the threshold's Jaccard similarity."""
+        x = shingle_set(a or "", self.hasher.size, self.hasher.unit)
+        y = shingle_set(b or "", self.hasher.size, self.hasher.unit)
+        both = len(np.intersect1d(x, y, assume_unique=True))
+        return both >= self.threshold * (len(x) + len(y) - both)
+
     def duplicates(self, sig: np.ndarray, texts: list[str] | None = None) -> list[tuple[int, int]]:
         """(record, earlier kept record it nearly duplicates) pairs, in record order.
 
         Candidates sharing an LSH band are confirmed by the Jaccard similarity of their
         shingle-hash sets when ``texts`` are given, else by the signatures' estimate.
         """
-        r = self.rows
-        mult = np.random.RandomState(7).randint(1, 1 << 62, size=r, dtype=np.uint64)
-        with np.errstate(over="ignore"):
-            keys = [
-                (sig[:, j * r : (j + 1) * r].astype(np.uint64) * mult).sum(axis=1).tolist()
-                for j in range(self.bands)
-            ]
+        keys = self.band_keys(sig)
         tables: list[dict[int, list[int]]] = [{} for _ in range(self.bands)]
         need = self.threshold * sig.shape[1]
         sets: dict[int, np.ndarray] = {}

@@ -68,15 +68,18 @@ def class_curves(curves: dict[str, Any], folder: Path) -> str:
     the lowest area when there are more)."""
     plt = _pyplot()
     fig, (roc, pr) = plt.subplots(1, 2, figsize=(11, 4.6))
-    worst_roc = sorted(curves["roc"], key=lambda c: c["auroc"])[:10]
-    worst_pr = {c["class"] for c in sorted(curves["pr"], key=lambda c: c["average_precision"])[:10]}
+    worst_roc = sorted(curves["roc"], key=lambda c: _area(c["auroc"]))[:10]
+    by_ap = sorted(curves["pr"], key=lambda c: _area(c["average_precision"]))
+    worst_pr = {c["class"] for c in by_ap[:10]}
     named = {c["class"] for c in worst_roc}
     for c in curves["roc"]:
-        label = f"{c['class'][:20]} ({c['auroc']:.2f})" if c["class"] in named else None
+        label = f"{c['class'][:20]} ({_area(c['auroc']):.2f})" if c["class"] in named else None
         roc.plot(c["fpr"], c["tpr"], lw=1, alpha=0.8, label=label)
     for c in curves["pr"]:
         label = (
-            f"{c['class'][:20]} ({c['average_precision']:.2f})" if c["class"] in worst_pr else None
+            f"{c['class'][:20]} ({_area(c['average_precision']):.2f})"
+            if c["class"] in worst_pr
+            else None
         )
         pr.plot(c["recall"], c["precision"], lw=1, alpha=0.8, label=label)
     roc.plot([0, 1], [0, 1], "k:", lw=0.8)
@@ -88,6 +91,11 @@ def class_curves(curves: dict[str, Any], folder: Path) -> str:
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7, loc="lower right" if ax is roc else "lower left")
     return _save(fig, folder / "roc_pr.png")
+
+
+def _area(value: float | None) -> float:
+    """An area under a curve, NaN where the class had no records."""
+    return float("nan") if value is None else value
 
 
 def reliability(cal: dict[str, Any], folder: Path) -> str:

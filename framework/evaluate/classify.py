@@ -131,37 +131,17 @@ def confused_pairs(recs: ClassRecords, cm: np.ndarray) -> list[dict[str, Any]]:
 
 
 def curves(recs: ClassRecords) -> dict[str, Any]:
-    """One-vs-rest ROC and precision-recall curves per class (torchmetrics), with AUROC and
-    average precision per class."""
-    import torch
-    from torchmetrics.functional.classification import (
-        multiclass_auroc,
-        multiclass_average_precision,
-        multiclass_precision_recall_curve,
-        multiclass_roc,
-    )
-
-    c = len(recs.labels)
-    probs, true = torch.from_numpy(recs.probs).float(), torch.from_numpy(recs.true).long()
-    fpr, tpr, _ = multiclass_roc(probs, true, c)
-    precision, recall, _ = multiclass_precision_recall_curve(probs, true, c)
-    auroc = multiclass_auroc(probs, true, c, average=None)
-    ap = multiclass_average_precision(probs, true, c, average=None)
-    return {
-        "roc": [
-            {"class": n, "fpr": thin(fpr[i]), "tpr": thin(tpr[i]), "auroc": float(auroc[i])}
-            for i, n in enumerate(recs.labels)
-        ],
-        "pr": [
-            {
-                "class": n,
-                "precision": thin(precision[i]),
-                "recall": thin(recall[i]),
-                "average_precision": float(ap[i]),
-            }
-            for i, n in enumerate(recs.labels)
-        ],
-    }
+    """One-vs-rest ROC and precision-recall curves per class, with AUROC and average
+    precision (None for a class without records)."""
+    probs = recs.probs
+    roc, pr = [], []
+    for i, name in enumerate(recs.labels):
+        c = stats.binary_curves(probs[:, i], recs.true == i)
+        roc.append({"class": name, "fpr": thin(c["fpr"]), "tpr": thin(c["tpr"]),
+                    "auroc": c["auroc"]})  # fmt: skip
+        pr.append({"class": name, "precision": thin(c["precision"]), "recall": thin(c["recall"]),
+                   "average_precision": c["average_precision"]})  # fmt: skip
+    return {"roc": roc, "pr": pr}
 
 
 CURVE_POINTS = 200

@@ -36,22 +36,21 @@ def predict_records(model: Any, task: Any, dataset: Any, batch_size: int) -> Out
     collate = task.collate or torch.utils.data.default_collate
     was_training = model.training
     model.eval()
-    preds: list[Any] = [None] * len(dataset)
-    targets: list[Any] = [None] * len(dataset)
+    outs, ys = [], []
     start = time.perf_counter()
     with torch.inference_mode():
         for idx in batches:
             out, y = task.forward(model, collate([dataset[i] for i in idx]))
-            out, y = out.float().numpy(), y.numpy()
-            for row, i in enumerate(idx):
-                preds[i], targets[i] = out[row], y[row]
-    seconds = time.perf_counter() - start
+            outs.append(out.float().numpy())
+            ys.append(y.numpy())
     model.train(was_training)
-    return Outputs(
-        np.stack(preds) if preds else np.zeros((0,)),
-        np.stack(targets) if targets else np.zeros((0,)),
-        seconds,
-    )
+    if not outs:
+        return Outputs(np.zeros((0,)), np.zeros((0,)), time.perf_counter() - start)
+    order = np.concatenate([np.asarray(idx) for idx in batches])
+    preds, targets = np.concatenate(outs), np.concatenate(ys)
+    back = np.empty_like(order)
+    back[order] = np.arange(len(order))  # record i sits at row back[i]
+    return Outputs(preds[back], targets[back], time.perf_counter() - start)
 
 
 @dataclass

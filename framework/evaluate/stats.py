@@ -238,3 +238,29 @@ def fit_temperature(logits: np.ndarray, true: np.ndarray) -> float:
             b = lo + g * (hi - lo)
             fb = nll(logits, true, np.exp(b))
     return float(np.exp((lo + hi) / 2))
+
+
+def binary_curves(score: np.ndarray, positive: np.ndarray) -> dict[str, Any]:
+    """ROC and precision-recall curves of one class's scores, one point per distinct score,
+    with the area under the ROC curve (trapezoids) and the average precision (the
+    step-wise sum of precision times the gain in recall), as scikit-learn defines them. (Here
+    rather than torchmetrics' functional forms: importing those takes 4.7 s, three times the
+    forward pass over the tweets' test split.)"""
+    score = np.asarray(score, dtype=float)
+    y = np.asarray(positive, dtype=bool)
+    order = np.argsort(-score, kind="mergesort")
+    s, y = score[order], y[order]
+    last = np.r_[np.flatnonzero(np.diff(s)), len(s) - 1]  # the last record of each threshold
+    tps = np.cumsum(y)[last].astype(float)
+    fps = (last + 1) - tps
+    pos, neg = (tps[-1], fps[-1]) if len(tps) else (0.0, 0.0)
+    tpr = np.r_[0.0, tps / pos] if pos else np.zeros(len(tps) + 1)
+    fpr = np.r_[0.0, fps / neg] if neg else np.zeros(len(fps) + 1)
+    precision = tps / np.maximum(tps + fps, 1)
+    recall = tps / pos if pos else np.zeros(len(tps))
+    return {
+        "fpr": fpr, "tpr": tpr, "precision": np.r_[1.0, precision], "recall": np.r_[0.0, recall],
+        "auroc": float(np.trapezoid(tpr, fpr)) if pos and neg else None,
+        "average_precision": float(np.sum(np.diff(np.r_[0.0, recall]) * precision))
+        if pos else None,
+    }  # fmt: skip

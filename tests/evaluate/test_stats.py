@@ -114,3 +114,20 @@ def test_regression_figures_equal_scikit_learn():
     m = out["metrics"]["r2"]
     assert m["low"] < m["value"] < m["high"]
     assert out["largest"][0]["error"] ** 2 == pytest.approx(((pred - true) ** 2).max())
+
+
+def test_roc_and_precision_recall_areas_equal_scikit_learn(predictions):
+    from sklearn.metrics import average_precision_score, roc_auc_score, roc_curve
+
+    logits, true = predictions
+    probs = stats.softmax(logits).round(2)  # ties: several records share a threshold
+    for k in range(7):
+        c = stats.binary_curves(probs[:, k], true == k)
+        assert c["auroc"] == pytest.approx(roc_auc_score(true == k, probs[:, k]))
+        assert c["average_precision"] == pytest.approx(
+            average_precision_score(true == k, probs[:, k])
+        )
+        fpr, tpr, _ = roc_curve(true == k, probs[:, k], drop_intermediate=False)
+        np.testing.assert_allclose(c["fpr"], fpr)
+        np.testing.assert_allclose(c["tpr"], tpr)
+    assert stats.binary_curves(probs[:, 0], np.zeros(len(true), bool))["auroc"] is None
