@@ -60,11 +60,21 @@ def registry():
             repo[top] = node
 
 
+def without_eval(args: list[str]) -> list[str]:
+    """``plait train`` arguments with ``eval=false`` added unless they set ``eval``: the
+    evaluation at the end of training costs seconds that only the tests of evaluation
+    (tests/evaluate/, which ask for it) should pay."""
+    if args[:1] == ["train"] and not any(a.startswith("eval=") for a in args):
+        return [*args, "eval=false"]
+    return list(args)
+
+
 def run_plait(args: list[str], cwd: Path, env: dict[str, str] | None = None, timeout: int = 300):
-    """Run ``python -m framework ARGS`` in ``cwd``; return the CompletedProcess."""
+    """Run ``python -m framework ARGS`` in ``cwd`` (``train`` without the evaluation unless
+    asked: :func:`without_eval`); return the CompletedProcess."""
     full_env = {**os.environ, "PYTHONUNBUFFERED": "1", "COLUMNS": "200", **(env or {})}
     return subprocess.run(
-        [sys.executable, "-m", "framework", *args],
+        [sys.executable, "-m", "framework", *without_eval(args)],
         cwd=cwd,
         env=full_env,
         capture_output=True,
@@ -115,7 +125,7 @@ def run_in_process(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
     try:
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
             try:
-                code = main(args)
+                code = main(without_eval(args))
             except SystemExit as exc:
                 code = exc.code if isinstance(exc.code, int) else 1
     finally:

@@ -8,6 +8,7 @@ import copy
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 from omegaconf import OmegaConf
 
 from framework.data.records import IMAGE, LABEL, ROW, SPLIT, TEXT, column
@@ -193,3 +194,15 @@ def prepared(task: Any, ds: Any, tokenizer: Any, info: Any) -> Any:
     task.restore(info)
     out, _ = task.prepare({"train": ds}, tokenizer, copy.deepcopy(info))
     return out["train"]
+
+
+def record_inputs(ds: Any) -> list[Any]:
+    """What each record shows in the report: its text, or its image as an array."""
+    if TEXT in ds.column_names:
+        return column(ds, TEXT)
+    if IMAGE in ds.column_names:
+        from framework.data.records import image_array
+
+        arr = image_array(ds)
+        return list(arr) if arr is not None else [np.asarray(im) for im in ds[IMAGE]]
+    return [""] * len(ds)

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from framework.eda.html import STYLE, esc, image, table
-from framework.evaluate.records import EvalSet
+from framework.evaluate.records import EvalSet, record_inputs
 
 EXTRA_STYLE = """
 .iv { color: #666; font-size: .85em; }
@@ -17,6 +17,8 @@ EXTRA_STYLE = """
 td.thumb img { width: 56px; border: none; }
 td.text { white-space: pre-wrap; }
 """
+REPORT = "report.html"
+"""The page's file name in the evaluation folder."""
 SNIPPET = 300
 """Characters of a record's text shown in the report's tables."""
 SNIPPET_LINES = 8
@@ -213,9 +215,7 @@ def render(doc: dict[str, Any], folder: Path, inputs: list[Any], title: str) -> 
 
 def write_report(doc: dict[str, Any], folder: Path, evalset: EvalSet) -> Path:
     """Write ``report.html`` into ``folder``; returns its path."""
-    from framework.evaluate.run import REPORT, _inputs
-
-    inputs = _inputs(evalset.records)
+    inputs = record_inputs(evalset.records)
     if doc["kind"] == "language":
         inputs = [t for t in inputs if t]
     title = f"plait eval: {doc.get('checkpoint_config') or 'run'} on {doc['records_from']}"

@@ -13,13 +13,18 @@ from typing import Any
 
 import numpy as np
 
-from framework.data.records import IMAGE, TEXT, column
+from framework.data.records import TEXT, column
 from framework.evaluate import charts
-from framework.evaluate.records import EvalSet, prepared, slice_columns, tokenized
+from framework.evaluate.records import (
+    EvalSet,
+    prepared,
+    record_inputs,
+    slice_columns,
+    tokenized,
+)
 
 EVAL_JSON = "eval.json"
 PREDICTIONS = "predictions.csv"
-REPORT = "report.html"
 
 
 @dataclass
@@ -98,18 +103,6 @@ def evaluate(
     return doc
 
 
-def _inputs(ds: Any) -> list[Any]:
-    """What each record shows in the report: its text, or its image as an array."""
-    if TEXT in ds.column_names:
-        return column(ds, TEXT)
-    if IMAGE in ds.column_names:
-        from framework.data.records import image_array
-
-        arr = image_array(ds)
-        return list(arr) if arr is not None else [np.asarray(im) for im in ds[IMAGE]]
-    return [""] * len(ds)
-
-
 def score(m: Model, ds: Any, batch_size: int) -> tuple[Any, Any]:
     """(outputs, the prepared torch dataset) of the model on the records ``ds``."""
     from framework.evaluate.inference import predict_records
@@ -134,7 +127,7 @@ def _per_record(
     outputs, data = score(m, ds, opts.batch_size)
     seconds = {"model": outputs.seconds}
     t0 = time.perf_counter()
-    inputs = _inputs(ds)
+    inputs = record_inputs(ds)
     if kind == "regression":
         pred, true = outputs.predictions.reshape(-1), outputs.targets.astype(float)
         numbers = regress.analyse(pred, true, opts.seed)

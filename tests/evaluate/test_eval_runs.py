@@ -39,7 +39,7 @@ def _rows(path: Path) -> list[dict[str, str]]:
 def fortunes_run(tmp_path_factory):
     """A tiny fortunes classifier; its training ends with the evaluation (``eval: true``)."""
     root = tmp_path_factory.mktemp("fortunes")
-    proc = run_plait(["train", *FORTUNES], root, timeout=600)
+    proc = run_plait(["train", *FORTUNES, "eval=true"], root, timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
     return _run_dir(root, "fortunes")
 
@@ -231,7 +231,7 @@ def test_language_model_report_shows_perplexity_surprises_and_samples(
     from PIL import Image
 
     proc = run_plait(
-        ["train", *TINY_LM, "data.source.max_chars=300000", "data.split.test=0.2"],
+        ["train", *TINY_LM, "data.source.max_chars=300000", "data.split.test=0.2", "eval=true"],
         tmp_path,
         timeout=600,
     )
