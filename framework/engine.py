@@ -264,6 +264,8 @@ def train(
         samples = _write_samples(cfg, task, module.model, data, run)
         run.write_results(results)
         if cfg.eval:
+            if best and "test" not in data.datasets:  # test() did not load the best weights
+                _load_weights(module, best)
             _write_eval(cfg, registry, task, module.model, data, run, samples)
         from rich.console import Console
 
@@ -284,6 +286,15 @@ def _write_eda(cfg: DictConfig, task: Any, tables: Any, run: RunDir) -> None:
 
     report = run_eda(tables, task, cfg.data, run.eda, f"plait eda: {cfg.name}")
     print_summary(report, run.eda)
+
+
+def _load_weights(module: Any, path: str) -> None:
+    """Put a checkpoint's weights into the module (a frozen base it left out restored)."""
+    import torch
+
+    checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+    module.on_load_checkpoint(checkpoint)
+    module.load_state_dict(checkpoint["state_dict"])
 
 
 def _write_eval(cfg: DictConfig, registry: Registry, task: Any, model: Any, data: Any,

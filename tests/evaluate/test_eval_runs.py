@@ -363,3 +363,24 @@ def test_compare_runs_on_the_same_records_with_a_paired_bootstrap(fortunes_run, 
     assert (tmp_path / "cmp" / "curves.png").stat().st_size > 1000
     proc = run_in_process(["compare", str(fortunes_run)], tmp_path)
     assert proc.returncode == 2 and "two run dirs" in proc.stderr
+
+
+def test_image_classifier_report_shows_the_worst_images_as_thumbnails(tmp_path, registry):
+    proc = run_plait(["train", "recipe=fashion_mnist_cnn", "data/source=digits",
+                      "data/split=stratified", "data.split.test=0.1", "trainer.max_steps=20",
+                      "trainer.val_every=10", "trainer.ckpt_every=10", "eval=true"],
+                     tmp_path, timeout=600)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    run = _run_dir(tmp_path, "fashion_mnist_cnn")
+    doc = json.loads((run / "eval" / "eval.json").read_text("utf-8"))
+    results = json.loads((run / "results.json").read_text("utf-8"))
+    c = doc["classification"]
+    assert c["metrics"]["accuracy"]["value"] == pytest.approx(results["test/accuracy"], abs=1e-6)
+    html = (run / "eval" / "report.html").read_text("utf-8")
+    thumbs = html.count('<td class="thumb"><img src="data:image/png;base64,')
+    assert thumbs == len(c["worst"]) == 20
+    # evaluating again from the run dir reads the images as training normalized them
+    again = run_in_process(["eval", f"run={run}", f"out={tmp_path}/again"], tmp_path)
+    assert again.returncode == 0, again.stderr
+    redo = json.loads((tmp_path / "again" / "eval.json").read_text("utf-8"))["classification"]
+    assert redo["metrics"]["accuracy"]["value"] == c["metrics"]["accuracy"]["value"]

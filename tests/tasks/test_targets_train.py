@@ -40,11 +40,15 @@ def test_multi_label_text_classification_recovers_label_sets(plait, tmp_path):
         rows.append({"text": " ".join(words), "label": keys})
     proc = plait("train", *_write(tmp_path, rows), "task=text_classification",
                  "task.multi_label=true", "metric=[f1_macro,exact_match]",
-                 "trainer.max_steps=300", "name=multi", timeout=600)  # fmt: skip
+                 "trainer.max_steps=300", "name=multi", "eval=true", timeout=600)  # fmt: skip
     assert proc.returncode == 0, proc.stderr[-3000:]
     results = _results(tmp_path, "multi")
     assert results["test/f1_macro"] > 0.9, results
     assert results["test/exact_match"] > 0.8, results
+    run = next((tmp_path / "runs" / "multi").iterdir())
+    ml = json.loads((run / "eval" / "eval.json").read_text())["multilabel"]
+    assert ml["metrics"]["f1_macro"]["value"] == pytest.approx(results["test/f1_macro"], abs=1e-5)
+    assert [r["class"] for r in ml["per_class"]] == list(KEYS)
 
 
 def test_regression_recovers_the_value_a_word_stands_for(plait, tmp_path):
@@ -57,9 +61,15 @@ def test_regression_recovers_the_value_a_word_stands_for(plait, tmp_path):
         rnd.shuffle(words)
         rows.append({"text": " ".join(words), "label": value[key] + rnd.gauss(0, 1)})
     proc = plait("train", *_write(tmp_path, rows), "task=regression", "trainer.max_steps=300",
-                 "name=value", timeout=600)  # fmt: skip
+                 "name=value", "eval=true", timeout=600)  # fmt: skip
     assert proc.returncode == 0, proc.stderr[-3000:]
     results = _results(tmp_path, "value")
     assert results["test/r2"] > 0.8, results
     # the loss is the MSE on one scale (two float32 reductions: equal to rounding)
     assert results["test/mse"] == pytest.approx(results["test/loss"], rel=1e-6)
+    # the evaluation rescales predictions with the training split's mean and spread
+    run = next((tmp_path / "runs" / "value").iterdir())
+    reg = json.loads((run / "eval" / "eval.json").read_text())["regression"]
+    assert reg["metrics"]["mse"]["value"] == pytest.approx(results["test/mse"], rel=1e-4)
+    assert reg["metrics"]["r2"]["value"] == pytest.approx(results["test/r2"], rel=1e-4)
+    assert abs(reg["largest"][0]["error"]) >= abs(reg["largest"][-1]["error"])
