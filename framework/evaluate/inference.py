@@ -36,13 +36,16 @@ def predict_records(model: Any, task: Any, dataset: Any, batch_size: int) -> Out
     collate = task.collate or torch.utils.data.default_collate
     was_training = model.training
     model.eval()
+    device = next(model.parameters()).device  # a model trained on a GPU is still there
     outs, ys = [], []
     start = time.perf_counter()
     with torch.inference_mode():
         for idx in batches:
-            out, y = task.forward(model, collate([dataset[i] for i in idx]))
-            outs.append(out.float().numpy())
-            ys.append(y.numpy())
+            batch = collate([dataset[i] for i in idx])
+            batch = type(batch)(t.to(device) if hasattr(t, "to") else t for t in batch)
+            out, y = task.forward(model, batch)
+            outs.append(out.float().cpu().numpy())
+            ys.append(y.cpu().numpy())
     model.train(was_training)
     if not outs:
         return Outputs(np.zeros((0,)), np.zeros((0,)), time.perf_counter() - start)
@@ -85,6 +88,7 @@ def token_losses(
     starts = list(range(0, max(len(stream) - 1, 0), block))
     was_training = model.training
     model.eval()
+    device = next(model.parameters()).device
     losses = np.zeros(max(len(stream) - 1, 0), dtype=np.float32)
     t0 = time.perf_counter()
     with torch.inference_mode():
@@ -96,12 +100,13 @@ def token_losses(
                 width = min(block, len(stream) - 1 - chunk[0])
                 x = torch.from_numpy(np.stack([stream[s : s + width] for s in chunk]))
                 y = torch.from_numpy(np.stack([stream[s + 1 : s + width + 1] for s in chunk]))
+                x, y = x.to(device), y.to(device)
                 logits = model(x).float()
                 loss = F.cross_entropy(
                     logits.reshape(-1, logits.size(-1)), y.reshape(-1), reduction="none"
                 ).view(len(chunk), width)
                 for row, s in enumerate(chunk):
-                    losses[s : s + width] = loss[row].numpy()
+                    losses[s : s + width] = loss[row].cpu().numpy()
     seconds = time.perf_counter() - t0
     model.train(was_training)
     position = np.arange(1, len(stream))
