@@ -30,8 +30,8 @@ def evaluate_command(items: list[str]) -> int:
     from framework.evaluate.run import EvalOptions, evaluate, kind_of
     from framework.registry import default_registry
 
-    m, run = load_model(opts["run"], opts["ckpt"], opts["task"])
     registry = default_registry()
+    m, run = load_model(opts["run"], opts["ckpt"], opts["task"], registry)
     labels = m.info.labels
     if data_overrides:
         evalset = new_source(m.cfg, m.task, registry, data_overrides, labels)

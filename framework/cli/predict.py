@@ -41,7 +41,8 @@ def predict_command(items: list[str]) -> int:
     from framework.registry import default_registry
 
     started = time.perf_counter()
-    m, _ = load_model(opts["run"], opts["ckpt"], opts["task"])
+    registry = default_registry()
+    m, _ = load_model(opts["run"], opts["ckpt"], opts["task"], registry)
     if m.tokenizer is None:
         raise PlaitError("plait predict reads text records; this run reads images")
     source = m.cfg.data.source
@@ -49,7 +50,7 @@ def predict_command(items: list[str]) -> int:
     inputs = read_inputs(opts["input"], text_column, source.get("encoding") or "utf-8")
     check_bad(inputs, opts["bad_records"] or source.get("bad_records") or "fail")
     good = [i for i, r in enumerate(inputs.records) if r.problem is None]
-    texts, dropped = preprocess([inputs.records[i].text for i in good], m.cfg, default_registry())
+    texts, dropped = preprocess([inputs.records[i].text for i in good], m.cfg, registry)
     predicted = predict_texts(m, texts, opts["batch_size"])
     results: list = [None] * len(inputs.records)
     notes = [""] * len(inputs.records)

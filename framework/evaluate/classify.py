@@ -5,6 +5,7 @@ figures, the confusion matrix and the most confused pairs, PR and ROC curves, ca
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -41,12 +42,12 @@ class ClassRecords:
     near_train: np.ndarray | None = None
     """(N,) whether the record has a near duplicate in the training split."""
 
-    @property
+    @cached_property
     def probs(self) -> np.ndarray:
-        """Softmax probabilities."""
+        """Softmax probabilities (computed once: every analysis reads them)."""
         return stats.softmax(self.logits)
 
-    @property
+    @cached_property
     def pred(self) -> np.ndarray:
         """Predicted class ids."""
         return self.logits.argmax(axis=1)

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from framework.errors import PlaitError
 from framework.evaluate.run import Model
@@ -32,7 +33,7 @@ def checkpoint_of(run: str) -> Path:
 
 
 def load_model(
-    run: str | None, ckpt: str | None, task_name: str | None = None
+    run: str | None, ckpt: str | None, task_name: str | None = None, registry: Any = None
 ) -> tuple[Model, RunDir | None]:
     """The model of ``run`` (a run dir) or ``ckpt`` (a checkpoint file) with its task; the
     run dir when the checkpoint sits in one. ``task_name``: the task the caller expects; a
@@ -52,7 +53,7 @@ def load_model(
             f"{path} is a checkpoint of task {trained_for}, not {task_name}; evaluate it as "
             f"{trained_for} (leave task= out) or give a {task_name} run"
         )
-    task = default_registry().build("task", cfg.task)
+    task = (registry or default_registry()).build("task", cfg.task)
     run_dir = path.parent.parent if path.parent.name == CHECKPOINTS else None
     if run:
         run_dir = Path(run)

@@ -93,12 +93,10 @@ def evaluate(
         if plot_curves(opts.metrics_csv, out / "curves.png"):
             chart_files["Training curves (train and validation)"] = "curves.png"
     doc["charts"] = chart_files
-    doc["seconds"] = {**doc.get("seconds", {}), "total": time.perf_counter() - started}
-    (out / EVAL_JSON).write_text(json.dumps(doc, indent=1, ensure_ascii=False), "utf-8")
     from framework.evaluate.report import write_report
 
     write_report(doc, out, evalset)
-    doc["seconds"]["total"] = time.perf_counter() - started
+    doc["seconds"] = {**doc.get("seconds", {}), "total": time.perf_counter() - started}
     (out / EVAL_JSON).write_text(json.dumps(doc, indent=1, ensure_ascii=False), "utf-8")
     return doc
 
@@ -184,19 +182,32 @@ def _per_record(
     return {"classification": numbers, "seconds": seconds}
 
 
-def _metric_names(m: Model, registry: Any) -> tuple[list[str], dict[str, Any]]:
-    """The recipe's metrics: names scored from the confusion matrix, and the others built
-    as torchmetrics objects (per-class and matrix metrics are the report's own tables)."""
-    from framework.evaluate.stats import CONFUSION_SCORES
+def _recipe_metrics(m: Model) -> dict[str, Any]:
+    """The recipe's metric nodes by key (the task's defaults when it names none), without
+    the per-class and matrix ones: the report's own tables show those."""
     from framework.kinds import NAME_KEY
 
     nodes = m.cfg.get("metric") or {n: {NAME_KEY: n} for n in m.task.default_metrics}
-    names, other = [], {}
+    out = {}
     for key, node in nodes.items():
+        name = node.get(NAME_KEY, key) if hasattr(node, "get") else key
+        if not name.endswith("_per_class") and name != "confusion_matrix":
+            out[key] = node
+    return out
+
+
+def _metric_names(m: Model, registry: Any) -> tuple[list[str], dict[str, Any]]:
+    """The recipe's metrics: names scored from the confusion matrix, and the others built
+    as torchmetrics objects."""
+    from framework.evaluate.stats import CONFUSION_SCORES
+    from framework.kinds import NAME_KEY
+
+    names, other = [], {}
+    for key, node in _recipe_metrics(m).items():
         name = node.get(NAME_KEY, key) if hasattr(node, "get") else key
         if name in CONFUSION_SCORES:
             names.append(name)
-        elif not name.endswith("_per_class") and name != "confusion_matrix":
+        else:
             other[key] = registry.build("metric", node, info=m.info)
     return names, other
 
@@ -206,16 +217,12 @@ def _multilabel(m: Model, outputs: Any, registry: Any, opts: EvalOptions) -> dic
     import torch
 
     from framework.evaluate import stats
-    from framework.kinds import NAME_KEY
 
     probs = torch.sigmoid(torch.from_numpy(outputs.predictions)).float()
     true = torch.from_numpy(outputs.targets).long()
-    nodes = m.cfg.get("metric") or {n: {NAME_KEY: n} for n in m.task.default_metrics}
     metrics = {}
-    for key, node in nodes.items():
+    for key, node in _recipe_metrics(m).items():
         metric = registry.build("metric", node, info=m.info)
-        if str(key).endswith("_per_class") or key == "confusion_matrix":
-            continue
 
         def value(idx: np.ndarray, metric: Any = metric) -> float:
             metric.reset()
