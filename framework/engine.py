@@ -150,11 +150,12 @@ def train(
     run_dir: str | Path,
     task: Any = None,
     augmenter: Any = None,
+    callbacks: Sequence[Any] = (),
 ) -> dict[str, float]:
     """Train the run ``cfg`` describes, writing every artifact to ``run_dir``; return metrics.
 
     ``task`` and ``augmenter``: what validation built (``framework.config.validate``), used as
-    they are; None: built here.
+    they are; None: built here. ``callbacks``: more Lightning callbacks (a sweep's pruning).
     """
     import lightning as L
     from lightning.fabric.utilities.rank_zero import rank_zero_only
@@ -235,7 +236,9 @@ def train(
     )
 
     # fit
-    trainer = build_trainer(cfg, registry, run, (task.monitor, task.monitor_mode), parts.callbacks)
+    trainer = build_trainer(
+        cfg, registry, run, (task.monitor, task.monitor_mode), [*parts.callbacks, *callbacks]
+    )
     if ckpt:
         log.info("resuming from %s", ckpt)
     if cfg.trainer.val_at_start and not ckpt:

@@ -157,7 +157,7 @@ def test_every_value_of_a_sweep_is_checked_before_the_first_trial(cli, tmp_path)
         (["model=gpt_tiny", "model.d_model=64,60", "model.n_head=4,8"],
          "model.d_model=60 is not divisible by model.n_head=8"),
         # the sampler may draw anything in an interval: its ends are checked
-        (["hydra/sweeper=optuna", "optimizer.lr=interval(-1,0.1)"],
+        (["search=random", "optimizer.lr=interval(-1,0.1)"],
          "optimizer.lr=-1.0 must be at least 0"),
     ],
 )  # fmt: skip

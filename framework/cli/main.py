@@ -1,5 +1,5 @@
-"""``plait``: train, show, data, eda, eval, predict, compare, list, generate, plot,
-augment-preview; heavy libraries imported on use."""
+"""``plait``: train, show, data, eda, eval, predict, compare, sweep-report, list, generate,
+plot, augment-preview; heavy libraries imported on use."""
 
 from __future__ import annotations
 
@@ -17,6 +17,10 @@ USAGE = """\
 examples:
   train      train a recipe:      plait train recipe=stdlib_gpt trainer.max_steps=200
              sweep with -m:       plait train -m optimizer.lr=1e-3,3e-4
+             search:              plait train recipe=tweets_textcnn search=random
+  sweep-report
+             a sweep's trials, best command, importances, plots:
+             plait sweep-report runs/NAME/search_random_<hash>
   show       composed config and parameter count, without training
   data       the data stage alone, with its report: plait data recipe=tweets_sentiment
   list       registered components: plait list [KIND]
@@ -104,6 +108,12 @@ COMMANDS: dict[str, Command] = {
         "framework.cli.compare:compare_command",
         (("runs", {"nargs": argparse.REMAINDER, "help": "RUN_A RUN_B ... [out=DIR]"}),),
         lambda a: (a.runs,),
+    ),
+    "sweep-report": Command(
+        "a sweep's trials sorted by objective, best command line, importances, plots",
+        "framework.cli.sweep_report:sweep_report",
+        (("sweep_dir", {"help": "the sweep folder, runs/NAME/search_... or multirun_..."}),),
+        lambda a: (a.sweep_dir,),
     ),
     "augment-preview": Command(
         "originals next to augmented training examples",

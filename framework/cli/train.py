@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import math
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from framework.cli.hydra_runner import as_single_run, run_with_hydra
@@ -12,16 +12,59 @@ from framework.config.compose import compose, publish
 from framework.config.validate import Checked, validate
 from framework.errors import PlaitError, fail, library_error
 from framework.registry import Registry, default_registry
+from framework.rundir import RUNS
 
 
-def preflight(registry: Registry, overrides: Sequence[str], multirun: bool) -> dict[str, Checked]:
-    """Compose and validate every value a sweep will try, so bad input fails before any run;
-    returns what each check built, keyed by the composed config."""
-    checked = {}
-    for variant in _variants(overrides) if multirun else [list(overrides)]:
-        result = validate(compose(registry, variant), registry)
+def preflight(registry: Registry, overrides: Sequence[str], multirun: bool) -> Preflight:
+    """Compose and validate every value a sweep will try (every combination of choices, both
+    ends of each range, from the command line and ``search.space``), so bad input fails
+    before any trial runs. A recipe with a ``search`` makes the run a sweep."""
+    from framework.search import space as S
+    from framework.search.objective import objective_of
+    from framework.search.sweep import plan
+
+    cli_params, fixed = S.from_overrides(overrides)
+    base = validate(compose(registry, fixed), registry)
+    search = base.cfg.search
+    multirun = multirun or search.sampler != "none"
+    if cli_params and not multirun:
+        said = next(o for o in overrides if o not in fixed)
+        raise PlaitError(f"'{said}' is a sweep; add -m, or search=random to sample it")
+    checked = {config_key(base.cfg): base}
+    if not multirun:
+        return Preflight(checked, False, list(overrides))
+    sweep = plan(search, list(overrides))
+    objective_of(base.cfg, base.task)
+    for variant in S.variants(sweep.params, GRID_CHECKED):
+        result = validate(compose(registry, [*fixed, *variant]), registry)
         checked[config_key(result.cfg)] = result
-    return checked
+    return Preflight(checked, True, _with_sweep_dir(list(overrides), base.cfg))
+
+
+@dataclass
+class Preflight:
+    """What the checks before Hydra found."""
+
+    checked: dict[str, Checked]
+    """What each check built, keyed by the composed config."""
+    multirun: bool
+    """Whether the run is a sweep (``-m``, or a recipe's ``search``)."""
+    overrides: list[str]
+    """The overrides to run (a search gets its own sweep folder)."""
+
+
+def _with_sweep_dir(overrides: list[str], cfg: Any) -> list[str]:
+    """A search keeps its study in a folder named after its command, so the same command run
+    again continues it (``search.trials`` and launcher settings aside: raising the count
+    extends the study). An explicit ``hydra.sweep.dir`` wins."""
+    import hashlib
+
+    if cfg.search.sampler == "none" or any(o.startswith("hydra.sweep.dir=") for o in overrides):
+        return overrides
+    kept = sorted(o for o in overrides
+                  if not o.startswith(("hydra", "search.trials=", "+hydra", "~hydra")))  # fmt: skip
+    digest = hashlib.sha1("\n".join(kept).encode()).hexdigest()[:8]
+    return [*overrides, f"hydra.sweep.dir={RUNS}/{cfg.name}/search_{cfg.search.sampler}_{digest}"]
 
 
 def config_key(cfg: Any) -> str:
@@ -32,59 +75,21 @@ def config_key(cfg: Any) -> str:
     return OmegaConf.to_yaml(cfg)
 
 
-def objective(results: dict[str, float], cfg: Any, task: Any) -> float:
-    """What a sweep optimizes: ``optimized_metric``, or the task's monitored metric."""
-    name = cfg.optimized_metric or task.monitor
-    if name not in results:
-        raise PlaitError(
-            f"optimized_metric: '{name}' is not among the run's results "
-            f"({', '.join(sorted(results)) or 'none'}); set optimized_metric to one of them"
-        )
-    return results[name]
-
-
 GRID_CHECKED = 128
 """Sweeps with at most this many combinations are checked combination by combination;
 larger ones value by value (each value once, the others at their first)."""
 
 
-def _variants(overrides: Sequence[str]) -> list[list[str]]:
-    """The override lists a sweep will run: every combination of its choice and range
-    sweeps (each value alone past ``GRID_CHECKED``), and both ends of each interval."""
-    import itertools
-
-    from hydra.core.override_parser.overrides_parser import OverridesParser
-
-    parser = OverridesParser.create()
-    try:
-        parsed = parser.parse_overrides(list(overrides))
-    except Exception as exc:
-        raise PlaitError(f"cannot parse overrides: {str(exc).splitlines()[0]}") from None
-    axes: list[list[str]] = []
-    for i, ov in enumerate(parsed):
-        if ov.key_or_group.startswith("hydra"):
-            continue
-        key = ov.get_key_element()
-        if ov.is_interval_sweep():  # sampled by the sweeper: its ends bound what it tries
-            axes.append([f"{key}={ov.value().start}", f"{key}={ov.value().end}"])
-        elif ov.is_sweep_override():
-            axes.append([f"{key}={v}" for v in ov.sweep_string_iterator()])
-        else:
-            axes.append([overrides[i]])
-    if math.prod(len(values) for values in axes) <= GRID_CHECKED:
-        return [list(combo) for combo in itertools.product(*axes)]
-    base = [values[0] for values in axes]
-    variants = [base]
-    for pos, values in enumerate(axes):
-        variants.extend([*base[:pos], v, *base[pos + 1 :]] for v in values[1:])
-    return variants
-
-
 def train(overrides: list[str], multirun: bool, verbose: bool) -> int:
-    """Run ``plait train``; returns the exit status."""
+    """Run ``plait train``; returns the exit status (a sweep: the number of failed trials)."""
+    from framework.search.sweep import SweepFailures
+
     registry = default_registry()
-    checked = preflight(registry, overrides, multirun)
-    return run_hydra(registry, overrides, multirun, verbose, checked)
+    pre = preflight(registry, overrides, multirun)
+    try:
+        return run_hydra(registry, pre.overrides, pre.multirun, verbose, pre.checked)
+    except SweepFailures as exc:
+        return fail(exc)
 
 
 def run_hydra(
@@ -99,17 +104,27 @@ def run_hydra(
     publish(registry)
     done = checked or {}
 
-    def task(cfg: Any) -> float | None:
+    def task(cfg: Any) -> Any:
         from hydra.core.hydra_config import HydraConfig
 
         from framework.engine import train as engine_train
+        from framework.search.trial import run_trial
 
-        try:
-            result = done.get(config_key(cfg)) or validate(cfg, registry)
-            run_dir = HydraConfig.get().runtime.output_dir
+        run_dir = HydraConfig.get().runtime.output_dir
+
+        def check() -> Checked:
+            return done.get(config_key(cfg)) or validate(cfg, registry)
+
+        def fit(result: Checked, callbacks: list[Any]) -> dict[str, float]:
             with as_single_run(run_dir):
-                results = engine_train(cfg, registry, run_dir, result.task, result.augmenter)
-            return objective(results, cfg, result.task) if multirun else None
+                return engine_train(cfg, registry, run_dir, result.task, result.augmenter,
+                                    callbacks)  # fmt: skip
+
+        if multirun:  # a trial: its failure is recorded, and the sweep goes on
+            return run_trial(cfg, run_dir, check, fit)
+        try:
+            fit(check(), [])
+            return None
         except PlaitError as exc:
             if verbose:
                 raise

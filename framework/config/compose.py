@@ -58,6 +58,12 @@ def translate(exc: BaseException, registry: Registry | None = None) -> PlaitErro
     from omegaconf.errors import ConfigAttributeError, ConfigKeyError, ValidationError
 
     msg = str(exc)
+    if "search.space" in msg:
+        return PlaitError(
+            "search.space is written in a recipe's YAML; on the command line give the searched "
+            "values as sweeps instead: optimizer.lr='tag(log,interval(1e-4,1e-2))' "
+            "model.dropout='interval(0,0.3)' model=textcnn,lstm"
+        )
     if isinstance(exc, MissingConfigException):
         m = re.search(r"Could not (?:find|load) '([^']+)'", msg)
         target = m.group(1) if m else "?"

@@ -137,6 +137,53 @@ class SamplesConfig:
     """Sample among the k most likely tokens (null: all)."""
 
 
+SAMPLERS = ("none", "grid", "random", "tpe")
+"""How a search picks trials: ``none`` (no search; ``plait train -m`` is a plain grid of the
+command line's sweeps), ``grid`` (every combination), ``random``, ``tpe`` (Optuna's
+Tree-structured Parzen Estimator)."""
+PRUNERS = ("none", "median", "halving")
+"""Optuna pruners: ``median`` (stop a trial whose best so far is worse than the median of
+earlier trials at the same step), ``halving`` (successive halving)."""
+
+
+@dataclass
+class SearchConfig:
+    """A hyperparameter search (``search=random``): Optuna picks each trial's values, Hydra's
+    launcher runs the trials, every trial is recorded in a study that a rerun continues."""
+
+    sampler: str = field(default="none", metadata={CHECK_KEY: Check(choices=SAMPLERS)})
+    """``none``, ``grid``, ``random`` or ``tpe``; anything but ``none`` makes ``plait train``
+    a sweep (as ``-m`` does)."""
+    trials: int = field(default=10, metadata={CHECK_KEY: COUNT})
+    """Trials of a random or TPE search (a grid runs every combination); a rerun runs only
+    the ones still to go."""
+    space: dict[str, Any] | None = None
+    """Searched values by config path (``optimizer.lr``, or nested ``optimizer: {lr: ...}``):
+    ``{interval: [lo, hi]}``, ``{log_interval: [lo, hi]}``, ``{int: [lo, hi]}``,
+    ``{log_int: [lo, hi]}`` or ``{choice: [a, b]}``; sweeps on the command line
+    (``optimizer.lr=1e-3,3e-4``, ``interval(0,0.5)``) join them."""
+    direction: str | None = field(
+        default=None, metadata={CHECK_KEY: Check(choices=("minimize", "maximize"))}
+    )
+    """null: the monitored metric's own direction (``val/loss`` down, F1 up)."""
+    prune: str = field(default="none", metadata={CHECK_KEY: Check(choices=PRUNERS)})
+    """Stop hopeless trials early from their validation curve: ``none``, ``median`` or
+    ``halving``; a stopped trial is recorded as pruned."""
+    prune_after: int = field(default=1, metadata={CHECK_KEY: NON_NEGATIVE})
+    """Validations a trial runs before it may be pruned."""
+    prune_startup: int = field(default=2, metadata={CHECK_KEY: NON_NEGATIVE})
+    """Trials that finish before any is pruned (the median needs a few to compare with)."""
+    storage: str | None = None
+    """Optuna storage URL; null: ``study.db`` (SQLite) in the sweep folder. A database URL
+    (``postgresql://...``) shares one study between machines."""
+    study: str | None = None
+    """Study name; null: the run name."""
+    seed: int | None = field(default=None, metadata={CHECK_KEY: NON_NEGATIVE})
+    """Seed of the sampler; null: the run's ``seed``."""
+    trial: int | None = None
+    """Set by the sweep for each trial (its number in the study); leave null."""
+
+
 @dataclass
 class PlaitConfig:
     """A whole run."""
@@ -188,3 +235,5 @@ class PlaitConfig:
     """The training loop."""
     samples: SamplesConfig = field(default_factory=SamplesConfig)
     """Samples written at the end of causal-LM training."""
+    search: SearchConfig = field(default_factory=SearchConfig)
+    """Hyperparameter search (``search=random``, ``search=tpe``, ``search=grid``)."""

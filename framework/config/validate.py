@@ -213,6 +213,7 @@ def value_problems(values: dict[str, Any], registry: Registry) -> list[str]:
         "data": S.DataConfig,
         "data.augment": S.TextAugmentConfig,
         "samples": S.SamplesConfig,
+        "search": S.SearchConfig,
     }
     for name, schema in sections.items():
         node = _at(values, name)
