@@ -16,7 +16,8 @@ finds runs.
         eval/                           ``eval: true`` and ``plait eval``: report.html,
                                         eval.json, predictions.csv, the charts
         eval-<split or file>/           ``plait eval split=val`` or on new data
-    runs/<name>/multirun_<time>/<n>/    one job of a sweep
+    runs/<name>/multirun_<time>/<n>/    one job of a sweep (``plait train -m``)
+    runs/<name>/search_<sampler>_<hash>/ a search: study.db, <n>/ per trial, report/
 """
 
 from __future__ import annotations

@@ -70,7 +70,8 @@ def as_single_run(output_dir: str) -> Iterator[None]:
     saved_argv, saved_dir = list(sys.argv), hydra_cfg.run.dir
     saved_env = {k: os.environ.get(k) for k in LAUNCHER_ENV}
     command = [a for a in sys.argv[1:] if not a.startswith("-")][:1]
-    sys.argv = [sys.argv[0], *command, *hydra_cfg.overrides.task]
+    # the ranks train this one trial: a search in the recipe must not start a sweep there
+    sys.argv = [sys.argv[0], *command, *hydra_cfg.overrides.task, "search.sampler=none"]
     readonly = OmegaConf.is_readonly(hydra_cfg)
     OmegaConf.set_readonly(hydra_cfg, False)
     with open_dict(hydra_cfg):

@@ -81,11 +81,12 @@ def trial_of(search: Any, url: str, name: str, number: int) -> Any:
 
 
 def close_interrupted(study: Any) -> int:
-    """Trials left running by a sweep that was stopped: recorded as failed (interrupted) so
-    they do not count as done; returns how many."""
+    """Trials left running (or queued) by a sweep that was stopped: recorded as failed
+    (interrupted) so they do not count as done and run again; returns how many."""
     import optuna
 
-    running = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,))
+    states = optuna.trial.TrialState
+    running = study.get_trials(deepcopy=False, states=(states.RUNNING, states.WAITING))
     for frozen in running:
         study._storage.set_trial_user_attr(frozen._trial_id, REASON, INTERRUPTED)
         study._storage.set_trial_state_values(frozen._trial_id, optuna.trial.TrialState.FAIL)

@@ -119,7 +119,9 @@ def run_sweep(config: Any, launcher: Any, arguments: list[str], registry: Any) -
         for trial in trials:
             params = [S.override(q.path, trial.params[q.path]) for q in p.params]
             trial.set_user_attr(St.OVERRIDES, alone_command(p.fixed, params, search))
-            overrides.append([*p.fixed, *params, f"search.trial={trial.number}"])
+            # trials skip the test-split evaluation (the best command line gives it), unless
+            # the command asks for it
+            overrides.append(["eval=false", *p.fixed, *params, f"search.trial={trial.number}"])
         started = time.time()
         results = launcher.launch(overrides, initial_job_idx=trials[0].number)
         for trial, job in zip(trials, results):

@@ -198,3 +198,13 @@ def test_launcher_presets_compose_for_a_cluster_and_parallel_trials(registry):
     assert (slurm.launcher.partition, slurm.launcher.nodes) == ("gpu", 1)
     assert slurm.sweeper._target_.endswith("PlaitSweeper")
     assert joblib.launcher._target_.endswith("JoblibLauncher")
+
+
+@pytest.mark.slow
+def test_trials_run_as_jobs_of_submitits_local_executor(plait, tmp_path):
+    proc = plait("train", "-m", *TINY, "optimizer.lr=0.003,0.001",
+                 "hydra/launcher=submitit_local", "hydra.sweep.dir=runs/s")  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    summary, rows = _report(tmp_path / "runs/s")
+    assert summary["complete"] == 2
+    assert all((Path(r["run_dir"]) / "metrics.csv").is_file() for r in rows)

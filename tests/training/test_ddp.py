@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import torch
 
 from tests.conftest import TINY_LM, run_plait
@@ -45,8 +47,10 @@ def test_a_sweep_of_ddp_jobs_launches_each_jobs_ranks_in_its_folder(tmp_path):
     )  # fmt: skip
     assert sweep.returncode == 0, sweep.stderr[-3000:]
     (folder,) = (tmp_path / "runs/ddp_sweep").iterdir()  # one sweep folder, not one per rank
-    jobs = sorted(p for p in folder.iterdir() if p.is_dir())
+    jobs = sorted(p for p in folder.iterdir() if p.is_dir() and p.name.isdigit())
     assert [j.name for j in jobs] == ["0", "1"]
+    report = json.loads((folder / "report/sweep.json").read_text())
+    assert (report["trials"], report["complete"]) == (2, 2)  # each job once, recorded once
     from omegaconf import OmegaConf
 
     assert [OmegaConf.load(j / "config.yaml").optimizer.lr for j in jobs] == [0.001, 0.002]
