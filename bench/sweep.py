@@ -85,8 +85,10 @@ def main() -> None:
         "separate_commands_s": round(separate, 1),
         "sweep_s": round(sweep, 1),
         "ratio_sweep_over_separate": round(sweep / separate, 3),
-        "per_trial_s": {"separate": round(separate / len(lrs), 2),
-                        "sweep": round(sweep / len(lrs), 2)},  # fmt: skip
+        "per_trial_s": {
+            "separate": round(separate / len(lrs), 2),
+            "sweep": round(sweep / len(lrs), 2),
+        },
         "two_sequential_one_thread_s": round(sequential, 1),
         "two_parallel_joblib_s": round(parallel, 1),
         "throughput_ratio_parallel_over_sequential": round(sequential / parallel, 3),

@@ -19,7 +19,7 @@ from typing import Any
 from framework.errors import PlaitError
 from framework.search import space as S
 from framework.search import study as St
-from framework.search.trial import COMPLETE, FAILED, PRUNED
+from framework.search.trial import COMPLETE, FAILED, PRUNED, parallel_jobs
 
 log = logging.getLogger("plait")
 
@@ -111,7 +111,7 @@ def run_sweep(config: Any, launcher: Any, arguments: list[str], registry: Any) -
     if done or interrupted:
         log.info("study '%s' continues: %d trials done, %d interrupted, %d to go",
                  name, len(done), interrupted, to_go)  # fmt: skip
-    batch = max(1, int(OmegaConf.select(config, "hydra.launcher.n_jobs", default=1) or 1))
+    batch = parallel_jobs(OmegaConf.select(config, "hydra.launcher.n_jobs", default=None))
     returns = []
     while to_go > 0:
         trials = [study.ask(distributions) for _ in range(min(batch, to_go))]

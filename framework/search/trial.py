@@ -43,6 +43,13 @@ class PruneCallback:
         return _Prune()
 
 
+def parallel_jobs(n_jobs: Any) -> int:
+    """Trials a launcher runs at once: its ``n_jobs`` (joblib's -1: every core, -2: all but
+    one), else 1."""
+    n = int(n_jobs or 1)
+    return max(1, (os.cpu_count() or 1) + 1 + n if n < 0 else n)
+
+
 def share_cores(cfg: Any, jobs: int) -> None:
     """Trials running side by side each take their share of the cores (unless
     ``hardware.threads`` says otherwise)."""
@@ -86,7 +93,7 @@ def run_trial(
                                "run_dir": str(run_dir)}  # fmt: skip
     try:
         hydra_cfg = HydraConfig.get()
-        share_cores(cfg, int(hydra_cfg.launcher.get("n_jobs", 1) or 1))
+        share_cores(cfg, parallel_jobs(hydra_cfg.launcher.get("n_jobs")))
         checked = check()
         target = objective_of(cfg, checked.task)
         s, prune = cfg.search, None

@@ -79,3 +79,29 @@ def test_checked_variants_cover_every_end_and_floats_round_trip():
     assert each == [["a=0.1", "b=1"], ["a=0.2", "b=1"], ["a=0.1", "b=2"], ["a=0.1", "b=3"]]
     value = 0.1 + 0.2  # 0.30000000000000004
     assert float(S.override("x", value).split("=")[1]) == value
+
+
+def test_trials_at_once_follow_the_launchers_n_jobs_as_joblib_counts_them():
+    import os
+
+    from framework.search.trial import parallel_jobs
+
+    cores = os.cpu_count() or 1
+    assert [parallel_jobs(None), parallel_jobs(1), parallel_jobs(3)] == [1, 1, 3]
+    assert parallel_jobs(-1) == cores and parallel_jobs(-2) == max(1, cores - 1)
+
+
+def test_each_pruner_setting_builds_its_optuna_pruner():
+    import optuna
+    from omegaconf import OmegaConf
+
+    from framework.search.study import pruner
+
+    def make(name):
+        return pruner(OmegaConf.create({"prune": name, "prune_after": 2, "prune_startup": 3}))
+
+    median = make("median")
+    assert isinstance(median, optuna.pruners.MedianPruner)
+    assert (median._n_startup_trials, median._n_warmup_steps) == (3, 2)
+    assert isinstance(make("halving"), optuna.pruners.SuccessiveHalvingPruner)
+    assert isinstance(make("none"), optuna.pruners.NopPruner)

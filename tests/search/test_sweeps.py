@@ -66,8 +66,7 @@ def test_a_random_search_reports_every_trial_and_its_best_command_reproduces_it(
     assert again.returncode == 0, again.stderr[-3000:]
     assert not (tmp_path / "runs/again/report").exists()  # one run, not a sweep
     assert _best_logged(tmp_path / "runs/again/metrics.csv") == best["value"]
-    report = plait("sweep-report", "runs/rs")
-    assert report.returncode == 0 and "6 complete, 0 pruned, 0 failed" in report.stdout
+    assert "6 complete, 0 pruned, 0 failed" in proc.stdout
 
 
 def test_a_failing_trial_is_recorded_and_the_parallel_trials_go_on(plait, tmp_path):
