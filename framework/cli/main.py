@@ -1,4 +1,4 @@
-"""``plait``: train, show, data, eda, eval, predict, compare, sweep-report, list, generate,
+"""``plait``: train, show, doctor, data, eda, eval, predict, compare, sweep-report, list, generate,
 plot, augment-preview; heavy libraries imported on use."""
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ examples:
              a sweep's trials, best command, importances, plots:
              plait sweep-report runs/NAME/search_random_<hash>
   show       composed config and parameter count, without training
+  doctor     this machine and what a recipe needs: plait doctor recipe=tweets_minilm [--json]
   data       the data stage alone, with its report: plait data recipe=tweets_sentiment
   list       registered components: plait list [KIND]
   generate   sample from a checkpoint: plait generate ckpt=PATH prompt="def "
@@ -68,6 +69,14 @@ COMMANDS: dict[str, Command] = {
         lambda a: _train_args(a),
     ),
     "show": Command("composed config and parameter counts", "framework.cli.show:show"),
+    "doctor": Command(
+        "this machine's CPU, memory and GPUs, a recipe's memory needs, and the settings to use",
+        "framework.cli.doctor:doctor",
+        (("--json", {"action": "store_true", "help": "print a JSON object"}),
+         ("overrides", OVERRIDES)),
+        lambda a: ([o for o in _split_flags(a.overrides)[1] if o != "--json"],
+                   a.json or "--json" in a.overrides),
+    ),
     "data": Command("run the data stage alone and print its report", "framework.cli.data:data"),
     "list": Command(
         "registered components",

@@ -78,6 +78,8 @@ def cost_table(facts: ModelFacts, cfg: Any, per: str, div: int, accelerator: str
     cost.add_row("gradients", human(mem.gradients, "B"))
     cost.add_row(f"optimizer state ({mem.optimizer_note})", human(mem.optimizer, "B"))
     cost.add_row("[bold]total, before activations[/]", f"[bold]{human(mem.total, 'B')}[/]")
+    if facts.activations:
+        cost.add_row("activations per example (measured, float32)", human(facts.activations, "B"))
     return cost
 
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from framework.paths import plait_cache
 
-FORMAT = 2
+FORMAT = 3
 """Version of the stored facts; bump to invalidate."""
 
 
@@ -37,6 +37,8 @@ class ModelFacts:
     """(group, trainable, frozen) parameters: embeddings, each block, head (or ``all``)."""
     lr_groups: list[tuple[str, float, bool, int]]
     """Optimizer groups: (label, learning-rate multiplier, decayed, parameters)."""
+    activations: int = 0
+    """Bytes one training example's forward pass keeps for the backward (float32)."""
 
 
 def model_facts(cfg: Any, registry: Any, info: Any) -> ModelFacts:
@@ -44,7 +46,7 @@ def model_facts(cfg: Any, registry: Any, info: Any) -> ModelFacts:
     measure it."""
     from framework.kinds import NAME_KEY
     from framework.models.assemble import build_trained_model
-    from framework.models.footprint import forward_flops
+    from framework.models.footprint import activation_bytes, forward_flops
     from framework.models.sizing import count_params
     from framework.models.structure import parameter_counts
     from framework.training.param_groups import SCALE_KEY, LrScales, param_groups
@@ -85,6 +87,7 @@ def model_facts(cfg: Any, registry: Any, info: Any) -> ModelFacts:
             )
             for g in param_groups(model, None, LrScales.from_config(cfg.optimizer))
         ],
+        activations=activation_bytes(model, info),
     )
 
 

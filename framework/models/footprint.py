@@ -78,6 +78,32 @@ def forward_flops(model: Any, info: DataInfo) -> int:
     return total
 
 
+def activation_bytes(model: Any, info: DataInfo) -> int:
+    """Bytes of the tensors one training example's forward pass keeps for the backward pass
+    (measured in float32, each storage counted once): the activation memory per example,
+    which grows with the batch."""
+    import torch
+
+    x, kwargs = dummy_batch(info)
+    kept: dict[Any, int] = {}
+
+    def pack(t: Any) -> Any:
+        if isinstance(t, torch.Tensor) and t.device.type != "meta":
+            storage = t.untyped_storage()
+            kept[storage.data_ptr()] = storage.nbytes()
+        return t
+
+    was_training = model.training
+    model.train()
+    try:
+        with torch.enable_grad(), torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+            model(x, **kwargs)
+    finally:
+        model.train(was_training)
+    weights = {p.untyped_storage().data_ptr() for p in model.parameters()}
+    return sum(n for ptr, n in kept.items() if ptr not in weights)
+
+
 @dataclass
 class Memory:
     """Bytes for training state at one precision (activations not included)."""
