@@ -18,12 +18,12 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf
 
 from framework.errors import PlaitError
-from framework.kinds import NAME_KEY
+from framework.kinds import NAME_KEY, builder_node
 from framework.models.assemble import build_trained_model
 from framework.registry import Registry
 from framework.rundir import RunDir, find_resume
 from framework.training.frozen_base import FrozenBase
-from framework.training.hardware import resolve_precision
+from framework.training.hardware import global_batch_accumulation, ranks, resolve_precision
 from framework.training.param_groups import LR_KEYS, LrScales
 
 log = logging.getLogger("plait")
@@ -116,18 +116,23 @@ def build_trainer(
     callbacks += [registry.build("callback", node) for node in cfg.callback.values()]
     callbacks += list(extra_callbacks)
     loggers = [registry.build("logger", node, run_dir=str(run_dir)) for node in cfg.logger.values()]
-    hardware = registry.build("hardware", cfg.hardware)
+    hardware = registry.build("hardware", builder_node("hardware", cfg.hardware))
     precision = resolve_precision(t.precision, hardware.get("accelerator", "cpu"))
+    accumulate = global_batch_accumulation(t.accumulate, hardware, cfg.hardware.keep_global_batch)
+    if accumulate != t.accumulate:
+        log.info("hardware.keep_global_batch: trainer.accumulate=%d on %d ranks keeps the "
+                 "effective batch of %d", accumulate, ranks(hardware),
+                 t.batch_size * t.accumulate)  # fmt: skip
     if precision != t.precision:
         log.info("trainer.precision=%s: %s on this machine", t.precision, precision)
     return L.Trainer(
         **hardware,
         max_steps=t.max_steps,
         max_epochs=-1,
-        accumulate_grad_batches=t.accumulate,
+        accumulate_grad_batches=accumulate,
         gradient_clip_val=t.grad_clip,
         precision=precision,
-        val_check_interval=t.val_every * t.accumulate,
+        val_check_interval=t.val_every * accumulate,
         check_val_every_n_epoch=None,
         limit_val_batches=t.val_batches if t.val_batches > 0 else 1.0,
         log_every_n_steps=t.log_every,

@@ -87,6 +87,16 @@ MODEL_COMMON = (
         "name and shape; a new task head is initialized); null: fresh weights.",
     ),
 )
+HARDWARE_COMMON = (
+    CommonField(
+        "keep_global_batch",
+        bool,
+        False,
+        "Keep the effective batch (batch_size x accumulate) of one device on any number of "
+        "devices and nodes, by dividing trainer.accumulate among them (printed at start).",
+    ),
+)
+"""Settings of every hardware preset that the engine applies itself."""
 LR_COMMON = (
     CommonField(
         "lr_decay",
@@ -174,13 +184,21 @@ KINDS: dict[str, KindSpec] = {
     ),
     "logger": KindSpec("logger", P.LOGGER, multi=True, doc="Lightning loggers"),
     "hardware": KindSpec(
-        "hardware", P.HARDWARE, doc="accelerator, devices, strategy, nodes", at_compose=True
+        "hardware", P.HARDWARE, doc="accelerator, devices, strategy, nodes", at_compose=True,
+        common=HARDWARE_COMMON,
     ),
 }  # fmt: skip
 """Every kind, in the order of the registry section of the architecture page."""
 
 NAME_KEY = "_name_"
 """Config key naming the registered component a config node builds."""
+
+
+def builder_node(kind: str, node: Any) -> dict[str, Any]:
+    """A component's config without the fields shared by every option of its kind (those the
+    engine handles before building)."""
+    common = {c.name for c in KINDS[kind].common}
+    return {k: v for k, v in node.items() if k not in common}
 
 
 def config_key(kind: str) -> str:

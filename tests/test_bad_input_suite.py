@@ -85,6 +85,10 @@ CONFIG_CASES = [
     # hardware that is not there
     (["hardware=gpu"], ["hardware=gpu asks for 1 GPU(s); this machine has 0"]),
     (["hardware=ddp"], ["hardware=ddp asks for"]),
+    (
+        ["hardware.processes=3", "hardware.keep_global_batch=true", "trainer.accumulate=4"],
+        ["trainer.accumulate=4 cannot be shared by 3 ranks"],
+    ),
     # interpolations
     (["name=${nope}"], ["'name'", "nope", "${...}"]),
     (["trainer.max_steps=${trainer.nothing}"], ["trainer.max_steps", "nothing"]),

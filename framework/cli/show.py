@@ -11,7 +11,7 @@ from rich.syntax import Syntax
 from rich.table import Table
 
 from framework.cli.spine import load, stage
-from framework.kinds import NAME_KEY
+from framework.kinds import NAME_KEY, builder_node
 from framework.models.facts import ModelFacts
 
 
@@ -38,7 +38,8 @@ def show(overrides: list[str]) -> int:
     if cfg.freeze or LrScales.from_config(cfg.optimizer).per_layer:
         console.print(groups_table(facts, float(cfg.optimizer.get("lr", 0.0))))
     per = "token" if task.unit == "tokens" else "sample"
-    accelerator = registry.build("hardware", cfg.hardware).get("accelerator", "cpu")
+    hardware = registry.build("hardware", builder_node("hardware", cfg.hardware))
+    accelerator = hardware.get("accelerator", "cpu")
     console.print(
         cost_table(facts, cfg, per, info.max_length if per == "token" else 1, accelerator)
     )

@@ -9,7 +9,7 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf
 
 from framework.errors import PlaitError, did_you_mean
-from framework.kinds import ENABLED_KEY, KINDS, NAME_KEY, config_key
+from framework.kinds import ENABLED_KEY, KINDS, NAME_KEY, builder_node, config_key
 from framework.registry import TARGET_KEY, Registry
 
 
@@ -122,11 +122,15 @@ def validate(cfg: DictConfig, registry: Registry) -> Checked:
     for kind, _key, node in component_nodes(cfg):
         spec = KINDS[kind]
         if spec.at_compose and NAME_KEY in node:
-            built = registry.build(kind, node)
+            built = registry.build(kind, builder_node(kind, node) if spec.common else node)
             if spec.probe is not None:
                 getattr(built, spec.probe)()  # names and values, without data
             if kind == "hardware":
                 check_precision(resolved["trainer"]["precision"], built)
+                from framework.training.hardware import global_batch_accumulation
+
+                keep = bool(node.get("keep_global_batch", False))
+                global_batch_accumulation(resolved["trainer"]["accumulate"], built, keep)
     from framework.config.probe_model import probe_model
 
     probe_model(cfg, registry, task)

@@ -48,6 +48,33 @@ def ddp(devices: int = -1, num_nodes: Annotated[int, COUNT] = 1) -> dict[str, An
     return {"accelerator": "gpu", "devices": devices, "num_nodes": num_nodes, "strategy": "ddp"}
 
 
+def ranks(hardware: dict[str, Any]) -> int:
+    """Training processes a preset's Trainer arguments start (devices x nodes; ``-1``
+    devices: every visible GPU)."""
+    devices = hardware.get("devices", 1)
+    if devices == -1:
+        import torch
+
+        devices = torch.cuda.device_count() if hardware.get("accelerator") == "gpu" else 1
+    count = devices if isinstance(devices, int) else len(devices)
+    return max(1, count) * int(hardware.get("num_nodes", 1))
+
+
+def global_batch_accumulation(accumulate: int, hardware: dict[str, Any], keep: bool) -> int:
+    """``trainer.accumulate`` for the preset: as configured, or (``keep_global_batch``)
+    divided among the ranks so that batch x accumulate x ranks stays batch x accumulate."""
+    n = ranks(hardware)
+    if not keep or n == 1:
+        return accumulate
+    if accumulate % n:
+        raise PlaitError(
+            f"hardware.keep_global_batch: trainer.accumulate={accumulate} cannot be shared by "
+            f"{n} ranks; set trainer.accumulate to a multiple of {n} (with trainer.batch_size "
+            "divided to match) or keep_global_batch=false"
+        )
+    return accumulate // n
+
+
 def require_gpus(count: int, preset: str) -> None:
     """Stop when this machine has fewer than ``count`` CUDA devices, saying what it has."""
     import torch

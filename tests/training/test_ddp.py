@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 import torch
 
 from tests.conftest import TINY_LM, run_plait
@@ -57,3 +58,20 @@ def test_a_sweep_of_ddp_jobs_launches_each_jobs_ranks_in_its_folder(tmp_path):
     for job in jobs:  # each job's second rank ran in the job's own folder
         assert (job / "train_ddp_process_1.log").exists()
         assert (job / "results.json").exists()
+
+
+def test_keep_global_batch_gives_one_and_two_processes_the_same_effective_batch(registry, tmp_path):
+    from framework.config.compose import compose
+    from framework.engine import build_trainer
+    from framework.errors import PlaitError
+    from framework.rundir import RunDir
+
+    def trainer(*overrides):
+        cfg = compose(registry, [*TINY_LM, "trainer.batch_size=4", "trainer.accumulate=4",
+                                 "hardware.keep_global_batch=true", *overrides])  # fmt: skip
+        t = build_trainer(cfg, registry, RunDir(tmp_path), ("val/loss", "min"))
+        return t.num_devices * t.num_nodes * t.accumulate_grad_batches * cfg.trainer.batch_size
+
+    assert trainer() == trainer("hardware.processes=2") == 16
+    with pytest.raises(PlaitError, match="trainer.accumulate=4 cannot be shared by 3 ranks"):
+        trainer("hardware.processes=3")
