@@ -85,6 +85,10 @@ CONFIG_CASES = [
     # hardware that is not there
     (["hardware=gpu"], ["hardware=gpu asks for 1 GPU(s); this machine has 0"]),
     (["hardware=ddp"], ["hardware=ddp asks for"]),
+    (["hardware=fsdp"], ["hardware=fsdp asks for 1 GPU(s); this machine has 0"]),
+    (["hardware=multi_gpu"], ["hardware=multi_gpu asks for 2 GPU(s)"]),
+    (["hardware=multi_node"], ["hardware=multi_node asks for"]),
+    (["hardware=fsdp", "hardware.sharding=ALL"], ["hardware.sharding='ALL' must be one of"]),
     (
         ["hardware.processes=3", "hardware.keep_global_batch=true", "trainer.accumulate=4"],
         ["trainer.accumulate=4 cannot be shared by 3 ranks"],

@@ -61,3 +61,12 @@ def test_a_batch_that_does_not_fit_is_split_by_accumulation(cli):
     assert 0 < advice["max_batch"] < 100_000_000
     assert advice["accumulate"] * advice["max_batch"] >= 100_000_000
     assert any("does not fit" in note for note in advice["notes"])
+
+
+def test_auto_picks_what_this_machine_has(registry):
+    found = torch.cuda.device_count() if torch.cuda.is_available() else 0
+    built = registry.build("hardware", {"_name_": "auto"})
+    if found == 0:
+        assert built == {"accelerator": "cpu", "devices": 1}
+    else:
+        assert (built["accelerator"], built["devices"]) == ("gpu", found)

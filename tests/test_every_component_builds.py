@@ -107,7 +107,7 @@ def test_component_builds(kind, name, registry, tmp_path):
     if kind == "model":
         check_model(registry, cfg)
         return
-    if kind == "hardware" and name != "cpu" and not torch.cuda.is_available():
+    if kind == "hardware" and name not in ("cpu", "auto") and not torch.cuda.is_available():
         from framework.errors import PlaitError  # a GPU preset on this machine: a clear error
 
         with pytest.raises(PlaitError, match=f"hardware={name} asks for .* this machine has 0"):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from framework.config.checks import COUNT
+from framework.config.checks import COUNT, Check
 from framework.errors import PlaitError
 
 
@@ -24,6 +24,24 @@ def cpu(
     if processes > 1:
         return {"accelerator": "cpu", "devices": processes, "strategy": "ddp"}
     return {"accelerator": "cpu", "devices": 1}
+
+
+def auto(
+    threads: Annotated[int | None, COUNT] = None, processes: Annotated[int, COUNT] = 1
+) -> dict[str, Any]:
+    """What ``plait doctor`` recommends here: every GPU of this node (DDP over several), else
+    the CPU.
+
+    Args:
+        threads: On a CPU: torch intra-op threads per process (null: one per core).
+        processes: On a CPU: data-parallel processes (more than 1: DDP over gloo).
+    """
+    import torch
+
+    found = torch.cuda.device_count() if torch.cuda.is_available() else 0
+    if not found:
+        return cpu(threads, processes)
+    return {"accelerator": "gpu", "devices": found, "strategy": "ddp" if found > 1 else "auto"}
 
 
 def gpu(devices: Annotated[int, COUNT] = 1) -> dict[str, Any]:
@@ -73,6 +91,68 @@ def global_batch_accumulation(accumulate: int, hardware: dict[str, Any], keep: b
             "divided to match) or keep_global_batch=false"
         )
     return accumulate // n
+
+
+def multi_gpu(devices: int = -1) -> dict[str, Any]:
+    """DDP over the GPUs of this node (one process each, NCCL).
+
+    Args:
+        devices: GPUs to use (-1: all visible; at least 2).
+    """
+    import torch
+
+    require_gpus(2 if devices == -1 else max(devices, 2), "hardware=multi_gpu")
+    found = torch.cuda.device_count()
+    return {"accelerator": "gpu", "devices": found if devices == -1 else devices,
+            "strategy": "ddp"}  # fmt: skip
+
+
+SHARDING = Check(choices=("FULL_SHARD", "SHARD_GRAD_OP", "HYBRID_SHARD", "NO_SHARD"))
+
+
+def fsdp(
+    devices: int = -1,
+    num_nodes: Annotated[int, COUNT] = 1,
+    sharding: Annotated[str, SHARDING] = "FULL_SHARD",
+) -> dict[str, Any]:
+    """Fully sharded data parallel (Lightning's FSDPStrategy): weights, gradients and
+    optimizer state sharded over the GPUs, for models that do not fit one.
+
+    Args:
+        devices: GPUs per node (-1: all visible).
+        num_nodes: Nodes (rendezvous from torchrun or SLURM).
+        sharding: FULL_SHARD (everything), SHARD_GRAD_OP (gradients and optimizer state),
+            HYBRID_SHARD (within a node, replicated across nodes) or NO_SHARD (as DDP).
+    """
+    require_gpus(max(devices, 1), "hardware=fsdp")
+    from lightning.pytorch.strategies import FSDPStrategy
+
+    return {"accelerator": "gpu", "devices": devices, "num_nodes": num_nodes,
+            "strategy": FSDPStrategy(sharding_strategy=sharding)}  # fmt: skip
+
+
+ACCELERATORS = Check(choices=("gpu", "cpu"))
+
+
+def multi_node(
+    num_nodes: Annotated[int, COUNT] = 2,
+    devices: int = -1,
+    accelerator: Annotated[str, ACCELERATORS] = "gpu",
+) -> dict[str, Any]:
+    """DDP over several nodes. Start one launcher per node: ``torchrun --nnodes=N
+    --node-rank=R --master-addr=HOST --master-port=PORT -m framework train ...`` (or ``srun``
+    under SLURM); Lightning reads the rendezvous from their environment.
+
+    Args:
+        num_nodes: Nodes taking part.
+        devices: Processes per node: GPUs (-1: all visible), or CPU processes (-1: 1).
+        accelerator: ``gpu`` (NCCL) or ``cpu`` (gloo: for testing on one machine).
+    """
+    if accelerator == "gpu":
+        require_gpus(max(devices, 1), "hardware=multi_node")
+    per_node = (1 if devices == -1 else devices) if accelerator == "cpu" else devices
+    return {"accelerator": accelerator, "devices": per_node, "num_nodes": num_nodes,
+            "strategy": "ddp"}  # fmt: skip
 
 
 def require_gpus(count: int, preset: str) -> None:

@@ -75,3 +75,56 @@ def test_keep_global_batch_gives_one_and_two_processes_the_same_effective_batch(
     assert trainer() == trainer("hardware.processes=2") == 16
     with pytest.raises(PlaitError, match="trainer.accumulate=4 cannot be shared by 3 ranks"):
         trainer("hardware.processes=3")
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_two_torchrun_nodes_on_the_loopback_match_one_process_with_twice_the_batch(tmp_path):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    torchrun = Path(sys.executable).with_name("torchrun")
+    args = [a for a in COMMON if a != "hardware.threads=1"]  # torchrun sets one thread
+    node_args = [*args, "hardware=multi_node", "hardware.accelerator=cpu", "hardware.devices=1",
+                 "hardware.num_nodes=2", "trainer.batch_size=4", "hydra.run.dir=nodes",
+                 "eval=false"]  # fmt: skip
+    port = _free_port()
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    nodes = [
+        subprocess.Popen(
+            [
+                str(torchrun),
+                "--nnodes=2",
+                "--nproc-per-node=1",
+                f"--node-rank={rank}",
+                "--master-addr=127.0.0.1",
+                f"--master-port={port}",
+                "-m",
+                "framework",
+                "train",
+                *node_args,
+            ],
+            cwd=tmp_path,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        for rank in (0, 1)
+    ]
+    outs = [n.communicate(timeout=300)[0] for n in nodes]
+    assert [n.returncode for n in nodes] == [0, 0], outs[0][-2000:] + outs[1][-2000:]
+    single = run_plait(["train", *COMMON, "trainer.batch_size=8", "hydra.run.dir=single"], tmp_path)
+    assert single.returncode == 0, single.stderr[-3000:]
+    a, b = _weights(tmp_path / "nodes"), _weights(tmp_path / "single")
+    assert a["global_step"] == b["global_step"] == 10
+    for key, value in a["state_dict"].items():
+        assert torch.allclose(value, b["state_dict"][key], atol=1e-5), key
