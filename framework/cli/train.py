@@ -24,7 +24,8 @@ def preflight(registry: Registry, overrides: Sequence[str], multirun: bool) -> P
     from framework.search.sweep import plan
 
     cli_params, fixed = S.from_overrides(overrides)
-    base = validate(compose(registry, fixed), registry)
+    first = [S.override(p.path, p.values[0]) for p in cli_params] if multirun else []
+    base = validate(compose(registry, [*fixed, *first]), registry)  # a trial's own config
     search = base.cfg.search
     multirun = multirun or search.sampler != "none"
     if cli_params and not multirun:
