@@ -36,12 +36,27 @@ def auto(
         threads: On a CPU: torch intra-op threads per process (null: one per core).
         processes: On a CPU: data-parallel processes (more than 1: DDP over gloo).
     """
+    if not _may_have_gpus():
+        return cpu(threads, processes)
     import torch
 
     found = torch.cuda.device_count() if torch.cuda.is_available() else 0
     if not found:
         return cpu(threads, processes)
     return {"accelerator": "gpu", "devices": found, "strategy": "ddp" if found > 1 else "auto"}
+
+
+def _may_have_gpus() -> bool:
+    """Whether asking torch is worth importing it: torch is loaded already, or the NVIDIA
+    driver lists devices (Linux). Composing a config on a CPU machine stays torch-free
+    (``plait show`` of a measured model does not import torch)."""
+    import os
+    import sys
+
+    if "torch" in sys.modules:
+        return True
+    listed = "/proc/driver/nvidia/gpus"
+    return not os.path.isdir("/proc") or (os.path.isdir(listed) and bool(os.listdir(listed)))
 
 
 def gpu(devices: Annotated[int, COUNT] = 1) -> dict[str, Any]:
