@@ -16,31 +16,30 @@ COMPLETE, PRUNED, FAILED = "complete", "pruned", "failed"
 """A trial's outcomes."""
 
 
-class PruneCallback:
-    """Reports the objective at every validation to the trial and stops training when the
-    study's pruner says the trial is hopeless (a Lightning callback, built lazily)."""
+def prune_callback(trial: Any, metric: str) -> Any:
+    """A Lightning callback that reports ``metric`` at every validation to ``trial`` and
+    stops training when the study's pruner says the trial is hopeless (Lightning imported
+    only when a trial may be pruned)."""
+    from lightning.pytorch.callbacks import Callback
 
-    def __new__(cls, trial: Any, metric: str) -> Any:
-        from lightning.pytorch.callbacks import Callback
+    class Prune(Callback):
+        def __init__(self) -> None:
+            self.validations = 0
+            self.pruned_at: int | None = None
 
-        class _Prune(Callback):
-            def __init__(self) -> None:
-                self.trial, self.metric, self.validations = trial, metric, 0
-                self.pruned_at: int | None = None
+        def on_validation_end(self, trainer: Any, pl_module: Any) -> None:
+            if trainer.sanity_checking or metric not in trainer.callback_metrics:
+                return
+            value = float(trainer.callback_metrics[metric])
+            self.validations += 1
+            if not math.isfinite(value):
+                return
+            trial.report(value, step=self.validations)
+            if trial.should_prune():
+                self.pruned_at = trainer.global_step
+                trainer.should_stop = True
 
-            def on_validation_end(self, trainer: Any, pl_module: Any) -> None:
-                if trainer.sanity_checking or self.metric not in trainer.callback_metrics:
-                    return
-                value = float(trainer.callback_metrics[self.metric])
-                self.validations += 1
-                if not math.isfinite(value):
-                    return
-                self.trial.report(value, step=self.validations)
-                if self.trial.should_prune():
-                    self.pruned_at = trainer.global_step
-                    trainer.should_stop = True
-
-        return _Prune()
+    return Prune()
 
 
 def parallel_jobs(n_jobs: Any) -> int:
@@ -101,7 +100,7 @@ def run_trial(
             url = storage_url(s, hydra_cfg.sweep.dir)
             trial = trial_of(s, url, study_name(s, cfg.name), s.trial)
             # a test metric is measured once, at the end: pruning watches its validation twin
-            prune = PruneCallback(trial, target.name.replace("test/", "val/", 1))
+            prune = prune_callback(trial, target.name.replace("test/", "val/", 1))
         results = train(checked, [prune] if prune is not None else [])
         outcome["value"] = trial_value(RunDir(run_dir).metrics, results, target)
         outcome["status"] = COMPLETE
