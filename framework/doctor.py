@@ -83,10 +83,11 @@ def needs(facts: Any, cfg: Any, machine: Machine) -> Needs:
     """The recipe's memory at the precision ``trainer.precision`` resolves to here."""
     from framework.kinds import NAME_KEY
     from framework.models.footprint import memory_of
-    from framework.training.hardware import resolve_precision
+    from framework.training.hardware import PRESET_PRECISION, run_precision
 
     accelerator = "gpu" if machine.gpus else "cpu"
-    precision = resolve_precision(cfg.trainer.precision, accelerator)
+    precision = run_precision(cfg.trainer.precision, PRESET_PRECISION[accelerator]
+                              | {"accelerator": accelerator})  # fmt: skip
     mem = memory_of(facts.total, facts.trainable, precision, cfg.optimizer[NAME_KEY])
     scale = 0.5 if precision in HALF_ACTIVATIONS else 1.0
     return Needs(

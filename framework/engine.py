@@ -23,7 +23,12 @@ from framework.models.assemble import build_trained_model
 from framework.registry import Registry
 from framework.rundir import RunDir, find_resume
 from framework.training.frozen_base import FrozenBase
-from framework.training.hardware import global_batch_accumulation, ranks, resolve_precision
+from framework.training.hardware import (
+    global_batch_accumulation,
+    ranks,
+    run_precision,
+    trainer_arguments,
+)
 from framework.training.param_groups import LR_KEYS, LrScales
 
 log = logging.getLogger("plait")
@@ -117,16 +122,17 @@ def build_trainer(
     callbacks += list(extra_callbacks)
     loggers = [registry.build("logger", node, run_dir=str(run_dir)) for node in cfg.logger.values()]
     hardware = registry.build("hardware", builder_node("hardware", cfg.hardware))
-    precision = resolve_precision(t.precision, hardware.get("accelerator", "cpu"))
+    precision = run_precision(t.precision, hardware)
     accumulate = global_batch_accumulation(t.accumulate, hardware, cfg.hardware.keep_global_batch)
     if accumulate != t.accumulate:
         log.info("hardware.keep_global_batch: trainer.accumulate=%d on %d ranks keeps the "
                  "effective batch of %d", accumulate, ranks(hardware),
                  t.batch_size * t.accumulate)  # fmt: skip
     if precision != t.precision:
-        log.info("trainer.precision=%s: %s on this machine", t.precision, precision)
+        log.info("trainer.precision=%s: %s on this machine", t.precision or "null (the "
+                 "hardware preset's)", precision)  # fmt: skip
     return L.Trainer(
-        **hardware,
+        **trainer_arguments(hardware),
         max_steps=t.max_steps,
         max_epochs=-1,
         accumulate_grad_batches=accumulate,

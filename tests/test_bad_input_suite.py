@@ -90,6 +90,10 @@ CONFIG_CASES = [
     (["hardware=multi_node"], ["hardware=multi_node asks for"]),
     (["hardware=fsdp", "hardware.sharding=ALL"], ["hardware.sharding='ALL' must be one of"]),
     (
+        ["hardware=fsdp", "hardware.wrap=layers"],
+        ["hardware.wrap='layers' must be one of", "blocks"],
+    ),
+    (
         ["hardware.processes=3", "hardware.keep_global_batch=true", "trainer.accumulate=4"],
         ["trainer.accumulate=4 cannot be shared by 3 ranks"],
     ),

@@ -67,6 +67,6 @@ def test_auto_picks_what_this_machine_has(registry):
     found = torch.cuda.device_count() if torch.cuda.is_available() else 0
     built = registry.build("hardware", {"_name_": "auto"})
     if found == 0:
-        assert built == {"accelerator": "cpu", "devices": 1}
+        assert built == {"accelerator": "cpu", "devices": 1, "precision": "32-true"}
     else:
         assert (built["accelerator"], built["devices"]) == ("gpu", found)

@@ -39,10 +39,7 @@ def show(overrides: list[str]) -> int:
         console.print(groups_table(facts, float(cfg.optimizer.get("lr", 0.0))))
     per = "token" if task.unit == "tokens" else "sample"
     hardware = registry.build("hardware", builder_node("hardware", cfg.hardware))
-    accelerator = hardware.get("accelerator", "cpu")
-    console.print(
-        cost_table(facts, cfg, per, info.max_length if per == "token" else 1, accelerator)
-    )
+    console.print(cost_table(facts, cfg, per, info.max_length if per == "token" else 1, hardware))
     return 0
 
 
@@ -60,15 +57,14 @@ def parameter_table(facts: ModelFacts) -> Table:
     return table
 
 
-def cost_table(facts: ModelFacts, cfg: Any, per: str, div: int, accelerator: str = "cpu") -> Table:
+def cost_table(facts: ModelFacts, cfg: Any, per: str, div: int, hardware: dict[str, Any]) -> Table:
     """FLOPs per token (or sample) and per step; memory of weights, gradients and optimizer
-    state at the run's precision (``auto`` resolved for ``accelerator``)."""
+    state at the precision the run gets on ``hardware`` (its preset's Trainer arguments)."""
     from framework.models.footprint import human, memory_of
-    from framework.training.hardware import resolve_precision
+    from framework.training.hardware import run_precision
 
     flops = facts.flops
-
-    precision = resolve_precision(cfg.trainer.precision, accelerator)
+    precision = run_precision(cfg.trainer.precision, hardware)
     mem = memory_of(facts.total, facts.trainable, precision, cfg.optimizer[NAME_KEY])
     cost = Table(title="cost", title_justify="left", show_header=False)
     cost.add_row(f"forward FLOPs per {per}", human(flops / div))

@@ -94,10 +94,11 @@ class TrainerConfig:
     """Micro-batches per optimizer step."""
     grad_clip: float | None = field(default=1.0, metadata={CHECK_KEY: POSITIVE})
     """Clip the global gradient norm to this value (null: no clipping)."""
-    precision: str = field(default="32-true", metadata={CHECK_KEY: PRECISION})
+    precision: str | None = field(default=None, metadata={CHECK_KEY: PRECISION})
     """Lightning precision: 32-true, bf16-mixed, 16-mixed (GPU), bf16-true; ``auto``:
     bf16-mixed where the hardware runs bfloat16 natively (a GPU that supports it, a CPU with
-    AVX512-BF16 or AMX), else 32-true (emulated bfloat16 is many times slower)."""
+    AVX512-BF16 or AMX), else 16-mixed on a GPU and 32-true on a CPU (emulated bfloat16 is
+    many times slower); null: the hardware preset's own (32-true on a CPU, auto on GPUs)."""
     val_every: int = field(default=100, metadata={CHECK_KEY: COUNT})
     """Validate every this many optimizer steps."""
     val_at_start: bool = True

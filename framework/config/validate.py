@@ -141,9 +141,13 @@ HALF = ("16-mixed", "16-true")
 """Precisions that need a GPU (float16 kernels)."""
 
 
-def check_precision(precision: str, hardware: Any) -> None:
+def check_precision(configured: str | None, hardware: Any) -> None:
     """float16 precisions need a GPU: on a CPU preset say which ones work there. bfloat16 on
-    a CPU that emulates it is allowed, with a warning naming ``auto``."""
+    a CPU that emulates it is allowed, with a warning naming ``auto``. ``configured`` null:
+    the preset's own precision."""
+    from framework.training.hardware import wanted_precision
+
+    precision = wanted_precision(configured, hardware)
     if precision in HALF and hardware.get("accelerator") == "cpu":
         raise PlaitError(
             f"trainer.precision={precision} needs a GPU and hardware is the CPU; use "

@@ -49,15 +49,17 @@ def _block_lists(module: Any, prefix: str = "") -> list[tuple[str, Any]]:
     return found
 
 
-def find_layout(model: Any, name: str = "model") -> Layout:
+PATTERN_WAY_OUT = "freeze with freeze=pattern (include/exclude regexes over parameter names)"
+
+
+def find_layout(model: Any, name: str = "model", way_out: str = PATTERN_WAY_OUT) -> Layout:
     """The layout of ``model``: its blocks are the list of repeated modules holding the most
-    parameters. A model without one (an LSTM, a bag of embeddings) stops with the way out."""
+    parameters. A model without one (an LSTM, a bag of embeddings) stops with ``way_out``."""
     lists = _block_lists(model)
     if not lists:
         raise PlaitError(
             f"{name}: cannot find repeated blocks in {type(model).__name__} (no list of "
-            "layers of one type); freeze with freeze=pattern (include/exclude regexes over "
-            "parameter names) instead"
+            f"layers of one type); {way_out} instead"
         )
     path, blocks = max(lists, key=lambda item: sum(p.numel() for p in item[1].parameters()))
     owner = {id(p): i for i, block in enumerate(blocks) for p in block.parameters()}

@@ -7,6 +7,12 @@ from typing import Annotated, Any
 from framework.config.checks import COUNT, Check
 from framework.errors import PlaitError
 
+PRESET_PRECISION = {"cpu": {"precision": "32-true"}, "gpu": {"precision": "auto"}}
+"""Each preset's precision, used when ``trainer.precision`` is null: float32 on a CPU (the
+same numbers on any CPU; ``trainer.precision=auto`` opts into native bfloat16), ``auto`` on a
+GPU (bf16-mixed where supported, else 16-mixed)."""
+CPU_PRECISION, GPU_PRECISION = PRESET_PRECISION["cpu"], PRESET_PRECISION["gpu"]
+
 
 def cpu(
     threads: Annotated[int | None, COUNT] = None, processes: Annotated[int, COUNT] = 1
@@ -22,8 +28,8 @@ def cpu(
 
         torch.set_num_threads(threads)
     if processes > 1:
-        return {"accelerator": "cpu", "devices": processes, "strategy": "ddp"}
-    return {"accelerator": "cpu", "devices": 1}
+        return {"accelerator": "cpu", "devices": processes, "strategy": "ddp", **CPU_PRECISION}
+    return {"accelerator": "cpu", "devices": 1, **CPU_PRECISION}
 
 
 def auto(
@@ -43,7 +49,8 @@ def auto(
     found = torch.cuda.device_count() if torch.cuda.is_available() else 0
     if not found:
         return cpu(threads, processes)
-    return {"accelerator": "gpu", "devices": found, "strategy": "ddp" if found > 1 else "auto"}
+    return {"accelerator": "gpu", "devices": found, "strategy": "ddp" if found > 1 else "auto",
+            **GPU_PRECISION}  # fmt: skip
 
 
 def _may_have_gpus() -> bool:
@@ -67,7 +74,7 @@ def gpu(devices: Annotated[int, COUNT] = 1) -> dict[str, Any]:
     """
     require_gpus(devices, "hardware=gpu")
     strategy = "ddp" if devices > 1 else "auto"
-    return {"accelerator": "gpu", "devices": devices, "strategy": strategy}
+    return {"accelerator": "gpu", "devices": devices, "strategy": strategy, **GPU_PRECISION}
 
 
 def ddp(devices: int = -1, num_nodes: Annotated[int, COUNT] = 1) -> dict[str, Any]:
@@ -78,7 +85,8 @@ def ddp(devices: int = -1, num_nodes: Annotated[int, COUNT] = 1) -> dict[str, An
         num_nodes: Number of nodes; set MASTER_ADDR, MASTER_PORT and NODE_RANK on each.
     """
     require_gpus(max(devices, 1), "hardware=ddp")
-    return {"accelerator": "gpu", "devices": devices, "num_nodes": num_nodes, "strategy": "ddp"}
+    return {"accelerator": "gpu", "devices": devices, "num_nodes": num_nodes, "strategy": "ddp",
+            **GPU_PRECISION}  # fmt: skip
 
 
 def ranks(hardware: dict[str, Any]) -> int:
@@ -119,16 +127,19 @@ def multi_gpu(devices: int = -1) -> dict[str, Any]:
     require_gpus(2 if devices == -1 else max(devices, 2), "hardware=multi_gpu")
     found = torch.cuda.device_count()
     return {"accelerator": "gpu", "devices": found if devices == -1 else devices,
-            "strategy": "ddp"}  # fmt: skip
+            "strategy": "ddp", **GPU_PRECISION}  # fmt: skip
 
 
 SHARDING = Check(choices=("FULL_SHARD", "SHARD_GRAD_OP", "HYBRID_SHARD", "NO_SHARD"))
+WRAPS = Check(choices=("blocks", "none"))
 
 
 def fsdp(
     devices: int = -1,
     num_nodes: Annotated[int, COUNT] = 1,
     sharding: Annotated[str, SHARDING] = "FULL_SHARD",
+    wrap: Annotated[str, WRAPS] = "blocks",
+    checkpoint_blocks: bool = False,
 ) -> dict[str, Any]:
     """Fully sharded data parallel (Lightning's FSDPStrategy): weights, gradients and
     optimizer state sharded over the GPUs, for models that do not fit one.
@@ -138,12 +149,43 @@ def fsdp(
         num_nodes: Nodes (rendezvous from torchrun or SLURM).
         sharding: FULL_SHARD (everything), SHARD_GRAD_OP (gradients and optimizer state),
             HYBRID_SHARD (within a node, replicated across nodes) or NO_SHARD (as DDP).
+        wrap: ``blocks``: one FSDP unit per repeated block of the model (found from its
+            structure, as freezing finds them: a transformer's layers), so only one block's
+            full weights exist at a time; ``none``: the whole model as one unit.
+        checkpoint_blocks: Recompute each block's activations in the backward pass
+            (activation checkpointing by the same block type): less memory, ~30% more time.
     """
     require_gpus(max(devices, 1), "hardware=fsdp")
     from lightning.pytorch.strategies import FSDPStrategy
 
+    policy = block_wrap_policy() if wrap == "blocks" else None
+    checkpointing = block_wrap_policy() if checkpoint_blocks else None
+    strategy = FSDPStrategy(sharding_strategy=sharding, auto_wrap_policy=policy,
+                            activation_checkpointing_policy=checkpointing)  # fmt: skip
     return {"accelerator": "gpu", "devices": devices, "num_nodes": num_nodes,
-            "strategy": FSDPStrategy(sharding_strategy=sharding)}  # fmt: skip
+            "strategy": strategy, **GPU_PRECISION}  # fmt: skip
+
+
+def block_wrap_policy() -> Any:
+    """An FSDP policy selecting the model's repeated blocks (``framework.models.structure``):
+    the block type is read from the module FSDP wraps, so one policy serves Plait's models
+    and Hugging Face ones without a class list per architecture."""
+    from torch.distributed.fsdp.wrap import CustomPolicy
+
+    from framework.models.structure import find_layout
+
+    class BlockPolicy(CustomPolicy):
+        def __init__(self) -> None:
+            self.blocks: set[int] = set()
+            super().__init__(lambda module: id(module) in self.blocks)
+
+        def _run_policy(self, root_module, ignored_modules, root_kwargs):  # noqa: ANN001, ANN202
+            way_out = "use hardware.wrap=none"
+            path = find_layout(root_module, "hardware=fsdp wrap=blocks", way_out).blocks_at
+            self.blocks = {id(m) for m in root_module.get_submodule(path)}
+            return super()._run_policy(root_module, ignored_modules, root_kwargs)
+
+    return BlockPolicy()
 
 
 ACCELERATORS = Check(choices=("gpu", "cpu"))
@@ -167,7 +209,7 @@ def multi_node(
         require_gpus(max(devices, 1), "hardware=multi_node")
     per_node = (1 if devices == -1 else devices) if accelerator == "cpu" else devices
     return {"accelerator": accelerator, "devices": per_node, "num_nodes": num_nodes,
-            "strategy": "ddp"}  # fmt: skip
+            "strategy": "ddp", **PRESET_PRECISION[accelerator]}  # fmt: skip
 
 
 def require_gpus(count: int, preset: str) -> None:
@@ -199,7 +241,33 @@ def native_bf16(accelerator: str) -> bool:
 
 def resolve_precision(precision: str, accelerator: str) -> str:
     """``auto``: ``bf16-mixed`` where bfloat16 is native (:func:`native_bf16`), else
-    ``32-true``; any other value as it is."""
+    ``16-mixed`` on a GPU and ``32-true`` on a CPU; any other value as it is."""
     if precision != "auto":
         return precision
-    return "bf16-mixed" if native_bf16(accelerator) else "32-true"
+    if native_bf16(accelerator):
+        return "bf16-mixed"
+    return "16-mixed" if accelerator == "gpu" else "32-true"
+
+
+def wanted_precision(configured: str | None, hardware: dict[str, Any]) -> str:
+    """The precision a run asks for: ``trainer.precision``, or (null) the hardware preset's
+    own (:data:`PRESET_PRECISION`; a plugin's preset without one gets its accelerator's)."""
+    if configured:
+        return configured
+    accelerator = hardware.get("accelerator", "cpu")
+    return (
+        hardware.get("precision") or PRESET_PRECISION.get(accelerator, CPU_PRECISION)["precision"]
+    )
+
+
+def run_precision(configured: str | None, hardware: dict[str, Any]) -> str:
+    """The precision the Trainer gets: :func:`wanted_precision`, ``auto`` resolved here."""
+    return resolve_precision(
+        wanted_precision(configured, hardware), hardware.get("accelerator", "cpu")
+    )
+
+
+def trainer_arguments(hardware: dict[str, Any]) -> dict[str, Any]:
+    """A preset's Trainer arguments, without its precision default (the engine resolves
+    that with ``trainer.precision``)."""
+    return {k: v for k, v in hardware.items() if k != "precision"}
