@@ -179,7 +179,7 @@ def block_wrap_policy() -> Any:
             self.blocks: set[int] = set()
             super().__init__(lambda module: id(module) in self.blocks)
 
-        def _run_policy(self, root_module, ignored_modules, root_kwargs):  # noqa: ANN001, ANN202
+        def _run_policy(self, root_module, ignored_modules, root_kwargs):
             way_out = "use hardware.wrap=none"
             path = find_layout(root_module, "hardware=fsdp wrap=blocks", way_out).blocks_at
             self.blocks = {id(m) for m in root_module.get_submodule(path)}
