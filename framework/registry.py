@@ -44,6 +44,11 @@ CONF_GROUP = "plait.conf"
 _OMEGACONF_SCALARS = (int, float, str, bool)
 
 
+class DuplicateName(PlaitError):
+    """Two providers registered one name (never tolerated: it would change what a recipe
+    means)."""
+
+
 @dataclass(frozen=True)
 class Component:
     """One registered component."""
@@ -95,6 +100,11 @@ class Registry:
         self._provider = "local"
         self.providers: list[str] = []
         """Names of the providers loaded so far, in load order."""
+        self.distributions: dict[str, tuple[str, str]] = {}
+        """Provider name -> (distribution, version) that installed it."""
+        self.broken: dict[str, str] = {}
+        """Providers that failed to import or register, with the one-line reason; their
+        components are not registered (see :meth:`load_entry_points`)."""
         self.allow_targets = False
         """Whether a config node may build a raw ``_target_`` callable: only when a validated
         config says ``allow_targets: true``."""
@@ -124,7 +134,7 @@ class Registry:
             raise PlaitError(f"invalid {kind} name '{name}': use lower_snake_case")
         existing = self._entries[kind].get(name)
         if existing is not None:
-            raise PlaitError(
+            raise DuplicateName(
                 f"duplicate {kind} '{name}': registered by '{existing.provider}' "
                 f"({_where(existing.builder)}) and again by '{self._provider}' "
                 f"({_where(builder)}); rename one of them"
@@ -138,31 +148,59 @@ class Registry:
         )
 
     def load_provider(self, provider: str, register: Callable[[Registry], None]) -> None:
-        """Call one provider's ``register(registry)``, recording it as the provider."""
+        """Call one provider's ``register(registry)``, recording it as the provider. A
+        ``register`` that raises leaves nothing of its provider registered."""
         previous, self._provider = self._provider, provider
         try:
             register(self)
             self.providers.append(provider)
-        except PlaitError:
-            raise
         except Exception as exc:
+            for entries in self._entries.values():
+                for name in [n for n, c in entries.items() if c.provider == provider]:
+                    del entries[name]
+            if isinstance(exc, DuplicateName):
+                raise
             raise PlaitError(
                 f"plugin '{provider}' failed to register: {type(exc).__name__}: {exc}"
             ) from exc
         finally:
             self._provider = previous
 
-    def load_entry_points(self, group: str = PLUGIN_GROUP) -> None:
-        """Load every installed provider of the ``plait.plugins`` entry-point group."""
+    def load_entry_points(self, group: str = PLUGIN_GROUP, strict: bool = False) -> None:
+        """Load every installed provider of the ``plait.plugins`` entry-point group.
+
+        A provider that fails to import or to register is disabled and recorded in
+        :attr:`broken` (one line: its name, distribution and error), and the rest of Plait
+        works; ``strict`` makes that an error. Two providers registering one name stop
+        here, naming both (a silent winner would change what a recipe means).
+        """
         for ep in sorted(entry_points(group=group), key=lambda e: (e.name != "plait", e.name)):
+            dist = getattr(ep, "dist", None)
+            if dist is not None:
+                self.distributions[ep.name] = (dist.name, dist.version)
             try:
-                register = ep.load()
-            except Exception as exc:
-                raise PlaitError(
-                    f"plugin '{ep.name}' ({ep.value}) failed to import: {type(exc).__name__}: "
-                    f"{exc}; reinstall it or uninstall it"
-                ) from exc
-            self.load_provider(ep.name, register)
+                try:
+                    register = ep.load()
+                except Exception as exc:
+                    raise PlaitError(
+                        f"plugin '{ep.name}' ({ep.value}) failed to import: "
+                        f"{type(exc).__name__}: {exc}"
+                    ) from exc
+                self.load_provider(ep.name, register)
+            except DuplicateName:
+                raise
+            except PlaitError as exc:
+                if strict or ep.name == "plait":
+                    raise PlaitError(f"{exc}; fix, reinstall or uninstall it") from exc
+                self.broken[ep.name] = str(exc)
+
+    def provider_label(self, provider: str) -> str:
+        """``provider (distribution version)`` as ``plait list`` shows it."""
+        dist = self.distributions.get(provider)
+        if dist is None:
+            return provider
+        name, version = dist
+        return f"{provider} {version}" if name == provider else f"{provider} ({name} {version})"
 
     # look-up ----------------------------------------------------------------------------
 
@@ -186,8 +224,14 @@ class Registry:
         try:
             return self._entries[kind][name]
         except KeyError:
+            from framework.plugin_memory import former_provider
+
             raise PlaitError(
-                f"unknown {kind} '{name}'; {did_you_mean(name, self._entries[kind])}"
+                f"unknown {kind} '{name}'; "
+                + (
+                    former_provider(KINDS[kind].group, name)
+                    or did_you_mean(name, self._entries[kind])
+                )
             ) from None
 
     def contract(self, kind: str, node: Mapping[str, Any] | Any) -> Contract:
@@ -269,16 +313,35 @@ class Registry:
         return obj
 
 
-def default_registry() -> Registry:
+STRICT_ENV = "PLAIT_STRICT_PLUGINS"
+"""Environment variable: ``1`` makes a plugin that fails to import or register an error."""
+
+
+def default_registry(strict: bool | None = None) -> Registry:
     """A registry holding Plait's built-ins and every installed plugin (all through the
-    ``plait.plugins`` entry points)."""
+    ``plait.plugins`` entry points). A broken plugin is reported in one line on stderr and
+    left out, unless ``strict`` (default: ``$PLAIT_STRICT_PLUGINS``)."""
+    import os
+    import sys
+
+    if strict is None:
+        strict = os.environ.get(STRICT_ENV, "").lower() in ("1", "true", "yes")
     registry = Registry()
-    registry.load_entry_points()
+    registry.load_entry_points(strict=strict)
     if "plait" not in registry.providers:
         raise PlaitError(
             "Plait's built-in components are not registered: the 'plait' distribution is not "
             "installed in this environment; install it with: pip install -e ."
         )
+    for provider, reason in registry.broken.items():
+        print(
+            f"plait: warning: {reason}; plugin '{provider}' is disabled (set "
+            f"{STRICT_ENV}=1 or strict_plugins=true to stop instead)",
+            file=sys.stderr,
+        )
+    from framework.plugin_memory import remember
+
+    remember(registry)
     return registry
 
 

@@ -26,16 +26,29 @@ def _markdown(text: str) -> str:
     return LITERAL.sub(r"`\1`", text)
 
 
-def list_components(kind: str | None, markdown: bool = False) -> int:
-    """Print the registry as tables (or as the Markdown config reference); returns 0."""
+def list_components(kind: str | None, markdown: bool = False, provider: str | None = None) -> int:
+    """Print the registry as tables (or as the Markdown config reference), all of it or the
+    components of one kind or one provider; returns 0."""
     if kind is not None and kind not in KINDS:
         raise PlaitError(f"unknown kind '{kind}'; {did_you_mean(kind, KINDS)}")
     registry = default_registry()
+    if provider is not None and provider not in registry.providers:
+        dists = {d[0]: p for p, d in registry.distributions.items()}
+        if provider in dists:  # the distribution's name (plait-example) for its provider
+            provider = dists[provider]
+        elif provider in registry.broken:
+            raise PlaitError(registry.broken[provider])
+        else:
+            raise PlaitError(f"unknown provider '{provider}'; "
+                             f"{did_you_mean(provider, registry.providers)}")  # fmt: skip
     if markdown:
         print(reference_markdown(registry, kind), end="")
         return 0
     console = Console()
     for k in [kind] if kind else registry.kinds():
+        comps = [c for c in registry.components(k) if provider in (None, c.provider)]
+        if provider is not None and not comps:
+            continue
         spec = KINDS[k]
         table = Table(
             title=f"{k}  ({spec.group}=NAME{', several' if spec.multi else ''}): {spec.doc}",
@@ -48,7 +61,7 @@ def list_components(kind: str | None, markdown: bool = False) -> int:
         table.add_column("parameters (default)")
         table.add_column("capabilities")
         table.add_column("description")
-        for comp in registry.components(k):
+        for comp in comps:
             if kind is None:
                 params = escape(", ".join(f"{p.name}={p.default!r}" for p in comp.params()))
             else:
@@ -59,7 +72,7 @@ def list_components(kind: str | None, markdown: bool = False) -> int:
                 )
             table.add_row(
                 comp.name,
-                comp.provider,
+                registry.provider_label(comp.provider),
                 params or "-",
                 comp.contract.describe() or "-",
                 _terminal(comp.doc),

@@ -24,7 +24,8 @@ examples:
   show       composed config and parameter count, without training
   doctor     this machine and what a recipe needs: plait doctor recipe=tweets_minilm [--json]
   data       the data stage alone, with its report: plait data recipe=tweets_sentiment
-  list       registered components: plait list [KIND]
+  list       registered components: plait list [KIND] [--provider NAME]
+  new-plugin a plugin package to start from: plait new-plugin acme --kinds model,metric
   generate   sample from a checkpoint: plait generate ckpt=PATH prompt="def "
   plot       redraw a run's curves.png from its metrics.csv: plait plot runs/NAME/<time>
   eda        statistics, charts, imbalance and leakage of the data stage (runs/NAME/eda/):
@@ -82,8 +83,17 @@ COMMANDS: dict[str, Command] = {
         "registered components",
         "framework.cli.listing:list_components",
         (("kind", {"nargs": "?", "help": "one kind, such as model"}),
-         ("--markdown", {"action": "store_true", "help": "print the Markdown config reference"})),
-        lambda a: (a.kind, a.markdown),
+         ("--markdown", {"action": "store_true", "help": "print the Markdown config reference"}),
+         ("--provider", {"help": "only the components of this provider (plait, a plugin)"})),
+        lambda a: (a.kind, a.markdown, a.provider),
+    ),
+    "new-plugin": Command(
+        "write a working plugin package to start from",
+        "framework.cli.new_plugin:new_plugin",
+        (("name", {"help": "the plugin's name (lower_snake_case or kebab-case)"}),
+         ("--kinds", {"default": "model", "help": "comma-separated kinds: model,metric,..."}),
+         ("--out", {"default": ".", "help": "folder to write plait-NAME/ into"})),
+        lambda a: (a.name, a.kinds, a.out),
     ),
     "generate": Command(
         "sample text from a checkpoint",

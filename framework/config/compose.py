@@ -74,6 +74,11 @@ def translate(exc: BaseException, registry: Registry | None = None) -> PlaitErro
         options = list(exc.options or [])
         if not options and registry is not None and kind in KINDS:  # Hydra lists none for
             options = registry.names(kind)  # an option inside a list selection ([a, b])
+        from framework.plugin_memory import former_provider
+
+        gone = former_provider(group, name)
+        if gone:
+            return PlaitError(f"unknown {kind} '{name}'; {gone}")
         hint = f"see `plait list {kind}`" if kind in KINDS else "see the recipes/ folder"
         return PlaitError(f"unknown {kind} '{name}'; {did_you_mean(name, options)} ({hint})")
     if isinstance(exc, OverrideParseException):

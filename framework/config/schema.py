@@ -204,6 +204,9 @@ class PlaitConfig:
     """Let this recipe name any Python callable with ``_target_`` (a local experiment). It
     trusts the recipe with running code; false refuses every ``_target_`` before anything is
     built."""
+    strict_plugins: bool = False
+    """Stop when an installed plugin failed to import or register (by default it is left
+    out with a one-line warning and the rest of Plait works); also ``PLAIT_STRICT_PLUGINS=1``."""
     optimized_metric: str | None = None
     """Metric a sweep (``plait train -m``) optimizes, as the final results name it
     (``val/loss``, ``val/f1_macro``, ``test/accuracy``); null: the task's monitored metric,
