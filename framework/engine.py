@@ -183,6 +183,7 @@ def train(
     writer = rank_zero_only.rank == 0  # under DDP every rank runs this function
     if writer:
         run.write_config(cfg)
+        run.write_command()
     L.seed_everything(cfg.seed, workers=True, verbose=False)
     ckpt = find_resume(cfg.resume, run, cfg)  # fail fast, before any data work
 

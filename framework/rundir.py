@@ -33,6 +33,7 @@ RUNS = "runs"
 """Folder, relative to the working directory, holding every recipe's runs."""
 
 CONFIG = "config.yaml"
+COMMAND = "command.txt"
 DATA_REPORT = "data_report.json"
 DATA_INFO = "data_info.json"
 TOKENIZER = "tokenizer.json"
@@ -98,6 +99,20 @@ class RunDir:
         from omegaconf import OmegaConf
 
         _atomic_write(self.config, OmegaConf.to_yaml(cfg, resolve=True))
+
+    def write_command(self) -> None:
+        """``command.txt``: the ``plait train`` command line of this run (from Hydra's
+        overrides; nothing outside a Hydra job), which ``plait export`` puts in the card."""
+        import shlex
+
+        try:
+            from hydra.core.hydra_config import HydraConfig
+
+            overrides = [o for o in HydraConfig.get().overrides.task if "hydra." not in o]
+        except (ImportError, ValueError):
+            return
+        line = " ".join(["plait", "train", *(shlex.quote(o) for o in overrides)])
+        _atomic_write(self.path / COMMAND, line + "\n")
 
     def write_json(self, name: str, value: Any) -> Path:
         """``<name>`` as indented JSON; returns its path."""

@@ -33,6 +33,8 @@ examples:
   eval       evaluate a run (test split, any split, or new data) into runs/.../eval/:
              plait eval run=runs/tweets_sentiment/<time>
   predict    labels for new records: plait predict run=DIR input=new.csv
+  export     a run's model for transformers, with a model card:
+             plait export run=runs/stdlib_gpt/<time> format=hf out=export/
   compare    runs side by side: plait compare runs/a/<time> runs/b/<time>
   augment-preview
              what augmentation does to n training examples (PNG grid, text table):
@@ -120,6 +122,13 @@ COMMANDS: dict[str, Command] = {
         "framework.cli.predict:predict_command",
         (("options", {"nargs": argparse.REMAINDER,
                       "help": "run=DIR input=FILE [output=FILE] ..."}),),
+        lambda a: (a.options,),
+    ),
+    "export": Command(
+        "a trained run's model as a Hugging Face or safetensors folder with a model card",
+        "framework.cli.export:export_command",
+        (("options", {"nargs": argparse.REMAINDER,
+                      "help": "run=DIR [format=hf|safetensors] [out=DIR] [ckpt=PATH]"}),),
         lambda a: (a.options,),
     ),
     "compare": Command(

@@ -1,0 +1,1 @@
+"""Trained models out of Plait: Hugging Face folders, safetensors weights, a model card."""
