@@ -8,46 +8,132 @@ from typing import Any
 
 from framework.errors import PlaitError
 
-FORMATS = ("hf", "safetensors")
+FORMATS = ("hf", "safetensors", "peft", "onnx")
 """``hf``: a Hugging Face folder (``transformers`` loads it); ``safetensors``: the weights
-and their config, for any model."""
+and their config, for any model; ``peft``: a LoRA run's adapters in peft's format;
+``onnx``: a classifier (or regressor) as an ONNX graph (onnxruntime runs it)."""
 
 
-def formats_of(model: Any) -> tuple[str, ...]:
-    """The export formats a built model can take."""
+def has_adapters(model: Any) -> bool:
+    """Whether LoRA adapters are injected in ``model``."""
+    from framework.training.lora import ADAPTER
+
+    return any(ADAPTER in name for name, _ in model.named_parameters())
+
+
+def hf_body(model: Any) -> tuple[str, Any] | None:
+    """``(attribute, module)`` of a pretrained Hugging Face body in a Plait model (``body``
+    of a language model, ``encoder`` under a classification head), else None."""
+    for attr in ("body", "encoder"):
+        module = getattr(model, attr, None)
+        if hasattr(module, "save_pretrained"):
+            return attr, module
+    return None
+
+
+def formats_of(model: Any, info: Any) -> tuple[str, ...]:
+    """The export formats a built model can take (a LoRA run's: of the merged model, and
+    ``peft`` where the adapters sit in a Hugging Face body; ``onnx`` for a per-example head)."""
     from framework.models._gpt import GPT
 
-    if isinstance(model, GPT) and model.head is not None:
-        return FORMATS
-    if hasattr(getattr(model, "body", None), "save_pretrained"):  # a pretrained LM
-        return FORMATS
-    if hasattr(getattr(model, "encoder", None), "save_pretrained"):  # pretrained + a head
-        return FORMATS
-    return ("safetensors",)
+    found = ["safetensors"]
+    if hf_body(model) is not None or (isinstance(model, GPT) and model.head is not None):
+        found.insert(0, "hf")
+    if hf_body(model) is not None and has_adapters(model):
+        found.append("peft")
+    if info.num_outputs:
+        found.append("onnx")
+    return tuple(found)
 
 
 def export_run(run: Path, ckpt: Path, fmt: str, out: Path) -> Path:
     """Write the export of checkpoint ``ckpt`` of ``run`` into ``out``; returns ``out``."""
+    from framework.models.restore import load_trained
+
+    return write_export(load_trained(ckpt), fmt, out, run)
+
+
+def write_export(trained: Any, fmt: str, out: Path, run: Path | None = None) -> Path:
+    """Write ``trained`` (a rebuilt model with its config, tokenizer and data facts) as
+    ``fmt`` into ``out``, with the model card of ``run``; returns ``out``."""
     from transformers.utils import logging as hf_logging
 
     from framework.export.card import model_card
-    from framework.models.restore import load_trained
 
     hf_logging.disable_progress_bar()
-    trained = load_trained(ckpt)
     model, cfg = trained.model, trained.cfg
-    allowed = formats_of(model)
+    allowed = formats_of(model, trained.info)
     name = cfg.model.get("_name_", "?")
     if fmt not in allowed:
+        why = {"peft": " (peft: a LoRA run of a pretrained model)",
+               "onnx": " (onnx: a model with a per-example head)"}.get(fmt, "")  # fmt: skip
         raise PlaitError(
-            f"export: model '{name}' cannot be exported as format={fmt}; it takes "
+            f"export: model '{name}' cannot be exported as format={fmt}{why}; it takes "
             f"{', '.join(allowed)}"
         )
     out.mkdir(parents=True, exist_ok=True)
-    how = (_hf if fmt == "hf" else _safetensors)(model, trained, out)
+    if fmt == "peft":
+        how = _peft(model, trained, out)
+    elif fmt == "onnx":
+        from framework.export.onnx import save_onnx
+
+        how = save_onnx(model, trained, out)
+    else:
+        if has_adapters(model):  # the adapters folded into plain weights
+            from framework.training.lora import merged_copy
+
+            model = merged_copy(model)
+        how = (_hf if fmt == "hf" else _safetensors)(model, trained, out)
     params = sum(p.numel() for p in {id(p): p for p in model.parameters()}.values())
-    (out / "README.md").write_text(model_card(run, cfg, params, how, fmt), encoding="utf-8")
+    card = model_card(run or Path(trained.path).parent.parent, cfg, params, how, fmt)
+    (out / "README.md").write_text(card, encoding="utf-8")
     return out
+
+
+def _peft(model: Any, trained: Any, out: Path) -> str:
+    """The adapters as ``adapter_config.json`` + ``adapter_model.safetensors`` over the
+    pretrained folder the run started from (``PeftModel.from_pretrained(base, out)``), the
+    tokenizer, and a classifier's head files."""
+    from peft import LoraConfig
+    from safetensors.torch import save_file
+
+    from framework.models.hf_folder import resolve
+    from framework.training.lora import ADAPTER
+
+    attr, body = hf_body(model)  # type: ignore[misc]
+    adapters = {}
+    targets = set()
+    for name, p in body.named_parameters():
+        if ADAPTER in name:  # model.layers.0.q_proj.lora_A.default.weight
+            module, _, rest = name.partition(f".{ADAPTER}")
+            kind, _adapter, leaf = rest.split(".", 2)
+            adapters[f"base_model.model.{module}.{ADAPTER}{kind}.{leaf}"] = p.detach().contiguous()
+            targets.add(module.rsplit(".", 1)[-1])
+    m = trained.cfg.model
+    base = resolve(m.get("path"), m.get("package"), m.get("gguf_file"), "model")
+    lora = next(v for v in trained.cfg.freeze.values() if v.get("_name_") == "lora")
+    config = LoraConfig(
+        r=int(lora.rank), lora_alpha=float(lora.alpha), lora_dropout=float(lora.dropout),
+        target_modules=sorted(targets), base_model_name_or_path=str(base),
+        task_type="CAUSAL_LM" if attr == "body" else "FEATURE_EXTRACTION",
+    )  # fmt: skip
+    config.save_pretrained(str(out))
+    save_file(adapters, str(out / "adapter_model.safetensors"))
+    if trained.tokenizer is not None:
+        from framework.export.tokenizer import save_tokenizer
+
+        save_tokenizer(trained.tokenizer, out)
+    auto = "AutoModelForCausalLM" if attr == "body" else "AutoModel"
+    how = (
+        f"LoRA adapters (rank {lora.rank}, alpha {lora.alpha}) in peft's format, over "
+        f"`{base.name}`:\n\n```python\nfrom peft import PeftModel\n"
+        f"from transformers import {auto}\n"
+        f"base = {auto}.from_pretrained(BASE_FOLDER)\n"
+        "model = PeftModel.from_pretrained(base, FOLDER)\n```"
+    )
+    if attr == "encoder":
+        how += "\n\n" + _write_head(model, trained, out)
+    return how
 
 
 def _hf(model: Any, trained: Any, out: Path) -> str:
@@ -78,32 +164,45 @@ def _hf(model: Any, trained: Any, out: Path) -> str:
 
 
 def _encoder_with_head(model: Any, trained: Any, out: Path) -> str:
-    """A pretrained encoder with Plait's classification head: the encoder as the HF folder,
-    the head in ``head.safetensors`` with ``head.json`` (pooling, labels)."""
-    from safetensors.torch import save_file
-
+    """A pretrained encoder with Plait's classification head: the encoder as the HF folder
+    (labels in its config), the head beside it (:func:`_write_head`)."""
     labels = list(trained.info.labels or [])
     encoder = model.encoder
     encoder.config.id2label = dict(enumerate(labels))
     encoder.config.label2id = {label: i for i, label in enumerate(labels)}
     encoder.save_pretrained(str(out), safe_serialization=True)
+    return "The encoder loads with `AutoModel`. " + _write_head(model, trained, out)
+
+
+def _write_head(model: Any, trained: Any, out: Path) -> str:
+    """``head.safetensors`` (the linear head) and ``head.json`` (pooling, labels, input
+    length); returns the card's lines on using them."""
+    from safetensors.torch import save_file
+
+    labels = list(trained.info.labels or [])
     head = model.classifier
     save_file({"weight": head.weight.detach().contiguous(), "bias": head.bias.detach()},
               str(out / "head.safetensors"))  # fmt: skip
     pooling = trained.cfg.model.get("pooling", "cls")
-    (out / "head.json").write_text(json.dumps({"pooling": pooling, "labels": labels}, indent=1))
+    meta = {"pooling": pooling, "labels": labels, "max_length": int(trained.cfg.data.max_length)}
+    (out / "head.json").write_text(json.dumps(meta, indent=1, ensure_ascii=False))
     return (
-        "The encoder loads with `AutoModel`; the classification head (a linear layer over the "
-        f"{pooling}-pooled last hidden state) is in `head.safetensors`:\n\n```python\n"
+        "The classification head (a linear layer over the "
+        f"{pooling}-pooled last hidden state) is in `head.safetensors`, its pooling, labels "
+        "and input length in `head.json`:\n\n```python\n"
         "import json, torch\nfrom safetensors.torch import load_file\n"
         "from transformers import AutoModel, AutoTokenizer\n"
         "enc, tok = AutoModel.from_pretrained(FOLDER), AutoTokenizer.from_pretrained(FOLDER)\n"
-        "head, meta = load_file(f'{FOLDER}/head.safetensors'), "
-        "json.load(open(f'{FOLDER}/head.json'))\n"
-        "batch = tok(['a text'], return_tensors='pt', padding=True)\n"
-        "h = enc(**batch).last_hidden_state\n"
-        "m = batch['attention_mask'][..., None]\n"
-        "pooled = h[:, 0] if meta['pooling'] == 'cls' else (h * m).sum(1) / m.sum(1)\n"
+        "head = load_file(f'{FOLDER}/head.safetensors')\n"
+        "meta = json.load(open(f'{FOLDER}/head.json'))\n"
+        "batch = tok(['a text'], return_tensors='pt', padding=True, truncation=True, "
+        "max_length=meta['max_length'])\n"
+        "h, m = enc(**batch).last_hidden_state, batch['attention_mask']\n"
+        "pooled = {'cls': lambda: h[:, 0],\n"
+        "          'last': lambda: h[torch.arange(len(h)), m.sum(1) - 1],\n"
+        "          'max': lambda: h.masked_fill(m[..., None] == 0, float('-inf')).amax(1),\n"
+        "          'mean': lambda: (h * m[..., None]).sum(1) / m.sum(1, keepdim=True)}"
+        "[meta['pooling']]()\n"
         "logits = pooled @ head['weight'].T + head['bias']\n"
         "print([meta['labels'][i] for i in logits.argmax(-1)])\n```"
     )

