@@ -128,21 +128,18 @@ def _tweets_csv(root: Path, n: int) -> Path:
 def test_a_minilm_classifier_predicts_the_same_labels_without_plait(tmp_path):
     import csv
 
-    tweets = _tweets_csv(tmp_path, 400)
-    rows = list(csv.DictReader(tweets.open(newline="")))
-    with (tmp_path / "train.csv").open("w", newline="") as f:
-        csv.writer(f).writerows([["text", "sentiment"], *([r["text"], r["sentiment"]]
-                                                         for r in rows[:320])])  # fmt: skip
-    with (tmp_path / "test.csv").open("w", newline="") as f:
-        csv.writer(f).writerows([["text"], *([r["text"]] for r in rows[320:])])
+    tweets = _tweets_csv(tmp_path, 500)
     proc = run_plait(["train", "recipe=tweets_minilm", "data/source=csv",
-                      f"data.source.paths=[{tmp_path / 'train.csv'}]",
-                      "data.source.label_column=sentiment", "data.max_length=32",
-                      "trainer.max_steps=4", "trainer.batch_size=8", "trainer.val_every=4",
-                      "trainer.ckpt_every=4", "trainer.val_batches=1",
-                      "trainer.precision=32-true", "hydra.run.dir=run"], tmp_path,
-                     timeout=600)  # fmt: skip
+                      f"data.source.paths=[{tweets}]", "data.source.label_column=sentiment",
+                      "data.max_length=32", "trainer.max_steps=4", "trainer.batch_size=8",
+                      "trainer.val_every=4", "trainer.ckpt_every=4", "trainer.val_batches=1",
+                      "trainer.precision=32-true", "eval=true", "hydra.run.dir=run"],
+                     tmp_path, timeout=600)  # fmt: skip
     assert proc.returncode == 0, proc.stderr[-3000:]
+    with (tmp_path / "run/eval/predictions.csv").open(newline="") as f:
+        texts = [row["text"] for row in csv.DictReader(f)]  # the run's test split
+    with (tmp_path / "test.csv").open("w", newline="") as f:
+        csv.writer(f).writerows([["text"], *([t] for t in texts)])
     predicted = run_plait(["predict", "run=run", "input=test.csv", "output=plait.csv"], tmp_path)
     assert predicted.returncode == 0, predicted.stderr[-2000:]
     with (tmp_path / "plait.csv").open(newline="") as f:
