@@ -7,8 +7,10 @@ from __future__ import annotations
 from typing import Any
 
 
-def gpt2_config(model: Any) -> Any:
-    """The ``GPT2Config`` of a Plait GPT language model."""
+def gpt2_config(model: Any, special: dict[str, int] | None = None) -> Any:
+    """The ``GPT2Config`` of a Plait GPT language model; ``special``: the tokenizer's
+    ``eos_token_id`` and ``pad_token_id`` when it has them."""
+    special = special or {}
     from transformers import GPT2Config
 
     first = model.blocks[0]
@@ -26,7 +28,8 @@ def gpt2_config(model: Any) -> Any:
         layer_norm_epsilon=model.ln_f.eps,
         tie_word_embeddings=model.head.weight is model.tok_emb.weight,
         bos_token_id=None,
-        eos_token_id=None,
+        eos_token_id=special.get("eos_token_id"),
+        pad_token_id=special.get("pad_token_id"),
     )
 
 
@@ -65,12 +68,12 @@ def gpt2_state(model: Any) -> dict[str, Any]:
     return out
 
 
-def save_gpt2(model: Any, out: Any) -> Any:
-    """Write ``config.json`` and ``model.safetensors`` of the GPT-2 form into ``out``;
-    return the ``GPT2LMHeadModel``."""
+def save_gpt2(model: Any, out: Any, special: dict[str, int] | None = None) -> Any:
+    """Write ``config.json``, ``generation_config.json`` and ``model.safetensors`` of the
+    GPT-2 form into ``out``; return the ``GPT2LMHeadModel``."""
     from transformers import GPT2LMHeadModel
 
-    hf = GPT2LMHeadModel(gpt2_config(model))
+    hf = GPT2LMHeadModel(gpt2_config(model, special))
     missing, unexpected = hf.load_state_dict(gpt2_state(model), strict=False)
     left = [k for k in missing if not k.endswith("attn.bias") and k != "lm_head.weight"]
     if left or unexpected:

@@ -144,13 +144,7 @@ def _hf(model: Any, trained: Any, out: Path) -> str:
     if isinstance(model, GPT):
         from framework.export.gpt2 import save_gpt2
 
-        hf = save_gpt2(model, out)
-        hf.config.update(
-            {k: v for k, v in special.items() if k in ("eos_token_id", "pad_token_id")}
-        )
-        hf.generation_config.eos_token_id = special.get("eos_token_id")
-        hf.generation_config.pad_token_id = special.get("pad_token_id")
-        hf.save_pretrained(str(out), safe_serialization=True)
+        save_gpt2(model, out, special)
         return ("```python\nfrom transformers import AutoModelForCausalLM, AutoTokenizer, "
                 "pipeline\nmodel = AutoModelForCausalLM.from_pretrained(FOLDER)\n"
                 "tok = AutoTokenizer.from_pretrained(FOLDER)\n"

@@ -1,0 +1,1 @@
+"""``plait new-plugin``'s templates."""
