@@ -281,7 +281,7 @@ def train(
         if cfg.eval:
             if best and "test" not in data.datasets:  # test() did not load the best weights
                 _load_weights(module, best)
-            _write_eval(cfg, registry, task, module.model, data, run, samples)
+            _write_eval(cfg, registry, task, module.model, data, run, samples, trainer.precision)
         from rich.console import Console
 
         from framework.training.summary import summary
@@ -313,10 +313,10 @@ def _load_weights(module: Any, path: str) -> None:
 
 
 def _write_eval(cfg: DictConfig, registry: Registry, task: Any, model: Any, data: Any,
-               run: RunDir, samples: list[str]) -> None:  # fmt: skip
+               run: RunDir, samples: list[str], precision: str) -> None:  # fmt: skip
     """``eval: true``: the best checkpoint's evaluation on the test split (without one: the
-    validation split, said in the report), into ``<run>/eval/``; the data stage's own
-    tables, nothing is read again."""
+    validation split, said in the report), into ``<run>/eval/``, in the run's ``precision``;
+    the data stage's own tables, nothing is read again."""
     from framework.cli.evaluate import print_summary
     from framework.data.records import TEXT, column
     from framework.evaluate.records import NO_TEST, EvalSet
@@ -335,7 +335,7 @@ def _write_eval(cfg: DictConfig, registry: Registry, task: Any, model: Any, data
     )  # fmt: skip
     if split == "val":
         evalset.notes.append(NO_TEST)
-    m = Model(cfg, model, data.tokenizer, data.info, task)
+    m = Model(cfg, model, data.tokenizer, data.info, task, precision)
     options = EvalOptions(batch_size=max(cfg.trainer.batch_size, 64), samples=samples,
                           metrics_csv=run.metrics, seed=cfg.seed)  # fmt: skip
     doc = evaluate(m, evalset, registry, run.path / "eval", options)

@@ -96,6 +96,7 @@ def print_summary(doc: dict[str, Any], out: Path) -> None:
         console.print(f"[yellow]note:[/] {note}")
     secs = doc.get("seconds", {})
     console.print(
-        f"model {secs.get('model', 0):.1f} s, total {secs.get('total', 0):.1f} s; "
+        f"model {secs.get('model', 0):.1f} s ({doc.get('precision', 'float32')}), "
+        f"total {secs.get('total', 0):.1f} s; "
         f"report: {out / 'report.html'}"
     )

@@ -4,6 +4,7 @@ cost of an evaluation beyond the model is measurable (``bench/evaluate.py``)."""
 
 from __future__ import annotations
 
+import contextlib
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -23,10 +24,41 @@ class Outputs:
     """Wall time of the batched forward passes (collation included)."""
 
 
-def predict_records(model: Any, task: Any, dataset: Any, batch_size: int) -> Outputs:
+def autocast_dtype(precision: str | None, device: Any) -> Any:
+    """The dtype a run trained with ``precision`` (``trainer.precision`` or what it resolved
+    to; None: float32) is scored in on ``device``: bfloat16 for ``bf16-*`` and ``auto`` where
+    the device runs it natively, float16 for ``16-*`` (and ``auto`` without bfloat16) on a
+    GPU, else None (float32): emulated bfloat16 is slower than float32, so a CPU without it
+    scores in float32."""
+    import torch
+
+    from framework.training.hardware import native_bf16
+
+    accelerator = "gpu" if device.type == "cuda" else "cpu"
+    wants_bf16 = bool(precision) and (precision.startswith("bf16") or precision == "auto")
+    if wants_bf16 and native_bf16(accelerator):
+        return torch.bfloat16
+    if accelerator == "gpu" and precision in ("auto", "16-mixed", "16", "16-true"):
+        return torch.float16
+    return None
+
+
+def autocast(precision: str | None, device: Any) -> Any:
+    """The autocast context of :func:`autocast_dtype` (a no-op for float32)."""
+    import torch
+
+    dtype = autocast_dtype(precision, device)
+    if dtype is None:
+        return contextlib.nullcontext()
+    return torch.autocast(device.type, dtype=dtype)
+
+
+def predict_records(
+    model: Any, task: Any, dataset: Any, batch_size: int, precision: str | None = None
+) -> Outputs:
     """Run ``model`` over every record of a prepared ``dataset`` (what ``task.prepare`` made)
-    in batches of similar length (dynamic padding pads less), without gradients; outputs come
-    back in the dataset's order."""
+    in batches of similar length (dynamic padding pads less), without gradients, under the
+    run's ``precision`` (:func:`autocast`); outputs come back in the dataset's order."""
     import torch
 
     from framework.training.batch_order import eval_batches
@@ -39,7 +71,7 @@ def predict_records(model: Any, task: Any, dataset: Any, batch_size: int) -> Out
     device = next(model.parameters()).device  # a model trained on a GPU is still there
     outs, ys = [], []
     start = time.perf_counter()
-    with torch.inference_mode():
+    with torch.inference_mode(), autocast(precision, device):
         for idx in batches:
             batch = collate([dataset[i] for i in idx])
             batch = type(batch)(t.to(device) if hasattr(t, "to") else t for t in batch)
@@ -75,10 +107,16 @@ class TokenLosses:
 
 
 def token_losses(
-    model: Any, documents: list[list[int]], block: int, batch_size: int, eos: int | None
+    model: Any,
+    documents: list[list[int]],
+    block: int,
+    batch_size: int,
+    eos: int | None,
+    precision: str | None = None,
 ) -> TokenLosses:
     """Per-token losses of a causal LM over ``documents`` (token ids), packed into blocks of
-    ``block`` tokens as training reads them; the last, shorter block is scored too."""
+    ``block`` tokens as training reads them (the last, shorter block is scored too), under the
+    run's ``precision`` (:func:`autocast`)."""
     import torch
     import torch.nn.functional as F
 
@@ -91,7 +129,7 @@ def token_losses(
     device = next(model.parameters()).device
     losses = np.zeros(max(len(stream) - 1, 0), dtype=np.float32)
     t0 = time.perf_counter()
-    with torch.inference_mode():
+    with torch.inference_mode(), autocast(precision, device):
         for b in range(0, len(starts), batch_size):
             group = starts[b : b + batch_size]
             full = [s for s in group if s + block + 1 <= len(stream)]

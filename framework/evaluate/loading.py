@@ -57,7 +57,8 @@ def load_model(
     run_dir = path.parent.parent if path.parent.name == CHECKPOINTS else None
     if run:
         run_dir = Path(run)
-    model = Model(cfg, trained.model, trained.tokenizer, trained.info, task)
+    precision = cfg.get("trainer", {}).get("precision")
+    model = Model(cfg, trained.model, trained.tokenizer, trained.info, task, precision)
     return model, RunDir(run_dir) if run_dir is not None else None
 
 

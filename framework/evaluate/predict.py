@@ -196,7 +196,9 @@ def predict_texts(m: Any, texts: list[str], batch_size: int) -> list[dict[str, A
         docs = m.tokenizer.encode_batch(texts)
         out = []
         for ids in docs:  # each row on its own: a document's perplexity without the others
-            scored = token_losses(m.model, [ids], m.info.max_length, batch_size, m.tokenizer.eos_id)
+            scored = token_losses(
+                m.model, [ids], m.info.max_length, batch_size, m.tokenizer.eos_id, m.precision
+            )
             n = len(scored.losses)
             loss = float(scored.losses.sum())
             out.append({"tokens": n, "perplexity": float(np.exp(loss / max(n, 1)))})
@@ -205,7 +207,7 @@ def predict_texts(m: Any, texts: list[str], batch_size: int) -> list[dict[str, A
     ds = datasets.Dataset.from_dict({"text": texts, "label": [dummy] * len(texts)})
     ds = tokenized(ds, m.tokenizer, False, m.info.max_length)
     outputs = predict_records(
-        m.model, m.task, prepared(m.task, ds, m.tokenizer, m.info), batch_size
+        m.model, m.task, prepared(m.task, ds, m.tokenizer, m.info), batch_size, m.precision
     )
     if kind == "regression":
         return [{"predicted": float(v)} for v in outputs.predictions.reshape(-1)]

@@ -183,7 +183,8 @@ def render(doc: dict[str, Any], folder: Path, inputs: list[Any], title: str) -> 
     count = body.get("records", body.get("documents", 0))
     where = doc["records_from"]
     where = f"the run's {where} split" if where in ("train", "val", "test") else where
-    parts = [f"<h1>{esc(title)}</h1>", f"<p>{count:,} records: {esc(where)}</p>"]
+    scored = f", scored in {doc['precision']}" if doc.get("precision") else ""
+    parts = [f"<h1>{esc(title)}</h1>", f"<p>{count:,} records: {esc(where)}{esc(scored)}</p>"]
     parts += [f'<div class="warn">{esc(n)}</div>' for n in doc.get("notes", [])]
     if "classification" in doc:
         parts += _classification(doc["classification"], inputs)

@@ -57,6 +57,17 @@ class Model:
     """The run's DataInfo."""
     task: Any
     """The run's task, built from its config."""
+    precision: str | None = None
+    """The precision the run trained in (``trainer.precision`` or what it resolved to); the
+    forward passes follow it where this machine runs it natively (None: float32)."""
+
+
+def scoring_precision(m: Model) -> str:
+    """What the forward passes compute in: ``float32``, ``bfloat16`` or ``float16``."""
+    from framework.evaluate.inference import autocast_dtype
+
+    dtype = autocast_dtype(m.precision, next(m.model.parameters()).device)
+    return str(dtype).removeprefix("torch.") if dtype is not None else "float32"
 
 
 def kind_of(task: Any) -> str:
@@ -81,6 +92,7 @@ def evaluate(
         "records_from": evalset.name,
         "notes": evalset.notes,
         "checkpoint_config": m.cfg.get("name"),
+        "precision": scoring_precision(m),
     }
     chart_files: dict[str, str] = {}
     if kind == "language":
@@ -107,7 +119,7 @@ def score(m: Model, ds: Any, batch_size: int) -> tuple[Any, Any]:
 
     ds = tokenized(ds, m.tokenizer, False, m.info.max_length)
     data = prepared(m.task, ds, m.tokenizer, m.info)
-    return predict_records(m.model, m.task, data, batch_size), data
+    return predict_records(m.model, m.task, data, batch_size, m.precision), data
 
 
 def _per_record(
@@ -257,7 +269,9 @@ def _language(
 
     texts = [t for t in column(evalset.records, TEXT) if t]
     docs = m.tokenizer.encode_batch(texts)
-    scored = token_losses(m.model, docs, m.info.max_length, opts.batch_size, m.tokenizer.eos_id)
+    scored = token_losses(
+        m.model, docs, m.info.max_length, opts.batch_size, m.tokenizer.eos_id, m.precision
+    )
     t0 = time.perf_counter()
     numbers = language.analyse(scored, texts, m.tokenizer, opts.seed)
     numbers["samples"] = list(opts.samples)

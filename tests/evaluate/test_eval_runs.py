@@ -94,7 +94,9 @@ def test_training_ends_with_an_evaluation_whose_figures_equal_scikit_learn(fortu
     acc = c["metrics"]["accuracy"]
     assert acc["value"] == pytest.approx(ref["accuracy"])
     assert acc["low"] < acc["value"] < acc["high"]
-    # the test metrics Lightning logged are the same model's on the same records
+    # the test metrics Lightning logged are the same model's on the same records, in the
+    # run's precision (the CPU presets' 32-true)
+    assert doc["precision"] == "float32"
     results = json.loads((fortunes_run / "results.json").read_text("utf-8"))
     assert acc["value"] == pytest.approx(results["test/accuracy"], abs=1e-6)
     # which classes are confused with which, with real fortunes as examples
