@@ -87,10 +87,11 @@ def groups_table(facts: ModelFacts, lr: float) -> Table:
 
     table = counts_table(facts.groups)
     rates = Table(title="optimizer groups", title_justify="left")
-    for col in ("group", "learning rate", "weight decay", "parameters"):
+    for col in ("group", "learning rate", "weight decay", "parameters", "trainable"):
         rates.add_column(col, justify="left" if col == "group" else "right")
-    for label, scale, decayed, count in facts.lr_groups:
-        rates.add_row(label, f"{lr * scale:.3g}", "yes" if decayed else "no", f"{count:,}")
+    for label, scale, decayed, count, trainable in facts.lr_groups:
+        rates.add_row(label, f"{lr * scale:.3g}", "yes" if decayed else "no", f"{count:,}",
+                      f"{trainable:,}" if trainable else "frozen")  # fmt: skip
     grid = Table.grid(padding=(0, 4))
     grid.add_row(table, rates)
     return grid

@@ -11,8 +11,9 @@ from typing import Any
 
 from framework.paths import plait_cache
 
-FORMAT = 3
-"""Version of the stored facts; bump to invalidate."""
+FORMAT = 4
+"""Version of the stored facts; bump to invalidate (4: optimizer groups count their
+trainable weights)."""
 
 
 @dataclass
@@ -35,8 +36,10 @@ class ModelFacts:
     """FLOPs of one forward pass on one example."""
     groups: list[tuple[str, int, int]]
     """(group, trainable, frozen) parameters: embeddings, each block, head (or ``all``)."""
-    lr_groups: list[tuple[str, float, bool, int]]
-    """Optimizer groups: (label, learning-rate multiplier, decayed, parameters)."""
+    lr_groups: list[tuple[str, float, bool, int, int]]
+    """Optimizer groups: (label, learning-rate multiplier, decayed, parameters, of which
+    trainable at the start: a frozen block's group trains only once ``gradual`` unfreezes
+    it)."""
     activations: int = 0
     """Bytes one training example's forward pass keeps for the backward (float32)."""
 
@@ -84,6 +87,7 @@ def model_facts(cfg: Any, registry: Any, info: Any) -> ModelFacts:
                 g[SCALE_KEY],
                 g.get("weight_decay") != 0.0,
                 sum(p.numel() for p in g["params"]),
+                sum(p.numel() for p in g["params"] if p.requires_grad),
             )
             for g in param_groups(model, None, LrScales.from_config(cfg.optimizer))
         ],

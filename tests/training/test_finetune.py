@@ -236,3 +236,22 @@ def test_lora_on_a_pretrained_lm_checkpoints_only_what_trains(tmp_path, registry
     # and a run cannot start from adapters alone
     again = run_in_process(["train", *TINY_LM, f"model.init={ckpts / 'last.ckpt'}"], tmp_path)
     assert again.returncode == 2 and "merged.ckpt" in again.stderr
+
+
+def test_show_marks_the_optimizer_groups_of_frozen_blocks(registry):
+    from framework.config.compose import compose
+    from framework.models.facts import model_facts
+
+    cfg = compose(registry, [*TINY_LM, "freeze=[first_n]", "freeze.first_n.n=1",
+                             "optimizer.lr_decay=0.5"])  # fmt: skip
+    facts = model_facts(cfg, registry, LM)
+    by_label: dict[str, list[int]] = {}
+    for label, _, _, count, trainable in facts.lr_groups:
+        total = by_label.setdefault(label, [0, 0])
+        total[0] += count
+        total[1] += trainable
+    assert by_label["embeddings"][1] == 0 and by_label["block 0"][1] == 0
+    assert by_label["block 0"][0] > 0  # the frozen block is still in the optimizer (gradual)
+    for label in ("block 1", "head"):
+        assert by_label[label][1] == by_label[label][0] > 0
+    assert sum(t for *_, t in facts.lr_groups) == facts.trainable
