@@ -32,13 +32,13 @@ def autocast_dtype(precision: str | None, device: Any) -> Any:
     scores in float32."""
     import torch
 
-    from framework.training.hardware import native_bf16
+    from framework.training.hardware import native_bf16, resolve_precision
 
     accelerator = "gpu" if device.type == "cuda" else "cpu"
-    wants_bf16 = bool(precision) and (precision.startswith("bf16") or precision == "auto")
-    if wants_bf16 and native_bf16(accelerator):
+    resolved = resolve_precision(precision or "32-true", accelerator)
+    if resolved.startswith("bf16") and native_bf16(accelerator):
         return torch.bfloat16
-    if accelerator == "gpu" and precision in ("auto", "16-mixed", "16", "16-true"):
+    if resolved.startswith("16") and accelerator == "gpu":
         return torch.float16
     return None
 
