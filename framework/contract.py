@@ -68,6 +68,11 @@ class Contract:
     """text_augment: looks words up in ``data/synonyms``."""
     reports_removed: bool = False
     """curate, clean: the built step lists examples of what it removed in ``examples``."""
+    distributed: Callable[..., Any] | None = None
+    """curate, clean: the step's form on Ray Data (``data/engine=ray``) for a step that needs
+    the whole data set, a function ``(step, dataset, ctx) -> (dataset, StepRecord)`` over a
+    ``ray.data.Dataset``; None: per-record steps (``streams``) run as ``map_batches``, the
+    others cannot run on Ray."""
     monitors: str | None = None
     """callback, scheduler: the parameter naming a logged metric it watches (``monitor``);
     its value is checked at compose against the metrics the run logs."""
@@ -94,6 +99,8 @@ class Contract:
             parts.append("needs synonyms")
         if self.reports_removed:
             parts.append("reports removed examples")
+        if self.distributed is not None:
+            parts.append("runs on Ray")
         if self.monitors:
             parts.append(f"watches the metric in {self.monitors}")
         return "; ".join(parts)
@@ -121,6 +128,8 @@ def make_contract(kind: str, name: str, allowed: tuple[str, ...], **declared: An
             raise PlaitError(f"{kind} '{name}': reads={value!r}; inputs: {', '.join(INPUTS)}")
         if key == "size" and value is not None and not isinstance(value, SizeKnobs):
             raise PlaitError(f"{kind} '{name}': size must be scales(depth, *widths)")
+        if key == "distributed" and value is not None and not callable(value):
+            raise PlaitError(f"{kind} '{name}': distributed must be a function (step, ds, ctx)")
         if key == "files" and value is not None and not callable(value):
             raise PlaitError(f"{kind} '{name}': files must be a function of the source's config")
     return Contract(**declared)

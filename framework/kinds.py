@@ -117,7 +117,7 @@ LR_COMMON = (
         "matching pattern applies (on top of lr_decay).",
     ),
 )
-STEP = ("streams", "reports_removed")
+STEP = ("streams", "reports_removed", "distributed")
 
 KINDS: dict[str, KindSpec] = {
     "source": KindSpec(

@@ -42,6 +42,35 @@ class TextAugmentConfig:
     """More words never replaced (names, negations such as ``not``)."""
 
 
+ENGINES = ("local", "ray")
+"""Where the data stage runs: ``local`` (this process and its pool) or ``ray`` (Ray Data,
+on a local Ray instance or a cluster)."""
+
+
+@dataclass
+class EngineConfig:
+    """Where the data stage runs (``data/engine=local`` or ``data/engine=ray``). Both keep the
+    same records, train the same tokenizer and write the same token ids."""
+
+    name: str = field(default="local", metadata={CHECK_KEY: Check(choices=ENGINES)})
+    """``local`` or ``ray``."""
+    address: str | None = None
+    """Ray only. null: start a Ray instance on this machine for the run; ``auto``: join the
+    cluster ``ray start`` runs on this machine; ``ray://host:10001``: a remote cluster."""
+    num_cpus: int | None = field(default=None, metadata={CHECK_KEY: COUNT})
+    """Ray only, with ``address: null``: CPUs of the local instance (null: every core)."""
+    object_store_mb: int | None = field(default=None, metadata={CHECK_KEY: COUNT})
+    """Ray only, with ``address: null``: object-store memory of the local instance in MiB
+    (null: Ray's default, 30% of memory); larger blocks spill to disk."""
+    cpus_per_task: float = field(default=1.0, metadata={CHECK_KEY: POSITIVE})
+    """Ray only: CPUs each map, dedupe and tokenize task reserves."""
+    block_rows: int = field(default=20_000, metadata={CHECK_KEY: COUNT})
+    """Ray only: records per block (the unit of every map task)."""
+    shard_rows: int = field(default=50_000, metadata={CHECK_KEY: COUNT})
+    """Ray only: records per token shard (the unit of tokenization, of the completion markers
+    and of resuming a killed stage)."""
+
+
 @dataclass
 class DataConfig:
     """Where data comes from and how it becomes batches."""
@@ -80,6 +109,12 @@ class DataConfig:
     """Streaming: characters of training text the tokenizer is trained on."""
     stream_val_blocks: int = field(default=2000, metadata={CHECK_KEY: COUNT})
     """Streaming: blocks of validation (and test) text held in memory."""
+    tokenizer_max_chars: int | None = field(default=None, metadata={CHECK_KEY: COUNT})
+    """Characters of training text the tokenizer is trained on: the training split's first
+    records, in split order, up to this many (null: the whole training split). The same
+    sample on every engine."""
+    engine: EngineConfig = field(default_factory=EngineConfig)
+    """Where the data stage runs (``data/engine=ray``)."""
 
 
 @dataclass

@@ -111,6 +111,11 @@ def validate(cfg: DictConfig, registry: Registry) -> Checked:
             raise PlaitError(f"'{key}' names no {kind}; select one with {KINDS[kind].group}=NAME")
         registry.get(kind, name)
     problems = value_problems(resolved, registry)
+    if not problems:
+        from framework.data.ray.cluster import engine_problems, step_problems
+
+        problems = engine_problems(resolved.get("data") or {})
+        problems += step_problems(resolved.get("data") or {}, registry)
     if problems:
         head = f"{len(problems)} bad values: " if len(problems) > 1 else ""
         raise PlaitError(head + "; ".join(problems))
@@ -224,6 +229,7 @@ def value_problems(values: dict[str, Any], registry: Registry) -> list[str]:
         "trainer": S.TrainerConfig,
         "data": S.DataConfig,
         "data.augment": S.TextAugmentConfig,
+        "data.engine": S.EngineConfig,
         "samples": S.SamplesConfig,
         "search": S.SearchConfig,
     }

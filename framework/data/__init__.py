@@ -12,6 +12,7 @@ def register(registry: Any) -> None:
     from framework.contract import files_in_config, no_files
     from framework.data import balance, clean, curate, splits, tokenizers
     from framework.data.sources import corpora, files, images, web
+    from framework.data.ray import dedupe as ray_dedupe
 
     def in_package(package: str, relative: str) -> Any:
         return lambda _params: corpora.package_file(package, relative)
@@ -51,8 +52,9 @@ def register(registry: Any) -> None:
     add("source", "web", web.web, files=no_files)
 
     add("curate", "normalize", curate.normalize, streams=True)
-    add("curate", "dedupe_exact", curate.dedupe_exact)
-    add("curate", "dedupe_minhash", curate.dedupe_minhash, reports_removed=True)
+    add("curate", "dedupe_exact", curate.dedupe_exact, distributed=ray_dedupe.dedupe_exact)
+    add("curate", "dedupe_minhash", curate.dedupe_minhash, reports_removed=True,
+        distributed=ray_dedupe.dedupe_minhash)  # fmt: skip
     add("curate", "missing", curate.missing)
     add("curate", "length", curate.length, streams=True)
     add("curate", "relevance", curate.relevance, streams=True)

@@ -101,19 +101,24 @@ def balance_train(
     return out, class_weights
 
 
+def token_ids(tokenizer: Any, texts: list[str], packed: bool, max_length: int) -> list[list[int]]:
+    """The ids of ``texts``: whole documents plus end-of-text (packed tasks) or cut to
+    ``max_length`` (every engine encodes through this)."""
+    if packed:
+        eos = tokenizer.eos_id
+        ids = tokenizer.encode_batch(texts)
+        return [[*x, eos] if eos is not None else x for x in ids]
+    return tokenizer.encode_batch(texts, max_length)
+
+
 def tokenize(
     splits: dict[str, Any], tokenizer: Any, packed: bool, max_length: int
 ) -> dict[str, Any]:
     """Add ``input_ids``: whole documents plus end-of-text (packed tasks) or cut to max_length."""
     import datasets
 
-    eos = tokenizer.eos_id
-
     def encode_batch(batch: dict[str, list[Any]]) -> dict[str, list[list[int]]]:
-        if packed:
-            ids = tokenizer.encode_batch(batch[TEXT])
-            return {IDS: [[*x, eos] if eos is not None else x for x in ids]}
-        return {IDS: tokenizer.encode_batch(batch[TEXT], max_length)}
+        return {IDS: token_ids(tokenizer, batch[TEXT], packed, max_length)}
 
     out = {}
     for name, ds in splits.items():
@@ -125,17 +130,42 @@ def tokenize(
     return out
 
 
+def tokenizer_sample(train: Any, max_chars: int | None) -> list[str]:
+    """What the tokenizer trains on: the training split's texts, or its first records in
+    split order up to ``max_chars`` characters (read a batch at a time)."""
+    if max_chars is None:
+        return column(train, TEXT)
+    out: list[str] = []
+    total = 0
+    for start in range(0, len(train), 1000):
+        for t in train[start : start + 1000][TEXT]:
+            if total >= max_chars:
+                return out
+            out.append(t)
+            total += len(t or "")
+    return out
+
+
+def fit_tokenizer(splits: dict[str, Any], tokenizer: Any, max_chars: int | None) -> str:
+    """Train the tokenizer on the training split's sample; the report's note."""
+    sample = tokenizer_sample(splits["train"], max_chars)
+    tokenizer.train(sample)
+    note = f"vocabulary {tokenizer.vocab_size:,}"
+    if max_chars is not None:
+        note += f", trained on the first {len(sample):,} training records"
+    return note
+
+
 def train_tokenizer(
     splits: dict[str, Any], tokenizer: Any, name: str, task: Any, max_length: int,
-    report: DataReport,
+    report: DataReport, max_chars: int | None = None,
 ) -> dict[str, Any]:  # fmt: skip
     """Train the tokenizer on the training split only, then add token ids to every split."""
     t0 = time.perf_counter()
-    tokenizer.train(column(splits["train"], TEXT))
+    note = fit_tokenizer(splits, tokenizer, max_chars)
     splits = tokenize(splits, tokenizer, task.packed, max_length)
     n = sum(len(s) for s in splits.values())
     seconds = round(time.perf_counter() - t0, 3)
-    note = f"vocabulary {tokenizer.vocab_size:,}"
     report.add(StepRecord("tokenize", name, n, n, seconds=seconds, note=note))
     return splits
 

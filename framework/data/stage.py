@@ -86,6 +86,10 @@ class DataStage:
         datasets.disable_progress_bars()  # the report says what each step did
         fp = self._fp = self.fingerprint()
         found = cache.lookup(fp) if self.cfg.cache else None
+        if found is not None and self.cfg.get("engine") is not None:
+            from framework.data.ray.stage import forget
+
+            forget(fp)  # the Ray engine's parts, once the cache holds the tables
         if found is None:
             found = self.compute()
             found.report.fingerprint = fp
@@ -104,28 +108,37 @@ class DataStage:
             registry.build("tokenizer", cfg.tokenizer) if cfg.tokenizer is not None else None
         )
         steps = build_steps(registry, cfg)
-        ds = load_source(cfg, registry, report)
-        ds = run_steps(ds, steps, cfg.num_proc, report, self.seed)
-        ds, labels = encode(ds, self.task, report)
-        splits = split_records(ds, splitter, name_of(cfg.split, "split"), report, self.seed)
-        class_weights = None
-        if balancer is not None:
-            splits["train"], class_weights = balance_train(
-                splits["train"], balancer, name_of(cfg.balance, "balance"), report, self.seed
-            )
-        if self.offline:
-            from framework.augment.build import augment_offline
+        runner = self.runner()
+        with runner.session():
+            ds = runner.curated(steps, report)
+            ds, labels = encode(ds, self.task, report)
+            splits = split_records(ds, splitter, name_of(cfg.split, "split"), report, self.seed)
+            class_weights = None
+            if balancer is not None:
+                splits["train"], class_weights = balance_train(
+                    splits["train"], balancer, name_of(cfg.balance, "balance"), report, self.seed
+                )
+            if self.offline:
+                from framework.augment.build import augment_offline
 
-            self.augmenter.load()
-            splits["train"] = augment_offline(splits["train"], self.augmenter, self.seed, report)
-        if TEXT not in splits["train"].column_names:
-            tokenizer = None
-        if tokenizer is not None:
-            splits = train_tokenizer(
-                splits, tokenizer, name_of(cfg.tokenizer, "tokenizer"), self.task,
-                cfg.max_length, report,
-            )  # fmt: skip
+                self.augmenter.load()
+                splits["train"] = augment_offline(
+                    splits["train"], self.augmenter, self.seed, report
+                )
+            if TEXT not in splits["train"].column_names:
+                tokenizer = None
+            if tokenizer is not None:
+                name = name_of(cfg.tokenizer, "tokenizer")
+                splits, tokenizer = runner.tokenized(splits, tokenizer, name, self.task, report)
         return Tables(splits, tokenizer, report, labels, class_weights)
+
+    def runner(self) -> Any:
+        """The engine that runs the source, the steps and tokenization (``data.engine``)."""
+        if self.cfg.get("engine") is not None and self.cfg.engine.name == "ray":
+            from framework.data.ray.stage import RayRunner
+
+            return RayRunner(self)
+        return LocalRunner(self)
 
     # what training reads ----------------------------------------------------------------
 
@@ -172,6 +185,34 @@ class DataStage:
         blob = json.dumps([type(self.task).__qualname__, task, self.cfg.max_length, image],
                           sort_keys=True, default=str)  # fmt: skip
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+class LocalRunner:
+    """The local engine: this process, and ``data.num_proc`` workers for batched steps."""
+
+    def __init__(self, stage: DataStage) -> None:
+        self.stage = stage
+
+    def session(self) -> Any:
+        """Nothing to join."""
+        import contextlib
+
+        return contextlib.nullcontext()
+
+    def curated(self, steps: list[tuple[str, str, Any, Any]], report: DataReport) -> Any:
+        """The source, then every curate and clean step in order."""
+        cfg = self.stage.cfg
+        ds = load_source(cfg, self.stage.registry, report)
+        return run_steps(ds, steps, cfg.num_proc, report, self.stage.seed)
+
+    def tokenized(
+        self, splits: dict[str, Any], tokenizer: Any, name: str, task: Any, report: DataReport
+    ) -> tuple[dict[str, Any], Any]:
+        """The tokenizer trained on the training split's sample, then every split's ids."""
+        cfg = self.stage.cfg
+        splits = train_tokenizer(splits, tokenizer, name, task, cfg.max_length, report,
+                                 cfg.get("tokenizer_max_chars"))  # fmt: skip
+        return splits, tokenizer
 
 
 def prepare_data(data_cfg: Any, task: Any, registry: Registry, seed: int) -> PreparedData:

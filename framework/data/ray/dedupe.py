@@ -1,0 +1,182 @@
+"""The dedupe steps' Ray forms: the same records kept as the local engine keeps.
+
+Exact: a hash of each text, a hash-partitioned group-by of (hash, record id) alone (the texts
+never travel), the smallest record id of each group kept. MinHash: signatures and LSH band
+keys per block, a group-by on (band, key), then the local engine's own rule replayed over
+the records that share a bucket: in record order, a record goes when its exact Jaccard
+similarity with an earlier *kept* record of one of its buckets reaches the threshold. (A
+chain A≈B≈C with A≉C keeps A and C on both engines: a record is only ever removed for a
+record that stays.)"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import numpy as np
+
+from framework.data.audit import EXAMPLES, StepRecord, shorten
+from framework.data.ray.context import RayContext
+from framework.data.records import ROW
+
+HASH = "_hash"
+
+
+def _keep_rows(ds: Any, keep: np.ndarray, ctx: RayContext) -> Any:
+    """The records of ``ds`` whose id is in ``keep`` (sorted ids, shipped once)."""
+    import ray
+
+    ref = ray.put(np.sort(keep))
+
+    def select(table: Any) -> Any:
+        ids = table.column(ROW).to_numpy()
+        return table.filter(np.isin(ids, ray.get(ref), assume_unique=False))
+
+    return ds.map_batches(select, batch_format="pyarrow", batch_size=None, num_cpus=ctx.cpus)
+
+
+def _texts_of(ds: Any, rows: list[int], column: str) -> dict[int, str]:
+    """The texts of the records ``rows`` (a few: examples, candidates)."""
+    import ray
+
+    ref = ray.put(np.asarray(sorted(set(rows)), dtype=np.int64))
+
+    def pick(table: Any) -> Any:
+        return table.select([ROW, column]).filter(np.isin(table.column(ROW).to_numpy(),
+                                                          ray.get(ref)))  # fmt: skip
+
+    out = ds.map_batches(pick, batch_format="pyarrow", batch_size=None).take_all()
+    return {r[ROW]: r[column] for r in out}
+
+
+def dedupe_exact(step: Any, ds: Any, ctx: RayContext) -> tuple[Any, StepRecord]:
+    """Keep the record with the smallest id of every group of equal (normalized) texts."""
+    from framework.data.curate import _hash_batch
+
+    t0 = time.perf_counter()
+    column, fold, case = step.column, step.normalized, step.ignore_case
+
+    def hashed(table: Any) -> Any:
+        import pyarrow as pa
+
+        texts = table.column(column).to_pylist()
+        h = _hash_batch({column: texts}, column, fold, case)[HASH]
+        return pa.table({HASH: pa.array(h, pa.binary(16)), ROW: table.column(ROW)})
+
+    def first(group: Any) -> Any:
+        import pyarrow as pa
+
+        rows = np.sort(group.column(ROW).to_numpy())
+        return pa.table({"keep": [int(rows[0])], "gone": [rows[1 : 1 + EXAMPLES].tolist()]})
+
+    keys = ds.map_batches(hashed, batch_format="pyarrow", batch_size=None, num_cpus=ctx.cpus)
+    groups = keys.groupby(HASH, num_partitions=ctx.partitions).map_groups(
+        first, batch_format="pyarrow", num_cpus=ctx.cpus
+    )
+    found = groups.to_arrow_refs()
+    import ray
+    import pyarrow as pa
+
+    table = pa.concat_tables(ray.get(found)) if found else pa.table({"keep": [], "gone": []})
+    keep = table.column("keep").to_numpy()
+    gone = sorted(r for rs in table.column("gone").to_pylist() for r in rs)[:EXAMPLES]
+    out = _keep_rows(ds, keep, ctx) if len(keep) < ctx.rows else ds
+    texts = _texts_of(ds, gone, column) if gone else {}
+    rec = StepRecord(
+        ctx.kind, ctx.name, ctx.rows, len(keep), seconds=round(time.perf_counter() - t0, 3),
+        removed_examples=[shorten(texts[r]) for r in gone],
+    )  # fmt: skip
+    return out, rec
+
+
+def dedupe_minhash(step: Any, ds: Any, ctx: RayContext) -> tuple[Any, StepRecord]:
+    """MinHash LSH with every removal confirmed by exact Jaccard, as the local step does."""
+    import pyarrow as pa
+    import ray
+
+    t0 = time.perf_counter()
+    column, bands = step.column, step.bands
+
+    def keyed(table: Any) -> Any:
+        texts = table.column(column).to_pylist()
+        rows = table.column(ROW).to_numpy()
+        keys = step.band_keys(step.hasher.signatures(texts)) if texts else []
+        n = len(rows)
+        return pa.table({
+            "band": np.repeat(np.arange(bands, dtype=np.int16), n),
+            "key": np.concatenate([np.asarray(k, dtype=np.uint64) for k in keys])
+            if keys else np.zeros(0, np.uint64),
+            ROW: np.tile(rows, bands),
+        })  # fmt: skip
+
+    def members(group: Any) -> Any:
+        rows = np.sort(group.column(ROW).to_numpy())
+        if len(rows) < 2:
+            return pa.table({"rows": pa.array([], pa.list_(pa.int64()))})
+        return pa.table({"rows": pa.array([rows.tolist()], pa.list_(pa.int64()))})
+
+    keys = ds.map_batches(keyed, batch_format="pyarrow", batch_size=None, num_cpus=ctx.cpus)
+    buckets = keys.groupby(["band", "key"], num_partitions=ctx.partitions).map_groups(
+        members, batch_format="pyarrow", num_cpus=ctx.cpus
+    )
+    refs = buckets.to_arrow_refs()
+    lists = [rs for t in ray.get(refs) for rs in t.column("rows").to_pylist()] if refs else []
+    pairs, texts = _replay(step, lists, lambda rows: _texts_of(ds, rows, column))
+    dropped = {i for i, _ in pairs}
+    out = ds
+    if dropped:
+        out = _drop_rows(ds, np.fromiter(dropped, np.int64, len(dropped)), ctx)
+    step.examples = [f"{texts[i][:150]}  ≈  {texts[j][:150]}" for i, j in pairs[:EXAMPLES]]
+    rec = StepRecord(
+        ctx.kind, ctx.name, ctx.rows, ctx.rows - len(dropped),
+        seconds=round(time.perf_counter() - t0, 3), removed_examples=list(step.examples),
+    )  # fmt: skip
+    return out, rec
+
+
+def _replay(step: Any, buckets: list[list[int]], fetch: Any) -> tuple[list[tuple[int, int]], Any]:
+    """(record, kept record it nearly duplicates) pairs in record order, by the local rule
+    over the buckets holding two records or more; and the texts fetched for them."""
+    from framework.data.minhash import shingle_set
+
+    by_row: dict[int, list[int]] = {}
+    for b, rows in enumerate(buckets):
+        for r in rows:
+            by_row.setdefault(r, []).append(b)
+    texts = fetch(list(by_row)) if by_row else {}
+    kept: list[list[int]] = [[] for _ in buckets]
+    sets: dict[int, np.ndarray] = {}
+    size, unit, threshold = step.hasher.size, step.hasher.unit, step.threshold
+
+    def distinct(k: int) -> np.ndarray:
+        if k not in sets:
+            sets[k] = shingle_set(texts[k] or "", size, unit)
+        return sets[k]
+
+    def similar(a: int, b: int) -> bool:
+        x, y = distinct(a), distinct(b)
+        both = len(np.intersect1d(x, y, assume_unique=True))
+        return both >= threshold * (len(x) + len(y) - both)
+
+    pairs = []
+    for i in sorted(by_row):
+        cands = sorted({c for b in by_row[i] for c in kept[b]})
+        match = next((c for c in cands if similar(i, c)), None)
+        if match is not None:
+            pairs.append((i, match))
+            continue
+        for b in by_row[i]:
+            kept[b].append(i)
+    return pairs, texts
+
+
+def _drop_rows(ds: Any, drop: np.ndarray, ctx: RayContext) -> Any:
+    """``ds`` without the records ``drop``."""
+    import ray
+
+    ref = ray.put(np.sort(drop))
+
+    def select(table: Any) -> Any:
+        return table.filter(~np.isin(table.column(ROW).to_numpy(), ray.get(ref)))
+
+    return ds.map_batches(select, batch_format="pyarrow", batch_size=None, num_cpus=ctx.cpus)

@@ -1,0 +1,210 @@
+"""data/engine=ray on a real two-node Ray cluster (``ray.cluster_utils.Cluster``, one CPU
+each) against the local engine, on a GCIDE slice with planted exact and near duplicates."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from omegaconf import OmegaConf
+
+from framework.data.stage import DataStage
+from framework.tasks.causal_lm import causal_lm
+from framework.training.datamodule import PlaitDataModule
+
+ray = pytest.importorskip("ray")
+pytestmark = pytest.mark.skipif(
+    not Path("/usr/share/dictd/gcide.dict.dz").is_file(), reason="apt-get install dict-gcide"
+)
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    """Two Ray nodes of one CPU each on this machine; this process is the driver."""
+    from ray.cluster_utils import Cluster
+
+    c = Cluster(initialize_head=True, head_node_args={"num_cpus": 1})
+    c.add_node(num_cpus=1)
+    ray.init(address=c.address, log_to_driver=False)
+    yield c
+    ray.shutdown()
+    c.shutdown()
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    """1,500 GCIDE entries, 60 of them repeated exactly and 60 with one word changed."""
+    from framework.data.sources.corpora import gcide_entries
+
+    entries = []
+    for _name, text in gcide_entries():
+        if len(text) > 200:
+            entries.append(text)
+        if len(entries) == 1500:
+            break
+    rng = random.Random(0)
+    records = [*entries, *rng.sample(entries, 60)]
+    for text in rng.sample(entries, 60):
+        words = text.split()
+        words[len(words) // 2] = "zzz"
+        records.append(" ".join(words))
+    rng.shuffle(records)
+    path = tmp_path_factory.mktemp("corpus") / "gcide.jsonl"
+    path.write_text("".join(json.dumps({"text": t}) + "\n" for t in records), "utf-8")
+    return path
+
+
+def data_cfg(path: Path, engine: str, **over):
+    cfg = {
+        "source": {"_name_": "jsonl", "paths": [str(path)]},
+        "curate": {
+            "normalize": {"_name_": "normalize"},
+            "dedupe_exact": {"_name_": "dedupe_exact"},
+            "dedupe_minhash": {"_name_": "dedupe_minhash", "threshold": 0.7},
+        },
+        "clean": {"whitespace": {"_name_": "whitespace"}},
+        "tokenizer": {"_name_": "bpe", "vocab_size": 400},
+        "split": {"_name_": "random", "val": 0.1},
+        "balance": None,
+        "max_length": 32,
+        "num_proc": 1,
+        "cache": True,
+        "streaming": False,
+        "tokenizer_max_chars": 200_000,
+        "engine": {"name": engine, "address": None, "num_cpus": None, "object_store_mb": None,
+                   "cpus_per_task": 1.0, "block_rows": 300, "shard_rows": 250},
+    }  # fmt: skip
+    out = OmegaConf.create(cfg)
+    for key, value in over.items():
+        OmegaConf.update(out, key, value, force_add=True)
+    return out
+
+
+def counts(report):
+    return [(s.stage, s.name, s.rows_in, s.rows_out, s.changed, s.removed_examples,
+             s.changed_examples) for s in report.steps]  # fmt: skip
+
+
+def first_batches(prepared, n=3):
+    dm = PlaitDataModule(prepared.datasets, batch_size=8, seed=5)
+    out = []
+    for i, (x, y) in enumerate(dm.train_dataloader()):
+        out.append((x.tolist(), y.tolist()))
+        if i + 1 == n:
+            return out
+    return out
+
+
+@pytest.fixture(scope="module")
+def both(cluster, corpus, tmp_path_factory):
+    """The same data config prepared by the local engine, then by Ray (separate caches)."""
+    from framework.registry import default_registry
+
+    registry = default_registry()
+    out = {}
+    for engine in ("local", "ray"):
+        os.environ["PLAIT_CACHE"] = str(tmp_path_factory.mktemp(f"cache-{engine}"))
+        stage = DataStage(data_cfg(corpus, engine), causal_lm(), registry, seed=3)
+        out[engine] = stage.prepare()
+    return out
+
+
+def test_ray_keeps_the_local_records_tokens_report_and_batches(both):
+    local, far = both["local"], both["ray"]
+    assert [s.rows_out for s in local.report.steps if s.name.startswith("dedupe")] == [1560, 1500]
+    assert counts(far.report) == counts(local.report)
+    for split in ("train", "val"):
+        assert far.tables.splits[split]["_row"] == local.tables.splits[split]["_row"]
+        assert far.tables.splits[split]["input_ids"] == local.tables.splits[split]["input_ids"]
+    assert far.tokenizer.to_str() == local.tokenizer.to_str()
+    assert first_batches(far) == first_batches(local)
+
+
+def test_a_worker_killed_mid_stage_is_retried_with_the_same_result(
+    cluster, corpus, both, tmp_path, monkeypatch
+):
+    from framework.data.steps import TextMap
+    from framework.registry import default_registry
+
+    flag = tmp_path / "killed-once"
+
+    def kill_once(path: str = str(flag)):
+        """A clean step that kills its Ray worker the first time it runs."""
+
+        def fn(text):
+            if not os.path.exists(path):
+                Path(path).write_text("x")
+                os._exit(1)
+            return text
+
+        return TextMap(fn)
+
+    registry = default_registry()
+    registry.add("clean", "kill_once", kill_once, streams=True)
+    monkeypatch.setenv("PLAIT_CACHE", str(tmp_path / "cache"))
+    cfg = data_cfg(corpus, "ray")
+    OmegaConf.update(cfg, "clean.kill", {"_name_": "kill_once"}, force_add=True)
+    tables = DataStage(cfg, causal_lm(), registry, seed=3).tables()
+    assert flag.is_file()  # a worker did die
+    want = both["local"].tables
+    assert tables.splits["train"]["_row"] == want.splits["train"]["_row"]
+    assert tables.splits["train"]["input_ids"] == want.splits["train"]["input_ids"]
+    assert [c for c in counts(tables.report) if c[1] != "kill"] == counts(want.report)
+
+
+DRIVER = """
+import os, sys
+import ray
+ray.init(address=sys.argv[2], log_to_driver=False)
+sys.path.insert(0, sys.argv[3])
+from omegaconf import OmegaConf
+from framework.data.stage import DataStage
+from framework.registry import default_registry
+from framework.tasks.causal_lm import causal_lm
+cfg = OmegaConf.create(open(sys.argv[1]).read())
+DataStage(cfg, causal_lm(), default_registry(), seed=3).tables()
+"""
+
+
+def test_a_killed_driver_resumes_from_its_finished_shards(cluster, corpus, both, tmp_path):
+    cache = tmp_path / "cache"
+    cfg = data_cfg(corpus, "ray", **{"engine.shard_rows": 20})
+    (tmp_path / "cfg.yaml").write_text(OmegaConf.to_yaml(cfg))
+    env = {**os.environ, "PLAIT_CACHE": str(cache)}
+    proc = subprocess.Popen(
+        [sys.executable, "-c", DRIVER, str(tmp_path / "cfg.yaml"), cluster.address, str(REPO)],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    marks: list[Path] = []
+    deadline = time.time() + 240
+    while time.time() < deadline and proc.poll() is None:
+        marks = sorted((cache / "ray").glob("*/shards/train/*.done"))
+        if len(marks) >= 10:
+            break
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    total = -(-len(both["local"].tables.splits["train"]) // 20)
+    before = {p.name: json.loads(p.read_text())["attempt"] for p in marks}
+    assert 10 <= len(before) < total, "the driver was to be killed mid-stage"
+
+    os.environ["PLAIT_CACHE"] = str(cache)
+    from framework.registry import default_registry
+
+    tables = DataStage(cfg, causal_lm(), default_registry(), seed=3).tables()
+    after = {p.name: json.loads(p.read_text())["attempt"]
+             for p in (cache / "ray").glob("*/shards/train/*.done")}  # fmt: skip
+    assert len(after) == total
+    assert all(after[name] == attempt for name, attempt in before.items())  # none rewritten
+    assert "shards reused" in tables.report.steps[-1].note
+    want = both["local"].tables
+    assert tables.splits["train"]["input_ids"] == want.splits["train"]["input_ids"]
+    assert tables.splits["val"]["_row"] == want.splits["val"]["_row"]
