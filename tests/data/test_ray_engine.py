@@ -13,16 +13,13 @@ import time
 from pathlib import Path
 
 import pytest
+import ray
 from omegaconf import OmegaConf
 
 from framework.data.stage import DataStage
 from framework.tasks.causal_lm import causal_lm
 from framework.training.datamodule import PlaitDataModule
 
-ray = pytest.importorskip("ray")
-pytestmark = pytest.mark.skipif(
-    not Path("/usr/share/dictd/gcide.dict.dz").is_file(), reason="apt-get install dict-gcide"
-)
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -208,3 +205,14 @@ def test_a_killed_driver_resumes_from_its_finished_shards(cluster, corpus, both,
     want = both["local"].tables
     assert tables.splits["train"]["input_ids"] == want.splits["train"]["input_ids"]
     assert tables.splits["val"]["_row"] == want.splits["val"]["_row"]
+
+
+def test_ray_missing_is_one_line_naming_the_extra(monkeypatch):
+    from framework.data.ray import cluster
+
+    monkeypatch.setattr(cluster.importlib.util, "find_spec", lambda name: None)
+    problems = cluster.engine_problems({"engine": {"name": "ray", "address": None}})
+    assert problems == [
+        "data/engine=ray needs Ray Data, which is not installed: pip install 'plait[ray]'"
+    ]
+    assert cluster.engine_problems({"engine": {"name": "local"}}) == []

@@ -109,9 +109,15 @@ def connected(engine: Any) -> Iterator[Any]:
     """Ray, initialized for the data stage: the instance already running in this process,
     the cluster at ``engine.address``, or a local instance started (and stopped) here."""
     ray = ray_module()
+    for name in ("ray", "ray.data", "ray.data._internal", "ray._private"):
+        logging.getLogger(name).setLevel(logging.ERROR)
     started = False
     if not ray.is_initialized():
-        kwargs: dict[str, Any] = {"log_to_driver": False, "include_dashboard": False}
+        kwargs: dict[str, Any] = {
+            "log_to_driver": False,
+            "include_dashboard": False,
+            "logging_level": logging.ERROR,
+        }
         if engine.address is None:
             if engine.num_cpus is not None:
                 kwargs["num_cpus"] = engine.num_cpus
@@ -133,8 +139,6 @@ def connected(engine: Any) -> Iterator[Any]:
     context.enable_progress_bars = False
     context.print_on_execution_start = False
     context.verbose_stats_logs = False
-    for name in ("ray", "ray.data", "ray.data._internal"):
-        logging.getLogger(name).setLevel(logging.WARNING)
     try:
         yield ray
     finally:
