@@ -167,3 +167,39 @@ def render_in_chromium(page: Path, shot: Path) -> tuple[list, list]:
     finally:
         driver.quit()
     return errors, images
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    """A PostgreSQL server of Debian's package, started for the session in a folder of its
+    own, bound to 127.0.0.1 only (``apt-get install postgresql``); its URL."""
+    import glob
+    import shutil
+    import tempfile
+
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+    assert found, "PostgreSQL is not installed: apt-get install -y postgresql"
+    bin_dir = Path(found[-1]).parent
+    folder = Path(tempfile.mkdtemp(prefix="plait-pg-"))  # pytest's folders are root's alone
+    data, port = folder / "data", _free_port()
+    as_user: list[str] = []
+    if os.geteuid() == 0:  # the server refuses to run as root
+        shutil.chown(folder, "postgres")
+        as_user = ["runuser", "-u", "postgres", "--"]
+    run = lambda *cmd: subprocess.run([*as_user, *cmd], check=True, capture_output=True)  # noqa: E731
+    run(str(bin_dir / "initdb"), "-D", str(data), "-A", "trust", "-U", "plait")
+    opts = f"-c listen_addresses=127.0.0.1 -p {port} -k {folder} -c fsync=off"
+    run(str(bin_dir / "pg_ctl"), "-D", str(data), "-o", opts, "-l", str(folder / "log"), "-w",
+        "start")  # fmt: skip
+    run(str(bin_dir / "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", "plait", "plait")
+    yield f"postgresql://plait@127.0.0.1:{port}/plait"
+    run(str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop")
+    shutil.rmtree(folder, ignore_errors=True)

@@ -214,6 +214,10 @@ class SearchConfig:
     (``postgresql://...``) shares one study between machines."""
     study: str | None = None
     """Study name; null: the run name."""
+    heartbeat: int = field(default=30, metadata={CHECK_KEY: COUNT})
+    """Shared studies (a database server in ``storage``): seconds between a sweep's signs of
+    life for the trials it runs; a trial silent for twice this is taken as lost (its sweep
+    died) and runs again."""
     seed: int | None = field(default=None, metadata={CHECK_KEY: NON_NEGATIVE})
     """Seed of the sampler; null: the run's ``seed``."""
     trial: int | None = None

@@ -116,6 +116,12 @@ def validate(cfg: DictConfig, registry: Registry) -> Checked:
 
         problems = engine_problems(resolved.get("data") or {})
         problems += step_problems(resolved.get("data") or {}, registry)
+        search = resolved.get("search") or {}
+        if search.get("storage") and search.get("sampler", "none") != "none":
+            from framework.search.study import storage_problem
+
+            said = storage_problem(str(search["storage"]))
+            problems += [said] if said else []
     if problems:
         head = f"{len(problems)} bad values: " if len(problems) > 1 else ""
         raise PlaitError(head + "; ".join(problems))

@@ -130,9 +130,15 @@ def save(fp: str, splits: dict[str, Any], tokenizer: Any, meta: dict[str, Any]) 
             meta = {**meta, "add_special_tokens": tokenizer.add_special_tokens}
         (tmp / "meta.json").write_text(json.dumps({**meta, "splits": list(splits)}), "utf-8")
         final = root / fp
-        if final.exists():
+        if (final / "meta.json").is_file():  # another process stored the same tables
+            return
+        if final.exists():  # a broken entry
             shutil.rmtree(final, ignore_errors=True)
-        tmp.rename(final)
+        try:
+            tmp.rename(final)
+        except OSError:
+            if not (final / "meta.json").is_file():  # not a concurrent store of the same
+                raise
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

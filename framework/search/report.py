@@ -23,7 +23,7 @@ def trial_rows(study: Any) -> list[dict[str, Any]]:
     sign = 1 if study.direction.name == "MINIMIZE" else -1
     rows = []
     for t in study.get_trials(deepcopy=False):
-        if t.state.name in ("RUNNING", "WAITING"):
+        if t.state.name in ("RUNNING", "WAITING") or t.user_attrs.get(St.REASON) == St.SURPLUS:
             continue
         value = t.value if t.state.name == "COMPLETE" else t.user_attrs.get("value")
         rows.append({

@@ -17,6 +17,9 @@ OVERRIDES = "overrides"
 RUN_DIR = "run_dir"
 """Trial attribute: the trial's run folder."""
 INTERRUPTED = "interrupted: the sweep stopped while this trial ran; it runs again"
+SURPLUS = "surplus: another sweep sharing the study had already started its last trial"
+NOT_RUN = (INTERRUPTED, SURPLUS)
+"""Reasons of failed trials that do not count as done."""
 
 
 def storage_url(search: Any, sweep_dir: str | Path) -> str:
@@ -24,6 +27,121 @@ def storage_url(search: Any, sweep_dir: str | Path) -> str:
     if search.storage:
         return str(search.storage)
     return f"sqlite:///{Path(sweep_dir).resolve() / STUDY_DB}"
+
+
+def shared(url: str) -> bool:
+    """Whether the study lives in a database server (several sweeps may share it), not in a
+    SQLite file that one sweep owns."""
+    return not url.startswith("sqlite:")
+
+
+def storage_problem(url: str, timeout: float = 3.0) -> str | None:
+    """Why ``search.storage`` cannot hold a study, or None: the URL's form, its driver, and
+    whether its server answers (a TCP connect; nothing is written)."""
+    import importlib.util
+    import socket
+
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return (f"search.storage={url!r} is not a database URL; use "
+                "postgresql://user:password@host:5432/db or sqlite:///path/study.db")  # fmt: skip
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        folder = Path(parsed.database or ".").expanduser().resolve().parent
+        return None if folder.is_dir() else f"search.storage={url!r}: no folder {folder}"
+    if backend not in ("postgresql", "mysql"):
+        return (f"search.storage={url!r}: '{backend}' is not a database Optuna shares studies "
+                "in here; use postgresql://... (or sqlite:///... for one machine)")  # fmt: skip
+    try:
+        wanted = parsed.get_dialect().driver  # SQLAlchemy's default driver of the URL
+    except Exception:  # noqa: BLE001 (an unknown "+driver")
+        wanted = parsed.drivername.partition("+")[2] or backend
+    if importlib.util.find_spec(wanted) is None:
+        fix = "pip install 'plait[postgres]'" if wanted == "psycopg" else f"pip install {wanted}"
+        return f"search.storage={url!r} needs the '{wanted}' driver: {fix}"
+    host, port = parsed.host or "localhost", parsed.port or (5432 if backend == "postgresql"
+                                                             else 3306)  # fmt: skip
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return None
+    except OSError as e:
+        return (f"search.storage: no database server answers at {host}:{port} "
+                f"({e.strerror or e}); start it, or fix the URL's host and port")  # fmt: skip
+
+
+def storage(search: Any, url: str) -> Any:
+    """What Optuna opens: the URL of a SQLite file, or for a server a storage whose running
+    trials send heartbeats (``search.heartbeat``), so a sweep that dies leaves trials that
+    another sweep, or its own rerun, takes as lost and runs again."""
+    if not shared(url):
+        return url
+    import optuna
+
+    import warnings
+
+    beat = int(search.get("heartbeat", 30))
+    with warnings.catch_warnings():  # heartbeats are "experimental" since optuna 2.9
+        warnings.simplefilter("ignore")
+        return optuna.storages.RDBStorage(
+            url, heartbeat_interval=beat, grace_period=2 * beat
+        )  # fmt: skip
+
+
+def sweep_salt() -> int:
+    """A number of this process on this machine: sweeps sharing a study seed their samplers
+    apart with it (else two sweeps started together draw the same values)."""
+    import os
+    import socket
+    import zlib
+
+    return zlib.crc32(f"{socket.gethostname()}:{os.getpid()}".encode()) % 1_000_003
+
+
+class Heartbeat:
+    """Records that this sweep's trials in flight are alive, every ``search.heartbeat``
+    seconds, on a daemon thread (Optuna's ``record_heartbeat``; ask/tell runs none itself)."""
+
+    def __init__(self, study: Any) -> None:
+        import threading
+
+        self.storage = study._storage
+        self.interval = getattr(self.storage, "get_heartbeat_interval", lambda: None)()
+        self.ids: list[int] = []
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._beat, daemon=True)
+        if self.interval:
+            self.thread.start()
+
+    def _beat(self) -> None:
+        while not self.stop.wait(self.interval):
+            for trial_id in list(self.ids):
+                try:
+                    self.storage.record_heartbeat(trial_id)
+                except Exception:  # noqa: BLE001 (a finished trial; the next beat tells)
+                    pass
+
+    def track(self, trials: list[Any]) -> None:
+        """Beat for ``trials`` from now on (and once at once)."""
+        self.ids = [t._trial_id for t in trials]
+        if self.interval:
+            for trial_id in self.ids:
+                self.storage.record_heartbeat(trial_id)
+
+    def close(self) -> None:
+        """Stop beating."""
+        self.stop.set()
+
+
+def running(study: Any) -> list[Any]:
+    """Trials some sweep is running now (or has queued)."""
+    import optuna
+
+    states = optuna.trial.TrialState
+    return study.get_trials(deepcopy=False, states=(states.RUNNING, states.WAITING))
 
 
 def study_name(search: Any, run_name: str) -> str:
@@ -53,18 +171,44 @@ def quiet() -> None:
 
 
 def open_study(search: Any, url: str, name: str, direction: str, sampler: Any) -> Any:
-    """Create the study, or load it when a rerun of the same sweep finds it."""
+    """Create the study, or load it when a rerun of the same sweep (or another sweep sharing
+    the database) finds it; a database that refuses is one line."""
     import optuna
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from framework.errors import PlaitError
+
+    import time
+
+    from sqlalchemy.exc import IntegrityError, ProgrammingError
 
     quiet()
-    return optuna.create_study(
-        storage=url,
-        study_name=name,
-        direction=direction,
-        sampler=sampler,
-        pruner=pruner(search),
-        load_if_exists=True,
-    )
+    try:
+        for attempt in range(10):
+            try:
+                return optuna.create_study(
+                    storage=storage(search, url),
+                    study_name=name,
+                    direction=direction,
+                    sampler=sampler,
+                    pruner=pruner(search),
+                    load_if_exists=True,
+                )
+            except (IntegrityError, ProgrammingError, optuna.exceptions.DuplicatedStudyError):
+                # another sweep is creating the same tables or study right now
+                if attempt == 9:
+                    raise
+                time.sleep(0.5)
+    except ImportError:
+        raise PlaitError(
+            f"search.storage: no driver for {url.split(':', 1)[0]}; pip install 'plait[postgres]'"
+        ) from None
+    except SQLAlchemyError as e:
+        first = str(getattr(e, "orig", None) or e).strip().splitlines()[0]
+        raise PlaitError(
+            f"search.storage: the database refused the study ({first}); check the URL's user, "
+            "password and database name"
+        ) from None
 
 
 def trial_of(search: Any, url: str, name: str, number: int) -> Any:
@@ -93,6 +237,19 @@ def close_interrupted(study: Any) -> int:
     return len(running)
 
 
+def fail_lost(study: Any) -> int:
+    """Shared studies: trials whose sweep stopped sending heartbeats, failed; they hold the
+    reason 'interrupted' from their start, so they run again. Returns how many there are."""
+    import warnings
+
+    import optuna
+
+    with warnings.catch_warnings():  # "experimental" since optuna 2.9
+        warnings.simplefilter("ignore")
+        optuna.storages.fail_stale_trials(study)
+    return sum(t.user_attrs.get(REASON) == INTERRUPTED for t in study.get_trials(deepcopy=False))
+
+
 def finished(study: Any) -> list[Any]:
     """Trials that count as done: complete, pruned, or failed for a reason of their own."""
     import optuna
@@ -101,5 +258,5 @@ def finished(study: Any) -> list[Any]:
     return [
         t for t in study.get_trials(deepcopy=False)
         if t.state in (states.COMPLETE, states.PRUNED)
-        or (t.state == states.FAIL and t.user_attrs.get(REASON) != INTERRUPTED)
+        or (t.state == states.FAIL and t.user_attrs.get(REASON) not in NOT_RUN)
     ]  # fmt: skip

@@ -95,44 +95,89 @@ def run_sweep(config: Any, launcher: Any, arguments: list[str], registry: Any) -
     with warnings.catch_warnings():  # "experimental" since optuna 3.2, stable in use
         warnings.simplefilter("ignore")
         study.set_metric_names([target.name])
-    # a rerun draws on from where the study is, not the first draws again
-    study.sampler = sampler(search, seed + len(study.get_trials(deepcopy=False)))
-    interrupted = St.close_interrupted(study)
+    together = St.shared(url)  # other sweeps may run trials of this study right now
+    # a rerun draws on from where the study is, not the first draws again; sweeps sharing a
+    # study each draw their own values
+    study.sampler = sampler(search, seed + len(study.get_trials(deepcopy=False))
+                            + (St.sweep_salt() if together else 0))  # fmt: skip
+    interrupted = St.fail_lost(study) if together else St.close_interrupted(study)
     done = St.finished(study)
     distributions = {q.path: q.distribution() for q in p.params}
-    if p.grid is not None:
-        seen = {_key(t.params) for t in done}
-        todo = [g for g in p.grid if _key(g) not in seen]
-        for point in todo:
-            study.enqueue_trial(point)
-        to_go = len(todo)
-    else:
-        to_go = max(0, search.trials - len(done))
     if done or interrupted:
-        log.info("study '%s' continues: %d trials done, %d interrupted, %d to go",
-                 name, len(done), interrupted, to_go)  # fmt: skip
+        log.info("study '%s' continues: %d trials done, %d interrupted", name, len(done),
+                 interrupted)  # fmt: skip
     batch = parallel_jobs(OmegaConf.select(config, "hydra.launcher.n_jobs", default=None))
+    heartbeat = St.Heartbeat(study)
     returns = []
-    while to_go > 0:
-        trials = [study.ask(distributions) for _ in range(min(batch, to_go))]
-        overrides = []
-        for trial in trials:
-            params = [S.override(q.path, trial.params[q.path]) for q in p.params]
-            trial.set_user_attr(St.OVERRIDES, alone_command(p.fixed, params, search))
-            # trials skip the test-split evaluation (the best command line gives it), unless
-            # the command asks for it
-            overrides.append(["eval=false", *p.fixed, *params, f"search.trial={trial.number}"])
-        started = time.time()
-        results = launcher.launch(overrides, initial_job_idx=trials[0].number)
-        for trial, job in zip(trials, results):
-            _record(study, trial, _outcome(job), time.time() - started)
-        returns.append(results)
-        to_go -= len(trials)
+    try:
+        while True:
+            if together:
+                St.fail_lost(study)
+            to_go, others = _to_go(study, p, search)
+            if to_go <= 0 and not others:
+                break
+            if to_go <= 0:  # the rest is running in another sweep: wait for it, or its loss
+                time.sleep(max(1, heartbeat.interval or 1))
+                continue
+            trials = [study.ask(distributions) for _ in range(min(batch, to_go))]
+            trials = [t for t in trials if not _surplus(study, t, p, search)]
+            if not trials:
+                continue
+            heartbeat.track(trials)
+            overrides = []
+            for trial in trials:
+                # what the trial stays if this sweep dies before telling its outcome
+                trial.set_user_attr(St.REASON, St.INTERRUPTED)
+                params = [S.override(q.path, trial.params[q.path]) for q in p.params]
+                trial.set_user_attr(St.OVERRIDES, alone_command(p.fixed, params, search))
+                # trials skip the test-split evaluation (the best command line gives it),
+                # unless the command asks for it
+                overrides.append(["eval=false", *p.fixed, *params,
+                                  f"search.trial={trial.number}"])  # fmt: skip
+            started = time.time()
+            results = launcher.launch(overrides, initial_job_idx=trials[0].number)
+            for trial, job in zip(trials, results):
+                _record(study, trial, _outcome(job), time.time() - started)
+            heartbeat.track([])
+            returns.append(results)
+    finally:
+        heartbeat.close()
     report = write_report(sweep_dir, study, print_it=True)
     failed = [t for t in St.finished(study) if t.state.name == "FAIL"]
     if failed:
         raise SweepFailures(len(failed), len(St.finished(study)), report)
     return returns
+
+
+def _to_go(study: Any, p: Plan, search: Any) -> tuple[int, int]:
+    """(trials this sweep may still start, trials running elsewhere). A grid enqueues its
+    points that no trial has taken; a sampled search fills up to ``search.trials``."""
+    done, live = St.finished(study), St.running(study)
+    if p.grid is not None:
+        taken = {_key(t.params) for t in done}
+        taken |= {_key(t.params or t.system_attrs.get("fixed_params", {})) for t in live}
+        for point in p.grid:
+            if _key(point) not in taken:
+                study.enqueue_trial(point)
+        waiting = len(St.running(study)) - sum(t.state.name == "RUNNING" for t in live)
+        return waiting, sum(t.state.name == "RUNNING" for t in live)
+    return search.trials - len(done) - len(live), len(live)
+
+
+def _surplus(study: Any, trial: Any, p: Plan, search: Any) -> bool:
+    """Whether ``trial`` came from a race with another sweep that filled the study first
+    (asked at the same moment): it is closed unrun and left out of the report."""
+    if p.grid is not None:
+        return False
+    before = [t for t in study.get_trials(deepcopy=False)
+              if t.number < trial.number and t.user_attrs.get(St.REASON) not in St.NOT_RUN]  # fmt: skip
+    if len(before) < search.trials:
+        return False
+    import optuna
+
+    trial.set_user_attr(St.REASON, St.SURPLUS)
+    study.tell(trial, state=optuna.trial.TrialState.FAIL)
+    return True
 
 
 def alone_command(fixed: list[str], params: list[str], search: Any) -> list[str]:
@@ -166,8 +211,7 @@ def _record(study: Any, trial: Any, outcome: dict[str, Any], seconds: float) -> 
     if outcome.get("run_dir"):
         trial.set_user_attr(St.RUN_DIR, outcome["run_dir"])
     trial.set_user_attr("seconds", round(seconds, 1))
-    if outcome.get("reason"):
-        trial.set_user_attr(St.REASON, outcome["reason"])
+    trial.set_user_attr(St.REASON, outcome.get("reason") or "")
     status = outcome["status"]
     if status == COMPLETE:
         study.tell(trial, outcome["value"])
