@@ -35,13 +35,19 @@ CONFIG_CASES = [
     (["data.max_length=long"], ["data.max_length"]),
     (["seed=abc"], ["seed"]),
     # the data stage on Ray: addresses that answer nothing, steps with no Ray form
-    (["data/engine=ray", "data.engine.address=127.0.0.1:1"],
-     ["data.engine.address='127.0.0.1:1'", "nothing answers", "ray start --head"]),
-    (["data/engine=ray", "data.engine.address=ray://no-such-host.invalid:10001"],
-     ["data.engine.address", "nothing answers"]),
+    (
+        ["data/engine=ray", "data.engine.address=127.0.0.1:1"],
+        ["data.engine.address='127.0.0.1:1'", "nothing answers", "ray start --head"],
+    ),
+    (
+        ["data/engine=ray", "data.engine.address=ray://no-such-host.invalid:10001"],
+        ["data.engine.address", "nothing answers"],
+    ),
     (["data/engine=ray", "data.engine.address=not an address"], ["is not an address"]),
-    (["recipe=fortunes", "data/engine=ray"],
-     ["data step 'min_class_count' (curate)", "no Ray form", "data/engine=local"]),
+    (
+        ["recipe=fortunes", "data/engine=ray"],
+        ["data step 'min_class_count' (curate)", "no Ray form", "data/engine=local"],
+    ),
     (["data/engine=ray", "data.streaming=true"], ["data.streaming=true", "data/engine=ray"]),
     (["data/engine=ray", "data.engine.block_rows=0"], ["data.engine.block_rows=0"]),
     (["data/engine=spark"], ["unknown", "spark"]),

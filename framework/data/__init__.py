@@ -11,8 +11,8 @@ def register(registry: Any) -> None:
     and cleaning steps, tokenizers, splits and balancers."""
     from framework.contract import files_in_config, no_files
     from framework.data import balance, clean, curate, splits, tokenizers
-    from framework.data.sources import corpora, files, images, web
     from framework.data.ray import dedupe as ray_dedupe
+    from framework.data.sources import corpora, files, images, tokenized, web
 
     def in_package(package: str, relative: str) -> Any:
         return lambda _params: corpora.package_file(package, relative)
@@ -50,6 +50,7 @@ def register(registry: Any) -> None:
     add("source", "mnist_5k", images.mnist_5k, files=no_files)
     add("source", "digits", images.digits, files=no_files)
     add("source", "web", web.web, files=no_files)
+    add("source", "tokenized", tokenized.tokenized, files=tokenized.tokenized_files)
 
     add("curate", "normalize", curate.normalize, streams=True)
     add("curate", "dedupe_exact", curate.dedupe_exact, distributed=ray_dedupe.dedupe_exact)

@@ -21,7 +21,9 @@ from framework.paths import plait_cache
 
 FORMAT = 1
 """Version of the cache layout and of the data stage's semantics; bump to invalidate."""
-NOT_SHAPING = {"num_proc", "cache", "engine", "text_augment", "synonyms", "augment", "image_augment"}
+NOT_SHAPING = {
+    "num_proc", "cache", "engine", "text_augment", "synonyms", "augment", "image_augment"
+}  # fmt: skip
 """Data config keys that do not change the data stage's output."""
 
 

@@ -13,8 +13,8 @@ import logging
 from typing import Any
 
 from framework.data import cache
-from framework.data.artifacts import PreparedData, Tables
-from framework.data.audit import DataReport
+from framework.data.artifacts import IDS, PreparedData, Tables
+from framework.data.audit import DataReport, StepRecord
 from framework.data.finish import (
     attach_image_augment,
     attach_text_augment,
@@ -29,6 +29,7 @@ from framework.data.finish import (
 from framework.data.info import DataInfo
 from framework.data.records import TEXT
 from framework.data.steps_loop import build_steps, load_source, name_of, plain, run_steps
+from framework.errors import PlaitError
 from framework.registry import Registry
 
 log = logging.getLogger("plait")
@@ -125,10 +126,13 @@ class DataStage:
                 splits["train"] = augment_offline(
                     splits["train"], self.augmenter, self.seed, report
                 )
+            name = name_of(cfg.tokenizer, "tokenizer")
             if TEXT not in splits["train"].column_names:
-                tokenizer = None
-            if tokenizer is not None:
-                name = name_of(cfg.tokenizer, "tokenizer")
+                if IDS in splits["train"].column_names and tokenizer is not None:
+                    _keep_source_ids(splits, tokenizer, name, report)
+                else:
+                    tokenizer = None
+            elif tokenizer is not None:
                 splits, tokenizer = runner.tokenized(splits, tokenizer, name, self.task, report)
         return Tables(splits, tokenizer, report, labels, class_weights)
 
@@ -185,6 +189,20 @@ class DataStage:
         blob = json.dumps([type(self.task).__qualname__, task, self.cfg.max_length, image],
                           sort_keys=True, default=str)  # fmt: skip
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def _keep_source_ids(splits: dict[str, Any], tokenizer: Any, name: str, report: DataReport) -> None:
+    """A source of token ids (tokenized elsewhere): kept as they are; the tokenizer must be
+    the one that made them (it gives the vocabulary and decodes samples), never trained."""
+    if tokenizer.trainable:
+        raise PlaitError(
+            f"data: the source gives token ids already, and data/tokenizer={name} would train a "
+            "new vocabulary; set data/tokenizer=pretrained data.tokenizer.path=<the "
+            "tokenizer.json that made them>"
+        )
+    n = sum(len(s) for s in splits.values())
+    note = f"vocabulary {tokenizer.vocab_size:,}; the source's ids, not re-tokenized"
+    report.add(StepRecord("tokenize", name, n, n, note=note))
 
 
 class LocalRunner:

@@ -8,6 +8,7 @@ from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
+from framework.data.artifacts import IDS
 from framework.data.audit import DataReport, StepRecord
 from framework.data.records import IMAGE, ROW, TEXT, Rejects, column
 from framework.data.steps import StepContext
@@ -50,9 +51,9 @@ def load_source(data_cfg: Any, registry: Registry, report: DataReport) -> Any:
     name = name_of(data_cfg.source, "source")
     if len(ds) == 0:
         raise PlaitError(f"data source '{name}' produced no records; check its settings")
-    if TEXT not in ds.column_names and IMAGE not in ds.column_names:
+    if TEXT not in ds.column_names and IMAGE not in ds.column_names and IDS not in ds.column_names:
         raise PlaitError(
-            f"data source '{name}' has no 'text' or 'image' column; columns: "
+            f"data source '{name}' has no 'text', 'image' or '{IDS}' column; columns: "
             f"{', '.join(ds.column_names)}; set data.source.text_column"
         )
     if TEXT in ds.column_names:

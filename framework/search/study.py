@@ -3,6 +3,7 @@ the sweep, and by a trial reporting its validations for pruning), and what a rer
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from pathlib import Path
 from typing import Any
@@ -58,7 +59,7 @@ def storage_problem(url: str, timeout: float = 3.0) -> str | None:
                 "in here; use postgresql://... (or sqlite:///... for one machine)")  # fmt: skip
     try:
         wanted = parsed.get_dialect().driver  # SQLAlchemy's default driver of the URL
-    except Exception:  # noqa: BLE001 (an unknown "+driver")
+    except Exception:
         wanted = parsed.drivername.partition("+")[2] or backend
     if importlib.util.find_spec(wanted) is None:
         fix = "pip install 'plait[postgres]'" if wanted == "psycopg" else f"pip install {wanted}"
@@ -79,9 +80,9 @@ def storage(search: Any, url: str) -> Any:
     another sweep, or its own rerun, takes as lost and runs again."""
     if not shared(url):
         return url
-    import optuna
-
     import warnings
+
+    import optuna
 
     beat = int(search.get("heartbeat", 30))
     with warnings.catch_warnings():  # heartbeats are "experimental" since optuna 2.9
@@ -119,10 +120,8 @@ class Heartbeat:
     def _beat(self) -> None:
         while not self.stop.wait(self.interval):
             for trial_id in list(self.ids):
-                try:
+                with contextlib.suppress(Exception):  # a trial told meanwhile
                     self.storage.record_heartbeat(trial_id)
-                except Exception:  # noqa: BLE001 (a finished trial; the next beat tells)
-                    pass
 
     def track(self, trials: list[Any]) -> None:
         """Beat for ``trials`` from now on (and once at once)."""
@@ -173,14 +172,12 @@ def quiet() -> None:
 def open_study(search: Any, url: str, name: str, direction: str, sampler: Any) -> Any:
     """Create the study, or load it when a rerun of the same sweep (or another sweep sharing
     the database) finds it; a database that refuses is one line."""
-    import optuna
-    from sqlalchemy.exc import SQLAlchemyError
-
-    from framework.errors import PlaitError
-
     import time
 
-    from sqlalchemy.exc import IntegrityError, ProgrammingError
+    import optuna
+    from sqlalchemy.exc import IntegrityError, ProgrammingError, SQLAlchemyError
+
+    from framework.errors import PlaitError
 
     quiet()
     try:
@@ -235,6 +232,11 @@ def close_interrupted(study: Any) -> int:
         study._storage.set_trial_user_attr(frozen._trial_id, REASON, INTERRUPTED)
         study._storage.set_trial_state_values(frozen._trial_id, optuna.trial.TrialState.FAIL)
     return len(running)
+
+
+def not_run(trial: Any) -> bool:
+    """Whether a trial ended without running to an outcome (interrupted, or surplus)."""
+    return trial.state.name == "FAIL" and trial.user_attrs.get(REASON) in NOT_RUN
 
 
 def fail_lost(study: Any) -> int:

@@ -169,8 +169,8 @@ def _surplus(study: Any, trial: Any, p: Plan, search: Any) -> bool:
     (asked at the same moment): it is closed unrun and left out of the report."""
     if p.grid is not None:
         return False
-    before = [t for t in study.get_trials(deepcopy=False)
-              if t.number < trial.number and t.user_attrs.get(St.REASON) not in St.NOT_RUN]  # fmt: skip
+    earlier = [t for t in study.get_trials(deepcopy=False) if t.number < trial.number]
+    before = [t for t in earlier if not St.not_run(t)]
     if len(before) < search.trials:
         return False
     import optuna

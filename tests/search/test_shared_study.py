@@ -26,10 +26,11 @@ def test_two_sweeps_share_one_study_and_a_killed_one_loses_no_trial(tmp_path, po
 
     args = [sys.executable, "-m", "framework", "train", *TINY, "eval=false", "search=random",
             "search.trials=6", "optimizer.lr=tag(log,interval(1e-4,1e-2))",
-            f"search.storage={postgres_url}", "search.study=shared", "search.heartbeat=1"]  # fmt: skip
+            f"search.storage={postgres_url}", "search.study=shared",
+            "search.heartbeat=1"]  # fmt: skip
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     logs = [tmp_path / "a.log", tmp_path / "b.log", tmp_path / "a2.log"]
-    outs = [open(p, "w") for p in logs]
+    outs = [open(p, "w") for p in logs]  # noqa: SIM115 (closed below, after the waits)
     try:
         a = subprocess.Popen(args, cwd=tmp_path, env=env, stdout=outs[0],
                              stderr=subprocess.STDOUT, start_new_session=True)  # fmt: skip

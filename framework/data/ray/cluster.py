@@ -98,9 +98,11 @@ def ray_module() -> Any:
     """``ray``, with Ray Data, imported on use (one line naming the extra when missing)."""
     try:
         import ray
-        import ray.data  # noqa: F401
+        import ray.data
     except ImportError:
-        raise PlaitError(f"data/engine=ray needs Ray Data, which is not installed: {INSTALL}")
+        raise PlaitError(
+            f"data/engine=ray needs Ray Data, which is not installed: {INSTALL}"
+        ) from None
     return ray
 
 

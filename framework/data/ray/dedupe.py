@@ -74,8 +74,8 @@ def dedupe_exact(step: Any, ds: Any, ctx: RayContext) -> tuple[Any, StepRecord]:
         first, batch_format="pyarrow", num_cpus=ctx.cpus
     )
     found = groups.to_arrow_refs()
-    import ray
     import pyarrow as pa
+    import ray
 
     table = pa.concat_tables(ray.get(found)) if found else pa.table({"keep": [], "gone": []})
     keep = table.column("keep").to_numpy()
