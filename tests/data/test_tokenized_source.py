@@ -44,7 +44,7 @@ def datatrove_folder(tmp_path_factory):
                 eos_token="<|endoftext|>",
                 seed=1,
             ),
-        ],  # fmt: skip
+        ],
         tasks=1,
         logging_dir=str(root / "logs"),
     ).run()
