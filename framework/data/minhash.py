@@ -1,4 +1,5 @@
-"""Near-duplicate detection with MinHash signatures and LSH banding, vectorized with NumPy.
+"""Near-duplicate detection with MinHash signatures and LSH banding: signatures by rensa (Rust)
+or NumPy from the same shingle hashes.
 
 Signatures are computed a chunk at a time (one matrix product per chunk, on ``num_proc``
 processes); candidates from the LSH bands are confirmed by the Jaccard similarity of their
@@ -10,6 +11,7 @@ candidate keeps 4 bytes per distinct shingle of the two records).
 
 from __future__ import annotations
 
+import itertools
 import re
 import zlib
 from typing import Any
@@ -61,6 +63,13 @@ def _windows(text: str) -> Any:
 def shingle_windows(text: str, size: int, unit: str) -> Any:
     """The shingles of ``text`` (as :func:`shingles` lists them), one list per window of
     ``WINDOW`` characters: a 40 MB record never becomes one list of millions of strings."""
+    if unit == "words" and len(text) <= WINDOW:  # one window: the same shingles, directly
+        words = text.lower().split()
+        if len(words) < size:
+            yield [" ".join(words)]
+        else:
+            yield [" ".join(words[i : i + size]) for i in range(len(words) - size + 1)]
+        return
     shingle = _word_shingles if unit == "words" else _char_shingles
     emitted = False
     for out, rest in shingle(text, size):
@@ -142,18 +151,30 @@ ROWS = 8192
 """Shingle hashes permuted at a time: (ROWS x num_perm) is the largest temporary."""
 
 
-class MinHasher:
-    """MinHash signatures of texts: ``num_perm`` multiply-shift hashes (Dietzfelbinger's
-    universal family: the top 32 bits of ``a * x + b`` mod 2^64) of 32-bit shingle hashes."""
+BACKENDS = ("rensa", "numpy")
+"""Who permutes the shingle hashes into signatures: rensa (Rust, R-MinHash) or NumPy."""
+FLAT = 1 << 18
+"""rensa: shingles handed over at a time, whatever a record's length."""
 
-    def __init__(self, num_perm: int, size: int, unit: str, seed: int = 1) -> None:
+
+class MinHasher:
+    """MinHash signatures of texts from their 32-bit shingle hashes: rensa's R-MinHash
+    (``backend="rensa"``, compiled), or ``num_perm`` multiply-shift hashes in NumPy
+    (Dietzfelbinger's universal family: the top 32 bits of ``a * x + b`` mod 2^64)."""
+
+    def __init__(
+        self, num_perm: int, size: int, unit: str, seed: int = 1, backend: str = "numpy"
+    ) -> None:
         gen = np.random.RandomState(seed)
         self.a = gen.randint(1, 2**63, size=num_perm, dtype=np.uint64) | np.uint64(1)
         self.b = gen.randint(0, 2**63, size=num_perm, dtype=np.uint64)
-        self.size, self.unit = size, unit
+        self.size, self.unit, self.seed, self.backend = size, unit, seed, backend
 
     def signatures(self, texts: list[str]) -> np.ndarray:
-        """A (len(texts), num_perm) uint32 matrix, computed ``ROWS`` shingles at a time."""
+        """A (len(texts), num_perm) uint32 matrix; memory bounded by ``ROWS`` (NumPy) or
+        ``FLAT`` (rensa) shingles at a time."""
+        if self.backend == "rensa":
+            return self._rensa(texts)
         out = np.full((len(texts), len(self.a)), np.iinfo(np.uint32).max, np.uint32)
         hashes: list[np.ndarray] = []
         owners: list[np.ndarray] = []
@@ -168,6 +189,40 @@ class MinHasher:
                     hashes, owners, pending = [], [], 0
         if hashes:
             self._fold(out, np.concatenate(hashes), np.concatenate(owners))
+        return out
+
+    def _rensa(self, texts: list[str]) -> np.ndarray:
+        """Signatures by rensa from the same shingles (rensa hashes them itself): one row per
+        window of a text, each text's rows folded by their minimum (a long record's windows
+        are parts of one set)."""
+        from rensa import RMinHash
+
+        num_perm = len(self.a)
+        out = np.full((len(texts), num_perm), np.iinfo(np.uint32).max, np.uint32)
+        rows: list[list[str]] = []
+        owners: list[int] = []
+        pending = 0
+
+        def flush() -> None:
+            digests = RMinHash.digests_from_token_sets(rows, num_perm=num_perm, seed=self.seed)
+            flat = itertools.chain.from_iterable(digests)
+            sig = np.fromiter(flat, np.uint32, count=len(rows) * num_perm).reshape(-1, num_perm)
+            own = np.asarray(owners)
+            starts = np.flatnonzero(np.r_[True, own[1:] != own[:-1]])
+            if len(starts) < len(own):  # some texts span several windows
+                sig = np.minimum.reduceat(sig, starts, axis=0)
+            out[own[starts]] = np.minimum(out[own[starts]], sig)
+
+        for k, text in enumerate(texts):
+            for window in shingle_windows(text or "", self.size, self.unit):
+                rows.append(window)
+                owners.append(k)
+                pending += len(window)
+                if pending >= FLAT:
+                    flush()
+                    rows, owners, pending = [], [], 0
+        if rows:
+            flush()
         return out
 
     def _fold(self, out: np.ndarray, hashes: np.ndarray, owners: np.ndarray) -> None:
@@ -187,13 +242,39 @@ def _signatures_of(args: tuple[MinHasher, list[str]]) -> np.ndarray:
     return hasher.signatures(texts)
 
 
+def resolve(buckets: list[list[int]], similar: Any) -> list[tuple[int, int]]:
+    """(record, kept record it nearly duplicates) pairs, in record order: each record that
+    shares a bucket (an LSH band key, rows ascending) with another goes, in record order, when
+    it is ``similar`` to an earlier *kept* record of one of its buckets (the smallest such);
+    a record is only ever removed for one that stays. Records in no shared bucket stay.
+    Both engines decide through this function."""
+    by_row: dict[int, list[int]] = {}
+    for b, rows in enumerate(buckets):
+        for r in rows:
+            by_row.setdefault(r, []).append(b)
+    kept: list[list[int]] = [[] for _ in buckets]
+    pairs = []
+    for i in sorted(by_row):
+        cands = sorted({c for b in by_row[i] for c in kept[b]})
+        match = next((c for c in cands if similar(i, c)), None)
+        if match is not None:
+            pairs.append((i, match))
+            continue
+        for b in by_row[i]:
+            kept[b].append(i)
+    return pairs
+
+
 class MinHashDedupe:
     """Keep the first record of each cluster of near duplicates."""
 
     examples: list[str] = []
     """'duplicate ≈ kept' pairs of the last run, for the data report."""
 
-    def __init__(self, threshold: float, num_perm: int, size: int, unit: str, column: str) -> None:
+    def __init__(
+        self, threshold: float, num_perm: int, size: int, unit: str, column: str,
+        backend: str = "rensa",
+    ) -> None:  # fmt: skip
         if not 0 < threshold <= 1:
             raise PlaitError(
                 f"data.curate.dedupe_minhash.threshold must be in (0, 1], not {threshold}"
@@ -204,8 +285,20 @@ class MinHashDedupe:
             )
         if num_perm < 2 or size < 1:
             raise PlaitError("data.curate.dedupe_minhash: num_perm >= 2 and shingle_size >= 1")
+        if backend not in BACKENDS:
+            raise PlaitError(
+                f"data.curate.dedupe_minhash.backend must be 'rensa' or 'numpy', not '{backend}'"
+            )
+        if backend == "rensa":
+            import importlib.util
+
+            if importlib.util.find_spec("rensa") is None:
+                raise PlaitError(
+                    "data.curate.dedupe_minhash.backend=rensa needs rensa: pip install rensa "
+                    "(or backend=numpy)"
+                )
         self.threshold, self.column = threshold, column
-        self.hasher = MinHasher(num_perm, size, unit)
+        self.hasher = MinHasher(num_perm, size, unit, backend=backend)
         # candidates are confirmed by their signatures, so the bands favour recall: a false
         # positive costs one comparison, a false negative a duplicate left in
         self.bands, self.rows = optimal_bands(threshold, num_perm, fp_weight=0.1, fn_weight=0.9)
@@ -246,37 +339,37 @@ class MinHashDedupe:
         shingle-hash sets when ``texts`` are given, else by the signatures' estimate.
         """
         keys = self.band_keys(sig)
-        tables: list[dict[int, list[int]]] = [{} for _ in range(self.bands)]
-        need = self.threshold * sig.shape[1]
+        buckets = []
+        for band in keys:
+            band = np.asarray(band, dtype=np.uint64)
+            order = np.argsort(band, kind="stable")  # rows ascending within a key
+            ranked = band[order]
+            starts = np.r_[0, np.flatnonzero(ranked[1:] != ranked[:-1]) + 1]
+            ends = np.r_[starts[1:], len(band)]
+            shared = np.flatnonzero(ends - starts > 1)
+            buckets.extend(order[starts[k] : ends[k]].tolist() for k in shared)
+        if texts is None:
+            need = self.threshold * sig.shape[1]
+            return resolve(buckets, lambda a, b: int((sig[a] == sig[b]).sum()) >= need)
+        return resolve(buckets, self.similar_texts(dict(enumerate(texts))))
+
+    def similar_texts(self, texts: Any) -> Any:
+        """``similar(a, b)`` over records ``texts[a]``, ``texts[b]``: whether their shingle
+        sets reach the threshold's Jaccard similarity (sets computed once per record)."""
         sets: dict[int, np.ndarray] = {}
-        hasher = self.hasher
+        size, unit, threshold = self.hasher.size, self.hasher.unit, self.threshold
 
         def distinct(k: int) -> np.ndarray:
             if k not in sets:
-                sets[k] = shingle_set(texts[k] or "", hasher.size, hasher.unit)  # type: ignore[index]
+                sets[k] = shingle_set(texts[k] or "", size, unit)
             return sets[k]
 
         def similar(a: int, b: int) -> bool:
-            if texts is None:
-                return int((sig[a] == sig[b]).sum()) >= need
             x, y = distinct(a), distinct(b)
             both = len(np.intersect1d(x, y, assume_unique=True))
-            return both >= self.threshold * (len(x) + len(y) - both)
+            return both >= threshold * (len(x) + len(y) - both)
 
-        dropped = []
-        for i in range(sig.shape[0]):
-            cands: set[int] = set()
-            for j in range(self.bands):
-                hit = tables[j].get(keys[j][i])
-                if hit:
-                    cands.update(hit)
-            match = next((c for c in sorted(cands) if similar(i, c)), None)
-            if match is not None:
-                dropped.append((i, match))
-                continue
-            for j in range(self.bands):
-                tables[j].setdefault(keys[j][i], []).append(i)
-        return dropped
+        return similar
 
     def __call__(self, ds: Any, ctx: StepContext) -> Any:
         require_column(ds, self.column, ctx.name)

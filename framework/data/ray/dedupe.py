@@ -121,7 +121,10 @@ def dedupe_minhash(step: Any, ds: Any, ctx: RayContext) -> tuple[Any, StepRecord
     )
     refs = buckets.to_arrow_refs()
     lists = [rs for t in ray.get(refs) for rs in t.column("rows").to_pylist()] if refs else []
-    pairs, texts = _replay(step, lists, lambda rows: _texts_of(ds, rows, column))
+    from framework.data.minhash import resolve
+
+    texts = _texts_of(ds, [r for rows in lists for r in rows], column) if lists else {}
+    pairs = resolve(lists, step.similar_texts(texts))
     dropped = {i for i, _ in pairs}
     out = ds
     if dropped:
@@ -132,42 +135,6 @@ def dedupe_minhash(step: Any, ds: Any, ctx: RayContext) -> tuple[Any, StepRecord
         seconds=round(time.perf_counter() - t0, 3), removed_examples=list(step.examples),
     )  # fmt: skip
     return out, rec
-
-
-def _replay(step: Any, buckets: list[list[int]], fetch: Any) -> tuple[list[tuple[int, int]], Any]:
-    """(record, kept record it nearly duplicates) pairs in record order, by the local rule
-    over the buckets holding two records or more; and the texts fetched for them."""
-    from framework.data.minhash import shingle_set
-
-    by_row: dict[int, list[int]] = {}
-    for b, rows in enumerate(buckets):
-        for r in rows:
-            by_row.setdefault(r, []).append(b)
-    texts = fetch(list(by_row)) if by_row else {}
-    kept: list[list[int]] = [[] for _ in buckets]
-    sets: dict[int, np.ndarray] = {}
-    size, unit, threshold = step.hasher.size, step.hasher.unit, step.threshold
-
-    def distinct(k: int) -> np.ndarray:
-        if k not in sets:
-            sets[k] = shingle_set(texts[k] or "", size, unit)
-        return sets[k]
-
-    def similar(a: int, b: int) -> bool:
-        x, y = distinct(a), distinct(b)
-        both = len(np.intersect1d(x, y, assume_unique=True))
-        return both >= threshold * (len(x) + len(y) - both)
-
-    pairs = []
-    for i in sorted(by_row):
-        cands = sorted({c for b in by_row[i] for c in kept[b]})
-        match = next((c for c in cands if similar(i, c)), None)
-        if match is not None:
-            pairs.append((i, match))
-            continue
-        for b in by_row[i]:
-            kept[b].append(i)
-    return pairs, texts
 
 
 def _drop_rows(ds: Any, drop: np.ndarray, ctx: RayContext) -> Any:
