@@ -73,10 +73,66 @@ class Advice:
     """``trainer.accumulate`` that keeps the recipe's effective batch."""
     notes: list[str]
     """Why, in words."""
+    data_engine: str = "data/engine=local"
+    """Where the data stage should run (``data/engine=local`` or ``ray``)."""
+    data_note: str = ""
+    """Why, from the corpus size and this machine."""
 
     def to_dict(self) -> dict[str, Any]:
         """As plain data."""
         return asdict(self)
+
+
+RAY_MEMORY_FACTOR = 4
+"""The local engine holds the source, the curated records and their hashes in memory: about
+this many times the corpus's size on disk (measured with bench/ray_data.py)."""
+RAY_CORES = 8
+"""Below this many cores the local engine beat Ray at every corpus size measured (2 cores:
+1x and 10x GCIDE, bench/ray_data.py); Ray's tasks, shuffles and object store cost more than
+they parallelize."""
+
+
+def corpus_bytes(cfg: Any, registry: Any) -> int | None:
+    """Bytes on disk of the files the recipe's source declares (None: it declares none)."""
+    import glob
+    import os
+
+    from framework.data.steps_loop import plain
+
+    contract = registry.contract("source", cfg.data.source)
+    if contract.files is None:
+        return None
+    paths = contract.files(plain(cfg.data.source))
+    total = 0
+    for p in paths:
+        for hit in glob.glob(os.path.expanduser(p), recursive=True):
+            if os.path.isfile(hit):
+                total += os.path.getsize(hit)
+            else:
+                for root, _dirs, files in os.walk(hit):
+                    total += sum(os.path.getsize(os.path.join(root, f)) for f in files)
+    return total or None
+
+
+def engine_advice(size: int | None, machine: Machine) -> tuple[str, str]:
+    """(``data/engine=...``, why) for a corpus of ``size`` bytes on this machine."""
+    from framework.models.footprint import human
+
+    if size is None:
+        return "data/engine=local", "the source declares no files, so its size is unknown"
+    need = size * RAY_MEMORY_FACTOR
+    if need > machine.available_memory:
+        return ("data/engine=ray data.engine.address=auto",
+                f"the corpus ({human(size, 'B')}) needs about {human(need, 'B')} of memory on "
+                f"the local engine, more than the {human(machine.available_memory, 'B')} "
+                "available: run it on a Ray cluster (docs/scale.md)")  # fmt: skip
+    if machine.usable_cores < RAY_CORES:
+        return ("data/engine=local",
+                f"the corpus ({human(size, 'B')}) fits in memory, and on "
+                f"{machine.usable_cores} cores the local engine is faster than Ray")  # fmt: skip
+    return ("data/engine=local",
+            f"the corpus ({human(size, 'B')}) fits in memory; data/engine=ray pays off when a "
+            "cluster adds cores or the corpus outgrows this machine")  # fmt: skip
 
 
 def needs(facts: Any, cfg: Any, machine: Machine) -> Needs:

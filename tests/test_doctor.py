@@ -70,3 +70,27 @@ def test_auto_picks_what_this_machine_has(registry):
         assert built == {"accelerator": "cpu", "devices": 1, "precision": "32-true"}
     else:
         assert (built["accelerator"], built["devices"]) == ("gpu", found)
+
+
+def test_doctor_says_which_data_engine_the_corpus_needs(cli, tmp_path):
+    import dataclasses
+
+    from framework.doctor import RAY_MEMORY_FACTOR, engine_advice
+    from framework.machine import machine
+
+    corpus = tmp_path / "c.jsonl"
+    corpus.write_text("".join(json.dumps({"text": f"record {i} of {i * 7}"}) + "\n"
+                              for i in range(5000)))  # fmt: skip
+    proc = cli("doctor", "--json", "~recipe", "data/source=jsonl", f"data.source.paths=[{corpus}]",
+               "model=gpt_tiny", "data.tokenizer.vocab_size=300")  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    advice = json.loads(proc.stdout)["advice"]
+    assert advice["data_engine"] == "data/engine=local"
+    from framework.models.footprint import human
+
+    assert human(corpus.stat().st_size, "B") in advice["data_note"]
+    here = machine()
+    small = dataclasses.replace(here, available_memory=corpus.stat().st_size * RAY_MEMORY_FACTOR
+                                - 1)  # fmt: skip
+    assert engine_advice(corpus.stat().st_size, small)[0].startswith("data/engine=ray")
+    assert engine_advice(None, here)[0] == "data/engine=local"

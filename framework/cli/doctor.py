@@ -11,7 +11,7 @@ def doctor(overrides: list[str], as_json: bool) -> int:
     """Print the machine, the recipe's needs and the advice (a JSON object with ``--json``);
     returns 0."""
     from framework.cli.spine import load, stage
-    from framework.doctor import advise, needs
+    from framework.doctor import advise, corpus_bytes, engine_advice, needs
     from framework.machine import machine
     from framework.models.facts import cached_model_facts
 
@@ -20,6 +20,9 @@ def doctor(overrides: list[str], as_json: bool) -> int:
     facts = cached_model_facts(loaded.cfg, loaded.registry, stage(loaded).info())
     need = needs(facts, loaded.cfg, here)
     advice = advise(need, loaded.cfg, here)
+    advice.data_engine, advice.data_note = engine_advice(
+        corpus_bytes(loaded.cfg, loaded.registry), here
+    )
     if as_json:
         doc = {"machine": here.to_dict(), "recipe": loaded.cfg.name,
                "needs": {**need.__dict__, "state": need.state, "total": need.total},
@@ -85,6 +88,7 @@ def advice_table(a: Any) -> Any:
     t.add_row("largest batch per device", f"{a.max_batch:,} (of {human(a.budget, 'B')} planned)")
     t.add_row("DataLoader workers", f"trainer.num_workers={a.workers}")
     t.add_row("accumulation", f"trainer.accumulate={a.accumulate}")
+    t.add_row("data stage", f"{a.data_engine}: {a.data_note}")
     for note in a.notes:
         t.add_row("", note)
     return t

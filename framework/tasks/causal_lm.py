@@ -25,14 +25,51 @@ class PackedBlocks:
         return chunk[:-1], chunk[1:]
 
 
-def token_stream(ds: Any) -> Any:
-    """The ``input_ids`` of every record (each ending in end-of-text) as one int32 tensor."""
+class TokenStream:
+    """The token ids of a split as one sequence over the Arrow chunks they are stored in
+    (memory-mapped from the data cache or the Ray engine's shards: nothing is copied until a
+    slice is read). Indexing gives a tensor (a slice) or a 0-d tensor (one position)."""
+
+    def __init__(self, chunks: list[Any]) -> None:
+        import numpy as np
+
+        self.chunks = [c for c in chunks if len(c)]
+        self.starts = np.cumsum([0, *(len(c) for c in self.chunks)])
+
+    def __len__(self) -> int:
+        return int(self.starts[-1])
+
+    def __getitem__(self, key: int | slice) -> Any:
+        import numpy as np
+        import torch
+
+        if isinstance(key, slice):
+            start, stop, _ = key.indices(len(self))
+        else:
+            start = key + len(self) if key < 0 else key
+            stop = start + 1
+        parts, pos = [], start
+        i = int(np.searchsorted(self.starts, start, side="right")) - 1
+        while pos < stop:
+            chunk = self.chunks[i]
+            offset = pos - int(self.starts[i])
+            take = min(len(chunk) - offset, stop - pos)
+            parts.append(chunk[offset : offset + take])
+            pos, i = pos + take, i + 1
+        out = torch.from_numpy(np.concatenate(parts) if len(parts) != 1 else parts[0].copy())
+        return out if isinstance(key, slice) else out[0]
+
+
+def token_stream(ds: Any) -> TokenStream:
+    """The ``input_ids`` of every record (each ending in end-of-text) as one int32 sequence,
+    read in place from the dataset's Arrow chunks."""
     import numpy as np
-    import torch
+    import pyarrow as pa
 
     col = ds.with_format("arrow")["input_ids"]
-    flat = col.combine_chunks().flatten() if hasattr(col, "combine_chunks") else col.flatten()
-    return torch.from_numpy(np.array(flat.to_numpy(zero_copy_only=False), dtype=np.int32))
+    chunks = col.chunks if isinstance(col, pa.ChunkedArray) else [col]
+    return TokenStream([np.asarray(c.flatten().to_numpy(zero_copy_only=False), dtype=np.int32)
+                        for c in chunks])  # fmt: skip
 
 
 class CausalLM(Task):
