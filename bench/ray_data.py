@@ -110,8 +110,10 @@ def main() -> None:
     for engine, nodes in configs:
         one, ten = (next(r for r in results if (r["engine"], r["nodes"], r["repeat"]) ==
                          (engine, nodes, k)) for k in (1, 10))  # fmt: skip
-        print(f"{engine} nodes={nodes}: 10x / 1x time {ten['seconds'] / one['seconds']:.2f}, "
-              f"memory {ten['peak_mb'] / one['peak_mb']:.2f}")
+        print(
+            f"{engine} nodes={nodes}: 10x / 1x time {ten['seconds'] / one['seconds']:.2f}, "
+            f"memory {ten['peak_mb'] / one['peak_mb']:.2f}"
+        )
     same = {(r["repeat"], r["kept"], r["tokens"]) for r in results}
     print("every engine kept the same records and tokens:", len(same) == 2)
     out = Path(__file__).parent / "results"

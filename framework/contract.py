@@ -59,6 +59,10 @@ class Contract:
     """source: the files it reads, hashed (size and time) into the data cache's fingerprint so
     an edited file misses the cache; None: undeclared, the fingerprint holds the config alone
     and the run warns."""
+    shards: Callable[[Mapping[str, Any]], list[dict[str, Any]]] | None = None
+    """source: its config split into one config per piece (a file), whose records, read one
+    after another, are the whole source's; ``data/engine=ray`` reads the pieces in parallel
+    tasks. None: the driver reads the source and hands it to Ray in blocks."""
     streams: bool = False
     """source: builds a ``datasets.IterableDataset`` when called with ``streaming=True``;
     curate, clean: a per-record step (``TextMap``/``RowFilter``); split: assigns records by
@@ -93,6 +97,8 @@ class Contract:
             parts.append(f"sized ({', '.join(knobs)})")
         if self.files is not None:
             parts.append("declares its files")
+        if self.shards is not None:
+            parts.append("read per file on Ray")
         if self.streams:
             parts.append("streams")
         if self.needs_synonyms:
@@ -128,6 +134,8 @@ def make_contract(kind: str, name: str, allowed: tuple[str, ...], **declared: An
             raise PlaitError(f"{kind} '{name}': reads={value!r}; inputs: {', '.join(INPUTS)}")
         if key == "size" and value is not None and not isinstance(value, SizeKnobs):
             raise PlaitError(f"{kind} '{name}': size must be scales(depth, *widths)")
+        if key == "shards" and value is not None and not callable(value):
+            raise PlaitError(f"{kind} '{name}': shards must be a function of the source's config")
         if key == "distributed" and value is not None and not callable(value):
             raise PlaitError(f"{kind} '{name}': distributed must be a function (step, ds, ctx)")
         if key == "files" and value is not None and not callable(value):
@@ -143,6 +151,18 @@ def files_in_config(params: Mapping[str, Any]) -> list[str]:
     out: list[str] = []
     _collect(params, out)
     return out
+
+
+def one_per_file(params: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """``shards`` of sources that read the files their ``paths`` name, in order: one config
+    per file (a mapping of named splits stays whole)."""
+    from framework.data.records import collect
+
+    paths = params.get("paths")
+    if isinstance(paths, Mapping) or not paths:
+        return [dict(params)]
+    files = collect([paths] if isinstance(paths, str) else list(paths))
+    return [{**params, "paths": [str(f)]} for f in files]
 
 
 def no_files(_params: Mapping[str, Any]) -> list[str]:

@@ -122,7 +122,7 @@ STEP = ("streams", "reports_removed", "distributed")
 KINDS: dict[str, KindSpec] = {
     "source": KindSpec(
         "data/source", P.SOURCE, doc="where the raw records come from",
-        capabilities=("files", "streams"),
+        capabilities=("files", "streams", "shards"),
     ),
     "curate": KindSpec(
         "data/curate", P.CALLABLE, multi=True, doc="dedupe, normalize, filter records",

@@ -9,7 +9,7 @@ from typing import Any
 def register(registry: Any) -> None:
     """Add the built-in sources (with the files each reads and whether it streams), curation
     and cleaning steps, tokenizers, splits and balancers."""
-    from framework.contract import files_in_config, no_files
+    from framework.contract import files_in_config, no_files, one_per_file
     from framework.data import balance, clean, curate, splits, tokenizers
     from framework.data.ray import dedupe as ray_dedupe
     from framework.data.sources import corpora, files, images, tokenized, web
@@ -21,10 +21,11 @@ def register(registry: Any) -> None:
         return lambda _params: [str(vars(module)[name])]
 
     add = registry.add
-    add("source", "text_files", files.text_files, files=files_in_config, streams=True)
-    add("source", "jsonl", files.jsonl, files=files_in_config, streams=True)
-    add("source", "csv", files.csv, files=files_in_config)
-    add("source", "parquet", files.parquet, files=files_in_config)
+    add("source", "text_files", files.text_files, files=files_in_config, streams=True,
+        shards=one_per_file)  # fmt: skip
+    add("source", "jsonl", files.jsonl, files=files_in_config, streams=True, shards=one_per_file)
+    add("source", "csv", files.csv, files=files_in_config, shards=one_per_file)
+    add("source", "parquet", files.parquet, files=files_in_config, shards=one_per_file)
     add("source", "hf_disk", files.hf_disk, files=files_in_config)
     add("source", "hf_hub", files.hf_hub, files=no_files)
     add("source", "image_folder", files.image_folder, files=files_in_config)

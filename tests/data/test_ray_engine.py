@@ -38,7 +38,8 @@ def cluster():
 
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory):
-    """1,500 GCIDE entries, 60 of them repeated exactly and 60 with one word changed."""
+    """1,500 GCIDE entries, 60 of them repeated exactly and 60 with one word changed, in
+    four JSON Lines files (a glob)."""
     from framework.data.sources.corpora import gcide_entries
 
     entries = []
@@ -54,9 +55,13 @@ def corpus(tmp_path_factory):
         words[len(words) // 2] = "zzz"
         records.append(" ".join(words))
     rng.shuffle(records)
-    path = tmp_path_factory.mktemp("corpus") / "gcide.jsonl"
-    path.write_text("".join(json.dumps({"text": t}) + "\n" for t in records), "utf-8")
-    return path
+    folder = tmp_path_factory.mktemp("corpus")
+    for k in range(4):  # four files: the Ray engine reads one per task
+        part = records[k * len(records) // 4 : (k + 1) * len(records) // 4]
+        (folder / f"gcide-{k}.jsonl").write_text(
+            "".join(json.dumps({"text": t}) + "\n" for t in part), "utf-8"
+        )
+    return folder / "*.jsonl"
 
 
 def data_cfg(path: Path, engine: str, **over):

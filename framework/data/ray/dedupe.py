@@ -67,7 +67,10 @@ def dedupe_exact(step: Any, ds: Any, ctx: RayContext) -> tuple[Any, StepRecord]:
         import pyarrow as pa
 
         rows = np.sort(group.column(ROW).to_numpy())
-        return pa.table({"keep": [int(rows[0])], "gone": [rows[1 : 1 + EXAMPLES].tolist()]})
+        return pa.table({
+            "keep": pa.array([int(rows[0])], pa.int64()),
+            "gone": pa.array([rows[1 : 1 + EXAMPLES].tolist()], pa.list_(pa.int64())),
+        })  # fmt: skip
 
     keys = ds.map_batches(hashed, batch_format="pyarrow", batch_size=None, num_cpus=ctx.cpus)
     groups = keys.groupby(HASH, num_partitions=ctx.partitions).map_groups(

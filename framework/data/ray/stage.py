@@ -28,7 +28,6 @@ from framework.data.ray.context import RayContext, write_json
 from framework.data.ray.records import PerRecord, merged
 from framework.data.records import ROW, TEXT
 from framework.data.steps import RowFilter, TextMap
-from framework.data.steps_loop import load_source
 from framework.errors import PlaitError
 from framework.paths import plait_cache
 
@@ -70,21 +69,13 @@ class RayRunner:
                 report.add(StepRecord(**rec))
             log.info("data (ray): curated records reused from %s", folder)
             return _features(shards.load([Path(p) for p in meta["parts"]]), meta["features"])
-        import ray.data
 
         shutil.rmtree(folder, ignore_errors=True)
-        source = load_source(self.stage.cfg, self.stage.registry, report)
-        if TEXT not in source.column_names:
-            raise PlaitError(
-                "data/engine=ray curates text records; this source has images: use "
-                "data/engine=local"
-            )
-        table = source.with_format("arrow")[:]
-        size = self.engine.block_rows
-        blocks = [table.slice(i, size) for i in range(0, table.num_rows, size)]
-        ds = ray.data.from_arrow(blocks)
-        rows, first_step = table.num_rows, len(report.steps)
-        partitions = min(64, max(2, len(blocks)))
+        from framework.data.ray.source import read
+
+        source = read(self.stage, report, self.engine.block_rows, self.engine.cpus_per_task)
+        ds, rows, first_step = source.ds, source.rows, len(report.steps)
+        partitions = min(64, max(2, math.ceil(rows / self.engine.block_rows)))
         for stretch in _stretches(steps):
             t0 = time.perf_counter()
             if stretch[0][3].distributed is None:
@@ -109,10 +100,10 @@ class RayRunner:
                         f"data/{rec.stage}"
                     )
                 rows = rec.rows_out
-        written = ds.map_batches(shards.WriteBlock(folder / "parts", table.schema),
+        written = ds.map_batches(shards.WriteBlock(folder / "parts", source.schema),
                                  batch_format="pyarrow", batch_size=None).take_all()  # fmt: skip
         parts = [r["path"] for r in sorted(written, key=lambda r: r["first"])]
-        features = source.features.to_dict()
+        features = source.features
         out = _features(shards.load([Path(p) for p in parts]), features)
         if len(out) != rows:
             raise PlaitError(f"data (ray): {len(out):,} records written, {rows:,} expected")
