@@ -75,7 +75,12 @@ docs = tables.report.steps[0].rows_out
 tokens = sum(len(x) for s in tables.splits.values() for x in s.with_format("arrow")["input_ids"].to_pylist())
 print(json.dumps({"seconds": seconds, "docs": docs, "kept": sum(len(s) for s in tables.splits.values()),
                   "tokens": tokens, "peak_mb": peak[0] / 2**20,
-                  "driver_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+                  "driver_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}),
+      flush=True)
+if engine == "ray":
+    ray.shutdown()
+    c.shutdown()
+os._exit(0)  # Ray's teardown messages are not the benchmark's
 """
 
 
