@@ -71,8 +71,10 @@ tables = DataStage(cfg, causal_lm(), default_registry(), seed=1).tables()
 seconds = time.perf_counter() - t0
 time.sleep(0.6)
 docs = tables.report.steps[0].rows_out
-tokens = sum(len(x) for s in tables.splits.values() for x in s.with_format("arrow")["input_ids"].to_pylist())
-print(json.dumps({"seconds": seconds, "docs": docs, "kept": sum(len(s) for s in tables.splits.values()),
+ids = [s.with_format("arrow")["input_ids"] for s in tables.splits.values()]
+tokens = sum(len(c.flatten()) for c in ids)
+kept = sum(len(s) for s in tables.splits.values())
+print(json.dumps({"seconds": seconds, "docs": docs, "kept": kept,
                   "tokens": tokens, "peak_mb": peak[0] / 2**20,
                   "driver_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}),
       flush=True)
