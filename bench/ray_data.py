@@ -72,7 +72,8 @@ seconds = time.perf_counter() - t0
 time.sleep(0.6)
 docs = tables.report.steps[0].rows_out
 ids = [s.with_format("arrow")["input_ids"] for s in tables.splits.values()]
-tokens = sum(len(c.flatten()) for c in ids)
+import pyarrow.compute as pc
+tokens = sum(pc.sum(pc.list_value_length(c)).as_py() for c in ids)
 kept = sum(len(s) for s in tables.splits.values())
 print(json.dumps({"seconds": seconds, "docs": docs, "kept": kept,
                   "tokens": tokens, "peak_mb": peak[0] / 2**20,
