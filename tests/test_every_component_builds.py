@@ -73,6 +73,12 @@ def files_for(name: str, tmp_path) -> dict:
         return {"path": str(tmp_path / "img")}
     if name == "web":
         return {"urls": ["http://127.0.0.1:9/"], "cache_dir": str(tmp_path), "retries": 0}
+    if name == "tokenized":
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        pq.write_table(pa.table({"input_ids": [[1, 2, 3], [4, 5]]}), tmp_path / "ids.parquet")
+        return {"path": str(tmp_path)}
     return {}
 
 
@@ -115,7 +121,7 @@ def test_component_builds(kind, name, registry, tmp_path):
         return
     obj = registry.build(kind, cfg, **runtime)
     if kind == "source":
-        assert len(obj) > 0 and ("text" in obj.column_names or "image" in obj.column_names)
+        assert len(obj) > 0 and {"text", "image", "input_ids"} & set(obj.column_names)
 
 
 def check_model(registry, cfg) -> None:

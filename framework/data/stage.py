@@ -126,7 +126,7 @@ class DataStage:
                 splits["train"] = augment_offline(
                     splits["train"], self.augmenter, self.seed, report
                 )
-            name = name_of(cfg.tokenizer, "tokenizer")
+            name = name_of(cfg.tokenizer, "tokenizer") if tokenizer is not None else ""
             if TEXT not in splits["train"].column_names:
                 if IDS in splits["train"].column_names and tokenizer is not None:
                     _keep_source_ids(splits, tokenizer, name, report)

@@ -249,7 +249,7 @@ def fail_lost(study: Any) -> int:
     with warnings.catch_warnings():  # "experimental" since optuna 2.9
         warnings.simplefilter("ignore")
         optuna.storages.fail_stale_trials(study)
-    return sum(t.user_attrs.get(REASON) == INTERRUPTED for t in study.get_trials(deepcopy=False))
+    return sum(not_run(t) for t in study.get_trials(deepcopy=False))
 
 
 def finished(study: Any) -> list[Any]:

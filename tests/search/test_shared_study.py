@@ -21,6 +21,14 @@ def _trials_said(text: str) -> set[int]:
     return {int(n) for n in re.findall(r"trial (\d+): val/loss", text)}
 
 
+def _running(text: str) -> bool:
+    """Whether a sweep's log shows a finished trial and, after it, one it launched and has
+    not finished."""
+    launched = [int(n) for n in re.findall(r"#(\d+) : ", text)]
+    done = _trials_said(text)
+    return bool(done) and any(n not in done for n in launched[len(done):])
+
+
 def test_two_sweeps_share_one_study_and_a_killed_one_loses_no_trial(tmp_path, postgres_url):
     import optuna
 
@@ -37,7 +45,7 @@ def test_two_sweeps_share_one_study_and_a_killed_one_loses_no_trial(tmp_path, po
         b = subprocess.Popen(args, cwd=tmp_path, env=env, stdout=outs[1],
                              stderr=subprocess.STDOUT)  # fmt: skip
         deadline = time.time() + 240
-        while not _trials_said(logs[0].read_text()) and time.time() < deadline:
+        while not _running(logs[0].read_text()) and time.time() < deadline:
             time.sleep(0.1)
         os.killpg(a.pid, signal.SIGKILL)  # mid-way through its second trial
         a.wait()
