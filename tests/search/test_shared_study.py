@@ -26,7 +26,7 @@ def _running(text: str) -> bool:
     not finished."""
     launched = [int(n) for n in re.findall(r"#(\d+) : ", text)]
     done = _trials_said(text)
-    return bool(done) and any(n not in done for n in launched[len(done):])
+    return bool(done) and any(n not in done for n in launched[len(done) :])
 
 
 def test_two_sweeps_share_one_study_and_a_killed_one_loses_no_trial(tmp_path, postgres_url):
