@@ -61,7 +61,8 @@ def dedupe_exact(step: Any, ds: Any, ctx: RayContext) -> tuple[Any, StepRecord]:
 
         texts = table.column(column).to_pylist()
         h = _hash_batch({column: texts}, column, fold, case)[HASH]
-        return pa.table({HASH: pa.array(h, pa.binary(16)), ROW: table.column(ROW)})
+        rows = pa.array(np.asarray(table.column(ROW).to_numpy(), np.int64), pa.int64())
+        return pa.table({HASH: pa.array(h, pa.binary(16)), ROW: rows})
 
     def first(group: Any) -> Any:
         import pyarrow as pa
@@ -102,14 +103,13 @@ def dedupe_minhash(step: Any, ds: Any, ctx: RayContext) -> tuple[Any, StepRecord
 
     def keyed(table: Any) -> Any:
         texts = table.column(column).to_pylist()
-        rows = table.column(ROW).to_numpy()
+        rows = np.asarray(table.column(ROW).to_numpy(), dtype=np.int64)
         keys = step.band_keys(step.hasher.signatures(texts)) if texts else []
-        n = len(rows)
-        return pa.table({
-            "band": np.repeat(np.arange(bands, dtype=np.int16), n),
-            "key": np.concatenate([np.asarray(k, dtype=np.uint64) for k in keys])
-            if keys else np.zeros(0, np.uint64),
-            ROW: np.tile(rows, bands),
+        flat = np.concatenate([np.asarray(k, np.uint64) for k in keys]) if keys else []
+        return pa.table({  # typed: an emptied block must have the same schema
+            "band": pa.array(np.repeat(np.arange(bands, dtype=np.int16), len(rows)), pa.int16()),
+            "key": pa.array(np.asarray(flat, np.uint64), pa.uint64()),
+            ROW: pa.array(np.tile(rows, bands), pa.int64()),
         })  # fmt: skip
 
     def members(group: Any) -> Any:

@@ -68,7 +68,8 @@ class RayRunner:
             for rec in meta["steps"]:
                 report.add(StepRecord(**rec))
             log.info("data (ray): curated records reused from %s", folder)
-            return _features(shards.load([Path(p) for p in meta["parts"]]), meta["features"])
+            parts = shards.load([Path(p) for p in meta["parts"]])
+            return _ordered(_features(parts, meta["features"]))
 
         shutil.rmtree(folder, ignore_errors=True)
         from framework.data.ray.source import read
@@ -91,6 +92,7 @@ class RayRunner:
                                  partitions)  # fmt: skip
                 ds, rec = contract.distributed(step, ds, ctx)
                 ds, recs = ds.materialize(), [rec]
+            before = rows
             for rec in recs:
                 report.add(rec)
                 if rec.rows_out == 0:
@@ -100,6 +102,9 @@ class RayRunner:
                         f"data/{rec.stage}"
                     )
                 rows = rec.rows_out
+            if rows < before:  # even blocks again: none emptied (Ray's shuffles trip on them)
+                blocks = max(1, math.ceil(rows / self.engine.block_rows))
+                ds = ds.repartition(blocks).materialize()
         written = ds.map_batches(shards.WriteBlock(folder / "parts", source.schema),
                                  batch_format="pyarrow", batch_size=None).take_all()  # fmt: skip
         parts = [r["path"] for r in sorted(written, key=lambda r: r["first"])]
@@ -107,6 +112,7 @@ class RayRunner:
         out = _features(shards.load([Path(p) for p in parts]), features)
         if len(out) != rows:
             raise PlaitError(f"data (ray): {len(out):,} records written, {rows:,} expected")
+        out = _ordered(out)
         _check_texts(out)
         steps_done = [audit.asdict(r) for r in report.steps[first_step - 1 :]]
         write_json(done, {"steps": steps_done, "parts": parts, "features": features})
@@ -216,6 +222,13 @@ def _features(ds: Any, features: dict[str, Any]) -> Any:
 
     want = datasets.Features.from_dict(features)
     return ds if ds.features == want else ds.cast(want)
+
+
+def _ordered(ds: Any) -> Any:
+    """``ds`` in record-id order (the parts are sorted by their first id; blocks that came
+    back interleaved are sorted by id)."""
+    ids = ds.data.column(ROW).to_numpy()
+    return ds.sort(ROW) if len(ids) > 1 and (ids[1:] < ids[:-1]).any() else ds
 
 
 def _check_texts(ds: Any) -> None:
