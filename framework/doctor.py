@@ -83,13 +83,16 @@ class Advice:
         return asdict(self)
 
 
-RAY_MEMORY_FACTOR = 4
+RAY_MEMORY_FACTOR = 6
 """The local engine holds the source, the curated records and their hashes in memory: about
-this many times the corpus's size on disk (measured with bench/ray_data.py)."""
+this many times the corpus's text (bench/ray_data.py: 2.2 GB more peak memory for 360 MB more
+text, 1x to 10x GCIDE). Compressed files hold more text than their size says."""
 RAY_CORES = 8
-"""Below this many cores the local engine beat Ray at every corpus size measured (2 cores:
-1x and 10x GCIDE, bench/ray_data.py); Ray's tasks, shuffles and object store cost more than
-they parallelize."""
+"""Below this many cores the local engine is taken to beat Ray at any size that fits in
+memory: on 2 cores Ray with two worker nodes took 3.4x (1x GCIDE) and 2.7x (10x) the local
+engine's time (bench/ray_data.py), so it needs about three times the cores to catch up, more
+if it scales below linear (one to two nodes gained 1.04x to 1.18x here, the driver sharing
+the cores)."""
 
 
 def corpus_bytes(cfg: Any, registry: Any) -> int | None:
