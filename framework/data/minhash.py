@@ -315,13 +315,14 @@ class MinHashDedupe:
             parts = [_signatures_of(c) for c in chunks]
         return np.concatenate(parts) if parts else np.zeros((0, len(self.hasher.a)), np.uint32)
 
-    def band_keys(self, sig: np.ndarray) -> list[list[int]]:
-        """One LSH key per band and record: records sharing a key are candidates."""
+    def band_keys(self, sig: np.ndarray) -> list[np.ndarray]:
+        """One LSH key per band and record (a uint64 array per band): records sharing a key
+        are candidates."""
         r = self.rows
         mult = np.random.RandomState(7).randint(1, 1 << 62, size=r, dtype=np.uint64)
         with np.errstate(over="ignore"):
             return [
-                (sig[:, j * r : (j + 1) * r].astype(np.uint64) * mult).sum(axis=1).tolist()
+                (sig[:, j * r : (j + 1) * r].astype(np.uint64) * mult).sum(axis=1)
                 for j in range(self.bands)
             ]
 
@@ -341,7 +342,6 @@ class MinHashDedupe:
         keys = self.band_keys(sig)
         buckets = []
         for band in keys:
-            band = np.asarray(band, dtype=np.uint64)
             order = np.argsort(band, kind="stable")  # rows ascending within a key
             ranked = band[order]
             starts = np.r_[0, np.flatnonzero(ranked[1:] != ranked[:-1]) + 1]

@@ -21,8 +21,9 @@ def near_in_train(train: list[str], texts: list[str]) -> np.ndarray:
     found = np.array([text_hash(t or "") in held for t in texts], dtype=bool)
     finder = MinHashDedupe(NEAR_THRESHOLD, 64, 3, "words", TEXT)
     procs = 2 if len(train) > 20_000 else 1  # the signatures are most of the time
-    train_keys = finder.band_keys(finder.signatures([t or "" for t in train], procs))
-    keys = finder.band_keys(finder.signatures([t or "" for t in texts], 1))
+    train_keys = [k.tolist() for k in finder.band_keys(finder.signatures(
+        [t or "" for t in train], procs))]  # fmt: skip
+    keys = [k.tolist() for k in finder.band_keys(finder.signatures([t or "" for t in texts], 1))]
     tables: list[dict[int, list[int]]] = []
     for band in train_keys:
         table: dict[int, list[int]] = {}
