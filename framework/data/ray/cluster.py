@@ -120,7 +120,8 @@ def connected(engine: Any) -> Iterator[Any]:
             "include_dashboard": False,
             "logging_level": logging.ERROR,
         }
-        if engine.address is None:
+        if engine.address is None:  # a new instance, even where a cluster runs already
+            kwargs["address"] = "local"
             if engine.num_cpus is not None:
                 kwargs["num_cpus"] = engine.num_cpus
             if engine.object_store_mb is not None:
