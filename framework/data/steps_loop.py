@@ -43,26 +43,49 @@ def build_steps(registry: Registry, data_cfg: Any) -> list[tuple[str, str, Any, 
     return out
 
 
+def check_source(name: str, rows: int, columns: list[str], text_dtype: Any) -> None:
+    """A source's records must exist and hold text, images or token ids, the text as strings
+    (``text_dtype``: the text column's type, None when there is none); on every engine."""
+    if rows == 0:
+        raise PlaitError(f"data source '{name}' produced no records; check its settings")
+    if TEXT not in columns and IMAGE not in columns and IDS not in columns:
+        raise PlaitError(
+            f"data source '{name}' has no 'text', 'image' or '{IDS}' column; columns: "
+            f"{', '.join(columns)}; set data.source.text_column"
+        )
+    if TEXT in columns and str(text_dtype) not in ("string", "large_string"):
+        raise PlaitError(
+            f"data source '{name}': the text column holds {text_dtype}, not text; point "
+            "data.source.text_column at a text column"
+        )
+
+
+def emptied(kind: str, name: str, rows_in: int) -> PlaitError:
+    """The error of a step that removed every record (on every engine)."""
+    return PlaitError(
+        f"data step '{name}' ({kind}) removed every record ({rows_in:,} in, 0 out); "
+        f"loosen its settings or take it out of data/{kind}"
+    )
+
+
+def no_text(count: int, first_row: int) -> PlaitError:
+    """The error of records left without text after curation (on every engine)."""
+    return PlaitError(
+        f"data: {count:,} records have no text (the first is record {first_row} of the "
+        "source); drop them with data/curate=[missing] or fix the data"
+    )
+
+
 def load_source(data_cfg: Any, registry: Registry, report: DataReport) -> Any:
     """Build the source and check it has text or images; every record gets a ``_row`` id."""
     t0 = time.perf_counter()
     rejects = Rejects()
     ds = registry.build("source", data_cfg.source, rejects=rejects)
     name = name_of(data_cfg.source, "source")
-    if len(ds) == 0:
-        raise PlaitError(f"data source '{name}' produced no records; check its settings")
-    if TEXT not in ds.column_names and IMAGE not in ds.column_names and IDS not in ds.column_names:
-        raise PlaitError(
-            f"data source '{name}' has no 'text', 'image' or '{IDS}' column; columns: "
-            f"{', '.join(ds.column_names)}; set data.source.text_column"
-        )
-    if TEXT in ds.column_names:
-        dtype = getattr(ds.features[TEXT], "dtype", None)  # a Value has one; a Sequence not
-        if dtype not in ("string", "large_string"):
-            raise PlaitError(
-                f"data source '{name}': the text column holds {dtype or ds.features[TEXT]}, not "
-                "text; point data.source.text_column at a text column"
-            )
+    text = (
+        getattr(ds.features[TEXT], "dtype", ds.features[TEXT]) if TEXT in ds.column_names else None
+    )
+    check_source(name, len(ds), ds.column_names, text)
     ds = ds.add_column(ROW, list(range(len(ds))))
     rec = StepRecord(
         "source", name, len(ds) + rejects.count, len(ds), seconds=round(time.perf_counter() - t0, 3)
@@ -83,10 +106,7 @@ def run_steps(
         t0 = time.perf_counter()
         out = step(ds, ctx)
         if len(out) == 0:
-            raise PlaitError(
-                f"data step '{name}' ({kind}) removed every record ({len(ds):,} in, 0 out); "
-                f"loosen its settings or take it out of data/{kind}"
-            )
+            raise emptied(kind, name, len(ds))
         rec = report.diff(kind, name, ds, out, time.perf_counter() - t0)
         if contract.reports_removed and step.examples:  # the step's own account
             rec.removed_examples = list(step.examples)[:3]
@@ -94,9 +114,5 @@ def run_steps(
     if TEXT in ds.column_names:
         empty = [i for i, t in enumerate(column(ds, TEXT)) if t is None]
         if empty:
-            raise PlaitError(
-                f"data: {len(empty):,} records have no text (the first is record "
-                f"{column(ds, ROW)[empty[0]]} of the source); drop them with "
-                "data/curate=[missing] or fix the data"
-            )
+            raise no_text(len(empty), column(ds, ROW)[empty[0]])
     return ds

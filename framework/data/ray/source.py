@@ -12,10 +12,9 @@ from typing import Any
 
 import numpy as np
 
-from framework.data.artifacts import IDS
 from framework.data.audit import DataReport, StepRecord
-from framework.data.records import IMAGE, ROW, TEXT, Rejects
-from framework.data.steps_loop import load_source, name_of, plain
+from framework.data.records import ROW, TEXT, Rejects
+from framework.data.steps_loop import check_source, load_source, name_of, plain
 from framework.errors import PlaitError
 from framework.kinds import NAME_KEY
 
@@ -64,12 +63,13 @@ def read(stage: Any, report: DataReport, block_rows: int, cpus: float) -> RaySou
     metas = ray.get(metas)
     counts = np.array([m["rows"] for m in metas], dtype=np.int64)
     rows = int(counts.sum())
-    if rows == 0:
-        raise PlaitError(f"data source '{name}' produced no records; check its settings")
     import pyarrow as pa
 
     schema = pa.unify_schemas([pa.schema(m["schema"]) for m in metas if m["rows"]])
-    _check_columns(schema, name)
+    text = schema.field(TEXT).type if TEXT in schema.names else None
+    check_source(name, rows, schema.names, text)
+    if TEXT not in schema.names:
+        raise PlaitError(_not_text())
     schema = schema.append(pa.field(ROW, pa.int64()))
     offsets = ray.put(np.r_[0, np.cumsum(counts)[:-1]])
 
@@ -125,26 +125,6 @@ def _conform(table: Any, schema: Any) -> Any:
     columns = [table.column(f.name).cast(f.type) if f.name in table.column_names
                else pa.nulls(table.num_rows, f.type) for f in schema]  # fmt: skip
     return pa.Table.from_arrays(columns, schema=schema)
-
-
-def _check_columns(schema: Any, name: str) -> None:
-    """The local engine's checks of a source's columns, on the pieces' schema."""
-    import pyarrow as pa
-
-    names = schema.names
-    if TEXT not in names and IMAGE not in names and IDS not in names:
-        raise PlaitError(
-            f"data source '{name}' has no 'text', 'image' or '{IDS}' column; columns: "
-            f"{', '.join(names)}; set data.source.text_column"
-        )
-    if TEXT not in names:
-        raise PlaitError(_not_text())
-    kind = schema.field(TEXT).type
-    if not (pa.types.is_string(kind) or pa.types.is_large_string(kind)):
-        raise PlaitError(
-            f"data source '{name}': the text column holds {kind}, not text; point "
-            "data.source.text_column at a text column"
-        )
 
 
 def _not_text() -> str:

@@ -28,6 +28,7 @@ from framework.data.ray.context import RayContext, write_json
 from framework.data.ray.records import PerRecord, merged
 from framework.data.records import ROW, TEXT
 from framework.data.steps import RowFilter, TextMap
+from framework.data.steps_loop import emptied, no_text
 from framework.errors import PlaitError
 from framework.paths import plait_cache
 
@@ -46,7 +47,7 @@ class RayRunner:
 
     def __init__(self, stage: Any) -> None:
         self.stage, self.engine = stage, stage.cfg.engine
-        self.work = work_folder(stage.fingerprint())
+        self.work = work_folder(getattr(stage, "_fp", None) or stage.fingerprint())
         if not stage.cfg.cache:  # no reuse asked for: nothing of an earlier attempt either
             shutil.rmtree(self.work, ignore_errors=True)
 
@@ -96,11 +97,7 @@ class RayRunner:
             for rec in recs:
                 report.add(rec)
                 if rec.rows_out == 0:
-                    raise PlaitError(
-                        f"data step '{rec.name}' ({rec.stage}) removed every record "
-                        f"({rec.rows_in:,} in, 0 out); loosen its settings or take it out of "
-                        f"data/{rec.stage}"
-                    )
+                    raise emptied(rec.stage, rec.name, rec.rows_in)
                 rows = rec.rows_out
             if rows < before:  # even blocks again: none emptied (Ray's shuffles trip on them)
                 blocks = max(1, math.ceil(rows / self.engine.block_rows))
@@ -238,10 +235,7 @@ def _check_texts(ds: Any) -> None:
         import pyarrow.compute as pc
 
         first = ds.data.column(ROW).filter(pc.is_null(ds.data.column(TEXT)))[0].as_py()
-        raise PlaitError(
-            f"data: {nulls:,} records have no text (the first is record {first} of the "
-            "source); drop them with data/curate=[missing] or fix the data"
-        )
+        raise no_text(nulls, first)
 
 
 def forget(fingerprint: str) -> None:
