@@ -42,11 +42,6 @@ def write_table(table: Any, path: Path, extra: dict[str, Any] | None = None) -> 
     return done
 
 
-def read_marker(path: Path) -> dict[str, Any]:
-    """The completion marker of shard ``path``."""
-    return json.loads(marker(path).read_text("utf-8"))
-
-
 def load(paths: list[Path]) -> Any:
     """One ``datasets.Dataset`` over the shards, in order, memory-mapped (nothing copied)."""
     import datasets
