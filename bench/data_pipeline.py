@@ -92,7 +92,7 @@ def near_dedupe(docs: list[str]) -> dict[str, float]:
     from datasketch import MinHash, MinHashLSH
 
     from framework.data.curate import dedupe_minhash
-    from framework.data.minhash import shingles
+    from framework.data.shingles import shingles
 
     ds = datasets.Dataset.from_dict({"text": docs})
     step = dedupe_minhash(threshold=0.8, num_perm=128, shingle_size=3)

@@ -1,7 +1,9 @@
 """MinHash near-dedupe on GCIDE (`apt-get install -y dict-gcide`) with planted near duplicates:
-Plait's step (signatures from NumPy or from rensa, LSH bands, every removal confirmed by exact
-Jaccard) against rensa's own `RMinHashLSH` loop and datasketch's `MinHashLSH` loop, all with
-threshold 0.8, 128 permutations and the same 3-word shingles, in one run on one machine.
+Plait's `dedupe_minhash` step as the data stage runs it (on a `datasets.Dataset`; shingles
+hashed a batch at a time, signatures from rensa or NumPy, LSH bands, every removal confirmed by
+exact Jaccard) against rensa's own `RMinHashLSH` loop and datasketch's `MinHashLSH` loop (each
+given the same 3-word shingles as Python strings, as their documentation does it), all with
+threshold 0.8 and 128 permutations, in one run on one machine.
 
 Figures: documents per second of the whole near-dedupe (shingling, signatures, candidates,
 decisions) and the agreement of each kept set with Plait's NumPy one (how many of the planted
@@ -13,13 +15,19 @@ near duplicates each removes, and the records removed by one and not the other).
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import random
 import time
 from pathlib import Path
 
-from framework.data.minhash import MinHashDedupe, shingles
+import datasets
+
+from framework.data.minhash import MinHashDedupe
+from framework.data.records import column
+from framework.data.shingles import shingles
 from framework.data.sources.corpora import gcide_entries
+from framework.data.steps import StepContext
 
 THRESHOLD, PERM, SHINGLE = 0.8, 128, 3
 
@@ -43,9 +51,10 @@ def corpus(n: int, planted: int) -> tuple[list[str], set[int]]:
     return [t for t, _ in docs], {i for i, (_, p) in enumerate(docs) if p}
 
 
-def plait(docs: list[str], backend: str) -> set[int]:
+def plait(ds: datasets.Dataset, backend: str) -> set[int]:
     step = MinHashDedupe(THRESHOLD, PERM, SHINGLE, "words", "text", backend)
-    return {i for i, _ in step.duplicates(step.signatures(docs, 1), docs)}
+    kept = step(ds, StepContext(name="dedupe_minhash"))
+    return set(range(len(ds))) - set(column(kept, "i"))
 
 
 def rensa_loop(docs: list[str]) -> set[int]:
@@ -82,20 +91,28 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--docs", type=int, default=50_000)
     ap.add_argument("--quick", action="store_true", help="2,000 entries (smoke mode)")
+    ap.add_argument("--repeat", type=int, default=3, help="rounds; each method's best counts")
     args = ap.parse_args()
     n = 2000 if args.quick else args.docs
     docs, planted = corpus(n, n // 50)
+    ds = datasets.Dataset.from_dict({"text": docs, "i": list(range(len(docs)))})
     runs = {
-        "plait (numpy signatures)": lambda: plait(docs, "numpy"),
-        "plait (rensa signatures)": lambda: plait(docs, "rensa"),
+        "plait (numpy signatures)": lambda: plait(ds, "numpy"),
+        "plait (rensa signatures)": lambda: plait(ds, "rensa"),
         "rensa RMinHashLSH loop": lambda: rensa_loop(docs),
         "datasketch MinHashLSH loop": lambda: datasketch_loop(docs),
     }
+    best: dict[str, float] = {}
+    removed: dict[str, set[int]] = {}
+    for _round in range(args.repeat):  # interleaved, best of the rounds: one noisy moment
+        for name, fn in runs.items():  # does not decide a ratio
+            gc.collect()
+            t0 = time.perf_counter()
+            removed[name] = fn()
+            best[name] = min(best.get(name, float("inf")), time.perf_counter() - t0)
     results, base = {}, None
-    for name, fn in runs.items():
-        t0 = time.perf_counter()
-        dropped = fn()
-        seconds = time.perf_counter() - t0
+    for name in runs:
+        dropped, seconds = removed[name], best[name]
         base = dropped if base is None else base
         results[name] = {
             "seconds": round(seconds, 2),
@@ -106,7 +123,8 @@ def main() -> None:
             "only_in_plait_numpy": len(base - dropped),
         }
     print(f"{len(docs):,} GCIDE entries, {len(planted):,} planted near duplicates; threshold "
-          f"{THRESHOLD}, {PERM} permutations, {SHINGLE}-word shingles")  # fmt: skip
+          f"{THRESHOLD}, {PERM} permutations, {SHINGLE}-word shingles; best of {args.repeat} "
+          "interleaved rounds")  # fmt: skip
     head = f"{'method':30} {'docs/s':>9} {'removed':>8} {'planted':>8} {'+only':>6} {'-only':>6}"
     print(head)
     for name, r in results.items():

@@ -207,7 +207,7 @@ def _near_duplicates(texts: dict[str, list[str]], keys: dict[str, list[str]]) ->
     }
     across: list[tuple[str, int, str, int]] = []
     if pool:
-        for a, b in finder.duplicates(finder.signatures(pool, 1), pool):
+        for a, b in finder.find(pool):
             (sa, ia), (sb, ib) = owner[a], owner[b]
             if keys[sa][ia] == keys[sb][ib]:
                 continue  # exact: counted as such

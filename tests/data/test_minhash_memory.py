@@ -9,7 +9,7 @@ import textwrap
 
 import pytest
 
-from framework.data import minhash
+from framework.data import shingles
 
 PEAK = textwrap.dedent(
     """
@@ -52,19 +52,39 @@ def test_one_40mb_record_stays_under_1gb_and_does_not_grow_with_its_length(tmp_p
     assert big - small < 400 << 20
 
 
-def test_windowed_shingles_equal_whole_text_shingles(monkeypatch):
-    def whole(text: str, size: int, unit: str) -> list[str]:
-        items = text.lower().split() if unit == "words" else " ".join(text.lower().split())
-        if len(items) <= size:
-            return [" ".join(items) if unit == "words" else items]  # type: ignore[arg-type]
-        joined = " ".join if unit == "words" else "".join
-        return [joined(items[i : i + size]) for i in range(len(items) - size + 1)]
+def _rows(texts, size, unit):
+    out = []
+    for _first, flat, offsets in shingles.shingle_batches(texts, size, unit):
+        out.extend(flat[offsets[i] : offsets[i + 1]].tolist() for i in range(len(offsets) - 1))
+    return out
 
-    monkeypatch.setattr(minhash, "WINDOW", 7)  # windows cut words and whitespace runs
+
+TRICKY = ["a", "Bb", "ccc", "dddddddddddddddd", " ", "\n\n", "\t", "é", "\xa0", "\x85\x85",
+          "\u3000", "\x1c", "İ", "ΣΣ", "😀x"]  # fmt: skip
+
+
+@pytest.mark.parametrize("window", [None, 7])
+def test_batched_shingle_hashes_equal_the_hashes_of_the_shingle_strings(monkeypatch, window):
+    """The vectorized path (a batch of texts, or a long text in windows carried across)
+    hashes exactly the shingles :func:`shingles` lists, whitespace as Python's."""
+    if window:  # every text is long: windows cut words and whitespace runs, groups of 11
+        monkeypatch.setattr(shingles, "WINDOW", window)
+        monkeypatch.setattr(shingles, "BATCH_CHARS", 11)
     rng = random.Random(0)
-    pieces = ["a", "Bb", "ccc", "dddddddddddddddd", " ", "\n\n", "\t", "é"]
-    for _ in range(500):
-        text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 40)))
-        for unit in ("words", "chars"):
-            for size in (1, 3, 5):
-                assert minhash.shingles(text, size, unit) == whole(text, size, unit)
+    texts = ["".join(rng.choice(TRICKY) for _ in range(rng.randint(0, 40))) for _ in range(300)]
+    texts += ["", None, "one", "two words"]
+    for unit in ("words", "chars"):
+        for size in (1, 3, 5):
+            want = [[shingles.hash_shingle(s, unit) for s in shingles.shingles(t, size, unit)]
+                    for t in texts]  # fmt: skip
+            assert _rows(texts, size, unit) == want
+
+
+def test_shingle_strings_split_as_python_does():
+    text = "Alpha\u3000beta\xa0\xa0Gamma\x1cdelta\n\tepsilon "
+    assert shingles.shingles(text, 2, "words") == [
+        "alpha beta", "beta gamma", "gamma delta", "delta epsilon"
+    ]  # fmt: skip
+    assert shingles.shingles("A  b", 3, "chars") == ["a b"]
+    assert shingles.shingles("ab", 3, "chars") == ["ab"]
+    assert shingles.shingles("", 3, "words") == [""]

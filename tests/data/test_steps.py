@@ -6,8 +6,8 @@ import datasets
 import pytest
 
 from framework.data import clean, curate
-from framework.data.minhash import shingles
 from framework.data.records import LABEL, TEXT, column
+from framework.data.shingles import shingles
 from framework.data.sources.corpora import tweets_sentiment
 from framework.data.steps import StepContext
 from framework.errors import PlaitError

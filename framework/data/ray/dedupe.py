@@ -2,7 +2,8 @@
 
 Exact: a hash of each text, a hash-partitioned group-by of (hash, record id) alone (the texts
 never travel), the smallest record id of each group kept. MinHash: signatures and LSH band
-keys per block, a group-by on (band, key), then the local engine's own rule replayed over
+keys per block (the bands of rensa's LSH index, which the local engine asks for its candidates),
+a group-by on (band, key), then the local engine's own rule replayed over
 the records that share a bucket: in record order, a record goes when its exact Jaccard
 similarity with an earlier *kept* record of one of its buckets reaches the threshold. (A
 chain A≈B≈C with A≉C keeps A and C on both engines: a record is only ever removed for a
@@ -102,9 +103,8 @@ def dedupe_minhash(step: Any, ds: Any, ctx: RayContext) -> tuple[Any, StepRecord
     column, bands = step.column, step.bands
 
     def keyed(table: Any) -> Any:
-        texts = table.column(column).to_pylist()
         rows = np.asarray(table.column(ROW).to_numpy(), dtype=np.int64)
-        keys = step.band_keys(step.hasher.signatures(texts)) if texts else []
+        keys = step.band_keys(step.hasher.signatures(table.column(column))) if len(rows) else []
         flat = np.concatenate([np.asarray(k, np.uint64) for k in keys]) if keys else []
         return pa.table({  # typed: an emptied block must have the same schema
             "band": pa.array(np.repeat(np.arange(bands, dtype=np.int16), len(rows)), pa.int16()),
