@@ -71,6 +71,24 @@ def test_minhash_removes_real_near_duplicates_and_agrees_with_datasketch():
     assert sum(i in set(removed) for i in sure) / len(sure) >= 0.95
 
 
+def test_rensa_flags_exactly_the_records_that_share_a_band_key_with_another():
+    """The local engine takes its candidates from rensa's LSH index, the Ray engine groups by
+    Plait's band keys: both must name the same records."""
+    import numpy as np
+    from rensa import RMinHashLSH
+
+    texts = list(dict.fromkeys(column(tweets_sentiment(), TEXT)))[10_000:14_000]
+    step = curate.dedupe_minhash(threshold=0.7, num_perm=64, shingle_size=3)
+    sig = step.signatures(texts)
+    shared = sorted({r for bucket in step.buckets(sig) for r in bucket})
+    lsh = RMinHashLSH(step.threshold, 64, step.bands)
+    ((first, matrix),) = list(step.hasher.matrices(texts))
+    flags = np.flatnonzero(lsh.query_duplicate_flags_matrix_one_shot(matrix))
+    assert len(shared) > 50 and flags.tolist() == shared
+    # and the decisions agree: the rensa path equals deciding over every record's keys
+    assert step.find(texts) == step.duplicates(sig, texts)
+
+
 def test_missing_drop_fill_flag():
     texts, labels = ["a", None, "  ", "d"], ["x", "y", "z", None]
     assert column(run(curate.missing(), texts, label=labels), TEXT) == ["a"]
