@@ -13,6 +13,7 @@ def register(registry: Any) -> None:
     from framework.data import balance, clean, curate, splits, tokenizers
     from framework.data.ray import dedupe as ray_dedupe
     from framework.data.sources import corpora, files, images, tokenized, web
+    from framework.data.sources.ranges import line_pieces, row_group_pieces
 
     def in_package(package: str, relative: str) -> Any:
         return lambda _params: corpora.package_file(package, relative)
@@ -22,10 +23,10 @@ def register(registry: Any) -> None:
 
     add = registry.add
     add("source", "text_files", files.text_files, files=files_in_config, streams=True,
-        shards=one_per_file)  # fmt: skip
-    add("source", "jsonl", files.jsonl, files=files_in_config, streams=True, shards=one_per_file)
+        shards=files.text_pieces)  # fmt: skip
+    add("source", "jsonl", files.jsonl, files=files_in_config, streams=True, shards=line_pieces)
     add("source", "csv", files.csv, files=files_in_config, shards=one_per_file)
-    add("source", "parquet", files.parquet, files=files_in_config, shards=one_per_file)
+    add("source", "parquet", files.parquet, files=files_in_config, shards=row_group_pieces)
     add("source", "hf_disk", files.hf_disk, files=files_in_config)
     add("source", "hf_hub", files.hf_hub, files=no_files)
     add("source", "image_folder", files.image_folder, files=files_in_config)
@@ -38,7 +39,8 @@ def register(registry: Any) -> None:
         files=in_package("gensim", corpora.WIKIPEDIA_DUMP),
     )
     add("source", "jargon", corpora.jargon, files=system(corpora, "JARGON"))
-    add("source", "gcide", corpora.gcide, files=system(corpora, "GCIDE"), streams=True)
+    add("source", "gcide", corpora.gcide, files=system(corpora, "GCIDE"), streams=True,
+        shards=corpora.gcide_pieces)  # fmt: skip
     add(
         "source",
         "tweets_sentiment",

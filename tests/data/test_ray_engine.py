@@ -108,6 +108,7 @@ def first_batches(prepared, n=3):
 @pytest.fixture(scope="module")
 def both(cluster, corpus, tmp_path_factory):
     """The same data config prepared by the local engine, then by Ray (separate caches)."""
+    from framework.data.sources import ranges
     from framework.registry import default_registry
 
     registry = default_registry()
@@ -115,7 +116,9 @@ def both(cluster, corpus, tmp_path_factory):
     for engine in ("local", "ray"):
         os.environ["PLAIT_CACHE"] = str(tmp_path_factory.mktemp(f"cache-{engine}"))
         stage = DataStage(data_cfg(corpus, engine), causal_lm(), registry, seed=3)
-        out[engine] = stage.prepare()
+        with pytest.MonkeyPatch.context() as mp:  # each 250 KB file in byte ranges
+            mp.setattr(ranges, "RANGE_BYTES", 40_000)
+            out[engine] = stage.prepare()
     return out
 
 
@@ -123,6 +126,7 @@ def test_ray_keeps_the_local_records_tokens_report_and_batches(both):
     local, far = both["local"], both["ray"]
     assert [s.rows_out for s in local.report.steps if s.name.startswith("dedupe")] == [1560, 1500]
     assert counts(far.report) == counts(local.report)
+    assert far.report.steps[0].note.startswith("read in 24 pieces")  # 4 files, 6 ranges each
     for split in ("train", "val"):
         assert far.tables.splits[split]["_row"] == local.tables.splits[split]["_row"]
         assert far.tables.splits[split]["input_ids"] == local.tables.splits[split]["input_ids"]

@@ -144,9 +144,31 @@ def connected(engine: Any) -> Iterator[Any]:
     context.verbose_stats_logs = False
     try:
         yield ray
+    except PlaitError as e:  # raised in a task: Ray's wrapper carries the whole traceback
+        raise _plain(e) from None
+    except Exception as e:
+        found = _plain(e)
+        if found is e:
+            raise
+        raise found from None
     finally:
         if started:
             ray.shutdown()
+
+
+def _plain(error: BaseException) -> BaseException:
+    """The PlaitError a Ray task (or a Ray Data operator) raised, out of Ray's wrappers
+    (their ``cause`` or ``__cause__``); ``error`` itself when there is none."""
+    from ray.exceptions import RayError
+
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, PlaitError) and not isinstance(current, RayError):
+            return current
+        current = getattr(current, "cause", None) or current.__cause__
+    return error
 
 
 def step_problems(data: dict[str, Any], registry: Any) -> list[str]:

@@ -1,6 +1,7 @@
-"""The source on Ray: a source that declares ``shards`` (the file sources) is read one file
-per Ray task, and every record gets the id the local engine gives it (its position in the
-whole source); any other source is read by the driver and handed over in blocks."""
+"""The source on Ray: a source that declares ``shards`` (the file sources, GCIDE) is read one
+piece per Ray task (a file, or a byte range, run of row groups or of dictzip chunks of a big
+one), and every record gets the id the local engine gives it (its position in the whole
+source); any other source is read by the driver and handed over in blocks."""
 
 from __future__ import annotations
 
@@ -54,6 +55,7 @@ def read(stage: Any, report: DataReport, block_rows: int, cpus: float) -> RaySou
     t0 = time.perf_counter()
     name = name_of(cfg.source, "source")
     builder = registry.get("source", params[NAME_KEY]).builder
+    pieces = _numbered_lines(pieces, cpus)
     task = ray.remote(num_cpus=cpus, num_returns=2, max_retries=3)(_read_piece)
     refs, metas = [], []
     for k, piece in enumerate(pieces):
@@ -85,14 +87,38 @@ def read(stage: Any, report: DataReport, block_rows: int, cpus: float) -> RaySou
     rejected = sum(m["rejected"] for m in metas)
     rec = StepRecord("source", name, rows + rejected, rows,
                      seconds=round(time.perf_counter() - t0, 3))  # fmt: skip
+    rec.note = f"read in {len(pieces)} pieces by Ray tasks"
     if rejected:
-        rec.note = f"{rejected:,} malformed records skipped (bad_records=skip)"
+        rec.note += f"; {rejected:,} malformed records skipped (bad_records=skip)"
         rec.removed_examples = [e for m in metas for e in m["examples"]][:3]
     report.add(rec)
     import datasets
 
     features = datasets.Features.from_arrow_schema(schema).to_dict()
     return RaySource(ds, schema, features, rows)
+
+
+def _numbered_lines(pieces: list[dict[str, Any]], cpus: float) -> list[dict[str, Any]]:
+    """Pieces with a ``byte_range`` get ``first_line``, the number of their first line in
+    the file (its lines counted by one Ray task per piece), so that every message names
+    file:line as the local engine does."""
+    import ray
+
+    from framework.data.sources.ranges import line_starts
+
+    ranged = [k for k, piece in enumerate(pieces) if piece.get("byte_range") is not None]
+    if not ranged:
+        return pieces
+    count = ray.remote(num_cpus=cpus, max_retries=3)(line_starts)
+    counts = ray.get([count.remote(pieces[k]["paths"][0], *pieces[k]["byte_range"])
+                      for k in ranged])  # fmt: skip
+    out = [dict(piece) for piece in pieces]
+    seen: dict[str, int] = {}
+    for k, n in zip(ranged, counts):
+        path = out[k]["paths"][0]
+        out[k]["first_line"] = 1 + seen.get(path, 0)
+        seen[path] = seen.get(path, 0) + n
+    return out
 
 
 def _read_piece(builder: Any, params: dict[str, Any], index: int) -> tuple[Any, dict[str, Any]]:

@@ -166,8 +166,16 @@ def jargon(max_chars: int | None = None) -> Any:
 GCIDE = Path("/usr/share/dictd/gcide.dict.dz")
 
 
-def gcide(max_chars: int | None = None, repeat: int = 1, *, streaming: bool = False) -> Any:
+def gcide(
+    max_chars: int | None = None,
+    repeat: int = 1,
+    *,
+    streaming: bool = False,
+    chunks: list[int] | None = None,
+) -> Any:
     """The GCIDE dictionary (1913 Webster based, 40 MB), one record per entry: for scale tests.
+    A distributed engine reads it in pieces (``chunks``: the entries that start in those
+    dictzip chunks, [first, end)).
 
     Args:
         max_chars: Stop once this many characters are collected (None: all).
@@ -180,29 +188,80 @@ def gcide(max_chars: int | None = None, repeat: int = 1, *, streaming: bool = Fa
         from framework.data.records import iterable_source
 
         return iterable_source(_stream_gcide, max_chars=max_chars, repeat=repeat)
-    docs = [(n, t) for _ in range(repeat) for n, t in gcide_entries()]
+    if chunks is not None:
+        docs = [(n, t) for _ in range(repeat) for n, t in gcide_entries(*chunks)]
+    else:
+        docs = [(n, t) for _ in range(repeat) for n, t in gcide_entries()]
     texts, names = _take(docs, max_chars)
     return dataset({"text": texts, "path": names}, "gcide")
 
 
-def gcide_entries() -> Any:
-    """(headword, entry) pairs of the GCIDE dictionary, read through gzip line by line."""
-    import gzip
+def gcide_pieces(params: Any) -> list[dict[str, Any]]:
+    """``shards`` of ``gcide``: each repetition in runs of dictzip chunks of about
+    ``RANGE_BYTES`` (``max_chars`` reads in order: whole)."""
+    from framework.data.sources.dictzip import DictZip
+    from framework.data.sources.ranges import RANGE_BYTES
 
-    with gzip.open(GCIDE, "rt", encoding="utf-8", errors="replace") as fh:
-        entry: list[str] = []
-        for line in fh:
-            if line.strip() == "" and entry and entry[-1].strip() == "":
-                continue
-            if line and not line[0].isspace() and entry and entry[-1].strip() == "":
-                text = "".join(entry).strip()
-                if text and not text.startswith("00-"):
-                    yield text.split("\\", 1)[0].strip()[:80], text
-                entry = []
-            entry.append(line)
-        text = "".join(entry).strip()
-        if text and not text.startswith("00-"):
-            yield text.split("\\", 1)[0].strip()[:80], text
+    if params.get("max_chars") is not None or not GCIDE.exists():
+        return [dict(params)]
+    total = DictZip(GCIDE)
+    per = max(1, RANGE_BYTES // total.chunk)
+    return [{**params, "repeat": 1, "chunks": [first, min(first + per, total.chunks)]}
+            for _ in range(int(params.get("repeat", 1)))
+            for first in range(0, total.chunks, per)]  # fmt: skip
+
+
+def gcide_entries(first: int = 0, end: int | None = None) -> Any:
+    """(headword, entry) pairs of the GCIDE dictionary: an entry starts at a line that does
+    not begin with whitespace after a blank line. ``first``, ``end``: only the entries that
+    start in those dictzip chunks (read from there, without unpacking what comes before)."""
+    from framework.data.sources.dictzip import DictZip
+
+    dz = DictZip(GCIDE)
+    end = dz.chunks if end is None else end
+    start, stop = first * dz.chunk, end * dz.chunk if end < dz.chunks else None
+    back = first - 1
+    while back > 0 and b"\n" not in next(dz.read(back)):  # a line longer than a chunk
+        back -= 1
+    entry: list[str] = []
+    ours = first == 0
+    for pos, raw in _lines(dz, max(back, 0)):
+        line = raw.decode("utf-8", "replace")
+        if pos < start:  # context: the line before the piece's first one
+            entry = [line]
+            continue
+        if line.strip() == "" and entry and entry[-1].strip() == "":
+            continue
+        if line and not line[0].isspace() and entry and entry[-1].strip() == "":
+            if ours:
+                yield from _gcide_entry(entry)
+            if stop is not None and pos >= stop:
+                return
+            ours, entry = True, []
+        entry.append(line)
+    if ours:
+        yield from _gcide_entry(entry)
+
+
+def _gcide_entry(lines: list[str]) -> Any:
+    text = "".join(lines).strip()
+    if text and not text.startswith("00-"):
+        yield text.split("\\", 1)[0].strip()[:80], text
+
+
+def _lines(dz: Any, first: int) -> Any:
+    """(start byte, line) of the unpacked text from chunk ``first`` on (the first line may
+    have begun in an earlier chunk)."""
+    pos, held = first * dz.chunk, b""
+    for data in dz.read(first):
+        held += data
+        at = 0
+        while (nl := held.find(b"\n", at)) >= 0:
+            yield pos + at, held[at : nl + 1]
+            at = nl + 1
+        pos, held = pos + at, held[at:]
+    if held:
+        yield pos, held
 
 
 def _stream_gcide(max_chars: int | None, repeat: int) -> Any:

@@ -26,6 +26,7 @@ from framework.data.records import (
     split_paths,
     with_splits,
 )
+from framework.data.sources.ranges import lines_of, read_lines
 from framework.errors import PlaitError
 
 RECORDS = ("file", "line", "paragraph", "separator")
@@ -41,9 +42,12 @@ def text_files(
     separator: str = "\n%\n",
     *,
     streaming: bool = False,
+    byte_range: list[int] | None = None,
+    first_line: int = 1,
 ) -> Any:
     """Local text files: one record per file, line, paragraph or separated piece (streaming:
-    pieces of at most 1 MB).
+    pieces of at most 1 MB). A distributed engine reads a big file of line records in
+    pieces (``byte_range``: the lines starting in it; ``first_line``: the first one's number).
 
     Args:
         paths: File paths or glob patterns (``**`` recurses); at least one. A mapping
@@ -69,7 +73,11 @@ def text_files(
     total = 0
     for split, files in groups:
         for path in files:
-            for piece in _pieces(read_text(path, encoding, errors), records, separator):
+            if byte_range is not None:
+                text = decode(read_lines(path, byte_range), path, encoding, errors, first_line)
+            else:
+                text = read_text(path, encoding, errors)
+            for piece in _pieces(text, records, separator):
                 texts.append(piece)
                 names.append(str(path))
                 splits.append(split)
@@ -78,6 +86,17 @@ def text_files(
                 break
     where = f"data.source.paths={paths}"
     return dataset(with_splits({"text": texts, "path": names}, splits), where)
+
+
+def text_pieces(params: Any) -> list[dict[str, Any]]:
+    """``shards`` of ``text_files``: big files in byte ranges when each line is a record
+    (other records may cross any byte, and ``max_chars`` reads in order: whole files)."""
+    from framework.contract import one_per_file
+    from framework.data.sources.ranges import line_pieces
+
+    if params.get("records", "file") == "line" and params.get("max_chars") is None:
+        return line_pieces(params)
+    return one_per_file(params)
 
 
 def _pieces(text: str, records: str, separator: str) -> list[str]:
@@ -123,8 +142,11 @@ def jsonl(
     *,
     streaming: bool = False,
     rejects: Rejects | None = None,
+    byte_range: list[int] | None = None,
+    first_line: int = 1,
 ) -> Any:
-    """JSON Lines files: one JSON object per line.
+    """JSON Lines files: one JSON object per line (a distributed engine reads a big file in
+    pieces: ``byte_range``, the lines starting in it; ``first_line``, the first one's number).
 
     Args:
         paths: File paths or globs; a mapping ``{train: [...], val: [...], test: [...]}``
@@ -153,7 +175,9 @@ def jsonl(
         (where, {**row, **({SPLIT: split} if split is not None else {})})
         for split, files in groups
         for path in files
-        for where, row in _json_rows(path, encoding, errors, bad_records, text_column, rejects)
+        for where, row in _json_rows(
+            path, encoding, errors, bad_records, text_column, rejects, byte_range, first_line
+        )  # fmt: skip
     ]
     rows = [row for _where, row in located]
     if any(text_column in row for row in rows):  # else: the column is missing, said below
@@ -174,12 +198,13 @@ def jsonl(
 
 def _json_rows(
     path: Path, encoding: str, errors: str, bad_records: str, text_column: str,
-    rejects: Rejects | None = None,
+    rejects: Rejects | None = None, byte_range: list[int] | None = None, first_line: int = 1,
 ) -> Any:  # fmt: skip
-    """Objects of one JSON Lines file; a bad line stops with file:line (or is skipped and
-    counted in ``rejects``)."""
+    """Objects of one JSON Lines file (or of the lines starting in ``byte_range``); a bad line
+    stops with file:line (or is skipped and counted in ``rejects``)."""
     with open(path, "rb") as fh:
-        for lineno, raw in enumerate(fh, 1):
+        lines = fh if byte_range is None else lines_of(read_lines(path, byte_range))
+        for lineno, raw in enumerate(lines, first_line):
             line = decode(raw, path, encoding, errors, first_line=lineno).strip()
             if not line:
                 continue
@@ -261,8 +286,11 @@ def parquet(
     paths: list[str] = [],  # noqa: B006
     text_column: str = "text",
     label_column: str | None = None,
+    *,
+    row_groups: list[int] | None = None,
 ) -> Any:
-    """Parquet files (read through Arrow, no copy).
+    """Parquet files (read through Arrow, no copy; a distributed engine reads a big file in
+    runs of row groups, ``row_groups`` = [first, end)).
 
     Args:
         paths: File paths or globs.
@@ -276,7 +304,10 @@ def parquet(
     tables = []
     for path in collect(paths):
         try:
-            tables.append(pq.read_table(path))
+            if row_groups is None:
+                tables.append(pq.read_table(path))
+            else:
+                tables.append(pq.ParquetFile(path).read_row_groups(range(*row_groups)))
         except (pa.ArrowInvalid, OSError) as exc:
             raise PlaitError(f"{path}: not a readable Parquet file ({exc})") from None
     table = pa.concat_tables(tables, promote_options="default")
