@@ -82,7 +82,7 @@ def test_rensa_flags_exactly_the_records_that_share_a_band_key_with_another():
     sig = step.signatures(texts)
     shared = sorted({r for bucket in step.buckets(sig) for r in bucket})
     lsh = RMinHashLSH(step.threshold, 64, step.bands)
-    ((first, matrix),) = list(step.hasher.matrices(texts))
+    ((_first, matrix),) = list(step.hasher.matrices(texts))
     flags = np.flatnonzero(lsh.query_duplicate_flags_matrix_one_shot(matrix))
     assert len(shared) > 50 and flags.tolist() == shared
     # and the decisions agree: the rensa path equals deciding over every record's keys
