@@ -171,14 +171,14 @@ def jsonl(
             bad_records=bad_records, text_column=text_column,
         )  # fmt: skip
     rejects = rejects if rejects is not None else Rejects()
-    located = [
-        (where, {**row, **({SPLIT: split} if split is not None else {})})
-        for split, files in groups
-        for path in files
-        for where, row in _json_rows(
-            path, encoding, errors, bad_records, text_column, rejects, byte_range, first_line
-        )  # fmt: skip
-    ]
+    located = []
+    for split, group in groups:
+        marked = {SPLIT: split} if split is not None else {}
+        for path in group:
+            rows = _json_rows(
+                path, encoding, errors, bad_records, text_column, rejects, byte_range, first_line
+            )
+            located += [(where, {**row, **marked}) for where, row in rows]
     rows = [row for _where, row in located]
     if any(text_column in row for row in rows):  # else: the column is missing, said below
         rows = []
