@@ -67,8 +67,9 @@ class EngineConfig:
     block_rows: int = field(default=20_000, metadata={CHECK_KEY: COUNT})
     """Ray only: records per block (the unit of every map task)."""
     shard_rows: int = field(default=50_000, metadata={CHECK_KEY: COUNT})
-    """Ray only: records per token shard (the unit of tokenization, of the completion markers
-    and of resuming a killed stage)."""
+    """Records per token shard: on Ray the unit of tokenization, of the completion markers
+    and of resuming a killed stage; on both engines the unit ``data.train_stream`` deals to
+    the ranks and workers."""
 
 
 @dataclass
@@ -115,6 +116,12 @@ class DataConfig:
     sample on every engine."""
     engine: EngineConfig = field(default_factory=EngineConfig)
     """Where the data stage runs (``data/engine=ray``)."""
+    train_stream: bool | None = None
+    """Causal LM: read the training split as a stream of its token shards
+    (``data.engine.shard_rows`` records each), every DDP rank and DataLoader worker its own,
+    memory-mapped, blocks shuffled in a bounded buffer; true on any engine, null: with
+    ``data/engine=ray`` (a corpus on shared storage never has to fit one machine), false:
+    blocks drawn from the whole split."""
 
 
 @dataclass

@@ -127,6 +127,11 @@ def validate(cfg: DictConfig, registry: Registry) -> Checked:
         raise PlaitError(head + "; ".join(problems))
     check_resume(resolved)
     task = _task(cfg, registry)
+    from framework.data.train_stream import problems as stream_problems
+
+    said = stream_problems(resolved.get("data") or {}, task.packed if task is not None else None)
+    if said:
+        raise PlaitError(said[0])
     augmenter = None
     if task is not None:
         check_task_fit(cfg, registry, task)

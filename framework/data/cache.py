@@ -100,7 +100,8 @@ def store(fp: str, tables: Tables) -> None:
 
 
 def load(fp: str) -> dict[str, Any] | None:
-    """The cached stage for ``fp`` (splits, tokenizer, meta), or None."""
+    """The cached stage for ``fp`` (splits, tokenizer, meta), or None (also when a split it
+    refers to has lost a file)."""
     folder = cache_root() / fp
     if not (folder / "meta.json").is_file():
         return None
@@ -109,9 +110,15 @@ def load(fp: str) -> dict[str, Any] | None:
     from framework.data.tokenizers import TextTokenizer
 
     meta = json.loads((folder / "meta.json").read_text("utf-8"))
+    linked = meta.get("linked") or {}
+    root = plait_cache(".")
+    if any(not (root / f).is_file() for files in linked.values() for f in files):
+        return None
     splits = {
-        name: datasets.load_from_disk(str(folder / "splits" / name)) for name in meta["splits"]
-    }
+        name: _mapped([root / f for f in linked[name]]) if name in linked
+        else datasets.load_from_disk(str(folder / "splits" / name))
+        for name in meta["splits"]
+    }  # fmt: skip
     tok_path = folder / "tokenizer.json"
     tokenizer = TextTokenizer.load(tok_path) if tok_path.is_file() else None
     if tokenizer is not None:
@@ -119,14 +126,42 @@ def load(fp: str) -> dict[str, Any] | None:
     return {"splits": splits, "tokenizer": tokenizer, "meta": meta, "folder": folder}
 
 
+def linked_files(ds: Any) -> list[str] | None:
+    """The files of a split that is a memory-mapped concatenation of Arrow files inside
+    Plait's cache (the Ray engine's token shards), relative to the cache's root: stored by
+    reference, not copied. None for any other split."""
+    root = plait_cache(".").resolve()
+    files = [Path(f["filename"]).resolve() for f in getattr(ds, "cache_files", None) or []]
+    if not files or getattr(ds, "_indices", None) is not None:
+        return None
+    if any(root not in f.parents for f in files):
+        return None
+    return [str(f.relative_to(root)) for f in files]
+
+
+def _mapped(paths: list[Path]) -> Any:
+    """One dataset over Arrow files, memory-mapped, in order."""
+    import datasets
+
+    parts = [datasets.Dataset.from_file(str(p)) for p in paths]
+    return parts[0] if len(parts) == 1 else datasets.concatenate_datasets(parts)
+
+
 def save(fp: str, splits: dict[str, Any], tokenizer: Any, meta: dict[str, Any]) -> None:
-    """Write the stage atomically (a temporary folder renamed into place)."""
+    """Write the stage atomically (a temporary folder renamed into place). Splits already
+    stored as files in Plait's cache are referred to by their paths."""
     root = cache_root()
     tmp = root / f".{fp}.{uuid.uuid4().hex[:8]}"
     (tmp / "splits").mkdir(parents=True)
+    linked: dict[str, list[str]] = {}
     try:
         for name, ds in splits.items():
-            ds.save_to_disk(str(tmp / "splits" / name))
+            files = linked_files(ds)
+            if files is not None:
+                linked[name] = files
+            else:
+                ds.save_to_disk(str(tmp / "splits" / name))
+        meta = {**meta, "linked": linked}
         if tokenizer is not None:
             tokenizer.save(tmp / "tokenizer.json")
             meta = {**meta, "add_special_tokens": tokenizer.add_special_tokens}

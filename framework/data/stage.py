@@ -29,6 +29,7 @@ from framework.data.finish import (
 from framework.data.info import DataInfo
 from framework.data.records import TEXT
 from framework.data.steps_loop import build_steps, load_source, name_of, plain, run_steps
+from framework.data.train_stream import wanted as train_stream
 from framework.errors import PlaitError
 from framework.registry import Registry
 
@@ -87,15 +88,15 @@ class DataStage:
         datasets.disable_progress_bars()  # the report says what each step did
         fp = self._fp = self.fingerprint()
         found = cache.lookup(fp) if self.cfg.cache else None
-        if found is not None and self.cfg.get("engine") is not None:
-            from framework.data.ray.stage import forget
-
-            forget(fp)  # the Ray engine's parts, once the cache holds the tables
         if found is None:
             found = self.compute()
             found.report.fingerprint = fp
             if self.cfg.cache:
-                cache.store(fp, found)
+                cache.store(fp, found)  # the Ray engine's shards by reference, not copied
+                if self.cfg.get("engine") is not None and self.cfg.engine.name == "ray":
+                    from framework.data.ray.stage import tidy
+
+                    tidy(fp)
         describe(found)
         return found
 
@@ -161,6 +162,8 @@ class DataStage:
         info = base_info(tables, self.cfg.max_length)
         weights = sample_weights(tables)
         datasets, info = self.task.prepare(tables.splits, tables.tokenizer, info)
+        if train_stream(self.cfg, self.task.packed):
+            datasets["train"] = self._stream(tables)
         if image_augments:
             attach_image_augment(datasets, image_augments, info, tables.report)
         if self.augmenter is not None and not self.offline:
@@ -168,6 +171,18 @@ class DataStage:
         if self.cfg.cache:
             cache.write_info(self._fp, self._info_key(), info.to_dict())
         return PreparedData(datasets, info, tables.tokenizer, tables.report, weights, tables)
+
+    def _stream(self, tables: Tables) -> Any:
+        """The training split as a stream of its token shards (``data.train_stream``)."""
+        from framework.data.shard_stream import TokenShards
+
+        train = tables.splits["train"]
+        stream = TokenShards(train, self.cfg.engine.shard_rows, self.cfg.max_length, self.seed)
+        n = len(train)
+        note = (f"training reads {len(stream.shards)} shards of <= {self.cfg.engine.shard_rows:,} "
+                "records as a stream (each rank and worker its own)")  # fmt: skip
+        tables.report.add(StepRecord("split", "train (stream)", n, n, note=note))
+        return stream
 
     def info(self) -> DataInfo:
         """The DataInfo training will use; read from the data cache, without loading any

@@ -21,6 +21,7 @@ from framework.data.artifacts import PreparedData
 from framework.data.audit import DataReport, StepRecord
 from framework.data.info import DataInfo
 from framework.data.records import TEXT
+from framework.data.shard_stream import SlotStream
 from framework.data.steps import RowFilter, TextMap
 from framework.data.steps_loop import build_steps, name_of, plain
 from framework.errors import PlaitError
@@ -85,24 +86,19 @@ def blocks_of(texts: Iterator[list[str]], tokenizer: Any, size: int) -> Iterator
             del buf[:size]
 
 
-class StreamingBlocks(torch.utils.data.IterableDataset):
+class StreamingBlocks(SlotStream):
     """An endless torch ``IterableDataset`` of (input, target) blocks of the training split.
 
     Each pass re-reads the source; blocks go through a seeded shuffle buffer. DataLoader
-    workers and DDP ranks read disjoint batches of records. ``skip`` blocks are dropped first
-    (resuming).
+    workers and DDP ranks read disjoint batches of records (their slots); resuming skips
+    what the slot served before.
     """
 
     def __init__(self, reader: StreamReader, tokenizer: Any, block: int, seed: int) -> None:
         super().__init__()
         self.reader, self.tokenizer, self.block, self.seed = reader, tokenizer, block, seed
-        self.skip = 0
-        self.rank, self.world = 0, 1
 
-    def _blocks(self) -> Iterator[list[int]]:
-        wi = torch.utils.data.get_worker_info()
-        workers, wid = (wi.num_workers, wi.id) if wi else (1, 0)
-        shard, shards = self.rank * workers + wid, self.world * workers
+    def _blocks(self, shard: int, shards: int) -> Iterator[list[int]]:
         epoch = 0
         while True:
             rng = random.Random(self.seed * 1000 + epoch * 7919 + shard)
@@ -125,8 +121,9 @@ class StreamingBlocks(torch.utils.data.IterableDataset):
             epoch += 1
 
     def __iter__(self) -> Iterator[tuple[Any, Any]]:
-        for i, b in enumerate(self._blocks()):
-            if i < self.skip:
+        shard, shards, skip = self.slot()
+        for i, b in enumerate(self._blocks(shard, shards)):
+            if i < skip:
                 continue
             t = torch.tensor(b, dtype=torch.long)
             yield t[:-1], t[1:]

@@ -114,9 +114,9 @@ class PlaitDataModule(L.LightningDataModule):
         trainer = self.trainer
         rank, world = (trainer.global_rank, trainer.world_size) if trainer else (0, 1)
         train = self.datasets["train"]
-        if isinstance(train, torch.utils.data.IterableDataset):  # streaming: shards itself
+        if isinstance(train, torch.utils.data.IterableDataset):  # a stream: slots itself
             train.rank, train.world = rank, world  # type: ignore[attr-defined]
-            train.skip = self.start_batch * self.batch_size  # type: ignore[attr-defined]
+            train.batch_size, train.start_batch = self.batch_size, self.start_batch  # type: ignore[attr-defined]
             return DataLoader(train, batch_size=self.batch_size, **self._loader_kwargs())
         sampler = StepBatchSampler(
             len(self.datasets["train"]),

@@ -91,12 +91,13 @@ def data_cfg(path: Path, engine: str, **over):
 
 
 def counts(report):
+    """Every step's counts and examples (the data stage's: not how training reads them)."""
     return [(s.stage, s.name, s.rows_in, s.rows_out, s.changed, s.removed_examples,
-             s.changed_examples) for s in report.steps]  # fmt: skip
+             s.changed_examples) for s in report.steps if s.name != "train (stream)"]  # fmt: skip
 
 
 def first_batches(prepared, n=3):
-    dm = PlaitDataModule(prepared.datasets, batch_size=8, seed=5)
+    dm = PlaitDataModule(prepared.datasets, batch_size=8, seed=5, num_workers=2)
     out = []
     for i, (x, y) in enumerate(dm.train_dataloader()):
         out.append((x.tolist(), y.tolist()))
@@ -115,7 +116,8 @@ def both(cluster, corpus, tmp_path_factory):
     out = {}
     for engine in ("local", "ray"):
         os.environ["PLAIT_CACHE"] = str(tmp_path_factory.mktemp(f"cache-{engine}"))
-        stage = DataStage(data_cfg(corpus, engine), causal_lm(), registry, seed=3)
+        cfg = data_cfg(corpus, engine, train_stream=True)  # Ray: its default; local: asked
+        stage = DataStage(cfg, causal_lm(), registry, seed=3)
         with pytest.MonkeyPatch.context() as mp:  # each 250 KB file in byte ranges
             mp.setattr(ranges, "RANGE_BYTES", 40_000)
             out[engine] = stage.prepare()
@@ -131,7 +133,33 @@ def test_ray_keeps_the_local_records_tokens_report_and_batches(both):
         assert far.tables.splits[split]["_row"] == local.tables.splits[split]["_row"]
         assert far.tables.splits[split]["input_ids"] == local.tables.splits[split]["input_ids"]
     assert far.tokenizer.to_str() == local.tokenizer.to_str()
+    # training streams the Ray engine's shard files where they lie (two workers, each its own
+    # shards), and gets the blocks the local engine's table gives in the same stream
+    from framework.data.ray.stage import work_folder
+    from framework.data.shard_stream import TokenShards
+
+    stream = far.datasets["train"]
+    assert isinstance(stream, TokenShards) and len(stream.shards) == 6  # 1,264 / 250 records
+    shard_files = {Path(f["filename"]).parent for f in far.tables.splits["train"].cache_files}
+    assert shard_files == {work_folder(far.report.fingerprint) / "shards" / "train"}
     assert first_batches(far) == first_batches(local)
+
+
+def test_the_data_cache_refers_to_the_ray_shards_without_copying_them(cluster, corpus, both):
+    from framework.data.cache import cache_root
+    from framework.data.ray.stage import work_folder
+    from framework.registry import default_registry
+
+    fp = both["ray"].report.fingerprint
+    work, entry = work_folder(fp), cache_root() / fp
+    assert not (work / "curated").exists()  # only a killed stage needed the parts
+    assert not (entry / "splits" / "train").exists()  # no copy of the shards
+    again = DataStage(data_cfg(corpus, "ray", train_stream=True), causal_lm(),
+                      default_registry(), seed=3).prepare()  # fmt: skip
+    assert again.report.cache == "hit"
+    files = {Path(f["filename"]) for f in again.tables.splits["train"].cache_files}
+    assert files == set((work / "shards" / "train").glob("*.arrow"))
+    assert first_batches(again) == first_batches(both["ray"])
 
 
 def test_a_worker_killed_mid_stage_is_retried_with_the_same_result(

@@ -7,8 +7,10 @@ engines give the same tables.
 Every part is marked complete in a work folder under the data fingerprint
 (``$PLAIT_CACHE/ray/<fingerprint>``): a driver killed and started again reuses the curated
 records, the trained tokenizer and every finished token shard; a worker killed mid-task is
-retried by Ray. ``data.cache=false`` starts the folder afresh. On a cluster that folder must
-be on storage every node sees (set ``PLAIT_CACHE``)."""
+retried by Ray. ``data.cache=false`` starts the folder afresh. The token shards stay there:
+the data cache refers to them (nothing is copied) and training streams them
+(``data.train_stream``). On a cluster that folder must be on storage every node sees (set
+``PLAIT_CACHE``)."""
 
 from __future__ import annotations
 
@@ -238,6 +240,7 @@ def _check_texts(ds: Any) -> None:
         raise no_text(nulls, first)
 
 
-def forget(fingerprint: str) -> None:
-    """Remove a finished stage's work folder once the data cache holds its tables."""
-    shutil.rmtree(work_folder(fingerprint), ignore_errors=True)
+def tidy(fingerprint: str) -> None:
+    """Once the data cache holds a finished stage (its token shards by reference), remove
+    what only a rerun of a killed stage needed: the curated parts and per-block counts."""
+    shutil.rmtree(work_folder(fingerprint) / "curated", ignore_errors=True)
