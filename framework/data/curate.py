@@ -8,8 +8,9 @@ import math
 import re
 import unicodedata
 from collections import Counter
-from typing import Any
+from typing import Annotated, Any
 
+from framework.config.checks import Check
 from framework.data.records import LABEL, TEXT, column
 from framework.data.steps import FnFilter, RowFilter, StepContext, TextMap, require_column
 from framework.errors import PlaitError, install_hint
@@ -103,6 +104,7 @@ def dedupe_minhash(
     unit: str = "words",
     column: str = "text",
     backend: str = "rensa",
+    clusters: Annotated[str, Check(choices=("kept", "components"))] = "kept",
 ) -> Any:
     """Drop near duplicates with MinHash LSH, keeping the first record of each cluster.
 
@@ -115,10 +117,14 @@ def dedupe_minhash(
         column: Column compared.
         backend: Who turns shingle hashes into signatures: ``rensa`` (Rust, several times
             faster) or ``numpy``; every removal is confirmed by exact Jaccard either way.
+        clusters: ``kept``: a record goes only for an earlier record that stays, so every
+            removed record has a kept one at the threshold; ``components``: the connected
+            components of the confirmed pairs (A≈B, B≈C removes B and C even when A≉C), each
+            keeping its first record, as datatrove and text-dedup cluster.
     """
     from framework.data.minhash import MinHashDedupe
 
-    return MinHashDedupe(threshold, num_perm, shingle_size, unit, column, backend)
+    return MinHashDedupe(threshold, num_perm, shingle_size, unit, column, backend, clusters)
 
 
 MISSING_ACTIONS = ("drop", "fill", "flag")

@@ -144,12 +144,22 @@ def _signatures_of(args: tuple[MinHasher, Any]) -> np.ndarray:
     return hasher.signatures(texts)
 
 
-def resolve(buckets: list[list[int]], similar: Any) -> list[tuple[int, int]]:
-    """(record, kept record it nearly duplicates) pairs, in record order: each record that
-    shares a bucket (an LSH band key, rows ascending) with another goes, in record order, when
-    it is ``similar`` to an earlier *kept* record of one of its buckets (the smallest such);
-    a record is only ever removed for one that stays. Records in no shared bucket stay.
-    Both engines decide through this function."""
+CLUSTERS = ("kept", "components")
+"""How confirmed near duplicates are grouped (``dedupe_minhash.clusters``)."""
+
+
+def resolve(
+    buckets: list[list[int]], similar: Any, clusters: str = "kept"
+) -> list[tuple[int, int]]:
+    """(removed record, kept record) pairs, in record order, from the records that share a
+    bucket (an LSH band key, rows ascending). Both engines decide through this function.
+
+    ``kept``: each record goes, in record order, when it is ``similar`` to an earlier *kept*
+    record of one of its buckets (the smallest such): a record is only ever removed for one
+    that stays. ``components``: the connected components of the ``similar`` pairs within
+    buckets; each keeps its smallest record, and the pair names that one."""
+    if clusters == "components":
+        return _components(buckets, similar)
     by_row: dict[int, list[int]] = {}
     for b, rows in enumerate(buckets):
         for r in rows:
@@ -167,6 +177,28 @@ def resolve(buckets: list[list[int]], similar: Any) -> list[tuple[int, int]]:
     return pairs
 
 
+def _components(buckets: list[list[int]], similar: Any) -> list[tuple[int, int]]:
+    """Union-find over the confirmed pairs of every bucket; a pair already joined is not
+    compared again, so a bucket of near copies costs one comparison per record."""
+    parent: dict[int, int] = {}
+
+    def find(x: int) -> int:
+        root = x
+        while parent.get(root, root) != root:
+            root = parent[root]
+        while parent.get(x, x) != root:  # compress the path
+            parent[x], x = root, parent[x]
+        return root
+
+    for rows in buckets:
+        for i, a in enumerate(rows):
+            for b in rows[i + 1 :]:
+                ra, rb = find(a), find(b)
+                if ra != rb and similar(b, a):
+                    parent[max(ra, rb)] = min(ra, rb)
+    return sorted((r, find(r)) for r in parent if find(r) != r)
+
+
 class MinHashDedupe:
     """Keep the first record of each cluster of near duplicates."""
 
@@ -175,7 +207,7 @@ class MinHashDedupe:
 
     def __init__(
         self, threshold: float, num_perm: int, size: int, unit: str, column: str,
-        backend: str = "rensa",
+        backend: str = "rensa", clusters: str = "kept",
     ) -> None:  # fmt: skip
         if not 0 < threshold <= 1:
             raise PlaitError(
@@ -199,7 +231,12 @@ class MinHashDedupe:
                     "data.curate.dedupe_minhash.backend=rensa needs rensa: pip install rensa "
                     "(or backend=numpy)"
                 )
-        self.threshold, self.column = threshold, column
+        if clusters not in CLUSTERS:
+            raise PlaitError(
+                "data.curate.dedupe_minhash.clusters must be 'kept' or 'components', "
+                f"not '{clusters}'"
+            )
+        self.threshold, self.column, self.clusters = threshold, column, clusters
         self.hasher = MinHasher(num_perm, size, unit, backend=backend)
         # candidates are confirmed by their signatures, so the bands favour recall: a false
         # positive costs one comparison, a false negative a duplicate left in
@@ -259,10 +296,14 @@ class MinHashDedupe:
         buckets = self.buckets(sig)
         if texts is None:
             need = self.threshold * sig.shape[1]
-            return resolve(buckets, lambda a, b: int((sig[a] == sig[b]).sum()) >= need)
+            return resolve(
+                buckets, lambda a, b: int((sig[a] == sig[b]).sum()) >= need, self.clusters
+            )
         rows = sorted({r for b in buckets for r in b})
         picked = [texts[r] for r in rows] if isinstance(texts, list) else texts.take(rows)
-        return resolve(buckets, self.similar_sets(dict(zip(rows, self._sets(picked)))))
+        return resolve(
+            buckets, self.similar_sets(dict(zip(rows, self._sets(picked)))), self.clusters
+        )
 
     def _sets(self, texts: Any) -> list[np.ndarray]:
         return shingle_sets(texts, self.hasher.size, self.hasher.unit)
@@ -296,7 +337,8 @@ class MinHashDedupe:
         if not len(rows):
             return []
         sig, sets = self._signatures_and_sets(texts, rows)
-        return resolve(self.buckets(sig, rows), self.similar_sets(dict(zip(rows.tolist(), sets))))
+        similar = self.similar_sets(dict(zip(rows.tolist(), sets)))
+        return resolve(self.buckets(sig, rows), similar, self.clusters)
 
     def _signatures_and_sets(
         self, texts: Any, rows: np.ndarray

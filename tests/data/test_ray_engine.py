@@ -244,6 +244,27 @@ def test_a_killed_driver_resumes_from_its_finished_shards(cluster, corpus, both,
     assert tables.splits["val"]["_row"] == want.splits["val"]["_row"]
 
 
+@pytest.mark.parametrize("clusters", ["kept", "components"])
+def test_ray_minhash_clusters_as_the_local_engine_does(cluster, clusters):
+    import datasets
+
+    from framework.data import curate
+    from framework.data.ray import dedupe
+    from framework.data.ray.context import RayContext
+    from framework.data.steps import StepContext
+    from tests.data.test_steps import chain
+
+    texts = chain()
+    step = curate.dedupe_minhash(threshold=0.8, clusters=clusters)
+    local = step(datasets.Dataset.from_dict({"text": texts, "_row": list(range(7))}),
+                 StepContext(name="dedupe_minhash"))  # fmt: skip
+    blocks = ray.data.from_items([{"text": t, "_row": i} for i, t in enumerate(texts)])
+    ctx = RayContext("dedupe_minhash", "curate", len(texts), 0, 1.0, 2)
+    far, rec = dedupe.dedupe_minhash(step, blocks.repartition(3), ctx)
+    assert sorted(r["_row"] for r in far.take_all()) == local["_row"]
+    assert rec.rows_out == len(local) == (6 if clusters == "kept" else 5)
+
+
 def test_ray_missing_is_one_line_naming_the_extra(monkeypatch):
     from framework.data.ray import cluster
 

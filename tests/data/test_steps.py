@@ -89,6 +89,33 @@ def test_rensa_flags_exactly_the_records_that_share_a_band_key_with_another():
     assert step.find(texts) == step.duplicates(sig, texts)
 
 
+def chain(n_words: int = 40):
+    """Three texts A ≈ B ≈ C (one word changed each time, exact Jaccard 0.85) with A ≉ C
+    (0.73), among unrelated GCIDE entries."""
+    from framework.data.sources.corpora import gcide_entries
+
+    entries = [t for _n, t in gcide_entries(100, 104) if len(t.split()) > n_words]
+    a = " ".join(entries[0].split()[:n_words])
+    words = a.split()
+    words[10] = "zzz"
+    b = " ".join(words)
+    words[25] = "yyy"
+    c = " ".join(words)
+    return [entries[1], a, entries[2], b, entries[3], c, entries[4]]
+
+
+@pytest.mark.parametrize(("clusters", "removed"), [("kept", [3]), ("components", [3, 5])])
+def test_minhash_clusters_kept_or_connected_components(clusters, removed):
+    texts = chain()
+    assert _jaccard(texts[1], texts[3]) > 0.8 and _jaccard(texts[3], texts[5]) > 0.8
+    assert _jaccard(texts[1], texts[5]) < 0.8
+    step = curate.dedupe_minhash(threshold=0.8, clusters=clusters)
+    ds = datasets.Dataset.from_dict({TEXT: texts, "i": list(range(len(texts)))})
+    kept = column(step(ds, CTX), "i")
+    assert [i for i in range(len(texts)) if i not in kept] == removed
+    assert step.find(texts) == [(r, 1) for r in removed]  # each names what its cluster keeps
+
+
 def test_missing_drop_fill_flag():
     texts, labels = ["a", None, "  ", "d"], ["x", "y", "z", None]
     assert column(run(curate.missing(), texts, label=labels), TEXT) == ["a"]

@@ -127,7 +127,7 @@ def dedupe_minhash(step: Any, ds: Any, ctx: RayContext) -> tuple[Any, StepRecord
     from framework.data.minhash import resolve
 
     texts = _texts_of(ds, [r for rows in lists for r in rows], column) if lists else {}
-    pairs = resolve(lists, step.similar_texts(texts))
+    pairs = resolve(lists, step.similar_texts(texts), step.clusters)
     dropped = {i for i, _ in pairs}
     out = ds
     if dropped:
