@@ -17,7 +17,8 @@ from typing import Any
 
 import numpy as np
 
-from framework.data.shingles import shingle_batches
+from framework.data.records import arrow_column
+from framework.data.shingles import chunks, shingle_batches
 from framework.data.steps import StepContext, require_column
 from framework.errors import PlaitError
 
@@ -322,6 +323,11 @@ class MinHashDedupe:
         """(record, kept record it nearly duplicates) pairs of ``texts`` (a list, or an Arrow
         array read in place). rensa: every record's digest goes into rensa's LSH index, and
         only the records it flags are hashed again for band keys and exact sets."""
+        if not isinstance(texts, list):  # one pass over the column's pieces, joined
+            import pyarrow as pa
+
+            parts = chunks(texts)
+            texts = pa.chunked_array(parts) if parts else pa.chunked_array([], pa.large_string())
         if self.hasher.backend != "rensa":
             return self.duplicates(self.signatures(texts), texts)
         from rensa import RMinHashLSH
@@ -362,7 +368,7 @@ class MinHashDedupe:
 
     def __call__(self, ds: Any, ctx: StepContext) -> Any:
         require_column(ds, self.column, ctx.name)
-        texts = ds.with_format("arrow")[self.column]
+        texts = arrow_column(ds, self.column)
         pairs = self.find(texts)
         drop = {i for i, _ in pairs}
         shown = texts.take([k for p in pairs[:3] for k in p]).to_pylist() if pairs else []

@@ -159,6 +159,15 @@ def column(ds: Any, name: str) -> list[Any]:
     return ds.with_format("arrow")[name].to_pylist()
 
 
+def arrow_column(ds: Any, name: str) -> Any:
+    """A whole column as an Arrow chunked array in the dataset's order, read in place: an
+    indexed dataset (after ``select``, ``shuffle``) is read with one ``take`` over its index
+    (``datasets``' own reader gives one chunk per record there, 10x slower to use)."""
+    column = ds.data.table.column(name)
+    indices = ds._indices  # datasets' index mapping: None when the rows are in order
+    return column if indices is None else column.take(indices.column(0))
+
+
 def image_array(ds: Any) -> Any:
     """The images of a fixed-shape (``Array2D``/``Array3D``) image column as one uint8 array
     (N, *shape), read from the Arrow buffers at once (the NumPy formatter of ``datasets``

@@ -102,19 +102,36 @@ def combine(parts: list[np.ndarray], n: int = 1) -> np.ndarray:
         return _fmix(acc)
 
 
-def _chunks(texts: Any) -> list[Any]:
+def chunks(texts: Any) -> list[Any]:
     """``texts`` (a list of strings, an Arrow array or chunked array) as Arrow string arrays,
-    nulls as empty texts; a memory-mapped column is read in place, chunk by chunk."""
+    nulls as empty texts; a memory-mapped column is read in place, chunk by chunk, and runs of
+    small chunks (a ``datasets`` column read through an index has one per record) are joined
+    into arrays of about ``BATCH_CHARS`` bytes."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
     if isinstance(texts, pa.ChunkedArray):
-        chunks = list(texts.chunks)
+        parts = [c for c in texts.chunks if len(c)]
     elif isinstance(texts, pa.Array):
-        chunks = [texts]
+        parts = [texts] if len(texts) else []
     else:
-        chunks = [pa.array(list(texts), pa.large_string())]
-    return [pc.fill_null(c, "") if c.null_count else c for c in chunks if len(c)]
+        parts = [pa.array(list(texts), pa.large_string())] if len(texts) else []
+    out: list[Any] = []
+    run: list[Any] = []
+    held = 0
+    for part in parts:
+        size = part.nbytes
+        if size >= BATCH_CHARS and not run:
+            out.append(part)
+            continue
+        run.append(part)
+        held += size
+        if held >= BATCH_CHARS:
+            out.append(pa.concat_arrays(run) if len(run) > 1 else run[0])
+            run, held = [], 0
+    if run:
+        out.append(pa.concat_arrays(run) if len(run) > 1 else run[0])
+    return [pc.fill_null(c, "") if c.null_count else c for c in out]
 
 
 _SPACE = np.zeros(256, bool)
@@ -324,7 +341,7 @@ def shingle_batches(
     import pyarrow.compute as pc
 
     base = 0
-    for arr in _chunks(texts):
+    for arr in chunks(texts):
         lengths = np.asarray(pc.utf8_length(arr).to_numpy(zero_copy_only=False), np.int64)
         start = 0
         while start < len(arr):

@@ -195,3 +195,12 @@ def test_steps_run_the_same_on_several_processes():
     one = run(clean.strip_html(), texts)
     two = clean.strip_html()(datasets.Dataset.from_dict({TEXT: texts}), StepContext(num_proc=2))
     assert column(one, TEXT) == column(two, TEXT)
+
+
+def test_arrow_column_reads_an_indexed_dataset_in_its_order():
+    from framework.data.records import arrow_column
+
+    ds = datasets.Dataset.from_dict({TEXT: [f"t{i}" for i in range(100)]})
+    picked = ds.select([5, 3, 99, 0]).shuffle(seed=1)
+    assert arrow_column(picked, TEXT).to_pylist() == column(picked, TEXT)
+    assert arrow_column(ds, TEXT).to_pylist() == column(ds, TEXT)
