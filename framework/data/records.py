@@ -168,6 +168,17 @@ def arrow_column(ds: Any, name: str) -> Any:
     return column if indices is None else column.take(indices.column(0))
 
 
+def arrow_rows(ds: Any, start: int, stop: int, columns: list[str] | None = None) -> Any:
+    """Records ``[start, stop)`` of the dataset in its order as one Arrow table (one chunk
+    per column; ``columns``: only these), read with one ``take`` over an indexed dataset's
+    index."""
+    indices = ds._indices  # datasets' index mapping: None when the rows are in order
+    table = ds.data.table if columns is None else ds.data.table.select(columns)
+    if indices is None:
+        return table.slice(start, max(0, stop - start)).combine_chunks()
+    return table.take(indices.column(0).slice(start, max(0, stop - start))).combine_chunks()
+
+
 def image_array(ds: Any) -> Any:
     """The images of a fixed-shape (``Array2D``/``Array3D``) image column as one uint8 array
     (N, *shape), read from the Arrow buffers at once (the NumPy formatter of ``datasets``

@@ -18,6 +18,7 @@ import numpy as np
 import torch
 import torch.utils.data
 
+from framework.data.records import arrow_rows
 from framework.errors import PlaitError
 
 SHUFFLE_BLOCKS = 2048
@@ -68,7 +69,7 @@ class TokenShards(SlotStream):
     def tokens(self, shard: int) -> np.ndarray:
         """The token ids of shard ``shard``, read from its Arrow data in place."""
         a, b = self.shards[shard]
-        col = self.table.with_format("arrow")[a:b].column("input_ids")
+        col = arrow_rows(self.table, a, b, ["input_ids"]).column("input_ids")
         parts = [c.flatten().to_numpy(zero_copy_only=False) for c in col.chunks]
         return np.concatenate(parts) if parts else np.zeros(0, np.int32)
 

@@ -1,7 +1,8 @@
 """The dedupe steps' Ray forms: the same records kept as the local engine keeps.
 
 Exact: a hash of each text, a hash-partitioned group-by of (hash, record id) alone (the texts
-never travel), the smallest record id of each group kept. MinHash: signatures and LSH band
+never travel; each partition grouped in one NumPy pass, not a call per group), the smallest
+record id of each group kept. MinHash: signatures and LSH band
 keys per block (the bands of rensa's LSH index, which the local engine asks for its candidates),
 a group-by on (band, key), then the local engine's own rule replayed over
 the records that share a bucket: in record order, a record goes when its exact Jaccard
@@ -50,8 +51,24 @@ def _texts_of(ds: Any, rows: list[int], column: str) -> dict[int, str]:
     return {r[ROW]: r[column] for r in out}
 
 
+def _runs(*keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(order, run starts, run ends) of the rows sorted by ``keys`` (the last the major):
+    rows with equal keys form one run, in ``keys[0]`` order within it."""
+    order = np.lexsort(keys)
+    if not len(order):
+        return order, order, order
+    change = np.zeros(len(order), bool)
+    change[0] = True
+    for k in keys[1:]:
+        ranked = k[order]
+        change[1:] |= ranked[1:] != ranked[:-1]
+    starts = np.flatnonzero(change)
+    return order, starts, np.r_[starts[1:], len(order)]
+
+
 def dedupe_exact(step: Any, ds: Any, ctx: RayContext) -> tuple[Any, StepRecord]:
-    """Keep the record with the smallest id of every group of equal (normalized) texts."""
+    """Keep the record with the smallest id of every group of equal (normalized) texts: the
+    (hash, id) pairs hash-partitioned by hash, each partition grouped in one vector pass."""
     from framework.data.curate import _hash_batch
 
     t0 = time.perf_counter()
@@ -62,29 +79,36 @@ def dedupe_exact(step: Any, ds: Any, ctx: RayContext) -> tuple[Any, StepRecord]:
 
         texts = table.column(column).to_pylist()
         h = _hash_batch({column: texts}, column, fold, case)[HASH]
-        rows = pa.array(np.asarray(table.column(ROW).to_numpy(), np.int64), pa.int64())
-        return pa.table({HASH: pa.array(h, pa.binary(16)), ROW: rows})
+        halves = np.frombuffer(b"".join(h), "<u8").reshape(-1, 2) if h else np.zeros((0, 2))
+        rows = np.asarray(table.column(ROW).to_numpy(), np.int64)
+        return pa.table({"h0": pa.array(halves[:, 0], pa.uint64()),
+                         "h1": pa.array(halves[:, 1], pa.uint64()),
+                         ROW: pa.array(rows, pa.int64())})  # fmt: skip
 
-    def first(group: Any) -> Any:
+    def first(table: Any) -> Any:
         import pyarrow as pa
 
-        rows = np.sort(group.column(ROW).to_numpy())
-        return pa.table({
-            "keep": pa.array([int(rows[0])], pa.int64()),
-            "gone": pa.array([rows[1 : 1 + EXAMPLES].tolist()], pa.list_(pa.int64())),
-        })  # fmt: skip
+        rows = table.column(ROW).to_numpy()
+        order, starts, _ends = _runs(rows, table.column("h1").to_numpy(),
+                                     table.column("h0").to_numpy())  # fmt: skip
+        ranked = rows[order]
+        keep = ranked[starts]
+        gone = np.sort(np.delete(ranked, starts))[:EXAMPLES]
+        return pa.table({"id": pa.array(np.r_[keep, gone], pa.int64()),
+                         "kept": pa.array(np.r_[np.ones(len(keep), bool),
+                                                np.zeros(len(gone), bool)])})  # fmt: skip
 
     keys = ds.map_batches(hashed, batch_format="pyarrow", batch_size=None, num_cpus=ctx.cpus)
-    groups = keys.groupby(HASH, num_partitions=ctx.partitions).map_groups(
-        first, batch_format="pyarrow", num_cpus=ctx.cpus
+    groups = keys.repartition(ctx.partitions, keys=["h0", "h1"]).map_batches(
+        first, batch_format="pyarrow", batch_size=None, num_cpus=ctx.cpus
     )
-    found = groups.to_arrow_refs()
     import pyarrow as pa
     import ray
 
-    table = pa.concat_tables(ray.get(found)) if found else pa.table({"keep": [], "gone": []})
-    keep = table.column("keep").to_numpy()
-    gone = sorted(r for rs in table.column("gone").to_pylist() for r in rs)[:EXAMPLES]
+    found = [t for t in ray.get(groups.to_arrow_refs()) if t.num_rows]
+    table = pa.concat_tables(found) if found else pa.table({"id": [], "kept": []})
+    ids, kept = table.column("id").to_numpy(), table.column("kept").to_numpy(zero_copy_only=False)
+    keep, gone = ids[kept], np.sort(ids[~kept])[:EXAMPLES].tolist()
     out = _keep_rows(ds, keep, ctx) if len(keep) < ctx.rows else ds
     texts = _texts_of(ds, gone, column) if gone else {}
     rec = StepRecord(
@@ -95,7 +119,9 @@ def dedupe_exact(step: Any, ds: Any, ctx: RayContext) -> tuple[Any, StepRecord]:
 
 
 def dedupe_minhash(step: Any, ds: Any, ctx: RayContext) -> tuple[Any, StepRecord]:
-    """MinHash LSH with every removal confirmed by exact Jaccard, as the local step does."""
+    """MinHash LSH with every removal confirmed by exact Jaccard, as the local step does: the
+    (band, key, id) triples hash-partitioned by (band, key), each partition's buckets found
+    in one vector pass."""
     import pyarrow as pa
     import ray
 
@@ -112,15 +138,21 @@ def dedupe_minhash(step: Any, ds: Any, ctx: RayContext) -> tuple[Any, StepRecord
             ROW: pa.array(np.tile(rows, bands), pa.int64()),
         })  # fmt: skip
 
-    def members(group: Any) -> Any:
-        rows = np.sort(group.column(ROW).to_numpy())
-        if len(rows) < 2:
-            return pa.table({"rows": pa.array([], pa.list_(pa.int64()))})
-        return pa.table({"rows": pa.array([rows.tolist()], pa.list_(pa.int64()))})
+    def members(table: Any) -> Any:
+        rows = table.column(ROW).to_numpy()
+        order, starts, ends = _runs(rows, table.column("key").to_numpy(),
+                                    table.column("band").to_numpy())  # fmt: skip
+        shared = ends - starts > 1
+        ranked = rows[order]
+        pick = np.concatenate([ranked[a:b] for a, b in zip(starts[shared], ends[shared])]) if (
+            shared.any()) else np.zeros(0, np.int64)  # fmt: skip
+        offsets = np.r_[0, np.cumsum(ends[shared] - starts[shared])].astype(np.int32)
+        lists = pa.ListArray.from_arrays(pa.array(offsets, pa.int32()), pa.array(pick, pa.int64()))
+        return pa.table({"rows": lists})
 
     keys = ds.map_batches(keyed, batch_format="pyarrow", batch_size=None, num_cpus=ctx.cpus)
-    buckets = keys.groupby(["band", "key"], num_partitions=ctx.partitions).map_groups(
-        members, batch_format="pyarrow", num_cpus=ctx.cpus
+    buckets = keys.repartition(ctx.partitions, keys=["band", "key"]).map_batches(
+        members, batch_format="pyarrow", batch_size=None, num_cpus=ctx.cpus
     )
     refs = buckets.to_arrow_refs()
     lists = [rs for t in ray.get(refs) for rs in t.column("rows").to_pylist()] if refs else []

@@ -28,7 +28,7 @@ from framework.data.audit import DataReport, StepRecord
 from framework.data.ray import shards
 from framework.data.ray.context import RayContext, write_json
 from framework.data.ray.records import PerRecord, merged
-from framework.data.records import ROW, TEXT
+from framework.data.records import ROW, TEXT, arrow_rows
 from framework.data.steps import RowFilter, TextMap
 from framework.data.steps_loop import emptied, no_text
 from framework.errors import PlaitError
@@ -163,7 +163,7 @@ class RayRunner:
                 if len(pending) >= limit:
                     _ready, pending = ray.wait(pending, num_returns=1)
                     ray.get(_ready)
-                part = ds.with_format("arrow")[k * size : (k + 1) * size]
+                part = arrow_rows(ds, k * size, (k + 1) * size)  # one chunk: one batch
                 pending.append(task_fn.remote(part, tok_ref, task.packed,
                                               self.stage.cfg.max_length, str(path),
                                               features.arrow_schema))  # fmt: skip

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-RANGE_BYTES = 64 << 20
+RANGE_BYTES = 16 << 20
 """Bytes of a file read by one task (a file this size or smaller is read whole)."""
 COMPRESSED = (".gz", ".dz", ".bz2", ".xz", ".zst")
 """Suffixes of files read whole (byte offsets of a compressed file are not its text's)."""
