@@ -98,7 +98,7 @@ class Contract:
         if self.files is not None:
             parts.append("declares its files")
         if self.shards is not None:
-            parts.append("read per file on Ray")
+            parts.append("read in pieces on Ray")
         if self.streams:
             parts.append("streams")
         if self.needs_synonyms:

@@ -85,14 +85,14 @@ class Advice:
 
 RAY_MEMORY_FACTOR = 6
 """The local engine holds the source, the curated records and their hashes in memory: about
-this many times the corpus's text (bench/ray_data.py: 2.2 GB more peak memory for 360 MB more
+this many times the corpus's text (bench/ray_data.py: 2.0 GB more peak memory for 360 MB more
 text, 1x to 10x GCIDE). Compressed files hold more text than their size says."""
 RAY_CORES = 8
 """Below this many cores the local engine is taken to beat Ray at any size that fits in
-memory: on 2 cores Ray with two worker nodes took 3.4x (1x GCIDE) and 2.7x (10x) the local
-engine's time (bench/ray_data.py), so it needs about three times the cores to catch up, more
-if it scales below linear (one to two nodes gained 1.04x to 1.18x here, the driver sharing
-the cores)."""
+memory: on 2 cores Ray with one worker node took 1.36x (1x GCIDE) and 1.47x (10x) the local
+engine's time (bench/ray_data.py), and a second node on the same cores was slower still, so
+Ray needs cores the local engine leaves idle (it already uses several for tokenization) to
+catch up; 8 is a cautious guess beyond what one 2-core machine can measure."""
 
 
 def corpus_bytes(cfg: Any, registry: Any) -> int | None:
