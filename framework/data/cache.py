@@ -113,6 +113,7 @@ def load(fp: str) -> dict[str, Any] | None:
     linked = meta.get("linked") or {}
     root = plait_cache(".")
     if any(not (root / f).is_file() for files in linked.values() for f in files):
+        shutil.rmtree(folder, ignore_errors=True)  # its shards are gone: stored again anew
         return None
     splits = {
         name: _mapped([root / f for f in linked[name]]) if name in linked

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import shutil
 import signal
 import subprocess
 import sys
@@ -160,6 +161,11 @@ def test_the_data_cache_refers_to_the_ray_shards_without_copying_them(cluster, c
     files = {Path(f["filename"]) for f in again.tables.splits["train"].cache_files}
     assert files == set((work / "shards" / "train").glob("*.arrow"))
     assert first_batches(again) == first_batches(both["ray"])
+    # shards removed by hand: the entry that refers to them is a miss, and is stored anew
+    from framework.data import cache
+
+    shutil.rmtree(work / "shards")
+    assert cache.lookup(fp) is None and not entry.exists()
 
 
 def test_a_worker_killed_mid_stage_is_retried_with_the_same_result(
