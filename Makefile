@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 ARGS   ?=
-PYTEST_ARGS ?= -m "not slow" -n 2
+PYTEST_ARGS ?= -m "not slow" -n 2 --dist loadgroup
 
 .PHONY: train test test-all lint bench venv
 

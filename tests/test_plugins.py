@@ -19,6 +19,8 @@ import pytest
 
 from tests.conftest import REPO, pip_install_target, run_plait, without_eval
 
+pytestmark = pytest.mark.xdist_group("plugins")  # one worker builds its module fixtures
+
 EXAMPLE = REPO / "plugins/plait-example"
 
 

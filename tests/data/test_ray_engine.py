@@ -22,9 +22,11 @@ from framework.tasks.causal_lm import causal_lm
 from framework.training.datamodule import PlaitDataModule
 
 REPO = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.xdist_group("ray")  # one worker builds the cluster and both engines,
+# once: session fixtures outlive the other modules whose tests run between these
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def cluster():
     """Two Ray nodes of one CPU each on this machine; this process is the driver."""
     from ray.cluster_utils import Cluster
@@ -37,7 +39,7 @@ def cluster():
     c.shutdown()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def corpus(tmp_path_factory):
     """1,500 GCIDE entries, 60 of them repeated exactly and 60 with one word changed, in
     four JSON Lines files (a glob)."""
@@ -107,25 +109,26 @@ def first_batches(prepared, n=3):
     return out
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def both(cluster, corpus, tmp_path_factory):
     """The same data config prepared by the local engine, then by Ray (separate caches)."""
     from framework.data.sources import ranges
     from framework.registry import default_registry
 
     registry = default_registry()
-    out = {}
+    out, caches = {}, {}
     for engine in ("local", "ray"):
-        os.environ["PLAIT_CACHE"] = str(tmp_path_factory.mktemp(f"cache-{engine}"))
+        caches[engine] = str(tmp_path_factory.mktemp(f"cache-{engine}"))
         cfg = data_cfg(corpus, engine, train_stream=True)  # Ray: its default; local: asked
-        stage = DataStage(cfg, causal_lm(), registry, seed=3)
         with pytest.MonkeyPatch.context() as mp:  # each 250 KB file in byte ranges
+            mp.setenv("PLAIT_CACHE", caches[engine])
             mp.setattr(ranges, "RANGE_BYTES", 40_000)
-            out[engine] = stage.prepare()
+            out[engine] = DataStage(cfg, causal_lm(), registry, seed=3).prepare()
+    out["caches"] = caches
     return out
 
 
-def test_ray_keeps_the_local_records_tokens_report_and_batches(both):
+def test_ray_keeps_the_local_records_tokens_report_and_batches(both, monkeypatch):
     local, far = both["local"], both["ray"]
     assert [s.rows_out for s in local.report.steps if s.name.startswith("dedupe")] == [1560, 1500]
     assert counts(far.report) == counts(local.report)
@@ -139,6 +142,7 @@ def test_ray_keeps_the_local_records_tokens_report_and_batches(both):
     from framework.data.ray.stage import work_folder
     from framework.data.shard_stream import TokenShards
 
+    monkeypatch.setenv("PLAIT_CACHE", both["caches"]["ray"])
     stream = far.datasets["train"]
     assert isinstance(stream, TokenShards) and len(stream.shards) == 6  # 1,264 / 250 records
     shard_files = {Path(f["filename"]).parent for f in far.tables.splits["train"].cache_files}
@@ -146,11 +150,14 @@ def test_ray_keeps_the_local_records_tokens_report_and_batches(both):
     assert first_batches(far) == first_batches(local)
 
 
-def test_the_data_cache_refers_to_the_ray_shards_without_copying_them(cluster, corpus, both):
+def test_the_data_cache_refers_to_the_ray_shards_without_copying_them(
+    cluster, corpus, both, monkeypatch
+):
     from framework.data.cache import cache_root
     from framework.data.ray.stage import work_folder
     from framework.registry import default_registry
 
+    monkeypatch.setenv("PLAIT_CACHE", both["caches"]["ray"])
     fp = both["ray"].report.fingerprint
     work, entry = work_folder(fp), cache_root() / fp
     assert not (work / "curated").exists()  # only a killed stage needed the parts
@@ -209,12 +216,15 @@ from omegaconf import OmegaConf
 from framework.data.stage import DataStage
 from framework.registry import default_registry
 from framework.tasks.causal_lm import causal_lm
+
 cfg = OmegaConf.create(open(sys.argv[1]).read())
 DataStage(cfg, causal_lm(), default_registry(), seed=3).tables()
 """
 
 
-def test_a_killed_driver_resumes_from_its_finished_shards(cluster, corpus, both, tmp_path):
+def test_a_killed_driver_resumes_from_its_finished_shards(
+    cluster, corpus, both, tmp_path, monkeypatch
+):
     cache = tmp_path / "cache"
     cfg = data_cfg(corpus, "ray", **{"engine.shard_rows": 20})
     (tmp_path / "cfg.yaml").write_text(OmegaConf.to_yaml(cfg))
@@ -236,7 +246,7 @@ def test_a_killed_driver_resumes_from_its_finished_shards(cluster, corpus, both,
     before = {p.name: json.loads(p.read_text())["attempt"] for p in marks}
     assert 10 <= len(before) < total, "the driver was to be killed mid-stage"
 
-    os.environ["PLAIT_CACHE"] = str(cache)
+    monkeypatch.setenv("PLAIT_CACHE", str(cache))
     from framework.registry import default_registry
 
     tables = DataStage(cfg, causal_lm(), default_registry(), seed=3).tables()

@@ -14,6 +14,8 @@ from framework.data.sources.tokenized import tokenized
 from tests.cli.test_errors import assert_one_line_error
 from tests.conftest import TINY_LM
 
+pytestmark = pytest.mark.xdist_group("datatrove")  # one worker builds its module fixtures
+
 DOCS = Path("/usr/share/doc/python3.11/html/_sources")
 
 

@@ -16,6 +16,8 @@ import torch
 
 from tests.conftest import TINY_LM, run_plait
 
+pytestmark = pytest.mark.xdist_group("export")  # one worker builds its module fixtures
+
 HERE = Path(__file__).parent
 
 
