@@ -90,5 +90,12 @@ def _from_gguf(folder: Path, gguf_file: str, key: str) -> Path:
     tmp = out.with_name(out.name + f".tmp{os.getpid()}")
     model.save_pretrained(str(tmp))
     AutoTokenizer.from_pretrained(str(folder), gguf_file=gguf_file).save_pretrained(str(tmp))
-    os.replace(tmp, out)
+    try:
+        os.replace(tmp, out)
+    except OSError:
+        if not (out / "config.json").is_file():  # not a conversion another process finished
+            raise
+        import shutil
+
+        shutil.rmtree(tmp, ignore_errors=True)  # two processes converted it at once: one stays
     return out
