@@ -24,9 +24,10 @@ train: $(STAMP)
 	$(BIN)/plait train $(ARGS)
 
 # pytest exits 5 when it collects nothing; that is not a failure of the suite.
-# The suite runs on both cores (pytest-xdist, -n 2): 10.7 min on a 2-core CPU with AVX-512
-# since the Ray, PostgreSQL and datatrove tests (7.5 before them; 12.6 on an AVX2-only CPU
-# before them); `make test-all` adds the tests marked slow (serially).
+# The suite runs on both cores (pytest-xdist, -n 2; --dist loadgroup keeps the modules that
+# build a Ray cluster, a venv or a trained run on one worker, so each builds it once): 12 min
+# on a 2-core AMD EPYC with AVX-512, 9.5 on a faster Xeon; `make test-all` adds the tests
+# marked slow (serially).
 test: $(STAMP)
 	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest $(PYTEST_ARGS); s=$$?; if [ $$s -eq 5 ]; then exit 0; else exit $$s; fi
 

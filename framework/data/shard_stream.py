@@ -11,7 +11,7 @@ size, so both engines give the same stream.
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import numpy as np
@@ -47,6 +47,36 @@ class SlotStream(torch.utils.data.IterableDataset):
         served = max(0, -(-(self.start_batch - role) // workers))
         return self.rank * workers + role, self.world * workers, served * self.batch_size
 
+    def check_readers(self, readers: int) -> None:
+        """Stop, before any worker starts, when ``readers`` slots cannot all be given data."""
+
+    def _blocks(self, slot: int, slots: int) -> Iterator[Any]:
+        """The endless blocks (``block + 1`` token ids each) of slot ``slot``."""
+        raise NotImplementedError
+
+    def __iter__(self) -> Iterator[tuple[Any, Any]]:
+        slot, slots, skip = self.slot()
+        for i, b in enumerate(self._blocks(slot, slots)):
+            if i < skip:
+                continue
+            t = torch.as_tensor(b, dtype=torch.long)
+            yield t[:-1], t[1:]
+
+
+def shuffled(blocks: Iterable[Any], rng: random.Random) -> Iterator[Any]:
+    """``blocks`` through a shuffle buffer of ``SHUFFLE_BLOCKS``: each new block takes the
+    place of a random held one, which is yielded; the rest, shuffled, at the end."""
+    held: list[Any] = []
+    for b in blocks:
+        if len(held) < SHUFFLE_BLOCKS:
+            held.append(b)
+            continue
+        j = rng.randrange(SHUFFLE_BLOCKS)
+        yield held[j]
+        held[j] = b
+    rng.shuffle(held)
+    yield from held
+
 
 def shard_ranges(rows: int, shard_rows: int) -> list[tuple[int, int]]:
     """The record ranges of a split's shards, in order."""
@@ -63,7 +93,7 @@ class TokenShards(SlotStream):
 
     def __init__(self, table: Any, shard_rows: int, block: int, seed: int) -> None:
         super().__init__()
-        self.table, self.block, self.seed = table, block, seed
+        self.table, self.block, self.seed, self.shard_rows = table, block, seed, shard_rows
         self.shards = shard_ranges(len(table), shard_rows)
 
     def tokens(self, shard: int) -> np.ndarray:
@@ -73,40 +103,31 @@ class TokenShards(SlotStream):
         parts = [c.flatten().to_numpy(zero_copy_only=False) for c in col.chunks]
         return np.concatenate(parts) if parts else np.zeros(0, np.int32)
 
+    def check_readers(self, readers: int) -> None:
+        """Every reader (rank x DataLoader worker) needs a shard of its own."""
+        if len(self.shards) < readers:
+            raise PlaitError(
+                f"data.train_stream: the training split has {len(self.shards)} shards of "
+                f"<= {self.shard_rows:,} records for {readers} readers (ranks x DataLoader "
+                "workers); lower data.engine.shard_rows or trainer.num_workers"
+            )
+
     def _blocks(self, slot: int, slots: int) -> Iterator[np.ndarray]:
         epoch = 0
         while True:
             order = list(range(len(self.shards)))
             random.Random(self.seed + epoch).shuffle(order)
             mine = order[slot::slots]
-            if not mine:
-                raise PlaitError(
-                    f"data.train_stream: {len(self.shards)} shards for {slots} readers (ranks x "
-                    "DataLoader workers); lower data.engine.shard_rows or the workers"
-                )
             rng = random.Random((self.seed * 1000 + epoch) * 7919 + slot)
-            held: list[np.ndarray] = []
-            rest = np.zeros(0, np.int32)
-            for shard in mine:
-                ids = np.concatenate([rest, self.tokens(shard).astype(np.int32, copy=False)])
-                n = (len(ids) - 1) // self.block
-                for k in range(n):
-                    b = ids[k * self.block : (k + 1) * self.block + 1]
-                    if len(held) < SHUFFLE_BLOCKS:
-                        held.append(b)
-                        continue
-                    j = rng.randrange(SHUFFLE_BLOCKS)
-                    yield held[j]
-                    held[j] = b
-                rest = ids[n * self.block :]
-            rng.shuffle(held)
-            yield from held
+            yield from shuffled(self._cut(mine), rng)
             epoch += 1
 
-    def __iter__(self) -> Iterator[tuple[Any, Any]]:
-        slot, slots, skip = self.slot()
-        for i, b in enumerate(self._blocks(slot, slots)):
-            if i < skip:
-                continue
-            t = torch.from_numpy(b.astype(np.int64))
-            yield t[:-1], t[1:]
+    def _cut(self, shards: list[int]) -> Iterator[np.ndarray]:
+        """Blocks of ``block + 1`` tokens overlapping by one, across the shards in turn."""
+        rest = np.zeros(0, np.int32)
+        for shard in shards:
+            ids = np.concatenate([rest, self.tokens(shard).astype(np.int32, copy=False)])
+            n = (len(ids) - 1) // self.block
+            for k in range(n):
+                yield ids[k * self.block : (k + 1) * self.block + 1]
+            rest = ids[n * self.block :]

@@ -21,15 +21,13 @@ from framework.data.artifacts import PreparedData
 from framework.data.audit import DataReport, StepRecord
 from framework.data.info import DataInfo
 from framework.data.records import TEXT
-from framework.data.shard_stream import SlotStream
+from framework.data.shard_stream import SlotStream, shuffled
 from framework.data.steps import RowFilter, TextMap
 from framework.data.steps_loop import build_steps, name_of, plain
 from framework.errors import PlaitError
 
 BATCH = 256
 """Records read, cleaned and tokenized together."""
-SHUFFLE_BLOCKS = 2048
-"""Blocks held in the training shuffle buffer."""
 
 
 def split_of(text: str, val: float, test: float) -> str:
@@ -102,31 +100,14 @@ class StreamingBlocks(SlotStream):
         epoch = 0
         while True:
             rng = random.Random(self.seed * 1000 + epoch * 7919 + shard)
-            buf: list[list[int]] = []
             produced = False
-            for b in blocks_of(
-                self.reader.batches("train", shard, shards), self.tokenizer, self.block + 1
-            ):
+            batches = self.reader.batches("train", shard, shards)
+            for b in shuffled(blocks_of(batches, self.tokenizer, self.block + 1), rng):
                 produced = True
-                if len(buf) < SHUFFLE_BLOCKS:
-                    buf.append(b)
-                    continue
-                j = rng.randrange(SHUFFLE_BLOCKS)
-                yield buf[j]
-                buf[j] = b
-            rng.shuffle(buf)
-            yield from buf
+                yield b
             if not produced:
                 raise PlaitError("streaming: the training split holds less than one block of text")
             epoch += 1
-
-    def __iter__(self) -> Iterator[tuple[Any, Any]]:
-        shard, shards, skip = self.slot()
-        for i, b in enumerate(self._blocks(shard, shards)):
-            if i < skip:
-                continue
-            t = torch.tensor(b, dtype=torch.long)
-            yield t[:-1], t[1:]
 
 
 def _streaming_steps(stage: Any) -> list[tuple[str, Any]]:

@@ -117,6 +117,7 @@ class PlaitDataModule(L.LightningDataModule):
         if isinstance(train, torch.utils.data.IterableDataset):  # a stream: slots itself
             train.rank, train.world = rank, world  # type: ignore[attr-defined]
             train.batch_size, train.start_batch = self.batch_size, self.start_batch  # type: ignore[attr-defined]
+            train.check_readers(world * max(1, self.num_workers))  # type: ignore[attr-defined]
             return DataLoader(train, batch_size=self.batch_size, **self._loader_kwargs())
         sampler = StepBatchSampler(
             len(self.datasets["train"]),

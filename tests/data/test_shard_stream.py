@@ -71,3 +71,12 @@ def test_two_ranks_stream_different_blocks(split):
     a = _batches(TokenShards(split, 50, 16, 2), 10, rank=0, world=2)
     b = _batches(TokenShards(split, 50, 16, 2), 10, rank=1, world=2)
     assert not {tuple(r.tolist()) for r in a} & {tuple(r.tolist()) for r in b}
+
+
+def test_more_readers_than_shards_is_one_line_before_any_worker_starts(split):
+    from framework.errors import PlaitError
+
+    stream = TokenShards(split, shard_rows=450, block=16, seed=0)  # 2 shards
+    dm = PlaitDataModule({"train": stream}, batch_size=4, seed=0, num_workers=4)
+    with pytest.raises(PlaitError, match="2 shards of <= 450 records for 4 readers"):
+        dm.train_dataloader()
