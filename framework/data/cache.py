@@ -132,8 +132,8 @@ def linked_files(ds: Any) -> list[str] | None:
     Plait's cache (the Ray engine's token shards), relative to the cache's root: stored by
     reference, not copied. None for any other split."""
     root = plait_cache(".").resolve()
-    files = [Path(f["filename"]).resolve() for f in getattr(ds, "cache_files", None) or []]
-    if not files or getattr(ds, "_indices", None) is not None:
+    files = [Path(f["filename"]).resolve() for f in ds.cache_files]
+    if not files or ds._indices is not None:  # in memory, or read through an index
         return None
     if any(root not in f.parents for f in files):
         return None

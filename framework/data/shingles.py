@@ -1,7 +1,8 @@
 """Shingles of texts and their 64-bit hashes, computed a batch of texts at a time with Arrow's
 string kernels and NumPy: no Python object per word or shingle.
 
-A text is lower-cased (Unicode simple case mapping) and split on Unicode whitespace. A word
+A text is lower-cased (Arrow's Unicode simple case mapping) and split where Python's
+``str.split`` splits (every ``str.isspace`` character, non-ASCII ones included). A word
 shingle is ``size`` consecutive words; a character shingle is ``size`` consecutive characters
 of the words joined by single spaces; a text with fewer than ``size`` of them gives one
 shingle of all it has (an empty text: the empty shingle). :func:`shingles` lists the same
