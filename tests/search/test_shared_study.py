@@ -21,12 +21,16 @@ def _trials_said(text: str) -> set[int]:
     return {int(n) for n in re.findall(r"trial (\d+): val/loss", text)}
 
 
+def _launched(text: str) -> list[int]:
+    return [int(n) for n in re.findall(r"#(\d+) : ", text)]
+
+
 def _running(text: str) -> bool:
-    """Whether a sweep's log shows a finished trial and, after it, one it launched and has
-    not finished."""
-    launched = [int(n) for n in re.findall(r"#(\d+) : ", text)]
+    """Whether a sweep's log shows a trial it launched and has not finished. (Waiting for a
+    second trial was flaky: under load the other sweep can run every other trial while this
+    one runs its first.)"""
     done = _trials_said(text)
-    return bool(done) and any(n not in done for n in launched[len(done) :])
+    return any(n not in done for n in _launched(text))
 
 
 def test_two_sweeps_share_one_study_and_a_killed_one_loses_no_trial(tmp_path, postgres_url):
@@ -47,8 +51,9 @@ def test_two_sweeps_share_one_study_and_a_killed_one_loses_no_trial(tmp_path, po
         deadline = time.time() + 240
         while not _running(logs[0].read_text()) and time.time() < deadline:
             time.sleep(0.1)
-        os.killpg(a.pid, signal.SIGKILL)  # mid-way through its second trial
+        os.killpg(a.pid, signal.SIGKILL)  # mid-way through a trial
         a.wait()
+        killed = set(_launched(logs[0].read_text())) - _trials_said(logs[0].read_text())
         again = subprocess.Popen(args, cwd=tmp_path, env=env, stdout=outs[2],
                                  stderr=subprocess.STDOUT)  # fmt: skip
         assert b.wait(timeout=400) == 0, logs[1].read_text()[-3000:]
@@ -57,7 +62,7 @@ def test_two_sweeps_share_one_study_and_a_killed_one_loses_no_trial(tmp_path, po
         for out in outs:
             out.close()
     said = [_trials_said(p.read_text()) for p in logs]
-    assert said[0] and said[1], "both sweeps ran trials"
+    assert killed and said[1], "the first sweep died in a trial, the second ran trials"
     assert not said[0] & said[1] and not said[1] & said[2] and not said[0] & said[2]
 
     study = optuna.load_study(study_name="shared", storage=postgres_url)
@@ -67,7 +72,7 @@ def test_two_sweeps_share_one_study_and_a_killed_one_loses_no_trial(tmp_path, po
     assert {t.number for t in complete} == said[0] | said[1] | said[2]
     assert len({t.user_attrs["run_dir"] for t in complete}) == 6
     others = [t for t in study.get_trials() if t.state != states.COMPLETE]
-    assert others, "the killed sweep's trial in flight is recorded"
+    assert killed <= {t.number for t in others}, "the killed sweep's trial in flight is recorded"
     assert all(t.state == states.FAIL and t.user_attrs["reason"].startswith(("interrupted",
                "surplus")) for t in others)  # fmt: skip
     (sweep,) = (tmp_path / "runs/stdlib_gpt").glob("search_random_*")
