@@ -108,6 +108,13 @@ class Registry:
         self.allow_targets = False
         """Whether a config node may build a raw ``_target_`` callable: only when a validated
         config says ``allow_targets: true``."""
+        self.disabled: dict[str, str] = {}
+        """Components a plugin could not add (a name already taken, a bad schema), each with
+        its one-line reason; the rest of that plugin works."""
+        self.shadowed: list[str] = []
+        """One line per YAML option (preset, recipe) that two packages ship, naming both and
+        the one Hydra uses (see :func:`framework.config.collisions.shadowing_lines`)."""
+        self._isolated = False
 
     # registration -----------------------------------------------------------------------
 
@@ -128,6 +135,28 @@ class Registry:
         ``size``, ``files``, ``streams``, ``needs_synonyms``, ``reports_removed``). A name
         registered twice is refused, and the error names both providers.
         """
+        try:
+            component = self._component(kind, name, builder, schema, doc, capabilities)
+        except PlaitError as exc:
+            if not self._isolated:
+                raise
+            label = self.provider_label(self._provider)
+            self.disabled[f"{kind} '{name}' of {self._provider}"] = (
+                f"plugin {label}: {exc}; {kind} '{name}' of {self._provider} is disabled"
+            )
+            return
+        self._entries[kind][name] = component
+
+    def _component(
+        self,
+        kind: str,
+        name: str,
+        builder: Callable[..., Any],
+        schema: type | None,
+        doc: str | None,
+        capabilities: dict[str, Any],
+    ) -> Component:
+        """The checked :class:`Component`, or the PlaitError that refuses it."""
         if kind not in KINDS:
             raise PlaitError(f"unknown component kind '{kind}'; {did_you_mean(kind, KINDS)}")
         if not re.fullmatch(r"[a-z][a-z0-9_]*", name):
@@ -135,25 +164,34 @@ class Registry:
         existing = self._entries[kind].get(name)
         if existing is not None:
             raise DuplicateName(
-                f"duplicate {kind} '{name}': registered by '{existing.provider}' "
-                f"({_where(existing.builder)}) and again by '{self._provider}' "
-                f"({_where(builder)}); rename one of them"
+                f"duplicate {kind} '{name}': registered by "
+                f"'{self.provider_label(existing.provider)}' ({_where(existing.builder)}) and "
+                f"again by '{self.provider_label(self._provider)}' ({_where(builder)}); the "
+                "first keeps the name: rename the second"
             )
         contract = make_contract(kind, name, KINDS[kind].capabilities, **capabilities)
         checks = field_checks(schema) if schema is not None else signature_checks(builder)
         schema = _schema_for(kind, name, builder, schema)
+        if self._provider != "plait":  # Plait's own: tests/test_registry.py
+            check_schema(kind, name, schema)
         summary = doc or (inspect.getdoc(builder) or "").split("\n", 1)[0]
-        self._entries[kind][name] = Component(
-            kind, name, builder, schema, self._provider, summary, contract, checks
-        )
+        return Component(kind, name, builder, schema, self._provider, summary, contract, checks)
 
-    def load_provider(self, provider: str, register: Callable[[Registry], None]) -> None:
+    def load_provider(
+        self, provider: str, register: Callable[[Registry], None], isolate: bool = False
+    ) -> None:
         """Call one provider's ``register(registry)``, recording it as the provider. A
-        ``register`` that raises leaves nothing of its provider registered."""
+        ``register`` that raises leaves nothing of its provider registered. ``isolate`` (a
+        third party's plugin, not strict): a component it cannot add (a name already taken,
+        a bad schema or capability) is left out and recorded in :attr:`disabled`, and the
+        rest of the provider registers."""
         previous, self._provider = self._provider, provider
+        was_isolated, self._isolated = self._isolated, isolate
         try:
             register(self)
             self.providers.append(provider)
+            if isolate:
+                _remember_plugin(self, provider)
         except Exception as exc:
             for entries in self._entries.values():
                 for name in [n for n, c in entries.items() if c.provider == provider]:
@@ -165,6 +203,7 @@ class Registry:
             ) from exc
         finally:
             self._provider = previous
+            self._isolated = was_isolated
 
     def load_entry_points(self, group: str = PLUGIN_GROUP, strict: bool = False) -> None:
         """Load every installed provider of the ``plait.plugins`` entry-point group.
@@ -178,6 +217,7 @@ class Registry:
             dist = getattr(ep, "dist", None)
             if dist is not None:
                 self.distributions[ep.name] = (dist.name, dist.version)
+            ours = ep.name == "plait"
             try:
                 try:
                     register = ep.load()
@@ -186,11 +226,9 @@ class Registry:
                         f"plugin '{ep.name}' ({ep.value}) failed to import: "
                         f"{type(exc).__name__}: {exc}"
                     ) from exc
-                self.load_provider(ep.name, register)
-            except DuplicateName:
-                raise
+                self.load_provider(ep.name, register, isolate=not (strict or ours))
             except PlaitError as exc:
-                if strict or ep.name == "plait":
+                if strict or ours:
                     raise PlaitError(f"{exc}; fix, reinstall or uninstall it") from exc
                 self.broken[ep.name] = str(exc)
 
@@ -333,16 +371,63 @@ def default_registry(strict: bool | None = None) -> Registry:
             "Plait's built-in components are not registered: the 'plait' distribution is not "
             "installed in this environment; install it with: pip install -e ."
         )
+    from framework.config.collisions import shadowing_lines
+
+    registry.shadowed = shadowing_lines(registry)
+    if strict and registry.shadowed:
+        raise PlaitError(f"{registry.shadowed[0]}; uninstall one of them or rename the option")
+    stop = f"set {STRICT_ENV}=1 or strict_plugins=true to stop instead"
     for provider, reason in registry.broken.items():
-        print(
-            f"plait: warning: {reason}; plugin '{provider}' is disabled (set "
-            f"{STRICT_ENV}=1 or strict_plugins=true to stop instead)",
-            file=sys.stderr,
-        )
+        print(f"plait: warning: {reason}; plugin '{provider}' is disabled ({stop})",
+              file=sys.stderr)  # fmt: skip
+    for line in [*registry.disabled.values(), *registry.shadowed]:
+        print(f"plait: warning: {line} ({stop})", file=sys.stderr)
     from framework.plugin_memory import remember
 
     remember(registry)
     return registry
+
+
+# plugins ----------------------------------------------------------------------------------
+
+PLUGIN_MODULES: dict[str, tuple[str, list[tuple[str, str, str, str]]]] = {}
+"""Top-level module of each third-party provider's code -> (its label, [(kind, name,
+builder module, builder qualname)]): how a failure at run time is traced back to the plugin
+and component (:func:`framework.errors.plugin_error`)."""
+
+
+def _remember_plugin(registry: Registry, provider: str) -> None:
+    label = registry.provider_label(provider)
+    for comp in registry.components():
+        if comp.provider != provider:
+            continue
+        module = getattr(comp.builder, "__module__", None) or ""
+        top = module.split(".", 1)[0]
+        if top and top != "framework":
+            entry = PLUGIN_MODULES.setdefault(top, (label, []))
+            entry[1].append((comp.kind, comp.name, module, _qualname(comp.builder)))
+
+
+def _qualname(fn: Any) -> str:
+    return str(getattr(fn, "__qualname__", "") or getattr(type(fn), "__qualname__", ""))
+
+
+def check_schema(kind: str, name: str, schema: type) -> None:
+    """A component's schema as OmegaConf will hold it: every default of its declared type,
+    every type one OmegaConf supports; the PlaitError names the field and the fix."""
+    from omegaconf import OmegaConf
+
+    try:
+        OmegaConf.structured(schema)
+    except Exception as exc:
+        said = " ".join(str(exc).split("\n")[0].split())
+        key = getattr(exc, "full_key", None) or getattr(exc, "key", None)
+        where = f"field '{key}'" if key else "its schema"
+        raise PlaitError(
+            f"{kind} '{name}' has a bad schema ({where}: {said}); give each field a default "
+            "of its declared type and a type OmegaConf holds (int, float, str, bool, a list "
+            "or dict of them, Optional, Any)"
+        ) from None
 
 
 # schema helpers -------------------------------------------------------------------------

@@ -1,8 +1,8 @@
 """Third-party packages as a third party lives them: plugins/plait-example installed with pip
 into a fresh virtual environment trains its recipes with every one of its components, and
-uninstalled it becomes a clear error; a broken plugin is reported and left out; a duplicate
-name is refused naming both providers; ``plait new-plugin`` writes a package whose own tests
-pass once installed."""
+uninstalled it becomes a clear error; a broken plugin is reported and left out (a taken
+name or a bad schema: tests/test_plugin_isolation.py); ``plait new-plugin`` writes a package
+whose own tests pass once installed."""
 
 from __future__ import annotations
 
@@ -175,21 +175,6 @@ def test_a_broken_plugin_is_reported_and_left_out_unless_strict(tmp_path):
     by_config = run_plait(["show", "strict_plugins=true"], tmp_path, env=env)
     assert by_config.returncode == 2
     assert "strict_plugins=true: plugin 'plait_half' failed to register" in by_config.stderr
-
-
-def test_duplicate_name_from_a_second_plugin_names_both_providers(tmp_path):
-    pkg = _package(tmp_path, "dup", """
-        def gpt(*, info):
-            '''A model that steals the built-in name.'''
-        def register(registry):
-            registry.add("model", "gpt", gpt)
-    """)  # fmt: skip
-    target = tmp_path / "site"
-    pip_install_target(pkg, target)
-    proc = run_plait(["list", "model"], tmp_path, env={"PYTHONPATH": str(target)})
-    assert proc.returncode == 2
-    assert "duplicate model 'gpt': registered by 'plait'" in proc.stderr
-    assert "again by 'plait_dup'" in proc.stderr
 
 
 def test_new_plugin_writes_a_package_whose_tests_pass_once_installed(tmp_path):

@@ -136,3 +136,19 @@ def test_plugin_component_is_selectable_and_type_checked_with_no_yaml(registry):
         compose(registry, ["model=toy", "model.width=wide"])
     with pytest.raises(PlaitError, match="unknown key 'model.widht'; did you mean 'width'"):
         compose(registry, ["model=toy", "model.widht=3"])
+
+
+def test_every_built_in_schema_is_one_omegaconf_holds(registry):
+    from framework.registry import check_schema
+
+    for comp in registry.components():
+        check_schema(comp.kind, comp.name, comp.schema)  # raises naming the component
+
+
+def test_a_schema_default_of_the_wrong_type_is_refused_naming_the_field():
+    @dataclasses.dataclass
+    class Wrong:
+        width: int = "eight"  # type: ignore[assignment]
+
+    with pytest.raises(PlaitError, match=r"model 'toy' has a bad schema \(field 'width'"):
+        Registry().add("model", "toy", builder, schema=Wrong)

@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from framework.errors import PlaitError, fail, library_error
+from framework.errors import PlaitError, explain, fail
 
 USAGE = """\
 examples:
@@ -194,9 +194,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except PlaitError as exc:
         if verbose:
             raise
-        return fail(exc)
+        return fail(explain(exc) or exc)
     except Exception as exc:
-        said = None if verbose else library_error(exc)
+        said = None if verbose else explain(exc)
         if said is None:
             raise
         return fail(said)

@@ -10,7 +10,7 @@ from typing import Any
 from framework.cli.hydra_runner import as_single_run, run_with_hydra
 from framework.config.compose import compose, publish
 from framework.config.validate import Checked, validate
-from framework.errors import PlaitError, fail, library_error
+from framework.errors import PlaitError, explain, fail
 from framework.registry import Registry, default_registry
 from framework.rundir import RUNS
 
@@ -129,9 +129,9 @@ def run_hydra(
         except PlaitError as exc:
             if verbose:
                 raise
-            sys.exit(fail(exc))
+            sys.exit(fail(explain(exc) or exc))
         except Exception as exc:
-            said = None if verbose else library_error(exc)
+            said = None if verbose else explain(exc)
             if said is None:
                 raise
             sys.exit(fail(said))

@@ -21,10 +21,14 @@ def _yaml_options(root: Any, prefix: str = "") -> set[tuple[str, str]]:
 
 
 def option_sources(registry: Registry) -> dict[str, set[tuple[str, str]]]:
-    """(group, option) pairs per source: Plait's conf/, each ``plait.conf`` package, registry."""
+    """(group, option) pairs per source, in the order Hydra searches them: Plait's conf/,
+    each ``plait.conf`` package (by entry-point name), then the registry."""
     sources = {"plait:conf": _yaml_options(files("framework.conf"))}
-    for ep in entry_points(group="plait.conf"):
-        sources[f"{ep.name}:conf"] = _yaml_options(files(ep.value))
+    for ep in sorted(entry_points(group="plait.conf"), key=lambda e: e.name):
+        try:
+            sources[f"{ep.name}:conf"] = _yaml_options(files(ep.value))
+        except (ModuleNotFoundError, OSError, TypeError):
+            continue  # a plugin whose package is gone: reported when it registers
     sources["registry"] = {(KINDS[c.kind].group, c.name) for c in registry.components()}
     return sources
 
@@ -36,3 +40,26 @@ def find_collisions(registry: Registry) -> dict[tuple[str, str], list[str]]:
         for option in options:
             seen[option].append(source)
     return {opt: srcs for opt, srcs in seen.items() if len(srcs) > 1}
+
+
+def shadowing_lines(registry: Registry) -> list[str]:
+    """One line per option that a plugin's YAML folder ships where Plait or another package
+    already defines it: both packages and the one Hydra uses (the first on its search
+    path). Plait's own options never collide (a test checks that)."""
+    labels = {"plait:conf": "plait", "registry": "a registered component"}
+    for ep in entry_points(group="plait.conf"):
+        dist = getattr(ep, "dist", None)
+        labels[f"{ep.name}:conf"] = f"{dist.name} {dist.version}" if dist else ep.name
+    out = []
+    for (group, name), sources in sorted(find_collisions(registry).items()):
+        if all(s in ("plait:conf", "registry") for s in sources):
+            continue
+        named = [labels.get(s, s) for s in sources]
+        if "registry" in sources:
+            comp = next(c for c in registry.components() if (KINDS[c.kind].group, c.name)
+                        == (group, name))  # fmt: skip
+            named[sources.index("registry")] = (
+                f"{registry.provider_label(comp.provider)} (registered)"
+            )
+        out.append(f"{group}/{name} is shipped by {' and by '.join(named)}; {named[0]}'s is used")
+    return out

@@ -79,10 +79,13 @@ def validate(cfg: DictConfig, registry: Registry) -> Checked:
     """Check a composed config against the registry, before any data work: missing values,
     unknown component names, model/loss/metric against the task, text augmentation, and the
     kinds probed at compose. Returns the config with the task and augmenter it built."""
-    if OmegaConf.select(cfg, "strict_plugins", default=False) is True and registry.broken:
-        provider, reason = next(iter(registry.broken.items()))
-        raise PlaitError(f"strict_plugins=true: {reason}; fix, reinstall or uninstall "
-                         f"plugin '{provider}'")  # fmt: skip
+    if OmegaConf.select(cfg, "strict_plugins", default=False) is True:
+        for provider, reason in registry.broken.items():
+            raise PlaitError(f"strict_plugins=true: {reason}; fix, reinstall or uninstall "
+                             f"plugin '{provider}'")  # fmt: skip
+        for reason in [*registry.disabled.values(), *registry.shadowed]:
+            raise PlaitError(f"strict_plugins=true: {reason}; fix, reinstall or uninstall "
+                             "that plugin")  # fmt: skip
     trusted = OmegaConf.select(cfg, "allow_targets", default=False) is True
     refuse_targets(cfg, trusted)
     registry.allow_targets = trusted

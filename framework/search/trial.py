@@ -10,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from framework.errors import PlaitError, library_error
+from framework.errors import explain
 
 COMPLETE, PRUNED, FAILED = "complete", "pruned", "failed"
 """A trial's outcomes."""
@@ -61,9 +61,7 @@ def share_cores(cfg: Any, jobs: int) -> None:
 
 def reason(exc: BaseException) -> str:
     """A failure as one line."""
-    if isinstance(exc, PlaitError):
-        return str(exc)
-    said = library_error(exc)
+    said = explain(exc)
     if said is not None:
         return str(said)
     name = type(exc).__name__
