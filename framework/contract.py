@@ -40,6 +40,33 @@ def scales(depth: str | None, *widths: str, multiple_of: str | None = None) -> S
     return SizeKnobs(depth, tuple(widths), multiple_of)
 
 
+METRIC_LOGS = ("number", "per_class", "artifact")
+"""What a metric logs: ``number``: one value (``val/<name>``); ``per_class``: one value per
+class (``val/<name>/<class>``, and the evaluation's per-class table); ``artifact``: a
+class-by-class matrix written as files at each evaluation's end (``confusion_val.png``),
+never logged as a number."""
+
+
+def always(_model: Any, _info: Any) -> bool:
+    """An :class:`Exporter` that applies to every built model."""
+    return True
+
+
+@dataclass(frozen=True)
+class Exporter:
+    """How a model is written in one export format (``plait export format=...``)."""
+
+    write: Callable[[Any, Any, Any], str]
+    """``write(model, trained, out)``: write the built model into folder ``out`` (``trained``:
+    the run's config, tokenizer and data facts); return the model card's lines on loading it."""
+    applies: Callable[[Any, Any], bool] = always
+    """``applies(model, info)``: whether this built model can take the format (a GPT with a
+    language-model head, a body that holds adapters)."""
+    folds_adapters: bool = True
+    """Write the model with the adapters of a ``mergeable`` freeze policy folded into its
+    weights; false: the model as it is, adapters apart (``peft``)."""
+
+
 FileLister = Callable[[Mapping[str, Any]], list[str]]
 """A source's ``files``: given the source's config values, the paths it reads."""
 
@@ -80,6 +107,29 @@ class Contract:
     monitors: str | None = None
     """callback, scheduler: the parameter naming a logged metric it watches (``monitor``);
     its value is checked at compose against the metrics the run logs."""
+    logs: str = "number"
+    """metric: what it logs (see :data:`METRIC_LOGS`): one number, one per class, or an
+    artifact."""
+    exports: Mapping[str, Exporter] | None = None
+    """model: the export formats its weights can be written as beyond ``safetensors`` (and
+    ``onnx``, which any per-example model takes), each with its :class:`Exporter`: ``hf`` (a
+    folder ``transformers`` loads), ``peft`` (adapters over the pretrained folder)."""
+    blocks: str | None = None
+    """model: module path of its list of repeated blocks (``encoder.layers``), for freeze
+    policies and per-layer learning rates; None: found from the structure (the list of
+    modules of one type holding the most parameters)."""
+    adds_adapters: bool = False
+    """freeze: adds weights of its own beside the model's and trains those (and the head):
+    checkpoints of a run started from pretrained weights may leave the frozen base out, and
+    an export writes the adapters (``peft``) or folds them in."""
+    changes_during_run: bool = False
+    """freeze: changes which parameters train while the run goes (a schedule), so every
+    weight is saved in every checkpoint."""
+    mergeable: bool = False
+    """freeze: the weights it adds fold into the base (``merged.ckpt``, an ``hf`` export);
+    the merged model's config no longer selects the policy."""
+    inert: bool = False
+    """freeze: changes nothing (``none``): nothing to check against the model at compose."""
 
     def declared(self) -> list[str]:
         """Names of the fields set away from their defaults."""
@@ -109,6 +159,21 @@ class Contract:
             parts.append("runs on Ray")
         if self.monitors:
             parts.append(f"watches the metric in {self.monitors}")
+        if self.logs != "number":
+            parts.append({"per_class": "logs one value per class",
+                          "artifact": "writes an artifact"}[self.logs])  # fmt: skip
+        if self.exports:
+            parts.append(f"exports {'/'.join(self.exports)}")
+        if self.blocks:
+            parts.append(f"blocks at {self.blocks}")
+        if self.adds_adapters:
+            parts.append("adds adapters")
+        if self.changes_during_run:
+            parts.append("changes during the run")
+        if self.mergeable:
+            parts.append("mergeable")
+        if self.inert:
+            parts.append("changes nothing")
         return "; ".join(parts)
 
 
@@ -138,6 +203,21 @@ def make_contract(kind: str, name: str, allowed: tuple[str, ...], **declared: An
             raise PlaitError(f"{kind} '{name}': shards must be a function of the source's config")
         if key == "distributed" and value is not None and not callable(value):
             raise PlaitError(f"{kind} '{name}': distributed must be a function (step, ds, ctx)")
+        if key == "logs" and value not in METRIC_LOGS:
+            raise PlaitError(f"{kind} '{name}': logs={value!r}; one of {', '.join(METRIC_LOGS)}")
+        if key == "exports" and value is not None:
+            if not isinstance(value, Mapping) or not all(
+                isinstance(e, Exporter) for e in value.values()
+            ):
+                raise PlaitError(
+                    f"{kind} '{name}': exports must map a format name to an Exporter(write, "
+                    "applies)"
+                )
+            declared[key] = dict(value)
+        if key in ("adds_adapters", "changes_during_run", "mergeable", "inert") and not (
+            isinstance(value, bool)
+        ):
+            raise PlaitError(f"{kind} '{name}': {key} must be true or false, not {value!r}")
         if key == "files" and value is not None and not callable(value):
             raise PlaitError(f"{kind} '{name}': files must be a function of the source's config")
     return Contract(**declared)

@@ -46,6 +46,8 @@ class TaskParts:
     """The training objective."""
     metrics: dict[str, Any]
     """torchmetrics by name."""
+    metric_logs: dict[str, str]
+    """What each metric logs, by name: its ``logs`` capability (number, per_class, artifact)."""
     regularizers: list[Any]
     """Penalties added to the loss (and settings applied to the model)."""
     callbacks: list[Any]
@@ -68,6 +70,9 @@ def build_task_parts(cfg: DictConfig, registry: Registry, task: Any, info: Any) 
         loss=registry.build("loss", loss_cfg, info=info),
         metrics={
             name: registry.build("metric", node, info=info) for name, node in metric_cfgs.items()
+        },
+        metric_logs={
+            name: registry.contract("metric", node).logs for name, node in metric_cfgs.items()
         },
         regularizers=built.regularizers,
         callbacks=built.callbacks,
@@ -222,6 +227,7 @@ def train(
         model=parts.model,
         loss=parts.loss,
         metrics=parts.metrics,
+        metric_logs=parts.metric_logs,
         make_optimizer=lambda groups: registry.build("optimizer", optimizer_node, params=groups),
         lr_scales=LrScales.from_config(cfg.optimizer),
         make_scheduler=lambda opt: registry.build(

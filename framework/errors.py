@@ -5,6 +5,11 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable
 
+PLUGIN_MODULES: dict[str, tuple[str, list[tuple[str, str, str, str]]]] = {}
+"""Top-level module of each third-party provider's code -> (its label, [(kind, name,
+builder module, builder qualname)]), filled as plugins register: how a failure at run time
+is traced back to the plugin and component (:func:`plugin_error`)."""
+
 
 class PlaitError(Exception):
     """A user-facing error: one line that says what is wrong, where, and the fix.
@@ -90,8 +95,6 @@ def library_error(exc: BaseException) -> PlaitError | None:
 def plugin_error(exc: BaseException) -> PlaitError | None:
     """An exception raised inside a third-party plugin's code, as one line naming the plugin
     (distribution and version) and its component; None when no plugin code was running."""
-    from framework.registry import PLUGIN_MODULES
-
     if not PLUGIN_MODULES:
         return None
     found, owner = None, None

@@ -157,14 +157,14 @@ KINDS: dict[str, KindSpec] = {
     "task": KindSpec("task", P.TASK, doc="batch format, head, default loss and metrics"),
     "model": KindSpec(
         "model", P.MODEL, doc="the network, built from DataInfo", common=MODEL_COMMON,
-        capabilities=("fits", "reads", "size"), fit_checked=True,
+        capabilities=("fits", "reads", "size", "exports", "blocks"), fit_checked=True,
     ),
     "loss": KindSpec(
         "loss", P.CALLABLE, doc="training objective", capabilities=("fits",), fit_checked=True
     ),
     "metric": KindSpec(
-        "metric", P.METRIC, multi=True, doc="evaluation metrics", capabilities=("fits",),
-        fit_checked=True,
+        "metric", P.METRIC, multi=True, doc="evaluation metrics",
+        capabilities=("fits", "logs"), fit_checked=True,
     ),
     "regularizer": KindSpec(
         "regularizer", P.REGULARIZER, multi=True, doc="penalties and dropout settings"
@@ -172,6 +172,7 @@ KINDS: dict[str, KindSpec] = {
     "freeze": KindSpec(
         "freeze", P.CALLABLE, multi=True, doc="which parameters train (several compose)",
         at_compose=True,
+        capabilities=("adds_adapters", "changes_during_run", "mergeable", "inert"),
     ),
     "optimizer": KindSpec(
         "optimizer", P.OPTIMIZER, doc="torch optimizer over parameter groups", common=LR_COMMON

@@ -25,7 +25,7 @@ from typing import Any
 
 from framework.config.checks import Check, field_checks, signature_checks
 from framework.contract import Contract, make_contract
-from framework.errors import PlaitError, did_you_mean
+from framework.errors import PLUGIN_MODULES, PlaitError, did_you_mean
 from framework.kinds import (  # noqa: F401 (re-exported: the registry's vocabulary)
     ENABLED_KEY,
     KINDS,
@@ -389,11 +389,6 @@ def default_registry(strict: bool | None = None) -> Registry:
 
 
 # plugins ----------------------------------------------------------------------------------
-
-PLUGIN_MODULES: dict[str, tuple[str, list[tuple[str, str, str, str]]]] = {}
-"""Top-level module of each third-party provider's code -> (its label, [(kind, name,
-builder module, builder qualname)]): how a failure at run time is traced back to the plugin
-and component (:func:`framework.errors.plugin_error`)."""
 
 
 def _remember_plugin(registry: Registry, provider: str) -> None:

@@ -88,9 +88,9 @@ class RunDir:
         """``eda/``: the exploratory analysis."""
         return self.path / EDA
 
-    def confusion(self, split: str, suffix: str) -> Path:
-        """``confusion_matrix_<split>.<suffix>`` (``json`` or ``png``)."""
-        return self.path / f"confusion_matrix_{split}.{suffix}"
+    def confusion(self, split: str, suffix: str, metric: str = "confusion_matrix") -> Path:
+        """``<metric>_<split>.<suffix>`` (``json`` or ``png``): an artifact metric's file."""
+        return self.path / f"{metric}_{split}.{suffix}"
 
     # writers ----------------------------------------------------------------------------
 

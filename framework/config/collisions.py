@@ -7,7 +7,9 @@ from importlib.metadata import entry_points
 from importlib.resources import files
 from typing import Any
 
-from framework.registry import KINDS, Registry
+from framework.kinds import KINDS
+
+Registry = Any  # framework.registry.Registry (which imports this module)
 
 
 def _yaml_options(root: Any, prefix: str = "") -> set[tuple[str, str]]:

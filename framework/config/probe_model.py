@@ -14,11 +14,12 @@ from framework.kinds import NAME_KEY
 from framework.registry import Registry
 
 
-def needs_probe(cfg: DictConfig) -> bool:
+def needs_probe(cfg: DictConfig, registry: Registry) -> bool:
     """Whether the config selects anything that the model's structure can refuse."""
     from framework.training.param_groups import LrScales
 
-    freeze = [n for n in (cfg.get("freeze") or {}).values() if n.get(NAME_KEY) != "none"]
+    freeze = [n for n in (cfg.get("freeze") or {}).values()
+              if not registry.contract("freeze", n).inert]  # fmt: skip
     return bool(freeze) or LrScales.from_config(cfg.optimizer).per_layer
 
 
@@ -49,7 +50,7 @@ def probe_model(cfg: DictConfig, registry: Registry, task: Any) -> None:
         from framework.models.init import init_checkpoint
 
         init_checkpoint(cfg.model.init)
-    if not needs_probe(cfg):
+    if not needs_probe(cfg, registry):
         return
     import torch
 
@@ -67,5 +68,5 @@ def probe_model(cfg: DictConfig, registry: Registry, task: Any) -> None:
     from framework.models.assemble import freeze_policies
 
     for policy in freeze_policies(cfg):
-        registry.build("freeze", policy)(model)
+        registry.build("freeze", policy, registry=registry)(model)
     param_groups(model, None, LrScales.from_config(cfg.optimizer))

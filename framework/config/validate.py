@@ -309,18 +309,19 @@ def check_resume(values: dict[str, Any]) -> None:
         check_resume_path(resume, OmegaConf.create(values))
 
 
-def logged_metrics(values: dict[str, Any], task: Any) -> list[str]:
-    """The validation and training metrics a run of this config logs (what a callback, a
-    plateau schedule or a sweep may watch)."""
-    metrics = values.get("metric") or {name: {} for name in task.default_metrics}
-    names = [n for n in metrics if not n.endswith("per_class") and n != "confusion_matrix"]
+def logged_metrics(values: dict[str, Any], task: Any, registry: Registry) -> list[str]:
+    """The validation and training metrics a run of this config logs as one number (what a
+    callback, a plateau schedule or a sweep may watch)."""
+    metrics = values.get("metric") or {name: {NAME_KEY: name} for name in task.default_metrics}
+    names = [key for key, node in metrics.items()
+             if registry.contract("metric", node).logs == "number"]  # fmt: skip
     return ["train/loss", "val/loss", *(f"val/{n}" for n in names)]
 
 
 def check_monitors(values: dict[str, Any], registry: Registry, task: Any) -> None:
     """A callback or schedule watching a metric the run never logs would never act: stop,
     listing the metrics that will be logged."""
-    logged = logged_metrics(values, task)
+    logged = logged_metrics(values, task, registry)
     watched = []
     for kind, key, node in component_nodes(values):
         if isinstance(node, dict) and NAME_KEY in node:

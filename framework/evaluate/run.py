@@ -194,18 +194,14 @@ def _per_record(
     return {"classification": numbers, "seconds": seconds}
 
 
-def _recipe_metrics(m: Model) -> dict[str, Any]:
-    """The recipe's metric nodes by key (the task's defaults when it names none), without
-    the per-class and matrix ones: the report's own tables show those."""
+def _recipe_metrics(m: Model, registry: Any) -> dict[str, Any]:
+    """The recipe's metric nodes by key (the task's defaults when it names none) that log
+    one number: the report's own tables show the per-class and matrix ones."""
     from framework.kinds import NAME_KEY
 
     nodes = m.cfg.get("metric") or {n: {NAME_KEY: n} for n in m.task.default_metrics}
-    out = {}
-    for key, node in nodes.items():
-        name = node.get(NAME_KEY, key) if hasattr(node, "get") else key
-        if not name.endswith("_per_class") and name != "confusion_matrix":
-            out[key] = node
-    return out
+    return {key: node for key, node in nodes.items()
+            if registry.contract("metric", node).logs == "number"}  # fmt: skip
 
 
 def _metric_names(m: Model, registry: Any) -> tuple[list[str], dict[str, Any]]:
@@ -215,7 +211,7 @@ def _metric_names(m: Model, registry: Any) -> tuple[list[str], dict[str, Any]]:
     from framework.kinds import NAME_KEY
 
     names, other = [], {}
-    for key, node in _recipe_metrics(m).items():
+    for key, node in _recipe_metrics(m, registry).items():
         name = node.get(NAME_KEY, key) if hasattr(node, "get") else key
         if name in CONFUSION_SCORES:
             names.append(name)
@@ -233,7 +229,7 @@ def _multilabel(m: Model, outputs: Any, registry: Any, opts: EvalOptions) -> dic
     probs = torch.sigmoid(torch.from_numpy(outputs.predictions)).float()
     true = torch.from_numpy(outputs.targets).long()
     metrics = {}
-    for key, node in _recipe_metrics(m).items():
+    for key, node in _recipe_metrics(m, registry).items():
         metric = registry.build("metric", node, info=m.info)
 
         def value(idx: np.ndarray, metric: Any = metric) -> float:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,7 @@ and their config, for any model; ``peft``: a LoRA run's adapters in peft's forma
 
 
 def has_adapters(model: Any) -> bool:
-    """Whether LoRA adapters are injected in ``model``."""
+    """Whether adapters (peft's ``lora_`` weights) are injected in ``model``."""
     from framework.training.lora import ADAPTER
 
     return any(ADAPTER in name for name, _ in model.named_parameters())
@@ -31,19 +32,24 @@ def hf_body(model: Any) -> tuple[str, Any] | None:
     return None
 
 
-def formats_of(model: Any, info: Any) -> tuple[str, ...]:
-    """The export formats a built model can take (a LoRA run's: of the merged model, and
-    ``peft`` where the adapters sit in a Hugging Face body; ``onnx`` for a per-example head)."""
-    from framework.models._gpt import GPT
-
+def formats_of(model: Any, trained: Any, registry: Any) -> tuple[str, ...]:
+    """The export formats a built model can take: ``safetensors`` always, the formats its
+    model declares (``exports``) that apply to it, ``onnx`` for a per-example head."""
+    contract = registry.contract("model", trained.cfg.model)
     found = ["safetensors"]
-    if hf_body(model) is not None or (isinstance(model, GPT) and model.head is not None):
-        found.insert(0, "hf")
-    if hf_body(model) is not None and has_adapters(model):
-        found.append("peft")
-    if info.num_outputs:
+    for fmt, exporter in (contract.exports or {}).items():
+        if exporter.applies(model, trained.info):
+            found.insert(0, fmt) if fmt == "hf" else found.append(fmt)
+    if trained.info.num_outputs:
         found.append("onnx")
     return tuple(found)
+
+
+def run_policies(trained: Any, registry: Any) -> list[Any]:
+    """The contracts of the freeze policies ``trained``'s run composed."""
+    from framework.models.assemble import freeze_policies
+
+    return [registry.contract("freeze", node) for node in freeze_policies(trained.cfg)]
 
 
 def export_run(run: Path, ckpt: Path, fmt: str, out: Path) -> Path:
@@ -61,40 +67,44 @@ def write_export(trained: Any, fmt: str, out: Path, run: Path | None = None) -> 
     from framework.export.card import model_card
 
     hf_logging.disable_progress_bar()
+    from framework.registry import default_registry
+
+    registry = trained.registry or default_registry()
     model, cfg = trained.model, trained.cfg
-    allowed = formats_of(model, trained.info)
+    allowed = formats_of(model, trained, registry)
     name = cfg.model.get("_name_", "?")
     if fmt not in allowed:
-        why = {"peft": " (peft: a LoRA run of a pretrained model)",
+        why = {"peft": " (peft: a run whose freeze policy added adapters to a pretrained "
+                       "model)",
                "onnx": " (onnx: a model with a per-example head)"}.get(fmt, "")  # fmt: skip
         raise PlaitError(
             f"export: model '{name}' cannot be exported as format={fmt}{why}; it takes "
             f"{', '.join(allowed)}"
         )
     out.mkdir(parents=True, exist_ok=True)
-    if fmt == "peft":
-        how = _peft(model, trained, out)
-    elif fmt == "onnx":
+    exporters = registry.contract("model", cfg.model).exports or {}
+    if fmt == "onnx":
         from framework.export.onnx import save_onnx
 
         how = save_onnx(model, trained, out)
+    elif fmt in exporters and not exporters[fmt].folds_adapters:
+        how = exporters[fmt].write(model, trained, out)
     else:
-        if has_adapters(model):  # the adapters folded into plain weights
+        if any(c.mergeable for c in run_policies(trained, registry)) and has_adapters(model):
             from framework.training.lora import merged_copy
 
-            model = merged_copy(model)
-        how = (_hf if fmt == "hf" else _safetensors)(model, trained, out)
+            model = merged_copy(model)  # the adapters folded into plain weights
+        how = (exporters[fmt].write if fmt in exporters else _safetensors)(model, trained, out)
     params = sum(p.numel() for p in {id(p): p for p in model.parameters()}.values())
     card = model_card(run or Path(trained.path).parent.parent, cfg, params, how, fmt)
     (out / "README.md").write_text(card, encoding="utf-8")
     return out
 
 
-def _peft(model: Any, trained: Any, out: Path) -> str:
+def write_peft(model: Any, trained: Any, out: Path) -> str:
     """The adapters as ``adapter_config.json`` + ``adapter_model.safetensors`` over the
     pretrained folder the run started from (``PeftModel.from_pretrained(base, out)``), the
     tokenizer, and a classifier's head files."""
-    from peft import LoraConfig
     from safetensors.torch import save_file
 
     from framework.models.hf_folder import resolve
@@ -111,12 +121,10 @@ def _peft(model: Any, trained: Any, out: Path) -> str:
             targets.add(module.rsplit(".", 1)[-1])
     m = trained.cfg.model
     base = resolve(m.get("path"), m.get("package"), m.get("gguf_file"), "model")
-    lora = next(v for v in trained.cfg.freeze.values() if v.get("_name_") == "lora")
-    config = LoraConfig(
-        r=int(lora.rank), lora_alpha=float(lora.alpha), lora_dropout=float(lora.dropout),
-        target_modules=sorted(targets), base_model_name_or_path=str(base),
-        task_type="CAUSAL_LM" if attr == "body" else "FEATURE_EXTRACTION",
-    )  # fmt: skip
+    config = copy.deepcopy(model.peft_config["default"])  # what the policy injected
+    config.target_modules = sorted(targets)
+    config.base_model_name_or_path = str(base)
+    config.task_type = "CAUSAL_LM" if attr == "body" else "FEATURE_EXTRACTION"
     config.save_pretrained(str(out))
     save_file(adapters, str(out / "adapter_model.safetensors"))
     if trained.tokenizer is not None:
@@ -125,7 +133,7 @@ def _peft(model: Any, trained: Any, out: Path) -> str:
         save_tokenizer(trained.tokenizer, out)
     auto = "AutoModelForCausalLM" if attr == "body" else "AutoModel"
     how = (
-        f"LoRA adapters (rank {lora.rank}, alpha {lora.alpha}) in peft's format, over "
+        f"LoRA adapters (rank {config.r}, alpha {config.lora_alpha:g}) in peft's format, over "
         f"`{base.name}`:\n\n```python\nfrom peft import PeftModel\n"
         f"from transformers import {auto}\n"
         f"base = {auto}.from_pretrained(BASE_FOLDER)\n"
@@ -136,25 +144,42 @@ def _peft(model: Any, trained: Any, out: Path) -> str:
     return how
 
 
-def _hf(model: Any, trained: Any, out: Path) -> str:
+def write_gpt2(model: Any, trained: Any, out: Path) -> str:
+    """Plait's GPT language model as a ``GPT2LMHeadModel`` folder with its tokenizer."""
+    from framework.export.gpt2 import save_gpt2
     from framework.export.tokenizer import save_tokenizer
-    from framework.models._gpt import GPT
 
     special = save_tokenizer(trained.tokenizer, out) if trained.tokenizer is not None else {}
-    if isinstance(model, GPT):
-        from framework.export.gpt2 import save_gpt2
+    save_gpt2(model, out, special)
+    return ("```python\nfrom transformers import AutoModelForCausalLM, AutoTokenizer, "
+            "pipeline\nmodel = AutoModelForCausalLM.from_pretrained(FOLDER)\n"
+            "tok = AutoTokenizer.from_pretrained(FOLDER)\n"
+            "print(pipeline('text-generation', model=model, tokenizer=tok)('def ')"
+            "[0]['generated_text'])\n```")  # fmt: skip
 
-        save_gpt2(model, out, special)
-        return ("```python\nfrom transformers import AutoModelForCausalLM, AutoTokenizer, "
-                "pipeline\nmodel = AutoModelForCausalLM.from_pretrained(FOLDER)\n"
-                "tok = AutoTokenizer.from_pretrained(FOLDER)\n"
-                "print(pipeline('text-generation', model=model, tokenizer=tok)('def ')"
-                "[0]['generated_text'])\n```")  # fmt: skip
-    if hasattr(getattr(model, "body", None), "save_pretrained"):
+
+def write_pretrained(model: Any, trained: Any, out: Path) -> str:
+    """A fine-tuned Hugging Face model: a language model's body as its folder, or an encoder
+    with Plait's classification head beside it; with the tokenizer."""
+    from framework.export.tokenizer import save_tokenizer
+
+    if trained.tokenizer is not None:
+        save_tokenizer(trained.tokenizer, out)
+    if hf_body(model)[0] == "body":  # type: ignore[index]
         model.body.save_pretrained(str(out), safe_serialization=True)
         return ("```python\nfrom transformers import AutoModelForCausalLM, AutoTokenizer\n"
                 "model = AutoModelForCausalLM.from_pretrained(FOLDER)\n```")  # fmt: skip
     return _encoder_with_head(model, trained, out)
+
+
+def language_model(_model: Any, info: Any) -> bool:
+    """A model built for next-token prediction (no per-example head)."""
+    return not info.num_outputs
+
+
+def holds_adapters(model: Any, _info: Any) -> bool:
+    """A Hugging Face body with adapters injected."""
+    return hf_body(model) is not None and has_adapters(model)
 
 
 def _encoder_with_head(model: Any, trained: Any, out: Path) -> str:

@@ -27,5 +27,16 @@ def register(registry: Any) -> None:  # fmt: skip
         "resnet": (vision.resnet, "images", PER_EXAMPLE, scales("blocks", "widths")),
         "hf_pretrained": (pretrained.hf_pretrained, "tokens", TARGETS, None),
     }
+    from framework.contract import Exporter
+    from framework.export import write
+
+    exports = {
+        "gpt": {"hf": Exporter(write.write_gpt2, write.language_model)},
+        "hf_pretrained": {
+            "hf": Exporter(write.write_pretrained),
+            "peft": Exporter(write.write_peft, write.holds_adapters, folds_adapters=False),
+        },
+    }
     for name, (builder, reads, fits, size) in models.items():
-        registry.add("model", name, builder, reads=reads, fits=fits, size=size)
+        registry.add("model", name, builder, reads=reads, fits=fits, size=size,
+                     exports=exports.get(name))  # fmt: skip

@@ -48,22 +48,22 @@ def build_trained_model(
     is false: a checkpoint's weights follow), frozen in part by the freeze policies (in
     their order: LoRA adds its adapters), regularizers applied."""
     from framework.models.init import load_init
-    from framework.models.sizing import sized_params
+    from framework.models.sizing import built_model, sized_params
     from framework.training.frozen_base import leaves_base_out
 
     init = OmegaConf.select(cfg, "model.init", default=None)
     params, size = sized_params(registry, cfg.model, info)
-    model = registry.build("model", params, info=info)
+    model = built_model(registry, params, info)
     report = load_init(model, init) if init and start else None
     callbacks: list[Any] = []
     policies = freeze_policies(cfg)
     for policy in policies:
-        callbacks += registry.build("freeze", policy)(model) or []
+        callbacks += registry.build("freeze", policy, registry=registry)(model) or []
     regularizers = [registry.build("regularizer", node) for node in cfg.regularizer.values()]
     for reg in regularizers:
         if hasattr(reg, "apply"):
             reg.apply(model)
     return TrainedModel(
         model, params, size, regularizers, callbacks, report,
-        leaves_base_out(cfg, params, policies),
+        leaves_base_out(cfg, params, policies, registry),
     )  # fmt: skip

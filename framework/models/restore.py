@@ -22,6 +22,8 @@ class Trained:
     """The run's DataInfo (classes, vocabulary, target scale, image statistics)."""
     path: Path
     """The checkpoint file."""
+    registry: Any = None
+    """The registry the model was rebuilt with (its components' contracts)."""
 
 
 def load_trained(path: str | Path) -> Trained:
@@ -53,7 +55,8 @@ def load_trained(path: str | Path) -> Trained:
     # as training built it (sizes, LoRA adapters), then the checkpoint's weights; a
     # checkpoint without its frozen base gets it from where the run started
     base = stored_base(ckpt)
-    model = build_trained_model(cfg, default_registry(), info, start=base is not None).model
+    registry = default_registry()
+    model = build_trained_model(cfg, registry, info, start=base is not None).model
     state = {
         k.removeprefix(MODULE_PREFIX): v
         for k, v in ckpt["state_dict"].items()
@@ -63,4 +66,4 @@ def load_trained(path: str | Path) -> Trained:
         base.restore(state, model, str(path))
     model.load_state_dict(state)
     model.eval()
-    return Trained(cfg, model, tokenizer, info, path)
+    return Trained(cfg, model, tokenizer, info, path, registry)

@@ -169,4 +169,16 @@ def build_model(registry: Any, cfg: Any, info: Any) -> tuple[Any, str | None]:
     Returns the model and a line saying the size chosen (None without a budget).
     """
     params, line = sized_params(registry, cfg, info)
-    return registry.build("model", params, info=info), line
+    return built_model(registry, params, info), line
+
+
+def built_model(registry: Any, params: Any, info: Any) -> Any:
+    """``registry.build("model", ...)``, with the block list the model declares (its
+    ``blocks`` capability) recorded for :func:`framework.models.structure.find_layout`."""
+    from framework.models.structure import declare_blocks
+
+    model = registry.build("model", params, info=info)
+    blocks = registry.contract("model", params).blocks
+    if blocks:
+        declare_blocks(model, blocks)
+    return model

@@ -4,6 +4,7 @@ ones (BERT-like encoders, Llama-like decoders) without a name list per architect
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -49,13 +50,36 @@ def _block_lists(module: Any, prefix: str = "") -> list[tuple[str, Any]]:
     return found
 
 
+_DECLARED: weakref.WeakKeyDictionary[Any, str] = weakref.WeakKeyDictionary()
+
+
+def declare_blocks(model: Any, path: str) -> None:
+    """Record where ``model``'s blocks are (its registered ``blocks`` capability); a path
+    that is not a list of modules in it is refused naming the modules that are."""
+    from torch import nn
+
+    try:
+        found = model.get_submodule(path)
+    except AttributeError:
+        found = None
+    if not isinstance(found, nn.ModuleList):
+        lists = ", ".join(p for p, _ in _block_lists(model)) or "none"
+        raise PlaitError(
+            f"model declares blocks={path!r}, but that is not a list of modules in "
+            f"{type(model).__name__} (lists of repeated modules: {lists}); fix the "
+            "registration's blocks="
+        )
+    _DECLARED[model] = path
+
+
 PATTERN_WAY_OUT = "freeze with freeze=pattern (include/exclude regexes over parameter names)"
 
 
 def find_layout(model: Any, name: str = "model", way_out: str = PATTERN_WAY_OUT) -> Layout:
     """The layout of ``model``: its blocks are the list of repeated modules holding the most
     parameters. A model without one (an LSTM, a bag of embeddings) stops with ``way_out``."""
-    lists = _block_lists(model)
+    declared = _DECLARED.get(model)
+    lists = [(declared, model.get_submodule(declared))] if declared else _block_lists(model)
     if not lists:
         raise PlaitError(
             f"{name}: cannot find repeated blocks in {type(model).__name__} (no list of "

@@ -1,5 +1,6 @@
-"""Confusion-matrix artifacts: ``confusion_matrix_<split>.json`` and, for one class per
-example, a heat map ``confusion_matrix_<split>.png`` (rows: true class, columns: predicted)."""
+"""Artifacts of metrics that declare ``logs="artifact"``: ``<name>_<split>.json`` and, for a
+class-by-class matrix, a heat map ``<name>_<split>.png`` (rows: true class, columns:
+predicted); ``confusion_matrix_<split>`` for the built-in confusion matrix."""
 
 from __future__ import annotations
 
@@ -7,16 +8,24 @@ from pathlib import Path
 from typing import Any
 
 
-def write_confusion(matrix: Any, labels: list[str], run_dir: str | Path, split: str) -> Path:
-    """Write the matrix (a (C, C) or, multi-label, (C, 2, 2) array) for ``split``; returns the
-    JSON path."""
+def write_confusion(
+    matrix: Any,
+    labels: list[str],
+    run_dir: str | Path,
+    split: str,
+    name: str = "confusion_matrix",
+) -> Path:
+    """Write metric ``name``'s value for ``split``: a (C, C) matrix (with its heat map) or,
+    multi-label, a (C, 2, 2) array; any other shape as its values. Returns the JSON path."""
     from framework.rundir import RunDir
 
     run = RunDir(run_dir)
     values = matrix.tolist()
     names = [labels[i] if i < len(labels) else str(i) for i in range(len(values))]
-    if matrix.ndim == 3:
-        doc: dict[str, Any] = {
+    if matrix.ndim not in (2, 3) or len(values) != len(labels or values):
+        doc: dict[str, Any] = {"split": split, "values": values}
+    elif matrix.ndim == 3:
+        doc = {
             "split": split,
             "layout": "per label: [[true negatives, false positives], "
             "[false negatives, true positives]]",
@@ -25,9 +34,9 @@ def write_confusion(matrix: Any, labels: list[str], run_dir: str | Path, split: 
     else:
         doc = {"split": split, "rows": "true class", "columns": "predicted class",
                "labels": names, "matrix": values}  # fmt: skip
-    path = run.write_json(run.confusion(split, "json").name, doc)
-    if matrix.ndim == 2:
-        _heat_map(matrix, names, run.confusion(split, "png"), split)
+    path = run.write_json(run.confusion(split, "json", name).name, doc)
+    if "matrix" in doc:
+        _heat_map(matrix, names, run.confusion(split, "png", name), split)
     return path
 
 

@@ -250,6 +250,8 @@ def lora(
     targets: list[str] | None = None,
     train_head: bool = True,
     merge: bool = False,
+    *,
+    registry: Any = None,
 ) -> Any:
     """LoRA (Hu et al., 2021) through ``peft``: low-rank adapters beside the chosen linear
     layers; the base weights freeze, the adapters (and the task head) train.
@@ -269,4 +271,4 @@ def lora(
     """
     from framework.training.lora import LoRA
 
-    return LoRA(rank, alpha, dropout, targets, train_head, merge)
+    return LoRA(rank, alpha, dropout, targets, train_head, merge, registry)

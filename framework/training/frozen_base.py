@@ -76,18 +76,21 @@ class FrozenBase:
         return cls(list(d["names"]), str(d["digest"]))
 
 
-def leaves_base_out(cfg: Any, params: dict[str, Any], policies: list[Any]) -> bool:
-    """Whether checkpoints may leave the frozen base out: LoRA adapts weights that come
-    back as they were (a pretrained folder or ``model.init``) and no policy thaws any."""
+def leaves_base_out(cfg: Any, params: dict[str, Any], policies: list[Any], registry: Any) -> bool:
+    """Whether checkpoints may leave the frozen base out: a policy that adds adapters adapts
+    weights that come back as they were (a pretrained folder or ``model.init``), and no
+    policy changes what trains during the run."""
     from omegaconf import OmegaConf
 
-    from framework.kinds import NAME_KEY
-
-    names = [p[NAME_KEY] for p in policies]
+    contracts = [registry.contract("freeze", p) for p in policies]
     started = bool(OmegaConf.select(cfg, "model.init", default=None)) or bool(
         params.get("pretrained", False)
     )
-    return "lora" in names and "gradual" not in names and started
+    return (
+        any(c.adds_adapters for c in contracts)
+        and not any(c.changes_during_run for c in contracts)
+        and started
+    )
 
 
 def stored_base(ckpt: dict[str, Any]) -> FrozenBase | None:

@@ -40,6 +40,7 @@ class LoRA:
         targets: list[str] | None,
         train_head: bool,
         merge: bool,
+        registry: Any = None,
     ) -> None:
         try:
             import peft  # noqa: F401
@@ -47,6 +48,8 @@ class LoRA:
             raise install_hint("freeze 'lora' (peft)", "pip install peft") from None
         self.rank, self.alpha, self.dropout = rank, alpha, dropout
         self.targets, self.train_head, self.merge = targets, train_head, merge
+        self.registry = registry
+        """The registry the run builds from: which policies the merged config leaves out."""
 
     def __call__(self, model: Any) -> list[Any]:
         from peft import LoraConfig, inject_adapter_in_model
@@ -79,7 +82,7 @@ class LoRA:
         adapters = sum(p.numel() for n, p in model.named_parameters() if ADAPTER in n)
         log.info("LoRA: rank %d on %s: %s adapter parameters", self.rank,
                  ", ".join(targets), f"{adapters:,}")  # fmt: skip
-        return [_merge_callback(model)] if self.merge else []
+        return [_merge_callback(model, self.registry)] if self.merge else []
 
 
 def merge_adapters(model: Any) -> None:
@@ -113,12 +116,13 @@ MERGED = "merged.ckpt"
 """Checkpoint of the merged model, beside ``last.ckpt`` (``freeze.lora.merge: true``)."""
 
 
-def _merge_callback(model: Any) -> Any:
+def _merge_callback(model: Any, registry: Any) -> Any:
     from lightning.pytorch.callbacks import Callback
 
     class MergeAdapters(Callback):
         """At the end of training, write ``checkpoints/merged.ckpt``: the model with its
-        adapters folded in, and a config without the ``lora`` policy, so that ``plait
+        adapters folded in, and a config without the policies whose weights merged (they
+        declare ``mergeable``), so that ``plait
         generate`` (and an export) read plain weights. Training state is left as it is."""
 
         def on_train_end(self, trainer: Any, pl_module: Any) -> None:
@@ -126,13 +130,17 @@ def _merge_callback(model: Any) -> Any:
                 return
             import torch
 
-            from framework.kinds import NAME_KEY
+            if registry is None:
+                from framework.registry import default_registry
 
+                found = default_registry()
+            else:
+                found = registry
             plain = merged_copy(model)
             payload = dict(pl_module.payload)
             config = dict(payload["config"])
             config["freeze"] = {k: v for k, v in (config.get("freeze") or {}).items()
-                                if v.get(NAME_KEY) != "lora"}  # fmt: skip
+                                if not found.contract("freeze", v).mergeable}  # fmt: skip
             payload["config"] = config
             state = {f"model.{k}": v for k, v in plain.state_dict().items()}
             folder = trainer.checkpoint_callback.dirpath

@@ -72,6 +72,12 @@ AVERAGED = {
 }
 """``precision_macro`` ... ``f1_per_class``: the twelve scores, by name; ``*_per_class`` are
 logged as one value per class name (``test/f1_per_class/negative``)."""
+LOGS = {
+    f"{kind}_{average}": "per_class" if average == "per_class" else "number"
+    for kind in ("precision", "recall", "f1")
+    for average in ("macro", "micro", "weighted", "per_class")
+}
+"""What each of :data:`AVERAGED` logs (its ``logs`` capability)."""
 
 
 def auroc(*, info: DataInfo) -> Any:

@@ -37,6 +37,7 @@ class TaskModule(L.LightningModule):
         check_every: int = 1,
         lr_scales: LrScales | None = None,
         frozen_base: FrozenBase | None = None,
+        metric_logs: dict[str, str] | None = None,
     ) -> None:
         super().__init__()
         self.task = task
@@ -46,6 +47,9 @@ class TaskModule(L.LightningModule):
         self.check_every = max(1, check_every)
         """Optimizer steps between checks that the loss is finite (every checkpoint and
         validation step is one of them)."""
+        self.metric_logs = dict(metric_logs or {})
+        """What each metric logs (``number``, ``per_class``, ``artifact``), by name: the
+        metric's declared ``logs`` capability; absent: one number."""
         self.val_metrics = nn.ModuleDict(metrics)
         self.test_metrics = nn.ModuleDict({k: m.clone() for k, m in metrics.items()})
         self.make_optimizer = make_optimizer
@@ -162,7 +166,7 @@ class TaskModule(L.LightningModule):
         )
         for name, metric in metrics.items():
             metric.update(preds, target)
-            if not _per_class(metric) and not _matrix(metric):  # those: at the epoch's end
+            if self.metric_logs.get(name, "number") == "number":  # the others: at the end
                 self.log(f"{split}/{name}", metric, on_epoch=True, batch_size=n)
 
     def _log_per_class(self, split: str, metrics: nn.ModuleDict) -> None:
@@ -170,14 +174,15 @@ class TaskModule(L.LightningModule):
         confusion matrices as files in the run dir."""
         labels = self.payload.get("data_info", {}).get("labels") or []
         for name, metric in metrics.items():
-            if _matrix(metric):
+            logs = self.metric_logs.get(name, "number")
+            if logs == "artifact":
                 matrix = metric.compute().cpu().numpy()
                 metric.reset()
                 if self.trainer.is_global_zero:
                     from framework.training.confusion import write_confusion
 
-                    write_confusion(matrix, labels, self.trainer.default_root_dir, split)
-            elif _per_class(metric):
+                    write_confusion(matrix, labels, self.trainer.default_root_dir, split, name)
+            elif logs == "per_class":
                 values = metric.compute()
                 for i, v in enumerate(values):
                     label = labels[i] if i < len(labels) else str(i)
@@ -248,13 +253,3 @@ class TaskModule(L.LightningModule):
         if rng is not None:
             torch.set_rng_state(rng)
         self._plateau_state = state.get("plateau")
-
-
-def _matrix(metric: Any) -> bool:
-    """Whether a torchmetrics metric is a confusion matrix (written as a file, not logged)."""
-    return hasattr(metric, "confmat")
-
-
-def _per_class(metric: Any) -> bool:
-    """Whether a torchmetrics metric returns one value per class (``average=None``)."""
-    return hasattr(metric, "average") and metric.average in (None, "none")
