@@ -22,6 +22,14 @@ EXAMPLE = "run=runs/tweets_sentiment/<time> split=test"
 
 def evaluate_command(items: list[str]) -> int:
     """Run ``plait eval``; returns the exit status."""
+    doc, out = evaluate_items(items)
+    print_summary(doc, out)
+    return 0
+
+
+def evaluate_items(items: list[str]) -> tuple[dict[str, Any], Path]:
+    """``plait eval ITEMS`` without printing (``framework.api.eval``): the evaluation's
+    document (``eval.json``) and the folder it wrote."""
     from framework.cli.options import parse_options
 
     opts, data_overrides = parse_options(items, OPTIONS, EXAMPLE, ("data.", "data/"))
@@ -47,9 +55,7 @@ def evaluate_command(items: list[str]) -> int:
         samples=samples,
         metrics_csv=run.metrics if run is not None else None,
     )
-    doc = evaluate(m, evalset, registry, out, options)
-    print_summary(doc, out)
-    return 0
+    return evaluate(m, evalset, registry, out, options), out
 
 
 def _samples(m: Any) -> list[str]:

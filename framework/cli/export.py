@@ -17,6 +17,15 @@ EXAMPLE = "run=runs/stdlib_gpt/<time> format=hf out=export/"
 
 def export_command(items: list[str]) -> int:
     """Run ``plait export``; returns the exit status."""
+    ckpt, fmt, out = export_items(items)
+    files = ", ".join(sorted(p.name for p in out.iterdir()))
+    print(f"exported {ckpt} as {fmt} to {out}: {files}")
+    return 0
+
+
+def export_items(items: list[str]) -> tuple[Path, str, Path]:
+    """``plait export ITEMS`` without printing (``framework.api.export``): the checkpoint
+    exported, the format and the folder written."""
     from framework.cli.options import parse_options
     from framework.errors import PlaitError
     from framework.export.write import FORMATS, export_run
@@ -32,6 +41,4 @@ def export_command(items: list[str]) -> int:
     ckpt = Path(opts["ckpt"]) if opts["ckpt"] else checkpoint_of(opts["run"])
     out = Path(opts["out"]) if opts["out"] else run / f"export_{opts['format']}"
     export_run(run, ckpt, opts["format"], out)
-    files = ", ".join(sorted(p.name for p in out.iterdir()))
-    print(f"exported {ckpt} as {opts['format']} to {out}: {files}")
-    return 0
+    return ckpt, opts["format"], out

@@ -29,8 +29,8 @@ def _markdown(text: str) -> str:
 def list_components(kind: str | None, markdown: bool = False, provider: str | None = None) -> int:
     """Print the registry as tables (or as the Markdown config reference), all of it or the
     components of one kind or one provider; returns 0."""
-    if kind is not None and kind not in KINDS:
-        raise PlaitError(f"unknown kind '{kind}'; {did_you_mean(kind, KINDS)}")
+    if kind is not None and kind not in KINDS and kind != RECIPE:
+        raise PlaitError(f"unknown kind '{kind}'; {did_you_mean(kind, [*KINDS, RECIPE])}")
     registry = default_registry()
     if provider is not None and provider not in registry.providers:
         dists = {d[0]: p for p, d in registry.distributions.items()}
@@ -45,6 +45,10 @@ def list_components(kind: str | None, markdown: bool = False, provider: str | No
         print(reference_markdown(registry, kind), end="")
         return 0
     console = Console()
+    shipped = _shipped_by(registry, provider)
+    if kind == RECIPE:
+        _print_presets(console, RECIPE, "recipes (recipe=NAME): complete experiments", shipped)
+        return 0
     for k in [kind] if kind else registry.kinds():
         comps = [c for c in registry.components(k) if provider in (None, c.provider)]
         if provider is not None and not comps:
@@ -56,11 +60,12 @@ def list_components(kind: str | None, markdown: bool = False, provider: str | No
             expand=False,
             show_lines=kind is not None,
         )
-        table.add_column("name", style="bold cyan", no_wrap=True)
-        table.add_column("provider", style="magenta")
-        table.add_column("parameters (default)")
-        table.add_column("capabilities")
-        table.add_column("description")
+        # fold, never crop: every parameter and description whole in a terminal or a pipe
+        table.add_column("name", style="bold cyan", overflow="fold")
+        table.add_column("provider", style="magenta", overflow="fold")
+        table.add_column("parameters (default)", overflow="fold")
+        table.add_column("capabilities", overflow="fold")
+        table.add_column("description", overflow="fold")
         for comp in comps:
             if kind is None:
                 params = escape(", ".join(f"{p.name}={p.default!r}" for p in comp.params()))
@@ -79,8 +84,44 @@ def list_components(kind: str | None, markdown: bool = False, provider: str | No
             )
         if not table.row_count:
             table.add_row("-", "-", "-", "-", "(none registered yet)")
-        console.print(table)
+        if comps or provider is None:
+            console.print(table)
+        _print_presets(console, spec.group, f"{k} presets ({spec.group}=NAME, YAML)", shipped)
+    if kind is None:
+        _print_presets(console, RECIPE, "recipes (recipe=NAME): complete experiments", shipped)
     return 0
+
+
+RECIPE = "recipe"
+"""``plait list recipe``: the recipes, which are YAML options, not a kind of component."""
+
+
+def _shipped_by(registry: Registry, provider: str | None) -> str | None:
+    """The label :func:`framework.config.presets.yaml_presets` gives ``provider``'s YAML."""
+    if provider is None:
+        return None
+    if provider == "plait":
+        return "plait"
+    name, version = registry.distributions.get(provider, (provider, ""))
+    return f"{name} {version}".strip()
+
+
+def _print_presets(console: Console, group: str, title: str, shipped: str | None) -> None:
+    """A table of the YAML options of ``group``: name, provider, what it extends, its whole
+    description."""
+    from framework.config.presets import yaml_presets
+
+    presets = [p for p in yaml_presets(group) if shipped in (None, p.provider)]
+    if not presets:
+        return
+    table = Table(title=title, title_justify="left", expand=False)
+    table.add_column("name", style="bold cyan", overflow="fold")
+    table.add_column("provider", style="magenta", overflow="fold")
+    table.add_column("extends", overflow="fold")
+    table.add_column("description", overflow="fold")
+    for p in presets:
+        table.add_row(p.name, p.provider, p.extends or "-", _terminal(p.doc) or "-")
+    console.print(table)
 
 
 def reference_markdown(registry: Registry, kind: str | None = None) -> str:

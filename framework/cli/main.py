@@ -68,6 +68,15 @@ COMMANDS: dict[str, Command] = {
         "train a recipe (with -m, sweep it)",
         "framework.cli.train:train",
         (("-m", {"dest": "multirun", "action": "store_true", "help": "Hydra multirun (sweeps)"}),
+         ("--multirun", {"dest": "multirun", "action": "store_true", "help": "the same as -m"}),
+         ("--cfg", {"choices": ("job", "hydra", "all"),
+                    "help": "print the composed config (Hydra's --cfg) instead of training"}),
+         ("--info", {"nargs": "?", "const": "all", "default": None,
+                     "choices": ("all", "config", "defaults", "defaults-tree", "plugins",
+                                 "searchpath"),
+                     "help": "print Hydra's information about this app and exit"}),
+         ("--resolve", {"action": "store_true", "help": "with --cfg: resolve interpolations"}),
+         ("--package", {"help": "with --cfg: the config package to print"}),
          ("overrides", OVERRIDES)),
         lambda a: _train_args(a),
     ),
@@ -152,9 +161,13 @@ COMMANDS: dict[str, Command] = {
 """Every subcommand, in the order ``plait --help`` lists them."""
 
 
-def _train_args(args: argparse.Namespace) -> tuple[list[str], bool, bool]:
+def _train_args(args: argparse.Namespace) -> tuple[list[str], bool, bool, list[str]]:
     multirun, overrides = _split_flags(args.overrides)
-    return overrides, multirun or args.multirun, _verbose(args)
+    hydra_flags = [*(["--cfg", args.cfg] if args.cfg else []),
+                   *(["--info", args.info] if args.info else []),
+                   *(["--resolve"] if args.resolve else []),
+                   *(["--package", args.package] if args.package else [])]  # fmt: skip
+    return overrides, multirun or args.multirun, _verbose(args), hydra_flags
 
 
 def _verbose(args: argparse.Namespace) -> bool:
@@ -171,12 +184,24 @@ def _parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("--verbose", action="store_true", help="show full tracebacks")
+    p.add_argument("--version", action="version", version=f"plait {_version()}",
+                   help="print Plait's version and exit")  # fmt: skip
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
     for name, command in COMMANDS.items():
         cmd = sub.add_parser(name, help=command.help, description=command.help)
         for flag, kwargs in command.args:
             cmd.add_argument(flag, **kwargs)
     return p
+
+
+def _version() -> str:
+    """The installed distribution's version."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("plait")
+    except PackageNotFoundError:
+        return "unknown (not installed: pip install -e .)"
 
 
 def main(argv: Sequence[str] | None = None) -> int:

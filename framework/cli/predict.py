@@ -4,6 +4,7 @@ per input row, in order, written beside the input."""
 from __future__ import annotations
 
 import time
+from typing import Any
 
 OPTIONS = {
     "run": (str, None),
@@ -21,14 +22,32 @@ EXAMPLE = "run=runs/tweets_sentiment/<time> input=new.csv"
 
 def predict_command(items: list[str]) -> int:
     """Run ``plait predict``; returns the exit status."""
+    from rich.console import Console
+
+    started = time.perf_counter()
+    out, inputs, good = predict_items(items)
+    console = Console()
+    bad = inputs.bad
+    console.print(
+        f"{len(good):,} records predicted, {len(bad):,} malformed or empty "
+        f"in {time.perf_counter() - started:.1f} s: {out}"
+    )
+    for r in bad[:10]:
+        console.print(f"  {inputs.path}:{r.line}: {r.problem} (no prediction)")
+    if len(bad) > 10:
+        console.print(f"  ... and {len(bad) - 10} more (the 'error' column lists every one)")
+    return 0
+
+
+def predict_items(items: list[str]) -> tuple[Any, Any, list[int]]:
+    """``plait predict ITEMS`` without printing (``framework.api.predict``): the output
+    file, the inputs read, and the positions of the records predicted."""
     from framework.cli.options import parse_options
     from framework.errors import PlaitError
 
     opts, _ = parse_options(items, OPTIONS, EXAMPLE)
     if not opts["input"]:
         raise PlaitError(f"missing input=FILE (CSV, JSONL or text lines); e.g. {EXAMPLE}")
-    from rich.console import Console
-
     from framework.evaluate.loading import load_model
     from framework.evaluate.predict import (
         check_bad,
@@ -40,7 +59,6 @@ def predict_command(items: list[str]) -> int:
     )
     from framework.registry import default_registry
 
-    started = time.perf_counter()
     registry = default_registry()
     m, _ = load_model(opts["run"], opts["ckpt"], opts["task"], registry)
     if m.tokenizer is None:
@@ -58,14 +76,4 @@ def predict_command(items: list[str]) -> int:
         results[i], notes[i] = res, note
     out = output_path(inputs, opts["output"])
     write_predictions(inputs, results, notes, out)
-    console = Console()
-    bad = inputs.bad
-    console.print(
-        f"{len(good):,} records predicted, {len(bad):,} malformed or empty "
-        f"in {time.perf_counter() - started:.1f} s: {out}"
-    )
-    for r in bad[:10]:
-        console.print(f"  {inputs.path}:{r.line}: {r.problem} (no prediction)")
-    if len(bad) > 10:
-        console.print(f"  ... and {len(bad) - 10} more (the 'error' column lists every one)")
-    return 0
+    return out, inputs, good

@@ -81,12 +81,20 @@ GRID_CHECKED = 128
 larger ones value by value (each value once, the others at their first)."""
 
 
-def train(overrides: list[str], multirun: bool, verbose: bool) -> int:
-    """Run ``plait train``; returns the exit status (a sweep: the number of failed trials)."""
+def train(
+    overrides: list[str], multirun: bool, verbose: bool, hydra_flags: Sequence[str] = ()
+) -> int:
+    """Run ``plait train``; returns the exit status (a sweep: the number of failed trials).
+    ``hydra_flags`` (``--cfg job``, ``--info``): the config is checked as for a run, then
+    Hydra prints what they ask for and nothing trains."""
     from framework.search.sweep import SweepFailures
 
     registry = default_registry()
     pre = preflight(registry, overrides, multirun)
+    if hydra_flags:
+        publish(registry)
+        run_with_hydra(lambda cfg: None, [*hydra_flags, *pre.overrides], pre.multirun)
+        return 0
     try:
         return run_hydra(registry, pre.overrides, pre.multirun, verbose, pre.checked)
     except SweepFailures as exc:
