@@ -82,10 +82,17 @@ def test_the_example_trains_with_every_component_and_uninstalled_is_a_clear_erro
     assert listed.returncode == 0, listed.stderr
     assert "plait_example (plait-example 0.1.0)" in listed.stdout
     assert "cross_entropy" not in listed.stdout  # only the plugin's own components
-    kinds = [line.split("  ")[0] for line in listed.stdout.splitlines() if "=NAME" in line]
+    titles = [line.split("  ")[0] for line in listed.stdout.splitlines() if "=NAME" in line]
+    kinds = [t for t in titles if " " not in t]
     assert set(kinds) == {"source", "curate", "clean", "tokenizer", "text_augment",
                           "image_augment", "model", "loss", "metric", "regularizer",
                           "freeze", "callback"}  # fmt: skip
+    # its YAML too, with the distribution that ships it, and only its own
+    assert "recipes (recipe=NAME): complete experiments" in titles
+    assert "model presets (model=NAME, YAML)" in titles
+    rows = [[c.strip() for c in line.split("│")] for line in listed.stdout.splitlines()]
+    assert ["", "example_docstrings", "plait-example 0.1.0"] in [r[:3] for r in rows]
+    assert "fortunes" not in listed.stdout
 
     text = venv.plait(["train", "recipe=example_docstrings", "trainer.max_steps=40",
                        "hydra.run.dir=text"], tmp_path)  # fmt: skip
