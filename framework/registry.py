@@ -190,8 +190,6 @@ class Registry:
         try:
             register(self)
             self.providers.append(provider)
-            if isolate:
-                _remember_plugin(self, provider)
         except Exception as exc:
             for entries in self._entries.values():
                 for name in [n for n, c in entries.items() if c.provider == provider]:
@@ -227,6 +225,8 @@ class Registry:
                         f"{type(exc).__name__}: {exc}"
                     ) from exc
                 self.load_provider(ep.name, register, isolate=not (strict or ours))
+                if not ours:  # strict or not: a failure at run time names the plugin
+                    _remember_plugin(self, ep.name)
             except PlaitError as exc:
                 if strict or ours:
                     raise PlaitError(f"{exc}; fix, reinstall or uninstall it") from exc
@@ -392,6 +392,7 @@ def default_registry(strict: bool | None = None) -> Registry:
 
 
 def _remember_plugin(registry: Registry, provider: str) -> None:
+    """Record where a third party's components live, for :func:`framework.errors.plugin_error`."""
     label = registry.provider_label(provider)
     for comp in registry.components():
         if comp.provider != provider:
@@ -400,7 +401,9 @@ def _remember_plugin(registry: Registry, provider: str) -> None:
         top = module.split(".", 1)[0]
         if top and top != "framework":
             entry = PLUGIN_MODULES.setdefault(top, (label, []))
-            entry[1].append((comp.kind, comp.name, module, _qualname(comp.builder)))
+            record = (comp.kind, comp.name, module, _qualname(comp.builder))
+            if record not in entry[1]:  # each default_registry() registers the plugin again
+                entry[1].append(record)
 
 
 def _qualname(fn: Any) -> str:
