@@ -12,12 +12,12 @@ import os
 import subprocess
 import sys
 import sysconfig
-import textwrap
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import REPO, pip_install_target, run_plait, without_eval
+from tests.test_plugin_isolation import _package
 
 pytestmark = pytest.mark.xdist_group("plugins")  # one worker builds its module fixtures
 
@@ -132,26 +132,6 @@ def test_the_example_trains_with_every_component_and_uninstalled_is_a_clear_erro
     model = venv.plait(["train", "model=mean_bag"], tmp_path)
     assert model.returncode == 2
     assert "unknown model 'mean_bag'; it came from plait-example 0.1.0" in model.stderr
-
-
-def _package(root: Path, name: str, body: str) -> Path:
-    """A one-module plugin distribution ``plait-NAME`` whose ``register`` is ``body``."""
-    pkg = root / name
-    (pkg / f"plait_{name}").mkdir(parents=True)
-    (pkg / "pyproject.toml").write_text(
-        textwrap.dedent(f"""
-        [build-system]
-        requires = ["setuptools>=68"]
-        build-backend = "setuptools.build_meta"
-        [project]
-        name = "plait-{name}"
-        version = "0.0.1"
-        [project.entry-points."plait.plugins"]
-        plait_{name} = "plait_{name}:register"
-    """)
-    )
-    (pkg / f"plait_{name}/__init__.py").write_text(textwrap.dedent(body))
-    return pkg
 
 
 def test_a_broken_plugin_is_reported_and_left_out_unless_strict(tmp_path):
