@@ -10,15 +10,10 @@ was (it is a convenience, never a requirement).
 
 from __future__ import annotations
 
-import contextlib
 import json
-from importlib.metadata import entry_points
-from importlib.resources import files
 from typing import Any
 
 from framework.paths import plait_cache
-
-CONF_GROUP = "plait.conf"
 
 
 def _memory_file() -> Any:
@@ -33,25 +28,10 @@ def _read() -> dict[str, str]:
     return data if isinstance(data, dict) else {}
 
 
-def _yaml_options(package: str) -> list[str]:
-    """``group/name`` of every YAML option in a ``plait.conf`` package folder."""
-    out: list[str] = []
-
-    def walk(folder: Any, prefix: str) -> None:
-        for item in folder.iterdir():
-            if item.is_dir() and not item.name.startswith("__"):
-                walk(item, f"{prefix}{item.name}/")
-            elif item.name.endswith(".yaml"):
-                out.append(prefix + item.name[: -len(".yaml")])
-
-    with contextlib.suppress(ModuleNotFoundError, OSError, TypeError):
-        walk(files(package), "")
-    return out
-
-
 def remember(registry: Any) -> None:
     """Record every plugin component of ``registry`` and every YAML option of installed
     ``plait.conf`` packages with the distribution that provides it."""
+    from framework.config.presets import yaml_presets
     from framework.kinds import KINDS
 
     seen: dict[str, str] = {}
@@ -59,11 +39,9 @@ def remember(registry: Any) -> None:
         dist = registry.distributions.get(comp.provider)
         if dist is not None and comp.provider != "plait":
             seen[f"{KINDS[comp.kind].group}/{comp.name}"] = " ".join(dist)
-    for ep in entry_points(group=CONF_GROUP):
-        dist = getattr(ep, "dist", None)
-        if dist is not None and dist.name != "plait":
-            for option in _yaml_options(ep.value):
-                seen[option] = f"{dist.name} {dist.version}"
+    for preset in yaml_presets():
+        if preset.source != "plait" and preset.provider != preset.source:  # a known dist
+            seen[f"{preset.group}/{preset.name}"] = preset.provider
     if not seen:
         return
     memory = _read()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
@@ -44,10 +45,13 @@ def list_components(kind: str | None, markdown: bool = False, provider: str | No
     if markdown:
         print(reference_markdown(registry, kind), end="")
         return 0
+    from framework.config.presets import yaml_presets
+
     console = Console()
     shipped = _shipped_by(registry, provider)
+    presets = [p for p in yaml_presets() if shipped in (None, p.provider)]
     if kind == RECIPE:
-        _print_presets(console, RECIPE, "recipes (recipe=NAME): complete experiments", shipped)
+        _print_presets(console, presets, RECIPE, "recipes (recipe=NAME): complete experiments")
         return 0
     for k in [kind] if kind else registry.kinds():
         comps = [c for c in registry.components(k) if provider in (None, c.provider)]
@@ -86,9 +90,9 @@ def list_components(kind: str | None, markdown: bool = False, provider: str | No
             table.add_row("-", "-", "-", "-", "(none registered yet)")
         if comps or provider is None:
             console.print(table)
-        _print_presets(console, spec.group, f"{k} presets ({spec.group}=NAME, YAML)", shipped)
+        _print_presets(console, presets, spec.group, f"{k} presets ({spec.group}=NAME, YAML)")
     if kind is None:
-        _print_presets(console, RECIPE, "recipes (recipe=NAME): complete experiments", shipped)
+        _print_presets(console, presets, RECIPE, "recipes (recipe=NAME): complete experiments")
     return 0
 
 
@@ -106,21 +110,20 @@ def _shipped_by(registry: Registry, provider: str | None) -> str | None:
     return f"{name} {version}".strip()
 
 
-def _print_presets(console: Console, group: str, title: str, shipped: str | None) -> None:
+def _print_presets(console: Console, presets: list[Any], group: str, title: str) -> None:
     """A table of the YAML options of ``group``: name, provider, what it extends, its whole
     description."""
-    from framework.config.presets import yaml_presets
-
-    presets = [p for p in yaml_presets(group) if shipped in (None, p.provider)]
-    if not presets:
+    shown = [p for p in presets if p.group == group]
+    if not shown:
         return
     table = Table(title=title, title_justify="left", expand=False)
     table.add_column("name", style="bold cyan", overflow="fold")
     table.add_column("provider", style="magenta", overflow="fold")
     table.add_column("extends", overflow="fold")
     table.add_column("description", overflow="fold")
-    for p in presets:
-        table.add_row(p.name, p.provider, p.extends or "-", _terminal(p.doc) or "-")
+    for p in shown:
+        doc, extends = p.described()
+        table.add_row(p.name, p.provider, extends or "-", _terminal(doc) or "-")
     console.print(table)
 
 
