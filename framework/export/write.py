@@ -35,14 +35,11 @@ def hf_body(model: Any) -> tuple[str, Any] | None:
 def formats_of(model: Any, trained: Any, registry: Any) -> tuple[str, ...]:
     """The export formats a built model can take: ``safetensors`` always, the formats its
     model declares (``exports``) that apply to it, ``onnx`` for a per-example head."""
-    contract = registry.contract("model", trained.cfg.model)
-    found = ["safetensors"]
-    for fmt, exporter in (contract.exports or {}).items():
-        if exporter.applies(model, trained.info):
-            found.insert(0, fmt) if fmt == "hf" else found.append(fmt)
-    if trained.info.num_outputs:
-        found.append("onnx")
-    return tuple(found)
+    exports = registry.contract("model", trained.cfg.model).exports or {}
+    declared = [f for f, e in exports.items() if e.applies(model, trained.info)]
+    onnx = ["onnx"] if trained.info.num_outputs else []
+    return (*[f for f in declared if f == "hf"], "safetensors",
+            *[f for f in declared if f != "hf"], *onnx)  # fmt: skip
 
 
 def run_policies(trained: Any, registry: Any) -> list[Any]:

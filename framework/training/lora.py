@@ -130,12 +130,9 @@ def _merge_callback(model: Any, registry: Any) -> Any:
                 return
             import torch
 
-            if registry is None:
-                from framework.registry import default_registry
+            from framework.registry import default_registry
 
-                found = default_registry()
-            else:
-                found = registry
+            found = registry or default_registry()  # None: a LoRA built outside a run
             plain = merged_copy(model)
             payload = dict(pl_module.payload)
             config = dict(payload["config"])
