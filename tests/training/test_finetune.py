@@ -255,3 +255,34 @@ def test_show_marks_the_optimizer_groups_of_frozen_blocks(registry):
     for label in ("block 1", "head"):
         assert by_label[label][1] == by_label[label][0] > 0
     assert sum(t for *_, t in facts.lr_groups) == facts.trainable
+
+
+def test_a_model_declaring_its_blocks_is_laid_out_by_them_not_by_the_largest_list():
+    from torch import nn
+
+    from framework.errors import PlaitError
+    from framework.models.sizing import built_model
+    from framework.registry import NAME_KEY, Registry
+
+    class TwoStacks(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.small = nn.ModuleList(nn.Linear(2, 2) for _ in range(3))
+            self.large = nn.ModuleList(nn.Linear(8, 8) for _ in range(2))
+
+    def stacks(*, info):
+        """Two lists of repeated layers; the smaller holds the blocks."""
+        return TwoStacks()
+
+    r = Registry()
+    r.add("model", "found", stacks)
+    r.add("model", "declared", stacks, blocks="small")
+    r.add("model", "wrong", stacks, blocks="missing")
+    info = DataInfo()
+    assert find_layout(built_model(r, {NAME_KEY: "found"}, info)).blocks_at == "large"
+    layout = find_layout(built_model(r, {NAME_KEY: "declared"}, info))
+    assert layout.blocks_at == "small" and len(layout.blocks) == 3
+    with pytest.raises(
+        PlaitError, match="declares blocks='missing'.*lists of repeated modules: small, large"
+    ):
+        built_model(r, {NAME_KEY: "wrong"}, info)
