@@ -114,6 +114,18 @@ class RunDir:
         line = " ".join(["plait", "train", *(shlex.quote(o) for o in overrides)])
         _atomic_write(self.path / COMMAND, line + "\n")
 
+    def resume_command(self) -> str:
+        """``plait train`` with this run's own overrides (``command.txt``) and ``resume=auto``:
+        the command that continues it, runnable as printed."""
+        import shlex
+
+        try:
+            line = (self.path / COMMAND).read_text(encoding="utf-8").strip()
+        except OSError:
+            line = "plait train"
+        kept = [w for w in shlex.split(line) if not w.startswith("resume=")]
+        return " ".join(shlex.quote(w) for w in [*kept, "resume=auto"])
+
     def write_json(self, name: str, value: Any) -> Path:
         """``<name>`` as indented JSON; returns its path."""
         path = self.path / name

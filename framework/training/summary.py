@@ -106,7 +106,7 @@ def summary(
              if k.startswith("train/") and k.endswith("_per_s")]  # fmt: skip
     table.add_row("time", f"{seconds / 60:.1f} min" + (f"  ({speed[0]})" if speed else ""))
     ckpt = _short(run.checkpoints / "best.ckpt")
-    nxt = [f"plait plot {where}", "plait train resume=auto  (continue this run)"]
+    nxt = [f"plait plot {where}", f"{run.resume_command()}  (continue this run)"]
     if generative:
         nxt.insert(0, f'plait generate ckpt={ckpt} prompt="..."')
     table.add_row("next", "\n".join(nxt))

@@ -79,7 +79,17 @@ def test_resume_auto_refuses_a_run_of_another_size_and_resumes_one_that_fits(cli
         wider, "resume=auto: no run under", "runs/sized fits this config", "the newest, first",
         "model.d_model was 32, now 64", "resume=PATH",
     )  # fmt: skip
-    again = cli("train", *small, "trainer.max_steps=6", "resume=auto")
+    # the end-of-run panel's "continue this run" command runs as printed (with the recipe)
+    import shlex
+
+    from framework.rundir import RunDir
+
+    printed = RunDir(tmp_path / "runs/sized/first").resume_command()
+    flat = "".join(c for c in first.stdout if c not in "│ \n")
+    assert printed.replace(" ", "") in flat and "name=sized" in printed
+    words = shlex.split(printed)
+    assert words[:2] == ["plait", "train"] and words[-1] == "resume=auto"
+    again = cli(*words[1:], "trainer.max_steps=6")
     assert again.returncode == 0, again.stderr[-2000:]
     said = again.stdout + again.stderr
     assert "resuming from" in said and "runs/sized/first/checkpoints/last.ckpt" in said
