@@ -344,8 +344,8 @@ def _write_eval(cfg: DictConfig, registry: Registry, task: Any, model: Any, data
     m = Model(cfg, model, data.tokenizer, data.info, task, precision)
     options = EvalOptions(batch_size=max(cfg.trainer.batch_size, 64), samples=samples,
                           metrics_csv=run.metrics, seed=cfg.seed)  # fmt: skip
-    doc = evaluate(m, evalset, registry, run.path / "eval", options)
-    print_summary(doc, run.path / "eval")
+    doc = evaluate(m, evalset, registry, run.eval_dir(), options)
+    print_summary(doc, run.eval_dir())
 
 
 def _write_samples(cfg: DictConfig, task: Any, model: Any, data: Any, run: RunDir) -> list[str]:

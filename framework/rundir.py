@@ -44,7 +44,14 @@ RESULTS = "results.json"
 SAMPLES = "samples.txt"
 CHECKPOINTS = "checkpoints"
 LAST_CKPT = "last.ckpt"
+BEST_CKPT = "best.ckpt"
+MERGED_CKPT = "merged.ckpt"
 EDA = "eda"
+EVAL = "eval"
+EVAL_JSON = "eval.json"
+PREDICTIONS = "predictions.csv"
+SWEEP_CONFIG = "multirun.yaml"
+COMPARE = "compare"
 
 
 def _atomic_write(path: Path, text: str) -> None:
@@ -88,6 +95,76 @@ class RunDir:
         """``eda/``: the exploratory analysis."""
         return self.path / EDA
 
+    @property
+    def last_checkpoint(self) -> Path:
+        """``checkpoints/last.ckpt``: the newest state, to resume."""
+        return self.checkpoints / LAST_CKPT
+
+    @property
+    def best_checkpoint(self) -> Path:
+        """``checkpoints/best.ckpt``: the best validation (one kept)."""
+        return self.checkpoints / BEST_CKPT
+
+    @property
+    def merged_checkpoint(self) -> Path:
+        """``checkpoints/merged.ckpt``: adapters folded into the base (``merge: true``)."""
+        return self.checkpoints / MERGED_CKPT
+
+    @property
+    def command(self) -> Path:
+        """``command.txt``: the ``plait train`` command line of this run."""
+        return self.path / COMMAND
+
+    def evaluated_checkpoint(self) -> Path | None:
+        """The checkpoint evaluations use: ``best.ckpt``, else the newest
+        ``best-step<N>.ckpt``, else ``last.ckpt``; None when there is none."""
+        found = [self.best_checkpoint] if self.best_checkpoint.is_file() else []
+        steps = self.checkpoints.glob("best-step*.ckpt")
+        found += sorted(steps, key=lambda p: p.stat().st_mtime)[::-1]
+        found += [self.last_checkpoint] if self.last_checkpoint.is_file() else []
+        return found[0] if found else None
+
+    def eval_dir(self, records: str = "test") -> Path:
+        """``eval/`` for the test split, ``eval-<records>`` for another split or a file."""
+        if records == "test":
+            return self.path / EVAL
+        stem = Path(records.split(",")[0].strip()).stem or records
+        safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in stem)
+        return self.path / f"{EVAL}-{safe}"
+
+    def eval_json(self, records: str = "test") -> Path:
+        """``eval.json`` of :meth:`eval_dir`."""
+        return self.eval_dir(records) / EVAL_JSON
+
+    def export_dir(self, fmt: str) -> Path:
+        """``export_<format>/``: where ``plait export`` writes by default."""
+        return self.path / f"export_{fmt}"
+
+    @staticmethod
+    def of_checkpoint(ckpt: Path) -> RunDir | None:
+        """The run dir a checkpoint file sits in (``<run>/checkpoints/x.ckpt``), or None."""
+        return RunDir(ckpt.parent.parent) if ckpt.parent.name == CHECKPOINTS else None
+
+    @property
+    def data_report(self) -> Path:
+        """``data_report.json``: every data step's counts and examples."""
+        return self.path / DATA_REPORT
+
+    @staticmethod
+    def sweep_config(sweep_dir: str | Path) -> Path:
+        """``<sweep>/multirun.yaml``: the config a sweep (``-m`` or a search) ran with."""
+        return Path(sweep_dir) / SWEEP_CONFIG
+
+    @staticmethod
+    def compare_dir(stamp: str) -> Path:
+        """``runs/compare/<time>``: where ``plait compare`` writes by default."""
+        return Path(RUNS) / COMPARE / stamp
+
+    @staticmethod
+    def search_dir(name: str, sampler: str, digest: str) -> str:
+        """``runs/<name>/search_<sampler>_<digest>``: a search's sweep folder."""
+        return f"{RUNS}/{name}/search_{sampler}_{digest}"
+
     def confusion(self, split: str, suffix: str, metric: str = "confusion_matrix") -> Path:
         """``<metric>_<split>.<suffix>`` (``json`` or ``png``): an artifact metric's file."""
         return self.path / f"{metric}_{split}.{suffix}"
@@ -112,7 +189,7 @@ class RunDir:
         except (ImportError, ValueError):
             return
         line = " ".join(["plait", "train", *(shlex.quote(o) for o in overrides)])
-        _atomic_write(self.path / COMMAND, line + "\n")
+        _atomic_write(self.command, line + "\n")
 
     def resume_command(self) -> str:
         """``plait train`` with this run's own overrides (``command.txt``) and ``resume=auto``:
@@ -120,7 +197,7 @@ class RunDir:
         import shlex
 
         try:
-            line = (self.path / COMMAND).read_text(encoding="utf-8").strip()
+            line = self.command.read_text(encoding="utf-8").strip()
         except OSError:
             line = "plait train"
         kept = [w for w in shlex.split(line) if not w.startswith("resume=")]
@@ -136,7 +213,7 @@ class RunDir:
         """The data stage's artifacts: ``data_report.json``, ``tokenizer.json`` and
         ``labels.json`` (each when there is one)."""
         self.path.mkdir(parents=True, exist_ok=True)
-        report.save(self.path / DATA_REPORT)
+        report.save(self.data_report)
         if tokenizer is not None:
             tokenizer.save(self.path / TOKENIZER)
         if labels:

@@ -294,3 +294,35 @@ def test_nothing_points_outside_the_repository():
             if path.suffix in (".py", ".md", ".yaml") and path.name != "test_seams.py":
                 text = path.read_text("utf-8")
                 assert "DATA.md" not in text and "../shared" not in text, path
+
+
+def test_no_module_but_rundir_joins_a_run_path():
+    """RunDir owns every path of a run: no other module joins a run's file or folder name
+    (``run / "checkpoints"``, ``Path(run, "eval.json")``, ``os.path.join(d, "last.ckpt")``)."""
+    from framework import rundir
+
+    names = {getattr(rundir, c) for c in ("CONFIG", "COMMAND", "DATA_REPORT", "DATA_INFO",
+             "LABELS", "METRICS", "RESULTS", "SAMPLES", "CHECKPOINTS", "LAST_CKPT", "BEST_CKPT",
+             "MERGED_CKPT", "EDA", "EVAL", "EVAL_JSON", "PREDICTIONS", "SWEEP_CONFIG", "COMPARE",
+             "RUNS")}  # fmt: skip
+    names |= {"best", "last", "merged"}  # checkpoint stems
+
+    def joined(node: ast.AST) -> list[str]:
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):
+            parts = [node.right]
+        elif isinstance(node, ast.Call) and (
+            (isinstance(node.func, ast.Name) and node.func.id == "Path")
+            or (isinstance(node.func, ast.Attribute) and node.func.attr == "join")
+        ):
+            parts = node.args[1:]
+        else:
+            return []
+        return [p.value for p in parts if isinstance(p, ast.Constant) and p.value in names]
+
+    found = []
+    for path in (REPO / "framework").rglob("*.py"):
+        if path.name == "rundir.py" or "scaffold" in path.parts:
+            continue
+        for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+            found += [f"{path.relative_to(REPO)}:{node.lineno} joins {n!r}" for n in joined(node)]
+    assert found == [], found

@@ -29,12 +29,12 @@ def compare_command(items: list[str]) -> int:
     folders, metrics = {}, {}
     for run in runs:
         checkpoint_of(run)  # an unknown run dir stops before any evaluation
-        folder = Path(run) / "eval"
-        if not (folder / "eval.json").is_file():
+        folder = RunDir(run).eval_dir()
+        if not RunDir(run).eval_json().is_file():
             evaluate_command([f"run={run}"])
         name = _name(run, runs)
         folders[name], metrics[name] = folder, RunDir(run).metrics
-    out = Path(opts["out"] or Path("runs") / "compare" / time.strftime("%Y-%m-%d_%H-%M-%S"))
+    out = Path(opts["out"] or RunDir.compare_dir(time.strftime("%Y-%m-%d_%H-%M-%S")))
     result = compare(folders, metrics, out)
     console = Console()
     table = Table(

@@ -36,9 +36,10 @@ def export_items(items: list[str]) -> tuple[Path, str, Path]:
     if not opts["run"]:
         raise PlaitError(f"missing run=DIR (a run plait train wrote); e.g. {EXAMPLE}")
     from framework.evaluate.loading import checkpoint_of
+    from framework.rundir import RunDir
 
     run = Path(opts["run"])
     ckpt = Path(opts["ckpt"]) if opts["ckpt"] else checkpoint_of(opts["run"])
-    out = Path(opts["out"]) if opts["out"] else run / f"export_{opts['format']}"
+    out = Path(opts["out"]) if opts["out"] else RunDir(run).export_dir(opts["format"])
     export_run(run, ckpt, opts["format"], out)
     return ckpt, opts["format"], out

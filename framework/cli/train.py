@@ -12,7 +12,7 @@ from framework.config.compose import compose, publish
 from framework.config.validate import Checked, validate
 from framework.errors import PlaitError, explain, fail
 from framework.registry import Registry, default_registry
-from framework.rundir import RUNS
+from framework.rundir import RunDir
 
 
 def preflight(registry: Registry, overrides: Sequence[str], multirun: bool) -> Preflight:
@@ -65,7 +65,10 @@ def _with_sweep_dir(overrides: list[str], cfg: Any) -> list[str]:
     kept = sorted(o for o in overrides
                   if not o.startswith(("hydra", "search.trials=", "+hydra", "~hydra")))  # fmt: skip
     digest = hashlib.sha1("\n".join(kept).encode()).hexdigest()[:8]
-    return [*overrides, f"hydra.sweep.dir={RUNS}/{cfg.name}/search_{cfg.search.sampler}_{digest}"]
+    return [
+        *overrides,
+        f"hydra.sweep.dir={RunDir.search_dir(cfg.name, cfg.search.sampler, digest)}",
+    ]
 
 
 def config_key(cfg: Any) -> str:

@@ -13,11 +13,12 @@ import numpy as np
 
 from framework.errors import PlaitError
 from framework.evaluate import stats
+from framework.rundir import EVAL_JSON, PREDICTIONS
 
 
 def read_predictions(folder: Path) -> list[dict[str, str]]:
     """``predictions.csv`` of an evaluation folder."""
-    with open(folder / "predictions.csv", newline="", encoding="utf-8") as fh:
+    with open(folder / PREDICTIONS, newline="", encoding="utf-8") as fh:
         return list(csv.DictReader(fh))
 
 
@@ -108,7 +109,7 @@ def overlay_curves(metrics: dict[str, Path], out: Path) -> Path | None:
 def compare(folders: dict[str, Path], metrics: dict[str, Path], out: Path) -> dict[str, Any]:
     """Compare evaluations (name -> ``eval/`` folder); writes ``compare.json``,
     ``curves.png`` and ``report.html`` into ``out``."""
-    docs = {n: json.loads((f / "eval.json").read_text("utf-8")) for n, f in folders.items()}
+    docs = {n: json.loads((f / EVAL_JSON).read_text("utf-8")) for n, f in folders.items()}
     kinds = {d["kind"] for d in docs.values()}
     if len(kinds) > 1:
         shown = ", ".join(f"{n} ({d['kind']})" for n, d in docs.items())

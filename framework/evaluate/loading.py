@@ -8,7 +8,7 @@ from typing import Any
 
 from framework.errors import PlaitError
 from framework.evaluate.run import Model
-from framework.rundir import CHECKPOINTS, CONFIG, LAST_CKPT, RunDir
+from framework.rundir import RunDir
 
 
 def checkpoint_of(run: str) -> Path:
@@ -19,17 +19,14 @@ def checkpoint_of(run: str) -> Path:
         raise PlaitError(
             f"run={run}: no such run dir; give a folder plait train wrote, such as runs/NAME/<time>"
         )
-    folder = path / CHECKPOINTS
-    found = [folder / "best.ckpt"] if (folder / "best.ckpt").is_file() else []
-    found += sorted(folder.glob("best-step*.ckpt"), key=lambda p: p.stat().st_mtime)[::-1]
-    found += [folder / LAST_CKPT] if (folder / LAST_CKPT).is_file() else []
-    if not found:
-        what = "it has no config.yaml either" if not (path / CONFIG).is_file() else "training"
+    found = RunDir(path).evaluated_checkpoint()
+    if found is None:
+        what = "it has no config.yaml either" if not RunDir(path).config.is_file() else "training"
         raise PlaitError(
-            f"run={run}: no checkpoint in {folder} ({what} has not saved one); give the run dir "
-            "of a finished run, or ckpt=PATH"
+            f"run={run}: no checkpoint in {RunDir(path).checkpoints} ({what} has not saved one); "
+            "give the run dir of a finished run, or ckpt=PATH"
         )
-    return found[0]
+    return found
 
 
 def load_model(
@@ -54,12 +51,10 @@ def load_model(
             f"{trained_for} (leave task= out) or give a {task_name} run"
         )
     task = (registry or default_registry()).build("task", cfg.task)
-    run_dir = path.parent.parent if path.parent.name == CHECKPOINTS else None
-    if run:
-        run_dir = Path(run)
+    run_dir = RunDir(run) if run else RunDir.of_checkpoint(path)
     precision = cfg.get("trainer", {}).get("precision")
     model = Model(cfg, trained.model, trained.tokenizer, trained.info, task, precision)
-    return model, RunDir(run_dir) if run_dir is not None else None
+    return model, run_dir
 
 
 def eval_folder(run: RunDir | None, records: str, out: str | None, asked: str = "test") -> Path:
@@ -67,9 +62,6 @@ def eval_folder(run: RunDir | None, records: str, out: str | None, asked: str = 
     ``<run>/eval-<records>`` for another split or file (``./eval-...`` without a run dir)."""
     if out:
         return Path(out)
-    base = run.path if run is not None else Path.cwd()
-    if records == "test" or (records == "val" and asked == "test"):  # no test split: val
-        return base / "eval"
-    stem = Path(records.split(",")[0].strip()).stem or records
-    safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in stem)
-    return base / f"eval-{safe}"
+    if records == "val" and asked == "test":  # no test split: val stands in for it
+        records = "test"
+    return (run if run is not None else RunDir(Path.cwd())).eval_dir(records)

@@ -22,9 +22,7 @@ from framework.evaluate.records import (
     slice_columns,
     tokenized,
 )
-
-EVAL_JSON = "eval.json"
-PREDICTIONS = "predictions.csv"
+from framework.rundir import EVAL_JSON, PREDICTIONS
 
 
 @dataclass

@@ -7,6 +7,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from framework.rundir import RunDir
+
 
 def _read_json(path: Path) -> Any:
     try:
@@ -19,7 +21,7 @@ def test_figures(run: Path) -> tuple[str, dict[str, dict[str, float]]]:
     """The split ``plait eval`` measured and its metrics with 95% intervals, from
     ``eval/eval.json`` (``("", {})`` when the run was not evaluated): ``{metric: {value,
     low, high}}``."""
-    doc = _read_json(run / "eval" / "eval.json") or {}
+    doc = _read_json(RunDir(run).eval_json()) or {}
     for key in ("classification", "multilabel", "regression", "language"):
         if isinstance(doc.get(key), dict) and isinstance(doc[key].get("metrics"), dict):
             figures = {k: v for k, v in doc[key]["metrics"].items() if isinstance(v, dict)}
@@ -39,7 +41,7 @@ def model_card(run: Path, cfg: Any, params: int, how: str, fmt: str) -> str:
     from omegaconf import OmegaConf
 
     plain = OmegaConf.to_container(cfg, resolve=False)
-    report = _read_json(run / "data_report.json") or {}
+    report = _read_json(RunDir(run).data_report) or {}
     steps = report.get("steps", [])
     lines = [f"# {cfg.name}", "", f"Trained with Plait; exported as `{fmt}`.", "", "## Data", ""]
     for s in steps:
@@ -66,7 +68,7 @@ def model_card(run: Path, cfg: Any, params: int, how: str, fmt: str) -> str:
             lines.append(f"| {name} | {v['value']:.4f} | {interval} |")
     else:
         lines.append("Not evaluated: run `plait eval run=RUN` and export again.")
-    command = run / "command.txt"
+    command = RunDir(run).command
     repro = command.read_text().strip() if command.is_file() else "(the run did not record it)"
     lines += ["", "## Use", "", how, "", "## Intended use and limits", "",
               "Trained for the task and data above only; its figures hold for data like the "

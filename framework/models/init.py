@@ -20,8 +20,7 @@ def init_checkpoint(value: str) -> Path:
 
     path = Path(value).expanduser()
     if path.is_dir():
-        for name in ("best.ckpt", "last.ckpt"):
-            found = RunDir(path).checkpoints / name
+        for found in (RunDir(path).best_checkpoint, RunDir(path).last_checkpoint):
             if found.is_file():
                 return found
         raise PlaitError(f"model.init={value}: the folder holds no checkpoints/best.ckpt or "

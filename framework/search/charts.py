@@ -6,6 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from framework.rundir import RunDir
+
 STATE_COLOURS = {"complete": "tab:blue", "pruned": "tab:orange", "failed": "tab:red"}
 
 
@@ -79,7 +81,7 @@ def _curves(path: Path, rows: list[dict[str, Any]], objective: str) -> Path | No
     fig, ax = plt.subplots(figsize=(7, 4))
     drawn = 0
     for r in sorted(rows, key=lambda r: r["trial"]):
-        csv_path = Path(r["run_dir"]) / "metrics.csv" if r["run_dir"] else None
+        csv_path = RunDir(r["run_dir"]).metrics if r["run_dir"] else None
         if csv_path is None or not csv_path.is_file():
             continue
         series = read_metrics(csv_path).get(metric)

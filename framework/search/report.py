@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from framework.errors import PlaitError
+from framework.rundir import RunDir
 from framework.search import study as St
 
 REPORT = "report"
@@ -151,7 +152,7 @@ def load_study(sweep_dir: Path) -> Any:
     from omegaconf import OmegaConf
 
     sweep_dir = Path(sweep_dir)
-    saved = sweep_dir / "multirun.yaml"
+    saved = RunDir.sweep_config(sweep_dir)
     if not saved.is_file():
         raise PlaitError(
             f"{sweep_dir} is not a sweep folder (no multirun.yaml); give the folder "

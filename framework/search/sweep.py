@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from framework.errors import PlaitError
+from framework.rundir import RunDir
 from framework.search import space as S
 from framework.search import study as St
 from framework.search.trial import COMPLETE, FAILED, PRUNED, parallel_jobs
@@ -87,7 +88,7 @@ def run_sweep(config: Any, launcher: Any, arguments: list[str], registry: Any) -
     target = objective_of(config, registry.build("task", config.task))
     sweep_dir = Path(config.hydra.sweep.dir)
     sweep_dir.mkdir(parents=True, exist_ok=True)
-    OmegaConf.save(config, sweep_dir / "multirun.yaml")
+    OmegaConf.save(config, RunDir.sweep_config(sweep_dir))
     url = St.storage_url(search, sweep_dir)
     name = St.study_name(search, config.name)
     seed = config.seed if search.seed is None else search.seed

@@ -112,10 +112,6 @@ def merged_copy(model: Any) -> Any:
     return plain
 
 
-MERGED = "merged.ckpt"
-"""Checkpoint of the merged model, beside ``last.ckpt`` (``freeze.lora.merge: true``)."""
-
-
 def _merge_callback(model: Any, registry: Any) -> Any:
     from lightning.pytorch.callbacks import Callback
 
@@ -140,11 +136,13 @@ def _merge_callback(model: Any, registry: Any) -> Any:
                                 if not found.contract("freeze", v).mergeable}  # fmt: skip
             payload["config"] = config
             state = {f"model.{k}": v for k, v in plain.state_dict().items()}
-            folder = trainer.checkpoint_callback.dirpath
-            os.makedirs(folder, exist_ok=True)
-            tmp = f"{folder}/.{MERGED}.tmp"
+            from framework.rundir import RunDir
+
+            merged = RunDir(trainer.default_root_dir).merged_checkpoint
+            merged.parent.mkdir(parents=True, exist_ok=True)
+            tmp = merged.with_name(f".{merged.name}.tmp")
             torch.save({"state_dict": state, "plait": payload}, tmp)
-            os.replace(tmp, f"{folder}/{MERGED}")
-            log.info("LoRA: adapters merged into %s/%s", folder, MERGED)
+            os.replace(tmp, merged)
+            log.info("LoRA: adapters merged into %s", merged)
 
     return MergeAdapters()

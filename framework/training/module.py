@@ -109,7 +109,7 @@ class TaskModule(L.LightningModule):
             from framework.errors import PlaitError
             from framework.rundir import RunDir
 
-            last = RunDir(self.trainer.default_root_dir).checkpoints / "last.ckpt"
+            last = RunDir(self.trainer.default_root_dir).last_checkpoint
             kept = (
                 "checkpoints/last.ckpt holds the last good step (resume=auto continues from it)"
                 if last.is_file()

@@ -80,6 +80,7 @@ def summary(
 ) -> Any:  # fmt: skip
     """The end-of-run panel: where the run is, its best, last and test figures, its speed,
     and the commands that come next."""
+    from rich.markup import escape
     from rich.panel import Panel
     from rich.table import Table
 
@@ -105,9 +106,9 @@ def summary(
     speed = [f"{k.split('/')[1].replace('_', ' ')} {_fmt(v)}" for k, v in results.items()
              if k.startswith("train/") and k.endswith("_per_s")]  # fmt: skip
     table.add_row("time", f"{seconds / 60:.1f} min" + (f"  ({speed[0]})" if speed else ""))
-    ckpt = _short(run.checkpoints / "best.ckpt")
+    ckpt = _short(run.best_checkpoint)
     nxt = [f"plait plot {where}", f"{run.resume_command()}  (continue this run)"]
     if generative:
         nxt.insert(0, f'plait generate ckpt={ckpt} prompt="..."')
-    table.add_row("next", "\n".join(nxt))
+    table.add_row("next", escape("\n".join(nxt)))  # paths and overrides hold brackets
     return Panel(table, title="plait train: done", title_align="left", expand=False)
