@@ -86,7 +86,7 @@ def summary(
 
     table = Table.grid(padding=(0, 2))
     table.add_column(style="bold")
-    table.add_column()
+    table.add_column(overflow="fold")  # a long path or command folds, never cropped
     where = _short(run.path)
     table.add_row("run dir", where)
     monitor, score, path = best
