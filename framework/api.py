@@ -80,11 +80,18 @@ def _one_line() -> Iterator[None]:
 
 
 def _items(run: Run | str | Path | None, options: dict[str, Any]) -> list[str]:
-    """``key=value`` items of a command from keyword arguments (``run=`` first)."""
-    items = [f"run={Path(run)}"] if run is not None else []
+    """``key=value`` items of a command from keyword arguments (``run=`` first); a text or
+    a path is quoted, so any character it holds reaches the command as it is."""
+    from framework.cli.command_config import quoted
+
+    items = [f"run={quoted(str(Path(run)))}"] if run is not None else []
     for key, value in options.items():
-        if value is not None:
-            items.append(f"{key}={str(value).lower() if isinstance(value, bool) else value}")
+        if isinstance(value, bool):
+            items.append(f"{key}={str(value).lower()}")
+        elif isinstance(value, (str, Path)):
+            items.append(f"{key}={quoted(str(value))}")
+        elif value is not None:
+            items.append(f"{key}={value}")
     return items
 
 

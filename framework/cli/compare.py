@@ -3,25 +3,45 @@
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-OPTIONS = {"out": (str, None), "seed": (int, 0)}
-"""``plait compare`` options besides the run dirs."""
+from framework.cli.command_config import CommandSpec, HydraFlags, compose_command, option
 
 
-def compare_command(items: list[str]) -> int:
-    """Run ``plait compare``; returns the exit status."""
-    from framework.cli.options import parse_options
+@dataclass
+class CompareCommand:
+    """``plait compare`` options."""
+
+    runs: list[str] = option([], "the run dirs, two or more (bare arguments fill it)")
+    out: str | None = option(None, "the folder to write; null: runs/compare/<time>/")
+    seed: int = option(0, "seed of the paired bootstrap")
+
+
+SPEC = CommandSpec("compare", CompareCommand, "runs/a/<time> runs/b/<time>", positional="runs")
+"""How ``plait compare`` reads its command line."""
+
+
+def compare_command(items: list[str], flags: HydraFlags = HydraFlags()) -> int:
+    """Run ``plait compare`` (once per combination with ``--multirun``); returns the exit
+    status."""
+    for opts, _ in compose_command(SPEC, items, flags) or []:
+        _compare(opts)
+    return 0
+
+
+def _compare(opts: Any) -> None:
     from framework.errors import PlaitError
 
-    runs = [i for i in items if "=" not in i and i != "--verbose"]
-    opts, _ = parse_options([i for i in items if "=" in i], OPTIONS, "out=runs/compare")
+    runs = list(opts.runs)
     if len(runs) < 2:
         raise PlaitError("compare needs two run dirs or more: plait compare RUN_A RUN_B")
+    from omegaconf import OmegaConf
     from rich.console import Console
     from rich.table import Table
 
-    from framework.cli.evaluate import evaluate_command
+    from framework.cli.evaluate import EvalCommand, evaluate_options, print_summary
     from framework.evaluate.compare import compare
     from framework.evaluate.loading import checkpoint_of
     from framework.rundir import RunDir
@@ -31,11 +51,11 @@ def compare_command(items: list[str]) -> int:
         checkpoint_of(run)  # an unknown run dir stops before any evaluation
         folder = RunDir(run).eval_dir()
         if not RunDir(run).eval_json().is_file():
-            evaluate_command([f"run={run}"])
+            print_summary(*evaluate_options(OmegaConf.structured(EvalCommand(run=run)), []))
         name = _name(run, runs)
         folders[name], metrics[name] = folder, RunDir(run).metrics
-    out = Path(opts["out"] or RunDir.compare_dir(time.strftime("%Y-%m-%d_%H-%M-%S")))
-    result = compare(folders, metrics, out)
+    out = Path(opts.out or RunDir.compare_dir(time.strftime("%Y-%m-%d_%H-%M-%S")))
+    result = compare(folders, metrics, out, opts.seed)
     console = Console()
     table = Table(
         title=f"compare: {result['records']:,} records ({result['kind']})", title_justify="left"
@@ -57,7 +77,6 @@ def compare_command(items: list[str]) -> int:
                 f"paired bootstrap p = {d['p_value']:.3f}"
             )
     console.print(f"report: {out / 'report.html'}")
-    return 0
 
 
 def _name(run: str, runs: list[str]) -> str:

@@ -3,55 +3,78 @@ records through any source; writes ``eval/`` (report.html, eval.json, prediction
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-OPTIONS = {
-    "run": (str, None),
-    "ckpt": (str, None),
-    "split": (str, "test"),
-    "out": (str, None),
-    "batch_size": (int, 64),
-    "slices": (list, None),
-    "seed": (int, 0),
-    "task": (str, None),
-}
-"""``plait eval`` options: the run (or checkpoint), the records, where to write, how."""
-EXAMPLE = "run=runs/tweets_sentiment/<time> split=test"
+from framework.cli.command_config import (
+    CommandSpec,
+    HydraFlags,
+    compose_command,
+    compose_one,
+    option,
+)
 
 
-def evaluate_command(items: list[str]) -> int:
-    """Run ``plait eval``; returns the exit status."""
-    doc, out = evaluate_items(items)
-    print_summary(doc, out)
+@dataclass
+class EvalCommand:
+    """``plait eval`` options."""
+
+    run: str | None = option(None, "the run dir plait train wrote (runs/NAME/<time>)")
+    ckpt: str | None = option(None, "a checkpoint to evaluate instead of the run's best")
+    split: str = option("test", "the run's split to evaluate: train, val or test")
+    out: str | None = option(None, "folder to write; null: the run's eval/ (or eval-<split>/)")
+    batch_size: int = option(64, "records per forward pass")
+    slices: list[str] | None = option(
+        None, "source columns to slice the metrics by; null: every numeric or categorical one"
+    )
+    seed: int = option(0, "seed of the bootstrap resampling")
+    bootstrap: int = option(1000, "bootstrap resamples behind each 95% interval")
+    task: str | None = option(None, "the task you expect; a checkpoint of another task stops")
+
+
+SPEC = CommandSpec(
+    "eval", EvalCommand, "run=runs/tweets_sentiment/<time> split=test", ("data.", "data/")
+)
+"""How ``plait eval`` reads its command line."""
+
+
+def evaluate_command(items: list[str], flags: HydraFlags = HydraFlags()) -> int:
+    """Run ``plait eval`` (once per combination with ``--multirun``); returns the exit status."""
+    for opts, data_overrides in compose_command(SPEC, items, flags) or []:
+        doc, out = evaluate_options(opts, data_overrides)
+        print_summary(doc, out)
     return 0
 
 
 def evaluate_items(items: list[str]) -> tuple[dict[str, Any], Path]:
     """``plait eval ITEMS`` without printing (``framework.api.eval``): the evaluation's
     document (``eval.json``) and the folder it wrote."""
-    from framework.cli.options import parse_options
+    return evaluate_options(*compose_one(SPEC, items))
 
-    opts, data_overrides = parse_options(items, OPTIONS, EXAMPLE, ("data.", "data/"))
+
+def evaluate_options(opts: Any, data_overrides: list[str]) -> tuple[dict[str, Any], Path]:
+    """Evaluate with composed options; ``data_overrides`` change the run's source."""
     from framework.evaluate.loading import eval_folder, load_model
     from framework.evaluate.records import new_source, run_split
     from framework.evaluate.run import EvalOptions, evaluate, kind_of
     from framework.registry import default_registry
 
     registry = default_registry()
-    m, run = load_model(opts["run"], opts["ckpt"], opts["task"], registry)
+    m, run = load_model(opts.run, opts.ckpt, opts.task, registry)
     labels = m.info.labels
     if data_overrides:
         evalset = new_source(m.cfg, m.task, registry, data_overrides, labels)
     else:
-        evalset = run_split(m.cfg, m.task, registry, opts["split"], labels)
-    asked = "" if data_overrides else opts["split"]
-    out = eval_folder(run, evalset.name, opts["out"], asked)
+        evalset = run_split(m.cfg, m.task, registry, opts.split, labels)
+    asked = "" if data_overrides else opts.split
+    out = eval_folder(run, evalset.name, opts.out, asked)
     samples = _samples(m) if kind_of(m.task) == "language" else []
     options = EvalOptions(
-        batch_size=opts["batch_size"],
-        slices=opts["slices"],
-        seed=opts["seed"],
+        batch_size=opts.batch_size,
+        slices=list(opts.slices) if opts.slices is not None else None,
+        seed=opts.seed,
+        replicates=opts.bootstrap,
         samples=samples,
         metrics_csv=run.metrics if run is not None else None,
     )

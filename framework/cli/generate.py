@@ -2,54 +2,65 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
+from framework.cli.command_config import CommandSpec, HydraFlags, compose_command, option
 from framework.errors import PlaitError
 
-OPTIONS = {
-    "ckpt": (str, None),
-    "prompt": (str, ""),
-    "max_new_tokens": (int, 200),
-    "temperature": (float, 0.8),
-    "top_k": (int, 50),
-    "num_samples": (int, 1),
-    "seed": (int, 0),
-}
+
+@dataclass
+class GenerateCommand:
+    """``plait generate`` options."""
+
+    ckpt: str | None = option(None, "the checkpoint: runs/NAME/<time>/checkpoints/last.ckpt")
+    prompt: str = option("", "the text to continue")
+    max_new_tokens: int = option(200, "tokens to add to the prompt")
+    temperature: float = option(0.8, "sampling temperature; lower is more conservative")
+    top_k: int = option(50, "sample among the k likeliest tokens (0: all of them)")
+    num_samples: int = option(1, "continuations to print")
+    seed: int = option(0, "seed of the sampling (the same seed prints the same text)")
 
 
-def parse_options(items: list[str]) -> dict[str, Any]:
-    """``key=value`` items to typed options; unknown keys and bad values are errors."""
-    from framework.cli.options import parse_options as parse
+SPEC = CommandSpec(
+    "generate", GenerateCommand, 'ckpt=runs/stdlib_gpt/<time>/checkpoints/last.ckpt prompt="def "'
+)
+"""How ``plait generate`` reads its command line."""
 
-    opts, _ = parse(items, OPTIONS, 'prompt="def "')
-    if not opts["ckpt"]:
+
+def _checked(opts: Any) -> Any:
+    if not opts.ckpt:
         raise PlaitError(
             "missing ckpt=PATH; e.g. ckpt=runs/stdlib_gpt/<time>/checkpoints/last.ckpt"
         )
     return opts
 
 
-def generate(items: list[str]) -> int:
-    """Print samples; returns the exit status."""
-    opts = parse_options(items)
+def generate(items: list[str], flags: HydraFlags = HydraFlags()) -> int:
+    """Print samples (once per combination with ``--multirun``); returns the exit status."""
+    for opts, _ in compose_command(SPEC, items, flags) or []:
+        _generate(_checked(opts))
+    return 0
+
+
+def _generate(opts: Any) -> None:
     from rich.console import Console
     from rich.panel import Panel
     from rich.text import Text
 
     from framework.models.generate import load_checkpoint, sample
 
-    model, tokenizer, info = load_checkpoint(opts["ckpt"])
+    model, tokenizer, info = load_checkpoint(opts.ckpt)
     texts = sample(
         model,
         tokenizer,
-        [opts["prompt"]] * opts["num_samples"],
+        [opts.prompt] * opts.num_samples,
         info.max_length,
-        opts["max_new_tokens"],
-        opts["temperature"],
-        opts["top_k"] or None,
-        opts["seed"],
+        opts.max_new_tokens,
+        opts.temperature,
+        opts.top_k or None,
+        opts.seed,
     )
     console = Console()
     for i, text in enumerate(texts):
         console.print(Panel(Text(text), title=f"sample {i + 1}", expand=False))
-    return 0

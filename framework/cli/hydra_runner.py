@@ -12,9 +12,16 @@ from framework.config.compose import CONFIG_NAME, CONFIG_PATH
 from framework.errors import PlaitError
 
 
-def run_with_hydra(task: Callable[[Any], Any], overrides: Sequence[str], multirun: bool) -> None:
+def run_with_hydra(
+    task: Callable[[Any], Any],
+    overrides: Sequence[str],
+    multirun: bool,
+    config_name: str = CONFIG_NAME,
+    config_dir: str | None = None,
+) -> None:
     """Run ``task(cfg)`` through Hydra's runner (run dir, multirun, sweepers, launchers) with
-    ``overrides`` in place of the command line.
+    ``overrides`` in place of the command line, from the primary config ``config_name``
+    (with ``config_dir``: Hydra's ``--config-dir``, searched first).
 
     ``sys.argv`` stays the real command line (``plait train ...``), which Lightning's DDP
     launcher re-runs for each rank; ``hydra.main`` would read the overrides from it instead.
@@ -22,7 +29,8 @@ def run_with_hydra(task: Callable[[Any], Any], overrides: Sequence[str], multiru
     from hydra._internal.utils import _run_hydra, get_args_parser
 
     parser = get_args_parser()
-    args = parser.parse_args([*(["--multirun"] if multirun else []), *overrides])
+    where = ["--config-dir", str(config_dir)] if config_dir else []
+    args = parser.parse_args([*(["--multirun"] if multirun else []), *where, *overrides])
     asked = os.environ.get("HYDRA_FULL_ERROR")
     os.environ["HYDRA_FULL_ERROR"] = "1"  # Hydra raises instead of printing a traceback
     try:
@@ -31,7 +39,7 @@ def run_with_hydra(task: Callable[[Any], Any], overrides: Sequence[str], multiru
             args_parser=parser,
             task_function=task,
             config_path=CONFIG_PATH,
-            config_name=CONFIG_NAME,
+            config_name=config_name,
         )
     except OSError as exc:
         if asked == "1" or exc.filename is None:

@@ -63,19 +63,62 @@ class Command:
     """The function's arguments from the parsed namespace."""
 
 
+HYDRA_FLAGS: tuple[tuple[str, dict[str, Any]], ...] = (
+    ("-m", {"dest": "multirun", "action": "store_true", "help": "Hydra multirun (sweeps)"}),
+    ("--multirun", {"dest": "multirun", "action": "store_true", "help": "the same as -m"}),
+    ("--cfg", {"choices": ("job", "hydra", "all"),
+               "help": "print the composed config (Hydra's --cfg) instead of running"}),
+    ("--info", {"nargs": "?", "const": "all", "default": None,
+                "choices": ("all", "config", "defaults", "defaults-tree", "plugins",
+                            "searchpath"),
+                "help": "print Hydra's information about this app and exit"}),
+    ("--resolve", {"action": "store_true", "help": "with --cfg: resolve interpolations"}),
+    ("--config-dir", {"dest": "config_dir", "help": "a folder of your own configs to search"}),
+    ("--config-name", {"dest": "config_name",
+                       "help": "the primary config to start from (a YAML in --config-dir)"}),
+)  # fmt: skip
+"""Hydra's own flags, which every command that composes a config takes."""
+
+COMPOSED = {
+    "generate": ("framework.cli.generate", "generate", "sample text from a checkpoint"),
+    "eval": ("framework.cli.evaluate", "evaluate_command",
+             "evaluate a trained run: metrics with intervals, error analysis, HTML report"),
+    "predict": ("framework.cli.predict", "predict_command",
+                "predictions for new records (CSV, JSONL, text lines)"),
+    "export": ("framework.cli.export", "export_command",
+               "a trained run's model as a Hugging Face or safetensors folder with a model card"),
+    "compare": ("framework.cli.compare", "compare_command",
+                "runs side by side: metrics with intervals, paired bootstrap, curves overlaid"),
+}  # fmt: skip
+"""The commands whose options are a schema composed by Hydra: module, function, help line.
+Each module defines ``SPEC`` (a ``CommandSpec``)."""
+
+
+def _composed_command(name: str) -> Command:
+    module, function, help = COMPOSED[name]
+    return Command(
+        help,
+        f"{module}:{function}",
+        (*HYDRA_FLAGS, ("options", {"nargs": argparse.REMAINDER, "help": "key=value options"})),
+        _command_args,
+    )
+
+
+def _command_args(args: argparse.Namespace) -> tuple[list[str], Any]:
+    """The options and Hydra's flags of a composed command; a flag may also come after the
+    first option (``plait eval run=R --cfg job``)."""
+    from framework.cli.command_config import HydraFlags
+
+    f, items = _late_flags(args, args.options)
+    flags = HydraFlags(f.cfg, f.info, f.resolve, f.config_dir, f.config_name, f.multirun)
+    return [i for i in items if i != "--verbose"], flags
+
+
 COMMANDS: dict[str, Command] = {
     "train": Command(
         "train a recipe (with -m, sweep it)",
         "framework.cli.train:train",
-        (("-m", {"dest": "multirun", "action": "store_true", "help": "Hydra multirun (sweeps)"}),
-         ("--multirun", {"dest": "multirun", "action": "store_true", "help": "the same as -m"}),
-         ("--cfg", {"choices": ("job", "hydra", "all"),
-                    "help": "print the composed config (Hydra's --cfg) instead of training"}),
-         ("--info", {"nargs": "?", "const": "all", "default": None,
-                     "choices": ("all", "config", "defaults", "defaults-tree", "plugins",
-                                 "searchpath"),
-                     "help": "print Hydra's information about this app and exit"}),
-         ("--resolve", {"action": "store_true", "help": "with --cfg: resolve interpolations"}),
+        (*HYDRA_FLAGS,
          ("--package", {"help": "with --cfg: the config package to print"}),
          ("overrides", OVERRIDES)),
         lambda a: _train_args(a),
@@ -106,12 +149,7 @@ COMMANDS: dict[str, Command] = {
          ("--out", {"default": ".", "help": "folder to write plait-NAME/ into"})),
         lambda a: (a.name, a.kinds, a.out),
     ),
-    "generate": Command(
-        "sample text from a checkpoint",
-        "framework.cli.generate:generate",
-        (("options", {"nargs": argparse.REMAINDER, "help": "ckpt=PATH prompt=TEXT ..."}),),
-        lambda a: (a.options,),
-    ),
+    "generate": _composed_command("generate"),
     "plot": Command(
         "redraw a run's curves.png from metrics.csv",
         "framework.cli.plot:plot",
@@ -119,33 +157,10 @@ COMMANDS: dict[str, Command] = {
         lambda a: (a.run_dir,),
     ),
     "eda": Command("exploratory analysis of the data stage", "framework.cli.eda:eda"),
-    "eval": Command(
-        "evaluate a trained run: metrics with intervals, error analysis, HTML report",
-        "framework.cli.evaluate:evaluate_command",
-        (("options", {"nargs": argparse.REMAINDER,
-                      "help": "run=DIR (or ckpt=PATH) split=test, data.* overrides ..."}),),
-        lambda a: (a.options,),
-    ),
-    "predict": Command(
-        "predictions for new records (CSV, JSONL, text lines)",
-        "framework.cli.predict:predict_command",
-        (("options", {"nargs": argparse.REMAINDER,
-                      "help": "run=DIR input=FILE [output=FILE] ..."}),),
-        lambda a: (a.options,),
-    ),
-    "export": Command(
-        "a trained run's model as a Hugging Face or safetensors folder with a model card",
-        "framework.cli.export:export_command",
-        (("options", {"nargs": argparse.REMAINDER,
-                      "help": "run=DIR [format=hf|safetensors] [out=DIR] [ckpt=PATH]"}),),
-        lambda a: (a.options,),
-    ),
-    "compare": Command(
-        "runs side by side: metrics with intervals, paired bootstrap, curves overlaid",
-        "framework.cli.compare:compare_command",
-        (("runs", {"nargs": argparse.REMAINDER, "help": "RUN_A RUN_B ... [out=DIR]"}),),
-        lambda a: (a.runs,),
-    ),
+    "eval": _composed_command("eval"),
+    "predict": _composed_command("predict"),
+    "export": _composed_command("export"),
+    "compare": _composed_command("compare"),
     "sweep-report": Command(
         "a sweep's trials sorted by objective, best command line, importances, plots",
         "framework.cli.sweep_report:sweep_report",
@@ -161,13 +176,44 @@ COMMANDS: dict[str, Command] = {
 """Every subcommand, in the order ``plait --help`` lists them."""
 
 
-def _train_args(args: argparse.Namespace) -> tuple[list[str], bool, bool, list[str]]:
-    multirun, overrides = _split_flags(args.overrides)
-    hydra_flags = [*(["--cfg", args.cfg] if args.cfg else []),
-                   *(["--info", args.info] if args.info else []),
-                   *(["--resolve"] if args.resolve else []),
-                   *(["--package", args.package] if args.package else [])]  # fmt: skip
-    return overrides, multirun or args.multirun, _verbose(args), hydra_flags
+def _train_args(
+    args: argparse.Namespace,
+) -> tuple[list[str], bool, bool, list[str], str, str | None]:
+    """``plait train``'s overrides, multirun, verbosity, Hydra's printing flags, and its
+    ``--config-name`` and ``--config-dir`` (a flag may come after the first override)."""
+    from pathlib import Path
+
+    from framework.config.compose import CONFIG_NAME
+
+    found, items = _late_flags(args, args.overrides, (("--package", {}),))
+    multirun, overrides = _split_flags(items)
+    hydra_flags = [*(["--cfg", found.cfg] if found.cfg else []),
+                   *(["--info", found.info] if found.info else []),
+                   *(["--resolve"] if found.resolve else []),
+                   *(["--package", found.package] if found.package else [])]  # fmt: skip
+    if found.config_dir and not Path(found.config_dir).is_dir():
+        raise PlaitError(f"--config-dir {found.config_dir}: no such folder")
+    if found.config_name and not found.config_dir:
+        raise PlaitError(f"--config-name {found.config_name} needs --config-dir DIR, the "
+                         "folder holding it")  # fmt: skip
+    return (overrides, multirun or found.multirun, _verbose(args), hydra_flags,
+            found.config_name or CONFIG_NAME, found.config_dir)  # fmt: skip
+
+
+def _late_flags(
+    args: argparse.Namespace,
+    items: Sequence[str],
+    extra: tuple[tuple[str, dict[str, Any]], ...] = (),
+) -> tuple[argparse.Namespace, list[str]]:
+    """Hydra's flags given before the first override (in ``args``) or after it (in
+    ``items``), and the items that are not flags."""
+    later = argparse.ArgumentParser(add_help=False)
+    for flag, kwargs in (*HYDRA_FLAGS, *extra):
+        later.add_argument(flag, **kwargs)
+    found, rest = later.parse_known_args(list(items))
+    for key, value in vars(found).items():
+        setattr(found, key, getattr(args, key, None) or value)
+    return found, rest
 
 
 def _verbose(args: argparse.Namespace) -> bool:
@@ -188,10 +234,21 @@ def _parser() -> argparse.ArgumentParser:
                    help="print Plait's version and exit")  # fmt: skip
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
     for name, command in COMMANDS.items():
-        cmd = sub.add_parser(name, help=command.help, description=command.help)
+        cmd = sub.add_parser(name, help=command.help, description=command.help,
+                             epilog=_options_help(name),
+                             formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
         for flag, kwargs in command.args:
             cmd.add_argument(flag, **kwargs)
     return p
+
+
+def _options_help(name: str) -> str | None:
+    """A composed command's options from its schema, for ``plait NAME --help``."""
+    if name not in COMPOSED:
+        return None
+    from framework.cli.command_config import help_text
+
+    return help_text(importlib.import_module(COMPOSED[name][0]).SPEC)
 
 
 def _version() -> str:

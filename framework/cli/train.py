@@ -8,24 +8,33 @@ from dataclasses import dataclass
 from typing import Any
 
 from framework.cli.hydra_runner import as_single_run, run_with_hydra
-from framework.config.compose import compose, publish
+from framework.config.compose import CONFIG_NAME, compose, publish
 from framework.config.validate import Checked, validate
 from framework.errors import PlaitError, explain, fail
 from framework.registry import Registry, default_registry
 from framework.rundir import RunDir
 
 
-def preflight(registry: Registry, overrides: Sequence[str], multirun: bool) -> Preflight:
+def preflight(
+    registry: Registry,
+    overrides: Sequence[str],
+    multirun: bool,
+    config_name: str = CONFIG_NAME,
+    config_dir: str | None = None,
+) -> Preflight:
     """Compose and validate every value a sweep will try (every combination of choices, both
     ends of each range, from the command line and ``search.space``), so bad input fails
-    before any trial runs. A recipe with a ``search`` makes the run a sweep."""
+    before any trial runs. A recipe with a ``search`` makes the run a sweep. ``config_name``,
+    ``config_dir``: Hydra's ``--config-name`` and ``--config-dir``."""
     from framework.search import space as S
     from framework.search.objective import objective_of
     from framework.search.sweep import plan
 
     cli_params, fixed = S.from_overrides(overrides)
     first = [S.override(p.path, p.values[0]) for p in cli_params] if multirun else []
-    base = validate(compose(registry, [*fixed, *first]), registry)  # a trial's own config
+    base = validate(
+        compose(registry, [*fixed, *first], config_name, config_dir), registry
+    )  # a trial's own config
     search = base.cfg.search
     multirun = multirun or search.sampler != "none"
     if cli_params and not multirun:
@@ -37,7 +46,7 @@ def preflight(registry: Registry, overrides: Sequence[str], multirun: bool) -> P
     sweep = plan(search, list(overrides))
     objective_of(base.cfg, base.task)
     for variant in S.variants(sweep.params, GRID_CHECKED):
-        result = validate(compose(registry, [*fixed, *variant]), registry)
+        result = validate(compose(registry, [*fixed, *variant], config_name, config_dir), registry)
         checked[config_key(result.cfg)] = result
     return Preflight(checked, True, _with_sweep_dir(list(overrides), base.cfg))
 
@@ -85,21 +94,28 @@ larger ones value by value (each value once, the others at their first)."""
 
 
 def train(
-    overrides: list[str], multirun: bool, verbose: bool, hydra_flags: Sequence[str] = ()
+    overrides: list[str],
+    multirun: bool,
+    verbose: bool,
+    hydra_flags: Sequence[str] = (),
+    config_name: str = CONFIG_NAME,
+    config_dir: str | None = None,
 ) -> int:
     """Run ``plait train``; returns the exit status (a sweep: the number of failed trials).
     ``hydra_flags`` (``--cfg job``, ``--info``): the config is checked as for a run, then
-    Hydra prints what they ask for and nothing trains."""
+    Hydra prints what they ask for and nothing trains. ``config_name``, ``config_dir``:
+    Hydra's ``--config-name`` and ``--config-dir``."""
     from framework.search.sweep import SweepFailures
 
     registry = default_registry()
-    pre = preflight(registry, overrides, multirun)
+    pre = preflight(registry, overrides, multirun, config_name, config_dir)
+    primary = (config_name, config_dir)
     if hydra_flags:
         publish(registry)
-        run_with_hydra(lambda cfg: None, [*hydra_flags, *pre.overrides], pre.multirun)
+        run_with_hydra(lambda cfg: None, [*hydra_flags, *pre.overrides], pre.multirun, *primary)
         return 0
     try:
-        return run_hydra(registry, pre.overrides, pre.multirun, verbose, pre.checked)
+        return run_hydra(registry, pre.overrides, pre.multirun, verbose, pre.checked, *primary)
     except SweepFailures as exc:
         return fail(exc)
 
@@ -110,9 +126,12 @@ def run_hydra(
     multirun: bool,
     verbose: bool,
     checked: dict[str, Checked] | None = None,
+    config_name: str = CONFIG_NAME,
+    config_dir: str | None = None,
 ) -> int:
-    """Train each job Hydra composes; a job whose config preflight checked uses the task and
-    augmenter built then, any other is validated first."""
+    """Train each job Hydra composes (from ``config_name``, ``config_dir``); a job whose
+    config preflight checked uses the task and augmenter built then, any other is validated
+    first."""
     publish(registry)
     done = checked or {}
 
@@ -147,5 +166,5 @@ def run_hydra(
                 raise
             sys.exit(fail(said))
 
-    run_with_hydra(task, overrides, multirun)
+    run_with_hydra(task, overrides, multirun, config_name, config_dir)
     return 0

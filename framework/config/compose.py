@@ -26,23 +26,48 @@ def publish(registry: Registry) -> None:
     registry.publish(store)
 
 
-def compose(registry: Registry, overrides: Sequence[str] = ()) -> Any:
-    """Compose ``conf/train.yaml`` with ``overrides``; errors become :class:`PlaitError`."""
+def compose(
+    registry: Registry,
+    overrides: Sequence[str] = (),
+    config_name: str = CONFIG_NAME,
+    config_dir: str | None = None,
+) -> Any:
+    """Compose ``conf/train.yaml`` with ``overrides``; errors become :class:`PlaitError`.
+    ``config_dir`` (``--config-dir``): a folder of the user's configs searched first;
+    ``config_name`` (``--config-name``): a primary config there that extends ``train``."""
     from hydra import compose as hydra_compose
-    from hydra import initialize_config_module
     from hydra.core.global_hydra import GlobalHydra
 
     publish(registry)
     GlobalHydra.instance().clear()
     try:
-        with initialize_config_module(config_module=CONFIG_MODULE, version_base=None):
-            return hydra_compose(config_name=CONFIG_NAME, overrides=list(overrides))
+        start, searched = initialize(config_name, config_dir)
+        with start:
+            return hydra_compose(config_name=config_name, overrides=[*searched, *overrides])
     except PlaitError:
         raise
     except Exception as exc:
         raise translate(exc, registry) from exc
     finally:
         GlobalHydra.instance().clear()
+
+
+def initialize(config_name: str, config_dir: str | None) -> tuple[Any, list[str]]:
+    """Hydra's initialization for the primary config, and the override that puts the other
+    folder on the search path: Hydra finds the primary config before it reads
+    ``hydra.searchpath``, so a primary config of the user's starts from their folder."""
+    from pathlib import Path
+
+    from hydra import initialize_config_dir, initialize_config_module
+
+    if config_dir is None:
+        return initialize_config_module(config_module=CONFIG_MODULE, version_base=None), []
+    folder = str(Path(config_dir).resolve())
+    if config_name == CONFIG_NAME:
+        start = initialize_config_module(config_module=CONFIG_MODULE, version_base=None)
+        return start, [f"hydra.searchpath=[file://{folder}]"]
+    start = initialize_config_dir(config_dir=folder, version_base=None)
+    return start, [f"hydra.searchpath=[{CONFIG_PATH}]"]
 
 
 _GROUP_TO_KIND = {spec.group: kind for kind, spec in KINDS.items()}

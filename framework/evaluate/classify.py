@@ -61,10 +61,14 @@ def losses(logits: np.ndarray, true: np.ndarray) -> np.ndarray:
 
 
 def metric_intervals(
-    recs: ClassRecords, names: list[str], other: dict[str, Any], seed: int
+    recs: ClassRecords,
+    names: list[str],
+    other: dict[str, Any],
+    seed: int,
+    replicates: int = stats.REPLICATES,
 ) -> dict[str, dict[str, float]]:
     """Each recipe metric with its 95% bootstrap interval: confusion-matrix scores over
-    :data:`stats.REPLICATES` replicates; ``other`` (name -> torchmetrics object) over
+    ``replicates`` replicates; ``other`` (name -> torchmetrics object) over at most
     :data:`TORCHMETRICS_REPLICATES`; always accuracy, macro-F1 and the loss."""
     import torch
 
@@ -72,10 +76,12 @@ def metric_intervals(
     scored = sorted({"accuracy", "f1_macro", *[n for n in names if n in stats.CONFUSION_SCORES]})
     out = {
         k: v.to_dict()
-        for k, v in stats.bootstrap_scores(recs.true, recs.pred, c, scored, seed=seed).items()
+        for k, v in stats.bootstrap_scores(
+            recs.true, recs.pred, c, scored, replicates, seed
+        ).items()
     }
     ce = losses(recs.logits, recs.true)
-    out["cross_entropy"] = stats.mean_interval(ce, seed=seed).to_dict()
+    out["cross_entropy"] = stats.mean_interval(ce, replicates, seed).to_dict()
     probs, true = torch.from_numpy(recs.probs).float(), torch.from_numpy(recs.true).long()
 
     for name, metric in other.items():
@@ -85,7 +91,9 @@ def metric_intervals(
             i = torch.from_numpy(idx)
             return float(metric(probs[i], true[i]))
 
-        out[name] = stats.bootstrap(value, len(true), TORCHMETRICS_REPLICATES, seed).to_dict()
+        out[name] = stats.bootstrap(
+            value, len(true), min(replicates, TORCHMETRICS_REPLICATES), seed
+        ).to_dict()
     return out
 
 
@@ -274,13 +282,15 @@ def analyse(
     names: list[str],
     other: dict[str, Any],
     seed: int = 0,
+    replicates: int = stats.REPLICATES,
 ) -> dict[str, Any]:
-    """Every number of the classification report (JSON-ready)."""
+    """Every number of the classification report (JSON-ready); intervals from ``replicates``
+    bootstrap resamples."""
     cm = stats.confusion(recs.true, recs.pred, len(recs.labels))
     return {
         "records": len(recs.true),
         "labels": list(recs.labels),
-        "metrics": metric_intervals(recs, names, other, seed),
+        "metrics": metric_intervals(recs, names, other, seed, replicates),
         "per_class": per_class_table(recs),
         "confusion": cm.tolist(),
         "confused_pairs": confused_pairs(recs, cm),

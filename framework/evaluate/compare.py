@@ -106,9 +106,11 @@ def overlay_curves(metrics: dict[str, Path], out: Path) -> Path | None:
     return out / "curves.png"
 
 
-def compare(folders: dict[str, Path], metrics: dict[str, Path], out: Path) -> dict[str, Any]:
-    """Compare evaluations (name -> ``eval/`` folder); writes ``compare.json``,
-    ``curves.png`` and ``report.html`` into ``out``."""
+def compare(
+    folders: dict[str, Path], metrics: dict[str, Path], out: Path, seed: int = 0
+) -> dict[str, Any]:
+    """Compare evaluations (name -> ``eval/`` folder) with a paired bootstrap seeded by
+    ``seed``; writes ``compare.json``, ``curves.png`` and ``report.html`` into ``out``."""
     docs = {n: json.loads((f / EVAL_JSON).read_text("utf-8")) for n, f in folders.items()}
     kinds = {d["kind"] for d in docs.values()}
     if len(kinds) > 1:
@@ -124,7 +126,8 @@ def compare(folders: dict[str, Path], metrics: dict[str, Path], out: Path) -> di
         "records": len(preds[0]),
         "metrics": {n: docs[n].get(kind, {}).get("metrics", {}) for n in names},
         "paired": {
-            f"{n} - {names[0]}": paired(kind, preds[0], p) for n, p in zip(names[1:], preds[1:])
+            f"{n} - {names[0]}": paired(kind, preds[0], p, seed)
+            for n, p in zip(names[1:], preds[1:])
         },
     }
     curves = overlay_curves(metrics, out)

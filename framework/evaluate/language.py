@@ -58,13 +58,21 @@ def surprises(scored: TokenLosses, tokenizer: Any, k: int = SURPRISES) -> list[d
     return out
 
 
-def analyse(scored: TokenLosses, texts: list[str], tokenizer: Any, seed: int = 0) -> dict[str, Any]:
+def analyse(
+    scored: TokenLosses,
+    texts: list[str],
+    tokenizer: Any,
+    seed: int = 0,
+    replicates: int = stats.REPLICATES,
+) -> dict[str, Any]:
     """Every number of the language-model report (JSON-ready)."""
     loss, count = per_document(scored, len(texts))
     nbytes = np.array([len(t.encode("utf-8")) + 1 for t in texts], dtype=float)  # + end-of-text
     keep = count > 0
-    ppl = stats.ratio_interval(loss[keep], count[keep], np.exp, seed=seed)
-    bpb = stats.ratio_interval(loss[keep] / math.log(2), nbytes[keep], seed=seed)
+    ppl = stats.ratio_interval(loss[keep], count[keep], np.exp, replicates, seed)
+    bpb = stats.ratio_interval(
+        loss[keep] / math.log(2), nbytes[keep], replicates=replicates, seed=seed
+    )
     doc_ppl = np.exp(loss / np.maximum(count, 1))
     ranked = [i for i in np.argsort(doc_ppl) if count[i] >= MIN_TOKENS]
     shown = min(DOCUMENTS, len(ranked) // 2)  # best and worst never list one document twice
@@ -79,7 +87,7 @@ def analyse(scored: TokenLosses, texts: list[str], tokenizer: Any, seed: int = 0
         "metrics": {
             "perplexity": ppl.to_dict(),
             "bits_per_byte": bpb.to_dict(),
-            "loss": stats.mean_interval(scored.losses, seed=seed).to_dict(),
+            "loss": stats.mean_interval(scored.losses, replicates, seed).to_dict(),
         },
         "token_loss": {
             "counts": hist.tolist(),

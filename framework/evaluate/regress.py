@@ -20,11 +20,13 @@ def r2(pred: np.ndarray, true: np.ndarray) -> np.ndarray:
     return 1 - sse / np.maximum(sst, 1e-12)
 
 
-def analyse(pred: np.ndarray, true: np.ndarray, seed: int = 0) -> dict[str, Any]:
+def analyse(
+    pred: np.ndarray, true: np.ndarray, seed: int = 0, replicates: int = stats.REPLICATES
+) -> dict[str, Any]:
     """Every number of the regression report (JSON-ready)."""
     pred, true = np.asarray(pred, float), np.asarray(true, float)
     err = pred - true
-    idx = stats.resamples(len(true), seed=seed)
+    idx = stats.resamples(len(true), replicates, seed)
     metrics = {
         "mse": stats.interval(float((err**2).mean()), (err[idx] ** 2).mean(1)),
         "mae": stats.interval(float(np.abs(err).mean()), np.abs(err[idx]).mean(1)),

@@ -35,6 +35,8 @@ class EvalOptions:
     """Source columns to slice the metrics by; None: every numeric or categorical one."""
     seed: int = 0
     """Seed of the bootstrap resampling."""
+    replicates: int = 1000
+    """Bootstrap resamples behind each interval."""
     samples: list[str] = field(default_factory=list)
     """Language models: texts sampled from the recipe's prompts, shown in the report."""
     metrics_csv: Path | None = None
@@ -138,7 +140,7 @@ def _per_record(
     inputs = record_inputs(ds)
     if kind == "regression":
         pred, true = outputs.predictions.reshape(-1), outputs.targets.astype(float)
-        numbers = regress.analyse(pred, true, opts.seed)
+        numbers = regress.analyse(pred, true, opts.seed, opts.replicates)
         files["Predicted vs true, residuals"] = charts.regression(pred, true, out)
         _write_predictions(
             out, inputs, [{"true": t, "predicted": p, "error": p - t} for t, p in zip(true, pred)]
@@ -166,7 +168,7 @@ def _per_record(
         seconds["model"] += val_out.seconds
         val = classify.ClassRecords(val_out.predictions, val_out.targets.astype(int), labels, [])
     names, other = _metric_names(m, registry)
-    numbers = classify.analyse(recs, val, names, other, opts.seed)
+    numbers = classify.analyse(recs, val, names, other, opts.seed, opts.replicates)
     cm = np.array(numbers["confusion"])
     files["Confusion matrix (records)"] = charts.confusion(cm, labels, out, normalized=False)
     files["Confusion matrix (share of each true class)"] = charts.confusion(cm, labels, out, True)
@@ -235,7 +237,9 @@ def _multilabel(m: Model, outputs: Any, registry: Any, opts: EvalOptions) -> dic
             i = torch.from_numpy(idx)
             return float(metric(probs[i], true[i]))
 
-        metrics[key] = stats.bootstrap(value, len(true), 200, opts.seed).to_dict()
+        metrics[key] = stats.bootstrap(
+            value, len(true), min(opts.replicates, 200), opts.seed
+        ).to_dict()
     pred = (probs > 0.5).long().numpy()
     t = outputs.targets.astype(int)
     labels = list(m.info.labels or [])
@@ -267,7 +271,7 @@ def _language(
         m.model, docs, m.info.max_length, opts.batch_size, m.tokenizer.eos_id, m.precision
     )
     t0 = time.perf_counter()
-    numbers = language.analyse(scored, texts, m.tokenizer, opts.seed)
+    numbers = language.analyse(scored, texts, m.tokenizer, opts.seed, opts.replicates)
     numbers["samples"] = list(opts.samples)
     files["Per-token loss"] = charts.token_loss(numbers["token_loss"], out)
     files["Per-document perplexity"] = charts.document_perplexity(numbers["per_document"], out)

@@ -188,6 +188,17 @@ def test_eval_of_another_split_and_bad_input(fortunes_run, tmp_path, registry):
     doc = json.loads((fortunes_run / "eval-val" / "eval.json").read_text("utf-8"))
     info = json.loads((fortunes_run / "data_info.json").read_text("utf-8"))
     assert doc["classification"]["records"] == info["sizes"]["val"]
+    fewer = run_in_process(
+        ["eval", f"run={fortunes_run}", "split=val", "bootstrap=40", f"out={tmp_path}/b40"],
+        tmp_path,
+    )
+    assert fewer.returncode == 0, fewer.stderr
+    b40 = json.loads((tmp_path / "b40" / "eval.json").read_text("utf-8"))["classification"]
+    for key, iv in doc["classification"]["metrics"].items():  # the same figures, other intervals
+        assert b40["metrics"][key]["value"] == iv["value"]
+    assert any(
+        b40["metrics"][k]["low"] != iv["low"] for k, iv in doc["classification"]["metrics"].items()
+    )
     for args, said in (
         (["eval", f"run={tmp_path}/nowhere"], "no such run dir"),
         (["eval", f"run={fortunes_run}", "split=holdout"], "no such split"),
