@@ -326,3 +326,51 @@ def test_no_module_but_rundir_joins_a_run_path():
         for node in ast.walk(ast.parse(path.read_text("utf-8"))):
             found += [f"{path.relative_to(REPO)}:{node.lineno} joins {n!r}" for n in joined(node)]
     assert found == [], found
+
+
+def test_evaluation_reads_the_targets_analysis_instead_of_switching_on_the_target():
+    """``eval``, ``predict``, ``compare`` and the report use the target's registered analysis:
+    no module of evaluation or of the CLI compares a target or an analysis's name."""
+    from framework.evaluate.analysis import TARGET_ANALYSES, analysis_named
+
+    names = set(TARGET_ANALYSES) | {
+        analysis_named(k).kind for k in ("classification", "multilabel", "regression", "language")
+    }
+
+    def switches(node: ast.AST) -> bool:
+        if isinstance(node, ast.Compare):
+            sides = [node.left, *node.comparators]
+            if any(isinstance(s, ast.Attribute) and s.attr == "unit" for s in sides):
+                return False  # what a task counts in (tokens or samples), not its target
+            return any(isinstance(s, ast.Constant) and s.value in names for s in sides) or any(
+                isinstance(s, (ast.Tuple, ast.Set, ast.List))
+                and any(isinstance(e, ast.Constant) and e.value in names for e in s.elts)
+                for s in sides
+            )
+        return False
+
+    found = []
+    places = [
+        *(REPO / "framework" / "evaluate").glob("*.py"),
+        *(REPO / "framework/cli").glob("*.py"),
+    ]
+    for path in places:
+        if path.name == "analysis.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+            if switches(node):
+                found.append(f"{path.relative_to(REPO)}:{node.lineno}")
+    assert found == [], found
+
+
+def test_every_target_has_an_analysis_with_each_part():
+    from framework.contract import TARGETS
+    from framework.evaluate.analysis import TARGET_ANALYSES, analysis_for
+
+    assert set(TARGET_ANALYSES) == set(TARGETS)
+    kinds = set()
+    for target in TARGETS:
+        a = analysis_for(type("Task", (), {"target": target})())
+        assert callable(a.evaluate) and callable(a.predict) and callable(a.report)
+        kinds.add(a.kind)
+    assert len(kinds) == len(TARGETS)

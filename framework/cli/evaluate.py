@@ -55,9 +55,10 @@ def evaluate_items(items: list[str]) -> tuple[dict[str, Any], Path]:
 
 def evaluate_options(opts: Any, data_overrides: list[str]) -> tuple[dict[str, Any], Path]:
     """Evaluate with composed options; ``data_overrides`` change the run's source."""
+    from framework.evaluate.analysis import analysis_for
     from framework.evaluate.loading import eval_folder, load_model
     from framework.evaluate.records import new_source, run_split
-    from framework.evaluate.run import EvalOptions, evaluate, kind_of
+    from framework.evaluate.run import EvalOptions, evaluate
     from framework.registry import default_registry
 
     registry = default_registry()
@@ -69,7 +70,7 @@ def evaluate_options(opts: Any, data_overrides: list[str]) -> tuple[dict[str, An
         evalset = run_split(m.cfg, m.task, registry, opts.split, labels)
     asked = "" if data_overrides else opts.split
     out = eval_folder(run, evalset.name, opts.out, asked)
-    samples = _samples(m) if kind_of(m.task) == "language" else []
+    samples = _samples(m) if analysis_for(m.task).samples else []
     options = EvalOptions(
         batch_size=opts.batch_size,
         slices=list(opts.slices) if opts.slices is not None else None,

@@ -38,34 +38,15 @@ def paired(
     kind: str, a: list[dict[str, str]], b: list[dict[str, str]], seed: int = 0
 ) -> dict[str, dict[str, float]]:
     """The difference b - a of each headline metric with its paired bootstrap interval and
-    p-value (both runs scored on the same resampled records)."""
+    p-value (both runs scored on the same resampled records), as the target's analysis
+    defines it; empty for a target without a paired test."""
+    from framework.evaluate.analysis import analysis_named
+
+    test = analysis_named(kind).paired
+    if test is None:
+        return {}
     idx = stats.resamples(len(a), seed=seed)
-    out = {}
-    if kind == "classification":
-        names = sorted({r["true"] for r in a} | {r["predicted"] for r in a + b})
-        code = {n: i for i, n in enumerate(names)}
-        true = np.array([code[r["true"]] for r in a])
-        pa = np.array([code[r["predicted"]] for r in a])
-        pb = np.array([code[r["predicted"]] for r in b])
-        c = len(names)
-        for metric in ("accuracy", "f1_macro"):
-            fn = stats.CONFUSION_SCORES[metric]
-            full = float(fn(stats.confusion(true, pb, c)) - fn(stats.confusion(true, pa, c)))
-            boot = fn(stats.confusions(true, pb, c, idx)) - fn(stats.confusions(true, pa, c, idx))
-            out[metric] = _with_p(full, boot)
-    elif kind == "regression":
-        ea = np.array([float(r["error"]) ** 2 for r in a])
-        eb = np.array([float(r["error"]) ** 2 for r in b])
-        out["mse"] = _with_p(float(eb.mean() - ea.mean()), eb[idx].mean(1) - ea[idx].mean(1))
-    else:
-        la = np.array([float(r["loss_sum"]) for r in a])
-        lb = np.array([float(r["loss_sum"]) for r in b])
-        n = np.array([float(r["tokens"]) for r in a])
-        full = float(np.exp(lb.sum() / n.sum()) - np.exp(la.sum() / n.sum()))
-        tokens = n[idx].sum(1)
-        boot = np.exp(lb[idx].sum(1) / tokens) - np.exp(la[idx].sum(1) / tokens)
-        out["perplexity"] = _with_p(full, boot)
-    return out
+    return {name: _with_p(full, boot) for name, (full, boot) in test(a, b, idx).items()}
 
 
 def _with_p(full: float, boot: np.ndarray) -> dict[str, float]:

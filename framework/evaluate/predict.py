@@ -12,8 +12,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from framework.errors import PlaitError
 
 TABLE_SUFFIXES = {".csv": ",", ".tsv": "\t"}
@@ -184,52 +182,9 @@ def preprocess(texts: list[str], cfg: Any, registry: Any) -> tuple[list[str], li
 def predict_texts(m: Any, texts: list[str], batch_size: int) -> list[dict[str, Any]]:
     """One dict of output columns per text: the label and each class's probability
     (classifiers), the value (regressors), or tokens and perplexity (language models)."""
-    import datasets
+    from framework.evaluate.analysis import analysis_for
 
-    from framework.evaluate.inference import predict_records, token_losses
-    from framework.evaluate.records import prepared, tokenized
-    from framework.evaluate.run import kind_of
-    from framework.evaluate.stats import softmax
-
-    kind = kind_of(m.task)
-    if kind == "language":
-        docs = m.tokenizer.encode_batch(texts)
-        out = []
-        for ids in docs:  # each row on its own: a document's perplexity without the others
-            scored = token_losses(
-                m.model, [ids], m.info.max_length, batch_size, m.tokenizer.eos_id, m.precision
-            )
-            n = len(scored.losses)
-            loss = float(scored.losses.sum())
-            out.append({"tokens": n, "perplexity": float(np.exp(loss / max(n, 1)))})
-        return out
-    dummy: Any = 0.0 if kind == "regression" else ([] if kind == "multilabel" else 0)
-    ds = datasets.Dataset.from_dict({"text": texts, "label": [dummy] * len(texts)})
-    ds = tokenized(ds, m.tokenizer, False, m.info.max_length)
-    outputs = predict_records(
-        m.model, m.task, prepared(m.task, ds, m.tokenizer, m.info), batch_size, m.precision
-    )
-    if kind == "regression":
-        return [{"predicted": float(v)} for v in outputs.predictions.reshape(-1)]
-    labels = list(m.info.labels or [])
-    if kind == "multilabel":
-        probs = 1 / (1 + np.exp(-outputs.predictions))
-        return [
-            {
-                "predicted": "|".join(n for n, p in zip(labels, row) if p > 0.5),
-                **{f"p_{n}": float(p) for n, p in zip(labels, row)},
-            }
-            for row in probs
-        ]
-    probs = softmax(outputs.predictions)
-    return [
-        {
-            "predicted": labels[int(row.argmax())],
-            "confidence": float(row.max()),
-            **{f"p_{n}": float(p) for n, p in zip(labels, row)},
-        }
-        for row in probs
-    ]
+    return analysis_for(m.task).predict(m, texts, batch_size)
 
 
 def output_path(inputs: Inputs, output: str | None) -> Path:

@@ -63,7 +63,7 @@ def run_split(cfg: Any, task: Any, registry: Any, split: str, labels: list[str] 
         )
 
     def own(ds: Any) -> Any:
-        return in_run_labels(ds, tables.labels, labels, task.target)
+        return in_run_labels(ds, tables.labels, labels)
 
     train = tables.splits["train"]
     texts = column(train, TEXT) if TEXT in train.column_names and split != "train" else None
@@ -102,7 +102,7 @@ def new_source(
         )
     ds, found = encode(ds, task, report)
     where = describe_source(data_cfg.source)
-    return EvalSet(where, in_run_labels(ds, found, labels, task.target), notes=notes)
+    return EvalSet(where, in_run_labels(ds, found, labels), notes=notes)
 
 
 def with_overrides(data_cfg: Any, overrides: list[str]) -> Any:
@@ -133,9 +133,9 @@ def describe_source(node: Any) -> str:
     return str(node.get(NAME_KEY, "source"))
 
 
-def in_run_labels(ds: Any, found: list[str] | None, labels: list[str] | None, target: str) -> Any:
-    """Relabel ``ds`` (ids into ``found``) with the run's ids (into ``labels``); a class the
-    run never saw stops with its name."""
+def in_run_labels(ds: Any, found: list[str] | None, labels: list[str] | None) -> Any:
+    """Relabel ``ds`` (ids into ``found``, or lists of them for label sets) with the run's
+    ids (into ``labels``); a class the run never saw stops with its name."""
     if LABEL not in ds.column_names or not labels or not found or found == labels:
         return ds
     index = {name: i for i, name in enumerate(labels)}
@@ -146,10 +146,7 @@ def in_run_labels(ds: Any, found: list[str] | None, labels: list[str] | None, ta
             f"the run knows {', '.join(labels[:10])}{' ...' if len(labels) > 10 else ''}"
         )
     remap = [index[n] for n in found]
-    if target == "multilabel":
-        values = [[remap[i] for i in ids] for ids in column(ds, LABEL)]
-    else:
-        values = [remap[i] for i in column(ds, LABEL)]
+    values = [[remap[i] for i in v] if isinstance(v, list) else remap[v] for v in column(ds, LABEL)]
     return ds.remove_columns(LABEL).add_column(LABEL, values)
 
 

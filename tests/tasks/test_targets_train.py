@@ -3,8 +3,10 @@ numbers that a text determines are recovered on held-out records."""
 
 from __future__ import annotations
 
+import csv
 import json
 import random
+import shutil
 
 import pytest
 
@@ -49,6 +51,20 @@ def test_multi_label_text_classification_recovers_label_sets(plait, tmp_path):
     ml = json.loads((run / "eval" / "eval.json").read_text())["multilabel"]
     assert ml["metrics"]["f1_macro"]["value"] == pytest.approx(results["test/f1_macro"], abs=1e-5)
     assert [r["class"] for r in ml["per_class"]] == list(KEYS)
+    # the analysis writes one prediction per record; compare reads them (no paired test)
+    with open(run / "eval" / "predictions.csv", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert len(rows) == ml["records"]
+    exact = sum(r["true"] == r["predicted"] for r in rows) / len(rows)
+    assert exact == pytest.approx(results["test/exact_match"], abs=1e-5)
+    twin = tmp_path / "runs" / "multi_copy" / run.name
+    shutil.copytree(run, twin)
+    proc = plait("compare", str(run), str(twin), f"out={tmp_path}/cmp")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    compared = json.loads((tmp_path / "cmp" / "compare.json").read_text())
+    assert compared["kind"] == "multilabel" and compared["records"] == ml["records"]
+    assert list(compared["paired"].values()) == [{}]
+    assert all(m["f1_macro"] == ml["metrics"]["f1_macro"] for m in compared["metrics"].values())
 
 
 def test_regression_recovers_the_value_a_word_stands_for(plait, tmp_path):

@@ -1,0 +1,1 @@
+"""One evaluation per task target (see ``framework.evaluate.analysis``)."""
