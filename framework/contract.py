@@ -110,6 +110,11 @@ class Contract:
     logs: str = "number"
     """metric: what it logs (see :data:`METRIC_LOGS`): one number, one per class, or an
     artifact."""
+    from_confusion: Callable[[Any], Any] | None = None
+    """metric: its single-label value as a function of confusion matrices (a NumPy array
+    (C, C), or (R, C, C) for R bootstrap replicates, rows true, columns predicted), so
+    ``plait eval`` bootstraps it in one vectorized pass; None: its torchmetrics object is
+    evaluated on each of fewer resamples."""
     exports: Mapping[str, Exporter] | None = None
     """model: the export formats its weights can be written as beyond ``safetensors`` (and
     ``onnx``, which any per-example model takes), each with its :class:`Exporter`: ``hf`` (a
@@ -130,6 +135,10 @@ class Contract:
     the merged model's config no longer selects the policy."""
     inert: bool = False
     """freeze: changes nothing (``none``): nothing to check against the model at compose."""
+    state_tensors: int | None = None
+    """optimizer: tensors of state it keeps per trainable weight (Adam: 2, SGD with momentum:
+    1), for the memory estimate of ``plait show`` and ``plait doctor``; None: undeclared, 2
+    assumed and said."""
 
     def declared(self) -> list[str]:
         """Names of the fields set away from their defaults."""

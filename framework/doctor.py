@@ -138,7 +138,7 @@ def engine_advice(size: int | None, machine: Machine) -> tuple[str, str]:
             "cluster adds cores or the corpus outgrows this machine")  # fmt: skip
 
 
-def needs(facts: Any, cfg: Any, machine: Machine) -> Needs:
+def needs(facts: Any, cfg: Any, machine: Machine, registry: Any) -> Needs:
     """The recipe's memory at the precision ``trainer.precision`` resolves to here."""
     from framework.kinds import NAME_KEY
     from framework.models.footprint import memory_of
@@ -147,7 +147,8 @@ def needs(facts: Any, cfg: Any, machine: Machine) -> Needs:
     accelerator = "gpu" if machine.gpus else "cpu"
     precision = run_precision(cfg.trainer.precision, PRESET_PRECISION[accelerator]
                               | {"accelerator": accelerator})  # fmt: skip
-    mem = memory_of(facts.total, facts.trainable, precision, cfg.optimizer[NAME_KEY])
+    states = registry.contract("optimizer", cfg.optimizer).state_tensors
+    mem = memory_of(facts.total, facts.trainable, precision, cfg.optimizer[NAME_KEY], states)
     scale = 0.5 if precision in HALF_ACTIVATIONS else 1.0
     return Needs(
         params=facts.total,

@@ -164,7 +164,7 @@ KINDS: dict[str, KindSpec] = {
     ),
     "metric": KindSpec(
         "metric", P.METRIC, multi=True, doc="evaluation metrics",
-        capabilities=("fits", "logs"), fit_checked=True,
+        capabilities=("fits", "logs", "from_confusion"), fit_checked=True,
     ),
     "regularizer": KindSpec(
         "regularizer", P.REGULARIZER, multi=True, doc="penalties and dropout settings"
@@ -175,7 +175,8 @@ KINDS: dict[str, KindSpec] = {
         capabilities=("adds_adapters", "changes_during_run", "mergeable", "inert"),
     ),
     "optimizer": KindSpec(
-        "optimizer", P.OPTIMIZER, doc="torch optimizer over parameter groups", common=LR_COMMON
+        "optimizer", P.OPTIMIZER, doc="torch optimizer over parameter groups", common=LR_COMMON,
+        capabilities=("state_tensors",),
     ),
     "scheduler": KindSpec(
         "scheduler", P.SCHEDULER, doc="learning-rate schedule", capabilities=("monitors",)

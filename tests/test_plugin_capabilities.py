@@ -131,3 +131,64 @@ def test_a_plugin_model_and_freeze_policy_declaring_exports_and_adapters(site, t
     assert refused.returncode == 2
     assert "model 'plain_lm' cannot be exported as format=hf" in refused.stderr
     assert "it takes safetensors" in refused.stderr
+
+
+def test_a_metric_declaring_from_confusion_is_bootstrapped_from_the_matrix(registry):
+    """The evaluation scores a metric that declares ``from_confusion`` from confusion
+    matrices (one vectorized bootstrap); one that does not is built as torchmetrics."""
+    from types import SimpleNamespace
+
+    import numpy as np
+    from omegaconf import OmegaConf
+    from sklearn.metrics import balanced_accuracy_score
+
+    from framework.evaluate import classify, stats
+    from framework.evaluate.targets.classes import _recipe_scores
+
+    def never_built(*, info):
+        """A metric whose torchmetrics object the evaluation must not need."""
+        raise AssertionError("built")
+
+    def balanced(cm):
+        return stats.per_class(cm)["recall"].mean(axis=-1)
+
+    registry.add("metric", "balanced", never_built, fits=("class",), from_confusion=balanced)
+    cfg = OmegaConf.create({"metric": {"balanced": {"_name_": "balanced"},
+                                       "auroc": {"_name_": "auroc"}}})  # fmt: skip
+    info = SimpleNamespace(num_outputs=3, num_classes=3, labels=["a", "b", "c"], target="class")
+    m = SimpleNamespace(cfg=cfg, task=SimpleNamespace(default_metrics=[]), info=info)
+    scores, other = _recipe_scores(m, registry)
+    assert set(scores) == {"balanced"} and set(other) == {"auroc"}
+
+    rng = np.random.default_rng(0)
+    true = rng.integers(0, 3, 500)
+    logits = rng.normal(size=(500, 3)) + 2 * np.eye(3)[true]
+    recs = classify.ClassRecords(logits, true, info.labels, [])
+    out = classify.metric_intervals(recs, scores, other, seed=0, replicates=300)
+    got = out["balanced"]
+    assert got["value"] == pytest.approx(balanced_accuracy_score(true, logits.argmax(1)))
+    assert got["low"] < got["value"] < got["high"]
+
+
+def test_an_optimizer_declaring_its_state_sizes_the_memory_estimate(registry):
+    from types import SimpleNamespace
+
+    import torch
+    from omegaconf import OmegaConf
+
+    from framework.doctor import needs
+
+    def lean(lr: float = 0.01, *, params):
+        """SGD with momentum under another name."""
+        return torch.optim.SGD(params, lr=lr, momentum=0.9)
+
+    registry.add("optimizer", "lean", lean, state_tensors=1)
+    registry.add("optimizer", "silent", lean)
+    facts = SimpleNamespace(total=1000, trainable=400, activations=0)
+    machine = SimpleNamespace(gpus=[])
+    got = {}
+    for name in ("lean", "silent", "adamw"):
+        cfg = OmegaConf.create({"optimizer": {"_name_": name},
+                                "trainer": {"precision": "32-true", "batch_size": 8}})  # fmt: skip
+        got[name] = needs(facts, cfg, machine, registry).optimizer
+    assert got == {"lean": 400 * 4, "silent": 2 * 400 * 4, "adamw": 2 * 400 * 4}

@@ -18,7 +18,7 @@ def doctor(overrides: list[str], as_json: bool) -> int:
     here = machine()
     loaded = load(overrides)
     facts = cached_model_facts(loaded.cfg, loaded.registry, stage(loaded).info())
-    need = needs(facts, loaded.cfg, here)
+    need = needs(facts, loaded.cfg, here, loaded.registry)
     advice = advise(need, loaded.cfg, here)
     advice.data_engine, advice.data_note = engine_advice(
         corpus_bytes(loaded.cfg, loaded.registry), here

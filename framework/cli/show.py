@@ -39,7 +39,9 @@ def show(overrides: list[str]) -> int:
         console.print(groups_table(facts, float(cfg.optimizer.get("lr", 0.0))))
     per = "token" if task.unit == "tokens" else "sample"
     hardware = registry.build("hardware", builder_node("hardware", cfg.hardware))
-    console.print(cost_table(facts, cfg, per, info.max_length if per == "token" else 1, hardware))
+    states = registry.contract("optimizer", cfg.optimizer).state_tensors
+    div = info.max_length if per == "token" else 1
+    console.print(cost_table(facts, cfg, per, div, hardware, states))
     return 0
 
 
@@ -57,15 +59,18 @@ def parameter_table(facts: ModelFacts) -> Table:
     return table
 
 
-def cost_table(facts: ModelFacts, cfg: Any, per: str, div: int, hardware: dict[str, Any]) -> Table:
+def cost_table(
+    facts: ModelFacts, cfg: Any, per: str, div: int, hardware: dict[str, Any], states: int | None
+) -> Table:
     """FLOPs per token (or sample) and per step; memory of weights, gradients and optimizer
-    state at the precision the run gets on ``hardware`` (its preset's Trainer arguments)."""
+    state at the precision the run gets on ``hardware`` (its preset's Trainer arguments);
+    ``states``: the optimizer's declared state tensors per weight."""
     from framework.models.footprint import human, memory_of
     from framework.training.hardware import run_precision
 
     flops = facts.flops
     precision = run_precision(cfg.trainer.precision, hardware)
-    mem = memory_of(facts.total, facts.trainable, precision, cfg.optimizer[NAME_KEY])
+    mem = memory_of(facts.total, facts.trainable, precision, cfg.optimizer[NAME_KEY], states)
     cost = Table(title="cost", title_justify="left", show_header=False)
     cost.add_row(f"forward FLOPs per {per}", human(flops / div))
     cost.add_row(f"training FLOPs per {per} (forward + backward ~ 3x)", human(3 * flops / div))

@@ -62,18 +62,20 @@ def losses(logits: np.ndarray, true: np.ndarray) -> np.ndarray:
 
 def metric_intervals(
     recs: ClassRecords,
-    names: list[str],
+    scores: dict[str, Any],
     other: dict[str, Any],
     seed: int,
     replicates: int = stats.REPLICATES,
 ) -> dict[str, dict[str, float]]:
-    """Each recipe metric with its 95% bootstrap interval: confusion-matrix scores over
-    ``replicates`` replicates; ``other`` (name -> torchmetrics object) over at most
+    """Each recipe metric with its 95% bootstrap interval: ``scores`` (name -> function of
+    confusion matrices, what a metric declares as ``from_confusion``) over ``replicates``
+    replicates; ``other`` (name -> torchmetrics object) over at most
     :data:`TORCHMETRICS_REPLICATES`; always accuracy, macro-F1 and the loss."""
     import torch
 
     c = len(recs.labels)
-    scored = sorted({"accuracy", "f1_macro", *[n for n in names if n in stats.CONFUSION_SCORES]})
+    headline = {n: stats.CONFUSION_SCORES[n] for n in ("accuracy", "f1_macro")}
+    scored = dict(sorted({**headline, **scores}.items()))
     out = {
         k: v.to_dict()
         for k, v in stats.bootstrap_scores(
@@ -279,7 +281,7 @@ def slices(recs: ClassRecords) -> dict[str, list[dict[str, Any]]]:
 def analyse(
     recs: ClassRecords,
     val: ClassRecords | None,
-    names: list[str],
+    scores: dict[str, Any],
     other: dict[str, Any],
     seed: int = 0,
     replicates: int = stats.REPLICATES,
@@ -290,7 +292,7 @@ def analyse(
     return {
         "records": len(recs.true),
         "labels": list(recs.labels),
-        "metrics": metric_intervals(recs, names, other, seed, replicates),
+        "metrics": metric_intervals(recs, scores, other, seed, replicates),
         "per_class": per_class_table(recs),
         "confusion": cm.tolist(),
         "confused_pairs": confused_pairs(recs, cm),

@@ -95,26 +95,23 @@ CONFUSION_SCORES: dict[str, Callable[[np.ndarray], np.ndarray]] = {
         for average in ("macro", "micro", "weighted")
     },
 }
-"""Single-label scores computed from a confusion matrix, by the metric names the registry
-uses; any other metric is scored by its own torchmetrics object."""
+"""Single-label scores computed from confusion matrices: the built-in metrics declare theirs
+(``from_confusion``); the evaluation's headline accuracy and macro-F1 are two of them."""
 
 
 def bootstrap_scores(
     true: np.ndarray,
     pred: np.ndarray,
     classes: int,
-    names: list[str],
+    scores: dict[str, Callable[[np.ndarray], np.ndarray]],
     replicates: int = REPLICATES,
     seed: int = 0,
 ) -> dict[str, Interval]:
-    """Each confusion-matrix score of ``names`` with its bootstrap interval."""
+    """Each score of ``scores`` (name -> function of confusion matrices (..., C, C)) with its
+    bootstrap interval, every replicate's matrix built in one pass."""
     idx = resamples(len(true), replicates, seed)
     full, boot = confusion(true, pred, classes), confusions(true, pred, classes, idx)
-    out = {}
-    for name in names:
-        fn = CONFUSION_SCORES[name]
-        out[name] = interval(float(fn(full)), fn(boot))
-    return out
+    return {name: interval(float(fn(full)), fn(boot)) for name, fn in scores.items()}
 
 
 def interval(value: float, replicates: np.ndarray, level: float = LEVEL) -> Interval:

@@ -14,8 +14,6 @@ BYTES = {
 }  # fmt: skip
 """Bytes per weight and per gradient under each Lightning precision (mixed precision keeps
 float32 weights and gradients; activations are cast)."""
-OPTIMIZER_STATES = {"adamw": 2, "adam": 2, "sgd": 1, "lion": 1, "rmsprop": 1, "adagrad": 1}
-"""Tensors of optimizer state per trainable weight (SGD: momentum)."""
 
 
 def dummy_batch(info: DataInfo) -> tuple[Any, dict[str, Any]]:
@@ -119,18 +117,22 @@ class Memory:
         return self.weights + self.gradients + self.optimizer
 
 
-def training_memory(model: Any, precision: str, optimizer: str) -> Memory:
+def training_memory(
+    model: Any, precision: str, optimizer: str, states: int | None = None
+) -> Memory:
     """Memory of weights (all), gradients and optimizer state (trainable only)."""
     unique = {id(p): p for p in model.parameters()}.values()
     total = sum(p.numel() for p in unique)
     trainable = sum(p.numel() for p in unique if p.requires_grad)
-    return memory_of(total, trainable, precision, optimizer)
+    return memory_of(total, trainable, precision, optimizer, states)
 
 
-def memory_of(total: int, trainable: int, precision: str, optimizer: str) -> Memory:
-    """Memory of ``total`` weights and the gradients and optimizer state of ``trainable``."""
+def memory_of(
+    total: int, trainable: int, precision: str, optimizer: str, states: int | None
+) -> Memory:
+    """Memory of ``total`` weights and the gradients and optimizer state of ``trainable``
+    (``states``: the optimizer's declared ``state_tensors`` per weight, None if undeclared)."""
     w_bytes, g_bytes = BYTES.get(str(precision), (4, 4))
-    states = OPTIMIZER_STATES.get(optimizer)
     note = f"{optimizer}: {states} state tensor(s) per weight"
     if states is None:
         states, note = 2, f"{optimizer}: assumed 2 state tensors per weight"

@@ -8,6 +8,7 @@ from typing import Any
 def register(registry: Any) -> None:
     """Add the built-in losses and metrics (with the targets they fit), regularizers, freeze
     policies, optimizers, schedules, callbacks, loggers and hardware presets."""
+    from framework.evaluate import stats
     from framework.training import (
         callbacks,
         freeze,
@@ -28,10 +29,11 @@ def register(registry: Any) -> None:
     add("loss", "mse", losses.mse, fits=("value",))
 
     add("metric", "perplexity", metrics.perplexity, fits=("tokens",))
-    add("metric", "accuracy", metrics.accuracy, fits=LABELLED)
+    add("metric", "accuracy", metrics.accuracy, fits=LABELLED, from_confusion=stats.accuracy)
     add("metric", "exact_match", metrics.exact_match, fits=("multilabel",))
     for name, builder in metrics.AVERAGED.items():
-        add("metric", name, builder, fits=LABELLED, logs=metrics.LOGS[name])
+        add("metric", name, builder, fits=LABELLED, logs=metrics.LOGS[name],
+            from_confusion=stats.CONFUSION_SCORES.get(name))  # fmt: skip
     add("metric", "auroc", metrics.auroc, fits=LABELLED)
     add("metric", "map_macro", metrics.map_macro, fits=LABELLED)
     add("metric", "confusion_matrix", metrics.confusion_matrix, fits=LABELLED, logs="artifact")
@@ -50,9 +52,9 @@ def register(registry: Any) -> None:
     add("freeze", "pattern", freeze.pattern)
     add("freeze", "gradual", freeze.gradual, changes_during_run=True)
     add("freeze", "lora", freeze.lora, adds_adapters=True, mergeable=True)
-    add("optimizer", "adamw", optim.adamw)
-    add("optimizer", "adam", optim.adam)
-    add("optimizer", "sgd", optim.sgd)
+    add("optimizer", "adamw", optim.adamw, state_tensors=2)
+    add("optimizer", "adam", optim.adam, state_tensors=2)
+    add("optimizer", "sgd", optim.sgd, state_tensors=1)
     add("scheduler", "cosine", schedulers.cosine)
     add("scheduler", "constant", schedulers.constant)
     add("scheduler", "linear", schedulers.linear)

@@ -68,7 +68,7 @@ def test_bootstrap_interval_of_accuracy_matches_the_binomial_interval():
         correct = rng.random(n) < p
         true = np.zeros(n, dtype=int)
         pred = np.where(correct, 0, 1)
-        iv = stats.bootstrap_scores(true, pred, 2, ["accuracy"], seed=1)["accuracy"]
+        iv = stats.bootstrap_scores(true, pred, 2, {"accuracy": stats.accuracy}, seed=1)["accuracy"]
         low, high = stats.wilson(int(correct.sum()), n)
         assert iv.low <= (low + high) / 2 <= iv.high
         assert (iv.high - iv.low) == pytest.approx(high - low, rel=0.15)

@@ -47,8 +47,8 @@ def evaluate(
         val_out, _ = score(m, evalset.val, opts.batch_size)
         seconds["model"] += val_out.seconds
         val = classify.ClassRecords(val_out.predictions, val_out.targets.astype(int), labels, [])
-    names, other = _metric_names(m, registry)
-    numbers = classify.analyse(recs, val, names, other, opts.seed, opts.replicates)
+    scores, other = _recipe_scores(m, registry)
+    numbers = classify.analyse(recs, val, scores, other, opts.seed, opts.replicates)
     cm = np.array(numbers["confusion"])
     files["Confusion matrix (records)"] = charts.confusion(cm, labels, out, normalized=False)
     files["Confusion matrix (share of each true class)"] = charts.confusion(cm, labels, out, True)
@@ -74,20 +74,18 @@ def evaluate(
     return {"classification": numbers, "seconds": seconds}
 
 
-def _metric_names(m: Any, registry: Any) -> tuple[list[str], dict[str, Any]]:
-    """The recipe's metrics: names scored from the confusion matrix, and the others built
-    as torchmetrics objects."""
-    from framework.evaluate.stats import CONFUSION_SCORES
-    from framework.kinds import NAME_KEY
-
-    names, other = [], {}
+def _recipe_scores(m: Any, registry: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The recipe's metrics by key: those that declare a score of the confusion matrix
+    (``from_confusion``, bootstrapped in one pass), and the others built as torchmetrics
+    objects."""
+    scores, other = {}, {}
     for key, node in recipe_metrics(m, registry).items():
-        name = node.get(NAME_KEY, key) if hasattr(node, "get") else key
-        if name in CONFUSION_SCORES:
-            names.append(name)
+        score = registry.contract("metric", node).from_confusion
+        if score is not None:
+            scores[key] = score
         else:
             other[key] = registry.build("metric", node, info=m.info)
-    return names, other
+    return scores, other
 
 
 def predict(m: Any, texts: list[str], batch_size: int) -> list[dict[str, Any]]:
