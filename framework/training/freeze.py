@@ -17,11 +17,13 @@ log = logging.getLogger("plait")
 
 
 def _norm_or_bias(model: Any) -> set[str]:
-    """Names of biases and of the parameters of normalization layers."""
+    """Names of biases and of the parameters of normalization layers: the layers whose own
+    parameters are all vectors (a scale and a shift per feature), whatever their class."""
     names = {n for n, _ in model.named_parameters() if n.endswith("bias")}
     for mname, module in model.named_modules():
-        if "Norm" in type(module).__name__:
-            names.update(f"{mname}.{n}" if mname else n for n, _ in module.named_parameters())
+        own = list(module.named_parameters(recurse=False))
+        if own and all(p.dim() == 1 for _, p in own):
+            names.update(f"{mname}.{n}" if mname else n for n, _ in own)
     return names
 
 

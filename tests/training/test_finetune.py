@@ -286,3 +286,31 @@ def test_a_model_declaring_its_blocks_is_laid_out_by_them_not_by_the_largest_lis
         PlaitError, match="declares blocks='missing'.*lists of repeated modules: small, large"
     ):
         built_model(r, {NAME_KEY: "wrong"}, info)
+
+
+def test_a_normalization_layer_is_found_by_its_shape_not_its_class_name(registry):
+    """``keep_norms_and_biases`` spares any layer whose own parameters are vectors (a
+    pretrained model's own RMS norm class, whatever it is called), never a matrix."""
+    import torch
+    from torch import nn
+
+    class Rescale(nn.Module):  # an RMS norm under a name with no "Norm" in it
+        def __init__(self, d: int) -> None:
+            super().__init__()
+            self.gain = nn.Parameter(torch.ones(d))
+
+        def forward(self, x):
+            return x * self.gain / x.pow(2).mean(-1, keepdim=True).add(1e-6).sqrt()
+
+    class Net(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.proj = nn.Linear(4, 4, bias=False)
+            self.rescale = Rescale(4)
+            self.head = nn.Linear(4, 2, bias=False)
+
+    from framework.training.freeze import freeze_names
+
+    model = Net()
+    freeze_names(model, [n for n, _ in model.named_parameters()], keep_norms_and_biases=True)
+    assert {n for n, p in model.named_parameters() if p.requires_grad} == {"rescale.gain"}
