@@ -70,7 +70,7 @@ def second_epoch_seconds(
 def text_parts(texts: int, eda: bool) -> tuple[Any, Any, Any, Any]:
     """(cfg, task, prepared data, augmenter) of ``tweets_500_eda`` (or ``tweets_textcnn``)
     trained on ``texts`` tweets."""
-    from framework.augment.build import text_augmenter
+    from framework.data.augmentation import text_augmenter
 
     registry = default_registry()
     recipe = "recipe=tweets_500_eda" if eda else "recipe=tweets_500"

@@ -88,7 +88,7 @@ def run_raw(cfg: Any, registry: Any, data: Any, times: StepTimes) -> float:
     import torch.nn.functional as F
     from torch.utils.data import DataLoader, RandomSampler
 
-    from framework.training.param_groups import param_groups
+    from framework.finetune.param_groups import param_groups
     from framework.training.schedulers import cosine
 
     start = time.perf_counter()

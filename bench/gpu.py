@@ -63,7 +63,7 @@ def raw_loop(cfg: Any, registry: Any, data: Any, gpu: bool, compile_: bool) -> l
     import torch.nn.functional as F
     from torch.utils.data import DataLoader, RandomSampler
 
-    from framework.training.param_groups import param_groups
+    from framework.finetune.param_groups import param_groups
 
     device = torch.device("cuda" if gpu else "cpu")
     torch.manual_seed(cfg.seed)

@@ -24,10 +24,10 @@ from pathlib import Path
 import datasets
 
 from framework.data.minhash import MinHashDedupe
-from framework.data.records import column
 from framework.data.shingles import shingles
 from framework.data.sources.corpora import gcide_entries
 from framework.data.steps import StepContext
+from framework.records import column
 
 THRESHOLD, PERM, SHINGLE = 0.8, 128, 3
 

@@ -22,8 +22,8 @@ def main(recipe: str) -> dict[str, float]:
     from sklearn.svm import LinearSVC
 
     from framework.config.compose import compose
-    from framework.data.records import LABEL, TEXT, column
     from framework.data.stage import data_tables
+    from framework.records import LABEL, TEXT, column
     from framework.registry import default_registry
 
     registry = default_registry()

@@ -8,7 +8,7 @@ from framework.registry import Registry
 
 def register(registry: Registry) -> None:
     """Add every built-in component to ``registry``."""
-    from framework import augment, data, models, tasks, training
+    from framework import augment, data, finetune, models, tasks, training
 
-    for package in (data, augment, tasks, models, training):
+    for package in (data, augment, tasks, models, training, finetune):
         package.register(registry)

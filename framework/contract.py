@@ -119,6 +119,10 @@ class Contract:
     """model: the export formats its weights can be written as beyond ``safetensors`` (and
     ``onnx``, which any per-example model takes), each with its :class:`Exporter`: ``hf`` (a
     folder ``transformers`` loads), ``peft`` (adapters over the pretrained folder)."""
+    loads_weights: str | None = None
+    """model: its boolean parameter that loads pretrained weights (``pretrained``): checks at
+    compose set it false and build the structure alone on the meta device, so no weights
+    are read before the run; None: the model has no weights to load."""
     blocks: str | None = None
     """model: module path of its list of repeated blocks (``encoder.layers``), for freeze
     policies and per-layer learning rates; None: found from the structure (the list of
@@ -245,7 +249,7 @@ def files_in_config(params: Mapping[str, Any]) -> list[str]:
 def one_per_file(params: Mapping[str, Any]) -> list[dict[str, Any]]:
     """``shards`` of sources that read the files their ``paths`` name, in order: one config
     per file (a mapping of named splits stays whole)."""
-    from framework.data.records import collect
+    from framework.records import collect
 
     paths = params.get("paths")
     if isinstance(paths, Mapping) or not paths:

@@ -1,6 +1,9 @@
 """The engine: one run, read top to bottom like the data-flow picture in DESIGN.md.
 
 config -> data (DataInfo) -> model -> TaskModule -> Trainer.fit -> artifacts
+
+What is printed and written around the run (the data report, EDA, the model's tables,
+samples, the evaluation, the summary panel) is :mod:`framework.run_output`'s.
 """
 
 from __future__ import annotations
@@ -17,19 +20,20 @@ from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
+from framework import run_output as output
 from framework.errors import PlaitError
+from framework.finetune.frozen_base import FrozenBase
+from framework.finetune.param_groups import LR_KEYS, LrScales
 from framework.kinds import NAME_KEY, builder_node
 from framework.models.assemble import build_trained_model
 from framework.registry import Registry
 from framework.rundir import RunDir, find_resume
-from framework.training.frozen_base import FrozenBase
 from framework.training.hardware import (
     global_batch_accumulation,
     ranks,
     run_precision,
     trainer_arguments,
 )
-from framework.training.param_groups import LR_KEYS, LrScales
 
 log = logging.getLogger("plait")
 
@@ -55,7 +59,7 @@ class TaskParts:
     init: Any = None
     """What ``model.init`` loaded (an :class:`framework.models.init.InitReport`), or None."""
     frozen_base: Any = None
-    """The frozen base checkpoints leave out (a :class:`framework.training.frozen_base.
+    """The frozen base checkpoints leave out (a :class:`framework.finetune.frozen_base.
     FrozenBase`), or None: checkpoints hold every weight."""
 
 
@@ -202,22 +206,12 @@ def train(
     if writer:
         run.write_data(data.report, data.tokenizer, data.info.labels)
         run.write_info(data.info)
-        data.report.print()
-        if cfg.eda:
-            _write_eda(cfg, task, data.tables, run)
+        output.data_ready(cfg, task, data, run)
 
     # model, loss, metrics, optimizer
     parts = build_task_parts(cfg, registry, task, data.info)
-    if parts.size and writer:
-        log.info("%s", parts.size)
-    if writer and (parts.init is not None or cfg.freeze):
-        from rich.console import Console
-
-        from framework.models.structure import trainable_table
-
-        if parts.init is not None:
-            Console().print(parts.init.table())
-        Console().print(trainable_table(parts.model))
+    if writer:
+        output.model_ready(cfg, parts)
     if cfg.trainer.compile:
         parts.model.compile()
     optimizer_node = {k: v for k, v in OmegaConf.to_container(cfg.optimizer, resolve=True).items()
@@ -282,96 +276,9 @@ def train(
 
     # artifacts
     if trainer.is_global_zero:
-        samples = _write_samples(cfg, task, module.model, data, run)
         run.write_results(results)
-        if cfg.eval:
-            if best and "test" not in data.datasets:  # test() did not load the best weights
-                _load_weights(module, best)
-            _write_eval(cfg, registry, task, module.model, data, run, samples, trainer.precision)
-        from rich.console import Console
-
-        from framework.training.summary import summary
-
         score = float(keeper.best_model_score) if keeper.best_model_score is not None else None
-        panel = summary(
-            run, results, (task.monitor, score, best), time.perf_counter() - started,
-            task.generative,
-        )  # fmt: skip
-        Console().print(panel)
+        ended = output.RunEnd(module, data, results, (task.monitor, score, best),
+                              time.perf_counter() - started, trainer.precision)  # fmt: skip
+        output.run_finished(cfg, registry, task, run, ended)
     return results
-
-
-def _write_eda(cfg: DictConfig, task: Any, tables: Any, run: RunDir) -> None:
-    """``eda: true``: the analysis of the data stage training uses, into ``<run>/eda/``."""
-    from framework.eda.run import print_summary, run_eda
-
-    report = run_eda(tables, task, cfg.data, run.eda, f"plait eda: {cfg.name}")
-    print_summary(report, run.eda)
-
-
-def _load_weights(module: Any, path: str) -> None:
-    """Put a checkpoint's weights into the module (a frozen base it left out restored)."""
-    import torch
-
-    checkpoint = torch.load(path, map_location="cpu", weights_only=True)
-    module.on_load_checkpoint(checkpoint)
-    module.load_state_dict(checkpoint["state_dict"])
-
-
-def _write_eval(cfg: DictConfig, registry: Registry, task: Any, model: Any, data: Any,
-               run: RunDir, samples: list[str], precision: str) -> None:  # fmt: skip
-    """``eval: true``: the best checkpoint's evaluation on the test split (without one: the
-    validation split, said in the report), into ``<run>/eval/``, in the run's ``precision``;
-    the data stage's own tables, nothing is read again."""
-    from framework.cli.evaluate import print_summary
-    from framework.data.records import TEXT, column
-    from framework.evaluate.records import NO_TEST, EvalSet
-    from framework.evaluate.run import EvalOptions, Model, evaluate
-
-    tables = data.tables
-    if tables is None:  # streaming: no stored split
-        log.info("eval: the data streamed, so there is no stored test split; run plait eval "
-                 "run=%s data.source.paths=[FILE] to evaluate it on a file", run.path)  # fmt: skip
-        return
-    split = "test" if "test" in tables.splits else "val"
-    train = tables.splits["train"]
-    evalset = EvalSet(
-        split, tables.splits[split], tables.splits.get("val"),
-        column(train, TEXT) if TEXT in train.column_names else None,
-    )  # fmt: skip
-    if split == "val":
-        evalset.notes.append(NO_TEST)
-    m = Model(cfg, model, data.tokenizer, data.info, task, precision)
-    options = EvalOptions(batch_size=max(cfg.trainer.batch_size, 64), samples=samples,
-                          metrics_csv=run.metrics, seed=cfg.seed)  # fmt: skip
-    doc = evaluate(m, evalset, registry, run.eval_dir(), options)
-    print_summary(doc, run.eval_dir())
-
-
-def _write_samples(cfg: DictConfig, task: Any, model: Any, data: Any, run: RunDir) -> list[str]:
-    """Causal LMs: continue the configured prompts into ``samples.txt`` and print them;
-    returns the texts."""
-    if not task.generative:
-        return []
-    from framework.models.generate import sample
-
-    s = cfg.samples
-    texts = sample(
-        model,
-        data.tokenizer,
-        list(s.prompts),
-        data.info.max_length,
-        s.max_new_tokens,
-        s.temperature,
-        s.top_k,
-        seed=cfg.seed,
-    )
-    run.write_samples(list(s.prompts), texts)
-    from rich.console import Console
-    from rich.panel import Panel
-    from rich.text import Text
-
-    console = Console()
-    for prompt, text in zip(s.prompts, texts):
-        console.print(Panel(Text(text), title=f"sample: {prompt!r}", expand=False))
-    return texts

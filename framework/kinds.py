@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from framework import protocols as P
-from framework.config.checks import Check
+from framework.checks import Check
 from framework.protocols import Protocol
 
 
@@ -157,7 +157,8 @@ KINDS: dict[str, KindSpec] = {
     "task": KindSpec("task", P.TASK, doc="batch format, head, default loss and metrics"),
     "model": KindSpec(
         "model", P.MODEL, doc="the network, built from DataInfo", common=MODEL_COMMON,
-        capabilities=("fits", "reads", "size", "exports", "blocks"), fit_checked=True,
+        capabilities=("fits", "reads", "size", "exports", "blocks", "loads_weights"),
+        fit_checked=True,
     ),
     "loss": KindSpec(
         "loss", P.CALLABLE, doc="training objective", capabilities=("fits",), fit_checked=True

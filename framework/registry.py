@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from importlib.metadata import entry_points
 from typing import Any
 
-from framework.config.checks import Check, field_checks, signature_checks
-from framework.config.component_schema import arg_docs, check_schema, schema_for, type_name
+from framework.checks import Check, field_checks, signature_checks
+from framework.components.schema import arg_docs, check_schema, schema_for, type_name
 from framework.contract import Contract, make_contract
 from framework.errors import PLUGIN_MODULES, PlaitError, did_you_mean
 from framework.kinds import (  # noqa: F401 (re-exported: the registry's vocabulary)
@@ -110,7 +110,7 @@ class Registry:
         its one-line reason; the rest of that plugin works."""
         self.shadowed: list[str] = []
         """One line per YAML option (preset, recipe) that two packages ship, naming both and
-        the one Hydra uses (see :func:`framework.config.collisions.shadowing_lines`)."""
+        the one Hydra uses (see :func:`framework.components.collisions.shadowing_lines`)."""
         self._isolated = False
 
     # registration -----------------------------------------------------------------------
@@ -259,7 +259,7 @@ class Registry:
         try:
             return self._entries[kind][name]
         except KeyError:
-            from framework.plugin_memory import former_provider
+            from framework.components.memory import former_provider
 
             raise PlaitError(
                 f"unknown {kind} '{name}'; "
@@ -368,7 +368,7 @@ def default_registry(strict: bool | None = None) -> Registry:
             "Plait's built-in components are not registered: the 'plait' distribution is not "
             "installed in this environment; install it with: pip install -e ."
         )
-    from framework.config.collisions import shadowing_lines
+    from framework.components.collisions import shadowing_lines
 
     registry.shadowed = shadowing_lines(registry)
     if strict and registry.shadowed:
@@ -379,7 +379,7 @@ def default_registry(strict: bool | None = None) -> Registry:
               file=sys.stderr)  # fmt: skip
     for line in [*registry.disabled.values(), *registry.shadowed]:
         print(f"plait: warning: {line} ({stop})", file=sys.stderr)
-    from framework.plugin_memory import remember
+    from framework.components.memory import remember
 
     remember(registry)
     return registry

@@ -14,7 +14,7 @@ from tests.conftest import TINY_LM
 def test_activations_are_the_tensors_the_backward_pass_keeps():
     from torch import nn
 
-    from framework.data.info import DataInfo
+    from framework.datainfo import DataInfo
     from framework.models.footprint import activation_bytes
 
     model = nn.Sequential(nn.Linear(10, 20), nn.ReLU(), nn.Linear(20, 3))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from framework.data.info import DataInfo
+from framework.datainfo import DataInfo
 from framework.registry import NAME_KEY, default_registry
 
 INFO = DataInfo(vocab_size=40, max_length=8)

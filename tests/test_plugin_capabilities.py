@@ -21,7 +21,7 @@ BODY = """
     from framework.contract import Exporter
     from framework.export import write
     from framework.models.gpt import gpt
-    from framework.training.lora import LoRA
+    from framework.finetune.lora import LoRA
 
     class Hits(Metric):  # no torchmetrics ``average`` attribute to go by
         def __init__(self, n):

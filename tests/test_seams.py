@@ -41,7 +41,7 @@ def plugin_mlp(width: int = 16, depth: int = 2, *, info):
 
 
 def test_a_plugin_model_declaring_size_knobs_gets_target_params(registry):
-    from framework.data.info import DataInfo
+    from framework.datainfo import DataInfo
     from framework.models.sizing import build_model, count_params
 
     registry.add("model", "plugin_mlp", plugin_mlp, reads="tokens", fits=("class",),
@@ -69,7 +69,7 @@ def test_a_plugin_model_declaring_its_targets_is_checked_against_the_task(regist
 
 def lines_source(path: str = "???", *, streaming: bool = False):
     """A third party's source: one document per line of a file, streamable."""
-    from framework.data.records import dataset, iterable_source
+    from framework.records import dataset, iterable_source
 
     texts = [t for t in Path(path).read_text("utf-8").splitlines() if t.strip()]
     if streaming:
@@ -198,7 +198,8 @@ def test_root_schema_and_train_yaml_cover_every_kind():
 
 
 def test_one_train_builds_the_task_and_the_augmenter_once(registry, tmp_path, monkeypatch):
-    from framework.augment import build, text
+    from framework.augment import text
+    from framework.data import augmentation as build
 
     rows = ["text,label"] + [
         f"{'good fun film' if i % 2 else 'bad long plot'} number {i},{'pos' if i % 2 else 'neg'}"
@@ -286,6 +287,31 @@ def test_no_import_cycle_inside_framework():
     for name in sorted(graph):
         if name not in state:
             visit(name)
+
+
+def test_no_two_packages_import_each_other():
+    """Layers: no pair of framework's packages (or top-level modules) imports each other both
+    ways, anywhere in a module (``framework.data`` and ``framework.tasks``, the engine and the
+    CLI, the registry and the config checks ...)."""
+    root = REPO / "framework"
+    modules = {}
+    for path in root.rglob("*.py"):
+        rel = path.relative_to(REPO).with_suffix("")
+        name = ".".join(rel.parts[:-1] if rel.name == "__init__" else rel.parts)
+        modules[name] = path
+    known = set(modules)
+
+    def unit(module: str) -> str:
+        return ".".join(module.split(".")[:2])
+
+    edges: dict[tuple[str, str], str] = {}
+    for name, path in modules.items():
+        for target in _imports(path, name, known) - {name}:
+            if unit(name) != unit(target):
+                edges.setdefault((unit(name), unit(target)), f"{name} -> {target}")
+    both = sorted(f"{edges[(a, b)]} and {edges[(b, a)]}" for a, b in edges
+                  if (b, a) in edges and a < b)  # fmt: skip
+    assert both == [], both
 
 
 def test_nothing_points_outside_the_repository():

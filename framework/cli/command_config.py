@@ -68,7 +68,7 @@ def option(default: Any, help: str, **kwargs: Any) -> Any:
 
 def help_text(spec: CommandSpec) -> str:
     """Every option of the command with its type, default and meaning (``plait CMD --help``)."""
-    from framework.config.component_schema import type_name
+    from framework.components.schema import type_name
 
     hints = typing.get_type_hints(spec.schema)
     rows = []

@@ -14,6 +14,7 @@ from framework.cli.command_config import (
     compose_one,
     option,
 )
+from framework.evaluate.summary import print_summary
 
 
 @dataclass
@@ -99,34 +100,4 @@ def _samples(m: Any) -> list[str]:
         float(s.get("temperature", 0.8)),
         s.get("top_k"),
         seed=int(m.cfg.get("seed", 0)),
-    )
-
-
-def print_summary(doc: dict[str, Any], out: Path) -> None:
-    """The headline numbers with their intervals, and where the report is."""
-    from rich.console import Console
-    from rich.table import Table
-
-    body = doc.get(doc["kind"], {})
-    table = Table(title=f"eval: {doc['records_from']} ({doc['kind']})", title_justify="left")
-    table.add_column("metric")
-    table.add_column("value", justify="right")
-    table.add_column("95% interval", justify="right")
-    for name, iv in body.get("metrics", {}).items():
-        table.add_row(name, f"{iv['value']:.4f}", f"[{iv['low']:.4f}, {iv['high']:.4f}]")
-    console = Console()
-    console.print(table)
-    cal = body.get("calibration")
-    if cal and "after" in cal:
-        console.print(
-            f"ECE {cal['before']['ece']:.4f} -> {cal['after']['ece']:.4f} with "
-            f"temperature {cal['temperature']:.3f} (fitted on val)"
-        )
-    for note in doc.get("notes", []):
-        console.print(f"[yellow]note:[/] {note}")
-    secs = doc.get("seconds", {})
-    console.print(
-        f"model {secs.get('model', 0):.1f} s ({doc.get('precision', 'float32')}), "
-        f"total {secs.get('total', 0):.1f} s; "
-        f"report: {out / 'report.html'}"
     )

@@ -52,7 +52,7 @@ def export_items(items: list[str]) -> tuple[Path, str, Path]:
 def export_options(opts: Any) -> tuple[Path, str, Path]:
     """Export with composed options."""
     from framework.errors import PlaitError
-    from framework.export.write import FORMATS, export_run
+    from framework.export.write import FORMATS, write_export
 
     if opts.format not in FORMATS:
         raise PlaitError(f"format={opts.format}: use one of {', '.join(FORMATS)}")
@@ -64,5 +64,7 @@ def export_options(opts: Any) -> tuple[Path, str, Path]:
     run = Path(opts.run)
     ckpt = Path(opts.ckpt) if opts.ckpt else checkpoint_of(opts.run)
     out = Path(opts.out) if opts.out else RunDir(run).export_dir(opts.format)
-    export_run(run, ckpt, opts.format, out)
+    from framework.models.restore import load_trained
+
+    write_export(load_trained(ckpt), opts.format, out, run)
     return ckpt, opts.format, out

@@ -45,7 +45,7 @@ def list_components(kind: str | None, markdown: bool = False, provider: str | No
     if markdown:
         print(reference_markdown(registry, kind), end="")
         return 0
-    from framework.config.presets import yaml_presets
+    from framework.components.presets import yaml_presets
 
     console = Console()
     shipped = _shipped_by(registry, provider)
@@ -101,7 +101,7 @@ RECIPE = "recipe"
 
 
 def _shipped_by(registry: Registry, provider: str | None) -> str | None:
-    """The label :func:`framework.config.presets.yaml_presets` gives ``provider``'s YAML."""
+    """The label :func:`framework.components.presets.yaml_presets` gives ``provider``'s YAML."""
     if provider is None:
         return None
     if provider == "plait":

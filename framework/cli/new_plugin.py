@@ -141,7 +141,7 @@ def _tests(package: str, kinds: list[str], prefix: str, recipes: list[str]) -> s
         "",
         "from framework.config.compose import compose",
         "from framework.config.validate import validate",
-        "from framework.data.info import DataInfo",
+        "from framework.datainfo import DataInfo",
         "from framework.registry import Registry, default_registry",
         "",
         "INFO = DataInfo(vocab_size=50, max_length=16, num_outputs=3, num_classes=3, "

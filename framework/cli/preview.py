@@ -76,7 +76,7 @@ def _image_grid(data_cfg: Any, registry: Any, records: Any, size: int, path: Pat
     import torch
 
     from framework.augment.images import AugmentImages
-    from framework.data.records import IMAGE, LABEL
+    from framework.records import IMAGE, LABEL
     from framework.tasks.image_classification import _as_array
 
     if IMAGE not in records.column_names:
@@ -121,7 +121,7 @@ def _text_table(augmenter: Any, records: Any, seed: int, run: Any) -> Path:
     from rich.table import Table
 
     from framework.augment.text import item_seed
-    from framework.data.records import TEXT, column
+    from framework.records import TEXT, column
 
     if TEXT not in records.column_names:
         raise PlaitError("data/text_augment needs text; this source has images")

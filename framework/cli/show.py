@@ -19,8 +19,8 @@ def show(overrides: list[str]) -> int:
     """Print the config, the per-module parameter table, FLOPs and memory; returns 0."""
     from omegaconf import OmegaConf
 
+    from framework.finetune.param_groups import LrScales
     from framework.models.facts import cached_model_facts
-    from framework.training.param_groups import LrScales
 
     loaded = load(overrides)
     cfg, registry, task = loaded.cfg, loaded.registry, loaded.task
@@ -88,7 +88,7 @@ def cost_table(
 def groups_table(facts: ModelFacts, lr: float) -> Table:
     """Trainable and frozen parameters per group, and the optimizer's groups with their
     learning rates."""
-    from framework.models.structure import counts_table
+    from framework.finetune.structure import counts_table
 
     table = counts_table(facts.groups)
     rates = Table(title="optimizer groups", title_justify="left")

@@ -99,7 +99,7 @@ def translate(exc: BaseException, registry: Registry | None = None) -> PlaitErro
         options = list(exc.options or [])
         if not options and registry is not None and kind in KINDS:  # Hydra lists none for
             options = registry.names(kind)  # an option inside a list selection ([a, b])
-        from framework.plugin_memory import former_provider
+        from framework.components.memory import former_provider
 
         gone = former_provider(group, name)
         if gone:

@@ -1,7 +1,8 @@
 """Checks that need the model's structure (freeze policies, per-layer learning rates,
 ``model.init``), run when the config is composed, before any data work: the model is built
-from a provisional DataInfo (the tokenizer's vocabulary, ``data.max_length``, two classes),
-on the meta device where the builder allows it, and the policies are applied to it."""
+from a provisional DataInfo (the tokenizer's vocabulary, ``data.max_length``, two classes)
+on the meta device, without its pretrained weights (its ``loads_weights`` parameter set
+false), and the policies are applied to it."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from framework.registry import Registry
 
 def needs_probe(cfg: DictConfig, registry: Registry) -> bool:
     """Whether the config selects anything that the model's structure can refuse."""
-    from framework.training.param_groups import LrScales
+    from framework.finetune.param_groups import LrScales
 
     freeze = [n for n in (cfg.get("freeze") or {}).values()
               if not registry.contract("freeze", n).inert]  # fmt: skip
@@ -25,7 +26,7 @@ def needs_probe(cfg: DictConfig, registry: Registry) -> bool:
 
 def provisional_info(cfg: DictConfig, registry: Registry, task: Any) -> Any:
     """A DataInfo shaped like the one the data stage will give, without data."""
-    from framework.data.info import DataInfo
+    from framework.datainfo import DataInfo
 
     info = DataInfo(max_length=int(cfg.data.max_length), target=task.target or "tokens")
     tokenizer = cfg.data.get("tokenizer")
@@ -54,18 +55,22 @@ def probe_model(cfg: DictConfig, registry: Registry, task: Any) -> None:
         return
     import torch
 
+    from framework.finetune.param_groups import LrScales, param_groups
     from framework.models.sizing import build_model
-    from framework.training.param_groups import LrScales, param_groups
 
     info = provisional_info(cfg, registry, task)
+    node = OmegaConf.to_container(cfg.model, resolve=True)
+    switch = registry.contract("model", cfg.model).loads_weights
+    if switch:
+        node[switch] = False  # the structure alone: no weights are read before the run
     try:
         with torch.device("meta"):
-            model, _ = build_model(registry, cfg.model, info)
+            model, _ = build_model(registry, node, info)
     except PlaitError:
         raise
-    except Exception:  # builders that load weights (from_pretrained) refuse the meta device
-        model, _ = build_model(registry, cfg.model, info)
-    from framework.models.assemble import freeze_policies
+    except Exception:  # a plugin's builder that cannot build on the meta device
+        model, _ = build_model(registry, node, info)
+    from framework.finetune.freeze import freeze_policies
 
     for policy in freeze_policies(cfg):
         registry.build("freeze", policy, registry=registry)(model)

@@ -7,7 +7,7 @@ from typing import Any
 
 from omegaconf import MISSING
 
-from framework.config.checks import CHECK_KEY, COUNT, NON_NEGATIVE, POSITIVE, Check
+from framework.checks import CHECK_KEY, COUNT, NON_NEGATIVE, POSITIVE, Check
 
 PRECISIONS = (
     "auto",

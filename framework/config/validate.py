@@ -11,6 +11,7 @@ from omegaconf import DictConfig, OmegaConf
 from framework.errors import PlaitError, did_you_mean
 from framework.kinds import ENABLED_KEY, KINDS, NAME_KEY, builder_node, config_key
 from framework.registry import TARGET_KEY, Registry
+from framework.trust import refuse_targets
 
 
 def component_nodes(cfg: DictConfig | dict[str, Any]) -> list[tuple[str, str, Any]]:
@@ -27,39 +28,6 @@ def component_nodes(cfg: DictConfig | dict[str, Any]) -> list[tuple[str, str, An
         else:
             out.append((kind, key, node))
     return out
-
-
-def target_keys(node: Any, prefix: str = "") -> list[tuple[str, str]]:
-    """(key, value) of every ``_target_`` anywhere in a config, interpolations unresolved."""
-    out = []
-    if isinstance(node, dict):
-        for k, v in node.items():
-            key = f"{prefix}.{k}" if prefix else str(k)
-            if k == TARGET_KEY:
-                out.append((key, str(v)))
-            out.extend(target_keys(v, key))
-    elif isinstance(node, list):
-        for i, v in enumerate(node):
-            out.extend(target_keys(v, f"{prefix}[{i}]"))
-    return out
-
-
-def refuse_targets(cfg: Any, trusted: bool = False) -> None:
-    """Stop, before anything is built, when a config names a Python callable with
-    ``_target_`` and is not ``trusted`` (its own ``allow_targets: true``): a recipe runs no
-    code of its own."""
-    if trusted:
-        return
-    plain = OmegaConf.to_container(cfg, resolve=False) if isinstance(cfg, DictConfig) else cfg
-    found = target_keys(plain)
-    if found:
-        key, value = found[0]
-        more = f" (and {len(found) - 1} more)" if len(found) > 1 else ""
-        raise PlaitError(
-            f"'{key}' names a Python callable ({value}){more}; recipes run no code of their "
-            "own: select a registered component by name (`plait list`), or set "
-            "allow_targets=true if you trust this recipe"
-        )
 
 
 @dataclass
@@ -139,7 +107,7 @@ def validate(cfg: DictConfig, registry: Registry) -> Checked:
     if task is not None:
         check_task_fit(cfg, registry, task)
         check_monitors(resolved, registry, task)
-        from framework.augment.build import check_text_augment
+        from framework.data.augmentation import check_text_augment
 
         augmenter = check_text_augment(cfg, registry, task)
     for kind, _key, node in component_nodes(cfg):
@@ -234,8 +202,8 @@ def resolve(cfg: DictConfig) -> dict[str, Any]:
 def value_problems(values: dict[str, Any], registry: Registry) -> list[str]:
     """Every value outside its declared range or choices, and every key the schema does not
     know, as ``key=value must be ...`` phrases."""
+    from framework.checks import field_checks
     from framework.config import schema as S
-    from framework.config.checks import field_checks
 
     problems: list[str] = []
     sections = {

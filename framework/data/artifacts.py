@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from framework.data.audit import DataReport
-from framework.data.info import DataInfo
+from framework.datainfo import DataInfo
 
 IDS = "input_ids"
 """Column of token ids written by the tokenize step."""

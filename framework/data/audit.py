@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from framework.data.records import ROW, TEXT, column
+from framework.records import ROW, TEXT, column
 
 EXAMPLES = 3
 """Examples kept per step of what it removed and of what it changed."""

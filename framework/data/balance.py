@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from framework.data.labels import class_counts, require_classes
-from framework.data.records import LABEL, column
 from framework.errors import PlaitError
+from framework.records import LABEL, column
 
 
 @dataclass

@@ -10,10 +10,10 @@ import unicodedata
 from collections import Counter
 from typing import Annotated, Any
 
-from framework.config.checks import Check
-from framework.data.records import LABEL, TEXT, column
+from framework.checks import Check
 from framework.data.steps import FnFilter, RowFilter, StepContext, TextMap, require_column
 from framework.errors import PlaitError, install_hint
+from framework.records import LABEL, TEXT, column
 
 FORMS = ("NFC", "NFKC", "NFD", "NFKD")
 

@@ -10,10 +10,10 @@ from typing import Any
 from framework.data.artifacts import IDS, WEIGHT, Tables
 from framework.data.audit import DataReport, StepRecord
 from framework.data.balance import Balanced
-from framework.data.info import DataInfo
 from framework.data.labels import class_counts, encode_labels
-from framework.data.records import IMAGE, LABEL, TEXT, column
+from framework.datainfo import DataInfo
 from framework.errors import PlaitError
+from framework.records import IMAGE, LABEL, TEXT, column
 
 
 def encode(ds: Any, task: Any, report: DataReport) -> tuple[Any, list[str] | None]:
@@ -216,7 +216,7 @@ def attach_text_augment(
     datasets: dict[str, Any], tables: Tables, augmenter: Any, max_length: int
 ) -> None:
     """Online mode: wrap the training split (never val or test) to draw fresh variants."""
-    from framework.augment.build import augment_online
+    from framework.data.augmentation import augment_online
 
     train = tables.splits["train"]
     if TEXT not in train.column_names or tables.tokenizer is None:

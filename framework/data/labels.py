@@ -6,8 +6,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from framework.data.records import LABEL, column
 from framework.errors import PlaitError
+from framework.records import LABEL, column
 
 
 def _is_missing(v: Any) -> bool:

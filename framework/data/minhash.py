@@ -17,10 +17,10 @@ from typing import Any
 
 import numpy as np
 
-from framework.data.records import arrow_column
 from framework.data.shingles import chunks, shingle_batches
 from framework.data.steps import StepContext, require_column
 from framework.errors import PlaitError
+from framework.records import arrow_column
 
 CHUNK = 5000
 """Texts per task when the NumPy backend hashes on several processes."""

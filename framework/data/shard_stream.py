@@ -18,8 +18,8 @@ import numpy as np
 import torch
 import torch.utils.data
 
-from framework.data.records import arrow_rows
 from framework.errors import PlaitError
+from framework.records import arrow_rows
 
 SHUFFLE_BLOCKS = 2048
 """Blocks held in a worker's shuffle buffer."""

@@ -12,10 +12,10 @@ import random as _random
 from collections import defaultdict
 from typing import Annotated, Any
 
-from framework.config.checks import SHARE, Check
+from framework.checks import SHARE, Check
 from framework.data.labels import label_kind, require_classes
-from framework.data.records import LABEL, SPLIT, column
 from framework.errors import PlaitError
+from framework.records import LABEL, SPLIT, column
 
 OVERLAP = ("remove", "report")
 """What to do with texts shared between splits."""

@@ -26,11 +26,11 @@ from framework.data.finish import (
     split_records,
     train_tokenizer,
 )
-from framework.data.info import DataInfo
-from framework.data.records import TEXT
 from framework.data.steps_loop import build_steps, load_source, name_of, plain, run_steps
 from framework.data.train_stream import wanted as train_stream
+from framework.datainfo import DataInfo
 from framework.errors import PlaitError
+from framework.records import TEXT
 from framework.registry import Registry
 
 log = logging.getLogger("plait")
@@ -46,7 +46,7 @@ class DataStage:
     def __init__(
         self, data_cfg: Any, task: Any, registry: Registry, seed: int, augmenter: Any = None
     ) -> None:
-        from framework.augment.build import text_augmenter
+        from framework.data.augmentation import text_augmenter
 
         self.cfg, self.task, self.registry, self.seed = data_cfg, task, registry, seed
         self.augmenter = augmenter if augmenter is not None else text_augmenter(data_cfg, registry)
@@ -121,7 +121,7 @@ class DataStage:
                     splits["train"], balancer, name_of(cfg.balance, "balance"), report, self.seed
                 )
             if self.offline:
-                from framework.augment.build import augment_offline
+                from framework.data.augmentation import augment_offline
 
                 self.augmenter.load()
                 splits["train"] = augment_offline(

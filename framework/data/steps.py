@@ -12,8 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from framework.data.records import TEXT
 from framework.errors import PlaitError
+from framework.records import TEXT
 
 
 @dataclass

@@ -10,10 +10,10 @@ from omegaconf import DictConfig, OmegaConf
 
 from framework.data.artifacts import IDS
 from framework.data.audit import DataReport, StepRecord
-from framework.data.records import IMAGE, ROW, TEXT, Rejects, column
 from framework.data.steps import StepContext
 from framework.errors import PlaitError
 from framework.kinds import ENABLED_KEY, NAME_KEY
+from framework.records import IMAGE, ROW, TEXT, Rejects, column
 from framework.registry import Registry
 
 STEP_KINDS = ("curate", "clean")

@@ -19,12 +19,12 @@ import torch.utils.data
 
 from framework.data.artifacts import PreparedData
 from framework.data.audit import DataReport, StepRecord
-from framework.data.info import DataInfo
-from framework.data.records import TEXT
 from framework.data.shard_stream import SlotStream, shuffled
 from framework.data.steps import RowFilter, TextMap
 from framework.data.steps_loop import build_steps, name_of, plain
+from framework.datainfo import DataInfo
 from framework.errors import PlaitError
+from framework.records import TEXT
 
 BATCH = 256
 """Records read, cleaned and tokenized together."""

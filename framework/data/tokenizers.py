@@ -259,7 +259,7 @@ def pretrained(
     """
     from tokenizers import Tokenizer
 
-    from framework.models.hf_folder import resolve
+    from framework.hf_folder import resolve
 
     folder = resolve(path, package, gguf_file, "data.tokenizer")
     if folder.is_file():

@@ -11,8 +11,8 @@ from typing import Any
 import numpy as np
 
 from framework.data.curate import dedupe_key
-from framework.data.records import IMAGE, LABEL, ROW, SPLIT, TEXT, column, image_array
 from framework.eda import text as tx
+from framework.records import IMAGE, LABEL, ROW, SPLIT, TEXT, column, image_array
 
 IDS = "input_ids"
 WEIGHT = "_weight"

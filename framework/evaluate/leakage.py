@@ -15,7 +15,7 @@ def near_in_train(train: list[str], texts: list[str]) -> np.ndarray:
     """(len(texts),) True where a text is an exact or near duplicate of a training text."""
     from framework.data.curate import text_hash
     from framework.data.minhash import MinHashDedupe
-    from framework.data.records import TEXT
+    from framework.records import TEXT
 
     held = {text_hash(t or "") for t in train}
     found = np.array([text_hash(t or "") in held for t in texts], dtype=bool)

@@ -11,8 +11,8 @@ from typing import Any
 import numpy as np
 from omegaconf import OmegaConf
 
-from framework.data.records import IMAGE, LABEL, ROW, SPLIT, TEXT, column
 from framework.errors import PlaitError
+from framework.records import IMAGE, LABEL, ROW, SPLIT, TEXT, column
 
 INTERNAL = {TEXT, LABEL, IMAGE, ROW, SPLIT, "input_ids", "_weight"}
 """Columns of the data stage that are not the source's own."""
@@ -198,7 +198,7 @@ def record_inputs(ds: Any) -> list[Any]:
     if TEXT in ds.column_names:
         return column(ds, TEXT)
     if IMAGE in ds.column_names:
-        from framework.data.records import image_array
+        from framework.records import image_array
 
         arr = image_array(ds)
         return list(arr) if arr is not None else [np.asarray(im) for im in ds[IMAGE]]

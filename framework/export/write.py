@@ -17,7 +17,7 @@ and their config, for any model; ``peft``: a LoRA run's adapters in peft's forma
 
 def has_adapters(model: Any) -> bool:
     """Whether adapters (peft's ``lora_`` weights) are injected in ``model``."""
-    from framework.training.lora import ADAPTER
+    from framework.finetune.lora import ADAPTER
 
     return any(ADAPTER in name for name, _ in model.named_parameters())
 
@@ -44,16 +44,9 @@ def formats_of(model: Any, trained: Any, registry: Any) -> tuple[str, ...]:
 
 def run_policies(trained: Any, registry: Any) -> list[Any]:
     """The contracts of the freeze policies ``trained``'s run composed."""
-    from framework.models.assemble import freeze_policies
+    from framework.finetune.freeze import freeze_policies
 
     return [registry.contract("freeze", node) for node in freeze_policies(trained.cfg)]
-
-
-def export_run(run: Path, ckpt: Path, fmt: str, out: Path) -> Path:
-    """Write the export of checkpoint ``ckpt`` of ``run`` into ``out``; returns ``out``."""
-    from framework.models.restore import load_trained
-
-    return write_export(load_trained(ckpt), fmt, out, run)
 
 
 def write_export(trained: Any, fmt: str, out: Path, run: Path | None = None) -> Path:
@@ -88,7 +81,7 @@ def write_export(trained: Any, fmt: str, out: Path, run: Path | None = None) -> 
         how = exporters[fmt].write(model, trained, out)
     else:
         if any(c.mergeable for c in run_policies(trained, registry)) and has_adapters(model):
-            from framework.training.lora import merged_copy
+            from framework.finetune.lora import merged_copy
 
             model = merged_copy(model)  # the adapters folded into plain weights
         how = (exporters[fmt].write if fmt in exporters else _safetensors)(model, trained, out)
@@ -104,8 +97,8 @@ def write_peft(model: Any, trained: Any, out: Path) -> str:
     tokenizer, and a classifier's head files."""
     from safetensors.torch import save_file
 
-    from framework.models.hf_folder import resolve
-    from framework.training.lora import ADAPTER
+    from framework.finetune.lora import ADAPTER
+    from framework.hf_folder import resolve
 
     attr, body = hf_body(model)  # type: ignore[misc]
     adapters = {}

@@ -37,6 +37,8 @@ def register(registry: Any) -> None:  # fmt: skip
             "peft": Exporter(write.write_peft, write.holds_adapters, folds_adapters=False),
         },
     }
+    loads_weights = {"hf_pretrained": "pretrained"}
     for name, (builder, reads, fits, size) in models.items():
         registry.add("model", name, builder, reads=reads, fits=fits, size=size,
-                     exports=exports.get(name))  # fmt: skip
+                     exports=exports.get(name),
+                     loads_weights=loads_weights.get(name))  # fmt: skip

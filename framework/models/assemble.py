@@ -9,7 +9,7 @@ from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
-from framework.kinds import NAME_KEY
+from framework.finetune.freeze import freeze_policies
 from framework.registry import Registry
 
 
@@ -31,14 +31,7 @@ class TrainedModel:
     """What ``model.init`` loaded, or None."""
     leaves_base_out: bool = False
     """Whether checkpoints may leave the frozen base out (LoRA on pretrained weights:
-    :mod:`framework.training.frozen_base`)."""
-
-
-def freeze_policies(cfg: DictConfig) -> list[Any]:
-    """The freeze policy nodes of a config, in order (a checkpoint written before several
-    could compose holds one node)."""
-    node = cfg.get("freeze") or {}
-    return [node] if NAME_KEY in node else list(node.values())
+    :mod:`framework.finetune.frozen_base`)."""
 
 
 def build_trained_model(
@@ -47,9 +40,9 @@ def build_trained_model(
     """The model as training sees it: sized, started from ``model.init`` (unless ``start``
     is false: a checkpoint's weights follow), frozen in part by the freeze policies (in
     their order: LoRA adds its adapters), regularizers applied."""
+    from framework.finetune.frozen_base import leaves_base_out
     from framework.models.init import load_init
     from framework.models.sizing import built_model, sized_params
-    from framework.training.frozen_base import leaves_base_out
 
     init = OmegaConf.select(cfg, "model.init", default=None)
     params, size = sized_params(registry, cfg.model, info)

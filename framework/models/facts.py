@@ -47,12 +47,12 @@ class ModelFacts:
 def model_facts(cfg: Any, registry: Any, info: Any) -> ModelFacts:
     """Build the model as training does (sized, frozen, regularized; no loss or metrics) and
     measure it."""
+    from framework.finetune.param_groups import SCALE_KEY, LrScales, param_groups
+    from framework.finetune.structure import parameter_counts
     from framework.kinds import NAME_KEY
     from framework.models.assemble import build_trained_model
     from framework.models.footprint import activation_bytes, forward_flops
     from framework.models.sizing import count_params
-    from framework.models.structure import parameter_counts
-    from framework.training.param_groups import SCALE_KEY, LrScales, param_groups
 
     built = build_trained_model(cfg, registry, info)
     model = built.model
@@ -103,8 +103,8 @@ def facts_key(cfg: Any, registry: Any, info: Any) -> str:
 
     from omegaconf import OmegaConf
 
+    from framework.finetune.param_groups import LrScales
     from framework.kinds import NAME_KEY
-    from framework.training.param_groups import LrScales
 
     def installed(dist: str) -> str:
         try:

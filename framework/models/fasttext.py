@@ -10,8 +10,8 @@ from __future__ import annotations
 import zlib
 from typing import Annotated, Any
 
-from framework.config.checks import COUNT, SHARE, Check
-from framework.data.info import DataInfo
+from framework.checks import COUNT, SHARE, Check
+from framework.datainfo import DataInfo
 from framework.errors import PlaitError
 from framework.models.text import _mask, _needs_text, _per_text
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from framework.data.info import DataInfo
+from framework.datainfo import DataInfo
 
 BYTES = {
     "64-true": (8, 8), "64": (8, 8), "32-true": (4, 4), "32": (4, 4),

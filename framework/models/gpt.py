@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from framework.config.checks import COUNT, POSITIVE, SHARE
-from framework.data.info import DataInfo
+from framework.checks import COUNT, POSITIVE, SHARE
+from framework.datainfo import DataInfo
 from framework.errors import PlaitError
 
 

@@ -68,8 +68,8 @@ def load_init(model: Any, value: str) -> InitReport:
     the same name and shape); a tensor whose shape differs stops with both shapes."""
     import torch
 
+    from framework.finetune.frozen_base import stored_base
     from framework.rundir import read_checkpoint
-    from framework.training.frozen_base import stored_base
 
     path = init_checkpoint(value)
     ckpt = read_checkpoint(path)
@@ -102,7 +102,7 @@ def load_init(model: Any, value: str) -> InitReport:
             if name in stored:
                 tensor.copy_(stored[name])
     if report.missing:
-        from framework.models.structure import find_layout
+        from framework.finetune.structure import find_layout
 
         try:
             head = set(find_layout(model).head)

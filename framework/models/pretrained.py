@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from framework.data.info import DataInfo
+from framework.datainfo import DataInfo
 from framework.errors import PlaitError, install_hint
 
 POOLING = ("mean", "cls", "last")
@@ -45,7 +45,7 @@ def hf_pretrained(
         raise PlaitError(f"model.pooling must be one of {', '.join(POOLING)}, not '{pooling}'")
     if info.vocab_size <= 0:
         raise PlaitError("model 'hf_pretrained' reads token ids; the data has no tokenizer")
-    from framework.models.hf_folder import quiet_transformers, resolve
+    from framework.hf_folder import quiet_transformers, resolve
 
     folder = resolve(path, package, gguf_file, "model")
     try:

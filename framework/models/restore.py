@@ -30,15 +30,15 @@ def load_trained(path: str | Path) -> Trained:
     """Rebuild the model of a Plait checkpoint, read with ``weights_only=True``."""
     from omegaconf import OmegaConf
 
-    from framework.config.validate import refuse_targets
-    from framework.data.info import DataInfo
     from framework.data.tokenizers import TextTokenizer
+    from framework.datainfo import DataInfo
     from framework.errors import PlaitError
+    from framework.finetune.frozen_base import stored_base
     from framework.models.assemble import build_trained_model
     from framework.models.init import MODULE_PREFIX
     from framework.registry import default_registry
     from framework.rundir import read_checkpoint
-    from framework.training.frozen_base import stored_base
+    from framework.trust import refuse_targets
 
     path = Path(path)
     if not path.is_file():

@@ -174,8 +174,8 @@ def build_model(registry: Any, cfg: Any, info: Any) -> tuple[Any, str | None]:
 
 def built_model(registry: Any, params: Any, info: Any) -> Any:
     """``registry.build("model", ...)``, with the block list the model declares (its
-    ``blocks`` capability) recorded for :func:`framework.models.structure.find_layout`."""
-    from framework.models.structure import declare_blocks
+    ``blocks`` capability) recorded for :func:`framework.finetune.structure.find_layout`."""
+    from framework.finetune.structure import declare_blocks
 
     model = registry.build("model", params, info=info)
     blocks = registry.contract("model", params).blocks

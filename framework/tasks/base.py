@@ -5,7 +5,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from typing import Any
 
-from framework.data.info import DataInfo
+from framework.datainfo import DataInfo
 from framework.errors import PlaitError
 
 

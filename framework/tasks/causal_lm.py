@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from framework.data.info import DataInfo
+from framework.datainfo import DataInfo
 from framework.errors import PlaitError
 from framework.tasks.base import Task
 

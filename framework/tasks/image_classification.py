@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from framework.data.info import DataInfo
-from framework.data.records import IMAGE, LABEL, column, image_array
+from framework.datainfo import DataInfo
 from framework.errors import PlaitError
+from framework.records import IMAGE, LABEL, column, image_array
 from framework.tasks.base import Task, check_head
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from framework.data.info import DataInfo
-from framework.data.records import LABEL, column
+from framework.datainfo import DataInfo
+from framework.records import LABEL, column
 from framework.tasks.base import Task
 from framework.tasks.text_batches import PadCollate, forward_text, token_splits
 

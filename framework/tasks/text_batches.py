@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from framework.data.info import DataInfo
-from framework.data.records import LABEL, column
+from framework.datainfo import DataInfo
 from framework.errors import PlaitError
+from framework.records import LABEL, column
 
 
 class TokenDataset:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from framework.data.info import DataInfo
+from framework.datainfo import DataInfo
 from framework.errors import PlaitError
 from framework.tasks.base import Task, check_head
 from framework.tasks.text_batches import PadCollate, forward_text, token_splits

@@ -6,12 +6,11 @@ from typing import Any
 
 
 def register(registry: Any) -> None:
-    """Add the built-in losses and metrics (with the targets they fit), regularizers, freeze
-    policies, optimizers, schedules, callbacks, loggers and hardware presets."""
-    from framework.evaluate import stats
+    """Add the built-in losses and metrics (with the targets they fit), regularizers,
+    optimizers, schedules, callbacks, loggers and hardware presets."""
+    from framework import scores
     from framework.training import (
         callbacks,
-        freeze,
         hardware,
         loggers,
         losses,
@@ -29,11 +28,11 @@ def register(registry: Any) -> None:
     add("loss", "mse", losses.mse, fits=("value",))
 
     add("metric", "perplexity", metrics.perplexity, fits=("tokens",))
-    add("metric", "accuracy", metrics.accuracy, fits=LABELLED, from_confusion=stats.accuracy)
+    add("metric", "accuracy", metrics.accuracy, fits=LABELLED, from_confusion=scores.accuracy)
     add("metric", "exact_match", metrics.exact_match, fits=("multilabel",))
     for name, builder in metrics.AVERAGED.items():
         add("metric", name, builder, fits=LABELLED, logs=metrics.LOGS[name],
-            from_confusion=stats.CONFUSION_SCORES.get(name))  # fmt: skip
+            from_confusion=scores.CONFUSION_SCORES.get(name))  # fmt: skip
     add("metric", "auroc", metrics.auroc, fits=LABELLED)
     add("metric", "map_macro", metrics.map_macro, fits=LABELLED)
     add("metric", "confusion_matrix", metrics.confusion_matrix, fits=LABELLED, logs="artifact")
@@ -45,13 +44,6 @@ def register(registry: Any) -> None:
     add("regularizer", "l1", regularizers.l1)
     add("regularizer", "l2", regularizers.l2)
     add("regularizer", "weight_decay", regularizers.weight_decay)
-    add("freeze", "none", freeze.none, inert=True)
-    add("freeze", "embeddings", freeze.embeddings)
-    add("freeze", "first_n", freeze.first_n)
-    add("freeze", "all_but_head", freeze.all_but_head)
-    add("freeze", "pattern", freeze.pattern)
-    add("freeze", "gradual", freeze.gradual, changes_during_run=True)
-    add("freeze", "lora", freeze.lora, adds_adapters=True, mergeable=True)
     add("optimizer", "adamw", optim.adamw, state_tensors=2)
     add("optimizer", "adam", optim.adam, state_tensors=2)
     add("optimizer", "sgd", optim.sgd, state_tensors=1)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from framework.config.checks import COUNT, NON_NEGATIVE, Check
+from framework.checks import COUNT, NON_NEGATIVE, Check
 
 
 def early_stopping(

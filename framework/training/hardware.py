@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from framework.config.checks import COUNT, Check
+from framework.checks import COUNT, Check
 from framework.errors import PlaitError
 
 PRESET_PRECISION = {"cpu": {"precision": "32-true"}, "gpu": {"precision": "auto"}}
@@ -167,12 +167,12 @@ def fsdp(
 
 
 def block_wrap_policy() -> Any:
-    """An FSDP policy selecting the model's repeated blocks (``framework.models.structure``):
+    """An FSDP policy selecting the model's repeated blocks (``framework.finetune.structure``):
     the block type is read from the module FSDP wraps, so one policy serves Plait's models
     and Hugging Face ones without a class list per architecture."""
     from torch.distributed.fsdp.wrap import CustomPolicy
 
-    from framework.models.structure import find_layout
+    from framework.finetune.structure import find_layout
 
     class BlockPolicy(CustomPolicy):
         def __init__(self) -> None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from framework.config.checks import NON_NEGATIVE, UNIT
-from framework.data.info import DataInfo
+from framework.checks import NON_NEGATIVE, UNIT
+from framework.datainfo import DataInfo
 
 
 class CrossEntropy:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from framework.data.info import DataInfo
+from framework.datainfo import DataInfo
 
 LABELLED = ("class", "multilabel")
 """Targets of metrics that compare predicted classes with labels."""

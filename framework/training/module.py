@@ -10,10 +10,10 @@ import lightning as L
 import torch
 from torch import nn
 
+from framework.finetune.frozen_base import KEY as FROZEN_BASE
+from framework.finetune.frozen_base import FrozenBase, stored_base
+from framework.finetune.param_groups import LrScales, param_groups, scale_learning_rates
 from framework.models.init import MODULE_PREFIX
-from framework.training.frozen_base import KEY as FROZEN_BASE
-from framework.training.frozen_base import FrozenBase, stored_base
-from framework.training.param_groups import LrScales, param_groups, scale_learning_rates
 
 
 class TaskModule(L.LightningModule):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from framework.config.checks import NON_NEGATIVE, POSITIVE, Check
+from framework.checks import NON_NEGATIVE, POSITIVE, Check
 
 BETAS = Check(length=2, each=Check(ge=0, lt=1))
 """Coefficients of Adam's running averages: two, each in [0, 1)."""

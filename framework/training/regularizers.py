@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any
 
-from framework.config.checks import NON_NEGATIVE, SHARE
+from framework.checks import NON_NEGATIVE, SHARE
 from framework.errors import PlaitError
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import Annotated, Any
 
-from framework.config.checks import NON_NEGATIVE, POSITIVE, UNIT, Check
+from framework.checks import NON_NEGATIVE, POSITIVE, UNIT, Check
 
 
 def _warmup_then(warmup_steps: int, after: Any) -> Any:

@@ -40,7 +40,7 @@ def test_show_prints_the_config_and_the_true_parameter_count(plait, registry):
     proc = plait("show", "recipe=stdlib_gpt", small)
     assert proc.returncode == 0, proc.stderr
     from framework.config.compose import compose
-    from framework.data.info import DataInfo
+    from framework.datainfo import DataInfo
 
     cfg = compose(registry, ["recipe=stdlib_gpt", small])
     assert f"max_steps: {cfg.trainer.max_steps}" in proc.stdout

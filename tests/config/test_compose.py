@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from framework.config.collisions import find_collisions, option_sources
+from framework.components.collisions import find_collisions, option_sources
 from framework.config.compose import compose
 from framework.config.validate import validate
 from framework.errors import PlaitError

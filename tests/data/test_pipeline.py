@@ -10,10 +10,10 @@ import torch
 from omegaconf import OmegaConf
 
 from framework.data.finish import tokenize
-from framework.data.records import TEXT
 from framework.data.sources.corpora import python_stdlib
 from framework.data.stage import prepare_data
 from framework.data.tokenizers import gpt2, pretrained, wordpiece
+from framework.records import TEXT
 from framework.rundir import RunDir
 from framework.tasks.causal_lm import causal_lm
 from framework.tasks.text_batches import PadCollate

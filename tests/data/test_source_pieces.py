@@ -8,9 +8,9 @@ import random
 
 import pytest
 
-from framework.data.records import TEXT, Rejects, column
 from framework.data.sources import corpora, files, ranges
 from framework.errors import PlaitError
+from framework.records import TEXT, Rejects, column
 
 
 def _read(builder, pieces, **extra):

@@ -8,9 +8,9 @@ import datasets
 import pytest
 
 from framework.data.labels import encode_labels
-from framework.data.records import LABEL, SPLIT, TEXT, column
 from framework.data.sources import corpora, files, images
 from framework.errors import PlaitError
+from framework.records import LABEL, SPLIT, TEXT, column
 
 
 def test_jsonl_maps_columns_and_keeps_the_rest(tmp_path):

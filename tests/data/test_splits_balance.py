@@ -13,12 +13,12 @@ import torch
 from framework.data import balance, splits
 from framework.data.audit import DataReport
 from framework.data.finish import remove_overlap
-from framework.data.info import DataInfo
 from framework.data.labels import encode_labels
-from framework.data.records import LABEL, TEXT, column
 from framework.data.sources.corpora import fortunes
 from framework.data.sources.images import digits
+from framework.datainfo import DataInfo
 from framework.errors import PlaitError
+from framework.records import LABEL, TEXT, column
 from framework.training.datamodule import StepBatchSampler
 from framework.training.losses import cross_entropy
 

@@ -6,11 +6,11 @@ import datasets
 import pytest
 
 from framework.data import clean, curate
-from framework.data.records import LABEL, TEXT, column
 from framework.data.shingles import shingles
 from framework.data.sources.corpora import tweets_sentiment
 from framework.data.steps import StepContext
 from framework.errors import PlaitError
+from framework.records import LABEL, TEXT, column
 
 CTX = StepContext(name="step")
 
@@ -198,7 +198,7 @@ def test_steps_run_the_same_on_several_processes():
 
 
 def test_arrow_column_reads_an_indexed_dataset_in_its_order():
-    from framework.data.records import arrow_column
+    from framework.records import arrow_column
 
     ds = datasets.Dataset.from_dict({TEXT: [f"t{i}" for i in range(100)]})
     picked = ds.select([5, 3, 99, 0]).shuffle(seed=1)

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 
 from framework.data.finish import tokenize
-from framework.data.info import DataInfo
 from framework.data.sources.corpora import python_stdlib, wikipedia_sample
 from framework.data.sources.files import text_files
 from framework.data.splits import random as random_split
 from framework.data.tokenizers import TextTokenizer, bpe, char
+from framework.datainfo import DataInfo
 from framework.errors import PlaitError
 from framework.tasks.causal_lm import CausalLM
 

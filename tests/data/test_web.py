@@ -9,9 +9,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from framework.data.records import TEXT, column
 from framework.data.sources.web import web
 from framework.errors import PlaitError
+from framework.records import TEXT, column
 
 ARTICLE = """<html><head><title>Plait</title><script>var tracking = 1;</script>
 <style>p {color: red}</style></head><body><nav><a href="/">Home</a> | <a href="/x">Menu</a></nav>

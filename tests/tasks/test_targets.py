@@ -7,8 +7,8 @@ import pytest
 import torch
 from sklearn import metrics as skm
 
-from framework.data.info import DataInfo
 from framework.data.labels import class_counts, encode_labels
+from framework.datainfo import DataInfo
 from framework.errors import PlaitError
 from framework.tasks.regression import regression
 from framework.tasks.text_batches import PadCollate

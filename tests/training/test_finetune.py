@@ -7,9 +7,9 @@ import types
 import pytest
 import torch
 
-from framework.data.info import DataInfo
-from framework.models.structure import find_layout
-from framework.training.param_groups import LrScales, param_groups, scale_learning_rates
+from framework.datainfo import DataInfo
+from framework.finetune.param_groups import LrScales, param_groups, scale_learning_rates
+from framework.finetune.structure import find_layout
 from tests.conftest import TINY_LM, run_in_process, run_plait
 
 LM = DataInfo(vocab_size=64, max_length=16)
@@ -124,7 +124,7 @@ def test_lora_trains_only_its_adapters_and_merging_keeps_the_outputs(registry):
     assert _changed(before, model) == {n for n in trainable if "lora_B" in n or "lora_A" in n}
     assert sum(p.numel() for n, p in model.named_parameters() if "lora_" not in n) == base
 
-    from framework.training.lora import merge_adapters
+    from framework.finetune.lora import merge_adapters
 
     model.eval()
     x = torch.randint(0, 64, (2, 16))
@@ -309,8 +309,26 @@ def test_a_normalization_layer_is_found_by_its_shape_not_its_class_name(registry
             self.rescale = Rescale(4)
             self.head = nn.Linear(4, 2, bias=False)
 
-    from framework.training.freeze import freeze_names
+    from framework.finetune.freeze import freeze_names
 
     model = Net()
     freeze_names(model, [n for n, _ in model.named_parameters()], keep_norms_and_biases=True)
     assert {n for n, p in model.named_parameters() if p.requires_grad} == {"rescale.gain"}
+
+
+@pytest.mark.parametrize("recipe", ["tweets_minilm_lora", "tweets_minilm"])
+def test_checks_at_compose_read_no_pretrained_weights(recipe, registry, monkeypatch):
+    """Validating a fine-tuning recipe probes the model's structure (freeze policies, layer
+    learning rates) on the meta device from the folder's config alone: no weights are read."""
+    import transformers
+
+    from framework.config.compose import compose
+    from framework.config.validate import validate
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("weights were loaded while checking the config")
+
+    for auto in (transformers.AutoModel, transformers.AutoModelForCausalLM):
+        monkeypatch.setattr(auto, "from_pretrained", refuse)
+    checked = validate(compose(registry, [f"recipe={recipe}"]), registry)
+    assert checked.cfg.model._name_ == "hf_pretrained"

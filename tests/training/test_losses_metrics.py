@@ -8,7 +8,7 @@ import torch
 import torch.nn.functional as F
 from sklearn import metrics as skm
 
-from framework.data.info import DataInfo
+from framework.datainfo import DataInfo
 from framework.training import losses
 from framework.training import metrics as M
 

@@ -7,10 +7,10 @@ import math
 import pytest
 import torch
 
-from framework.data.info import DataInfo
+from framework.datainfo import DataInfo
+from framework.finetune.param_groups import param_groups
 from framework.models.gpt import gpt
 from framework.training.optim import adamw
-from framework.training.param_groups import param_groups
 from framework.training.schedulers import constant, cosine
 
 

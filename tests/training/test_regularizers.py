@@ -7,10 +7,10 @@ import pytest
 import torch
 from torch import nn
 
-from framework.data.info import DataInfo
+from framework.datainfo import DataInfo
 from framework.errors import PlaitError
+from framework.finetune.param_groups import param_groups
 from framework.models.gpt import gpt
-from framework.training.param_groups import param_groups
 from framework.training.regularizers import dropout, l1, l2, weight_decay
 
 INFO = DataInfo(vocab_size=30, max_length=8)

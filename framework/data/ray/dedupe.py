@@ -19,7 +19,7 @@ import numpy as np
 
 from framework.data.audit import EXAMPLES, StepRecord, shorten
 from framework.data.ray.context import RayContext
-from framework.data.records import ROW
+from framework.records import ROW
 
 HASH = "_hash"
 

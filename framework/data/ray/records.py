@@ -9,8 +9,8 @@ from typing import Any
 
 from framework.data.audit import EXAMPLES, StepRecord, shorten
 from framework.data.ray.context import read_jsons, write_json
-from framework.data.records import ROW, TEXT
 from framework.data.steps import TextMap
+from framework.records import ROW, TEXT
 
 
 class PerRecord:

@@ -60,7 +60,7 @@ class WriteBlock:
     def __call__(self, table: Any) -> Any:
         import pyarrow as pa
 
-        from framework.data.records import ROW
+        from framework.records import ROW
 
         if table.num_rows == 0:
             return pa.table({"path": pa.array([], pa.string()), "first": pa.array([], pa.int64()),

@@ -14,10 +14,10 @@ from typing import Any
 import numpy as np
 
 from framework.data.audit import DataReport, StepRecord
-from framework.data.records import ROW, TEXT, Rejects
 from framework.data.steps_loop import check_source, load_source, name_of, plain
 from framework.errors import PlaitError
 from framework.kinds import NAME_KEY
+from framework.records import ROW, TEXT, Rejects
 
 PIECE, LOCAL = "_piece", "_local"
 

@@ -28,11 +28,11 @@ from framework.data.audit import DataReport, StepRecord
 from framework.data.ray import shards
 from framework.data.ray.context import RayContext, write_json
 from framework.data.ray.records import PerRecord, merged
-from framework.data.records import ROW, TEXT, arrow_rows
 from framework.data.steps import RowFilter, TextMap
 from framework.data.steps_loop import emptied, no_text
 from framework.errors import PlaitError
 from framework.paths import plait_cache
+from framework.records import ROW, TEXT, arrow_rows
 
 log = logging.getLogger("plait")
 IN_FLIGHT = 2

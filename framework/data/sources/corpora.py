@@ -11,8 +11,8 @@ import sysconfig
 from pathlib import Path
 from typing import Any
 
-from framework.data.records import dataset, read_text
 from framework.errors import PlaitError, install_hint
+from framework.records import dataset, read_text
 
 
 def _take(docs: Any, max_chars: int | None) -> tuple[list[str], list[str]]:
@@ -68,7 +68,7 @@ def python_stdlib(
         if not any(fnmatch.fnmatch(p.relative_to(root).as_posix(), pat) for pat in exclude)
     )
     if streaming:
-        from framework.data.records import iterable_source
+        from framework.records import iterable_source
 
         return iterable_source(_stream_docs, files=[str(p) for p in kept], max_chars=max_chars)
     docs = ((str(p.relative_to(root)), p.read_text("utf-8", errors="replace")) for p in kept)
@@ -185,7 +185,7 @@ def gcide(
     if not GCIDE.exists():
         raise install_hint("gcide (the GCIDE dictionary)", "apt-get install -y dict-gcide")
     if streaming:
-        from framework.data.records import iterable_source
+        from framework.records import iterable_source
 
         return iterable_source(_stream_gcide, max_chars=max_chars, repeat=repeat)
     if chunks is not None:

@@ -9,8 +9,10 @@ import re
 from pathlib import Path
 from typing import Annotated, Any
 
-from framework.config.checks import Check
-from framework.data.records import (
+from framework.checks import Check
+from framework.data.sources.ranges import lines_of, read_lines
+from framework.errors import PlaitError
+from framework.records import (
     BAD_RECORD_POLICIES,
     IMAGE,
     LABEL,
@@ -26,8 +28,6 @@ from framework.data.records import (
     split_paths,
     with_splits,
 )
-from framework.data.sources.ranges import lines_of, read_lines
-from framework.errors import PlaitError
 
 RECORDS = ("file", "line", "paragraph", "separator")
 """How ``text_files`` cuts a file into records."""
@@ -63,7 +63,7 @@ def text_files(
     check_policy(errors)
     groups = split_paths(paths)
     if streaming:
-        from framework.data.records import iterable_source
+        from framework.records import iterable_source
 
         files = [f for _split, group in groups for f in group]
         return iterable_source(_stream_files, files=files, encoding=encoding, errors=errors)
@@ -163,7 +163,7 @@ def jsonl(
         raise PlaitError(f"data.source.bad_records must be 'fail' or 'skip', not '{bad_records}'")
     groups = split_paths(paths)
     if streaming:
-        from framework.data.records import iterable_source
+        from framework.records import iterable_source
 
         files = [f for _split, group in groups for f in group]
         return iterable_source(

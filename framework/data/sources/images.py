@@ -6,8 +6,8 @@ import gzip
 from pathlib import Path
 from typing import Any
 
-from framework.data.records import IMAGE, LABEL, SPLIT
 from framework.errors import install_hint
+from framework.records import IMAGE, LABEL, SPLIT
 
 FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")
 FASHION_CLASSES = [

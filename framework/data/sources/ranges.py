@@ -20,7 +20,7 @@ COMPRESSED = (".gz", ".dz", ".bz2", ".xz", ".zst")
 def line_pieces(params: Mapping[str, Any]) -> list[dict[str, Any]]:
     """``shards`` of a source of line records: one config per file, a file over
     ``RANGE_BYTES`` in byte ranges (a mapping of named splits stays whole)."""
-    from framework.data.records import collect
+    from framework.records import collect
 
     paths = params.get("paths")
     if isinstance(paths, Mapping) or not paths:
@@ -42,7 +42,7 @@ def row_group_pieces(params: Mapping[str, Any]) -> list[dict[str, Any]]:
     runs of row groups of about that size."""
     import pyarrow.parquet as pq
 
-    from framework.data.records import collect
+    from framework.records import collect
 
     out: list[dict[str, Any]] = []
     for path in collect(list(params.get("paths") or [])):

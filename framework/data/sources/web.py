@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from framework.data.records import dataset
 from framework.errors import PlaitError, install_hint
+from framework.records import dataset
 
 USER_AGENT = "plait-data/0.1 (+https://github.com/plait)"
 

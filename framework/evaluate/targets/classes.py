@@ -11,13 +11,13 @@ from typing import Any
 
 import numpy as np
 
-from framework.data.records import TEXT
 from framework.eda.html import esc, table
 from framework.evaluate import charts, classify, stats
 from framework.evaluate.analysis import Analysis
 from framework.evaluate.records import EvalSet, record_inputs, slice_columns
 from framework.evaluate.report import metrics_table, rows_with_inputs
 from framework.evaluate.scoring import recipe_metrics, score, score_texts, write_predictions
+from framework.records import TEXT
 
 
 def evaluate(

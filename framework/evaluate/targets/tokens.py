@@ -11,13 +11,13 @@ from typing import Any
 
 import numpy as np
 
-from framework.data.records import TEXT, column
 from framework.eda.html import esc
 from framework.evaluate import charts
 from framework.evaluate.analysis import Analysis
 from framework.evaluate.records import EvalSet
 from framework.evaluate.report import metrics_table, rows_with_inputs
 from framework.evaluate.scoring import write_predictions
+from framework.records import TEXT, column
 
 
 def evaluate(

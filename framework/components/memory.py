@@ -31,7 +31,7 @@ def _read() -> dict[str, str]:
 def remember(registry: Any) -> None:
     """Record every plugin component of ``registry`` and every YAML option of installed
     ``plait.conf`` packages with the distribution that provides it."""
-    from framework.config.presets import yaml_presets
+    from framework.components.presets import yaml_presets
     from framework.kinds import KINDS
 
     seen: dict[str, str] = {}

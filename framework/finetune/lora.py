@@ -30,7 +30,7 @@ def linear_targets(model: Any, blocks_at: str) -> list[str]:
 
 
 class LoRA:
-    """The ``lora`` freeze policy (see :func:`framework.training.freeze.lora`)."""
+    """The ``lora`` freeze policy (see :func:`framework.finetune.freeze.lora`)."""
 
     def __init__(
         self,
@@ -54,7 +54,7 @@ class LoRA:
     def __call__(self, model: Any) -> list[Any]:
         from peft import LoraConfig, inject_adapter_in_model
 
-        from framework.models.structure import find_layout
+        from framework.finetune.structure import find_layout
 
         layout = find_layout(model)
         found = linear_targets(model, layout.blocks_at)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from framework.config.presets import Preset, yaml_presets
+from framework.components.presets import Preset, yaml_presets
 from framework.kinds import KINDS
 
 Registry = Any  # framework.registry.Registry (which imports this module)

@@ -13,8 +13,8 @@ from omegaconf import DictConfig, OmegaConf
 
 from framework.augment.text import AugmentedTexts, Encode, TextAugmenter, item_seed
 from framework.data.audit import EXAMPLES, DataReport, StepRecord, shorten
-from framework.data.records import TEXT
 from framework.errors import PlaitError
+from framework.records import TEXT
 from framework.registry import NAME_KEY, Registry
 
 OP = "_augment"

@@ -10,7 +10,7 @@ import logging
 import re
 from typing import Annotated, Any
 
-from framework.config.checks import COUNT, NON_NEGATIVE, Check
+from framework.checks import COUNT, NON_NEGATIVE, Check
 from framework.errors import PlaitError
 
 log = logging.getLogger("plait")
@@ -37,6 +37,15 @@ def freeze_names(model: Any, names: list[str], keep_norms_and_biases: bool = Fal
             params[name].requires_grad_(False)
 
 
+def freeze_policies(cfg: Any) -> list[Any]:
+    """The freeze policy nodes of a config, in order (a checkpoint written before several
+    could compose holds one node)."""
+    from framework.kinds import NAME_KEY
+
+    node = cfg.get("freeze") or {}
+    return [node] if NAME_KEY in node else list(node.values())
+
+
 class Policy:
     """A freeze policy built from the config; called with the model."""
 
@@ -56,7 +65,7 @@ class ByLayout(Policy):
         self.pick, self.keep = pick, keep
 
     def __call__(self, model: Any) -> list[Any]:
-        from framework.models.structure import find_layout
+        from framework.finetune.structure import find_layout
 
         freeze_names(model, self.pick(find_layout(model)), self.keep)
         return []
@@ -77,7 +86,7 @@ class FirstN(Policy):
         self.n, self.embeddings, self.keep = n, embeddings, keep
 
     def __call__(self, model: Any) -> list[Any]:
-        from framework.models.structure import find_layout
+        from framework.finetune.structure import find_layout
 
         layout = find_layout(model)
         if self.n > len(layout.blocks):
@@ -181,7 +190,7 @@ class Gradual(Policy):
         self.every, self.unit, self.keep = every, unit, keep
 
     def __call__(self, model: Any) -> list[Any]:
-        from framework.models.structure import find_layout
+        from framework.finetune.structure import find_layout
 
         layout = find_layout(model)
         later = [*reversed(list(enumerate(layout.blocks))), (None, layout.embeddings)]
@@ -271,6 +280,6 @@ def lora(
             folded into the base weights, a plain model that ``plait generate`` reads without
             ``peft`` (the other checkpoints keep the adapters, to resume).
     """
-    from framework.training.lora import LoRA
+    from framework.finetune.lora import LoRA
 
     return LoRA(rank, alpha, dropout, targets, train_head, merge, registry)

@@ -72,7 +72,7 @@ class LrScales:
                     f"like {', '.join(names[:3])}, ...)"
                 )
         if self.lr_decay != 1.0 or self.head_lr_scale != 1.0:
-            from framework.models.structure import find_layout
+            from framework.finetune.structure import find_layout
 
             groups = find_layout(model).groups()
         else:

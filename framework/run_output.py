@@ -1,0 +1,148 @@
+"""What a run prints and writes around training, kept out of the engine so that
+``engine.train`` is the run alone: the data report and EDA once the data is ready, the
+model's tables once it is built, and at the end the samples, the evaluation and the summary
+panel with the commands that come next."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from omegaconf import DictConfig
+
+from framework.registry import Registry
+from framework.rundir import RunDir
+
+log = logging.getLogger("plait")
+
+
+@dataclass
+class RunEnd:
+    """What a finished run hands its end-of-run output."""
+
+    module: Any
+    """The trained TaskModule (its model holds the last weights)."""
+    data: Any
+    """The data stage's result (tables, tokenizer, DataInfo)."""
+    results: dict[str, float]
+    """Final validation and test metrics."""
+    best: tuple[str, float | None, str]
+    """The monitored metric, its best value (None: never measured) and the best checkpoint."""
+    seconds: float
+    """Training time."""
+    precision: str
+    """The precision the run trained in."""
+
+
+def data_ready(cfg: DictConfig, task: Any, data: Any, run: RunDir) -> None:
+    """The data report, and with ``eda: true`` the analysis of the data stage."""
+    data.report.print()
+    if cfg.eda:
+        _write_eda(cfg, task, data.tables, run)
+
+
+def model_ready(cfg: DictConfig, parts: Any) -> None:
+    """What ``model.target_params`` chose, what ``model.init`` loaded and what trains."""
+    if parts.size:
+        log.info("%s", parts.size)
+    if parts.init is None and not cfg.freeze:
+        return
+    from rich.console import Console
+
+    from framework.finetune.structure import trainable_table
+
+    if parts.init is not None:
+        Console().print(parts.init.table())
+    Console().print(trainable_table(parts.model))
+
+
+def run_finished(cfg: DictConfig, registry: Registry, task: Any, run: RunDir, end: RunEnd) -> None:
+    """Samples (causal LMs), the evaluation (``eval: true``) and the summary panel."""
+    from rich.console import Console
+
+    from framework.training.summary import summary
+
+    samples = _write_samples(cfg, task, end.module.model, end.data, run)
+    if cfg.eval:
+        best = end.best[2]
+        if best and "test" not in end.data.datasets:  # test() did not load the best weights
+            _load_weights(end.module, best)
+        _write_eval(cfg, registry, task, end.module.model, end.data, run, samples, end.precision)
+    Console().print(summary(run, end.results, end.best, end.seconds, task.generative))
+
+
+def _write_eda(cfg: DictConfig, task: Any, tables: Any, run: RunDir) -> None:
+    """``eda: true``: the analysis of the data stage training uses, into ``<run>/eda/``."""
+    from framework.eda.run import print_summary, run_eda
+
+    report = run_eda(tables, task, cfg.data, run.eda, f"plait eda: {cfg.name}")
+    print_summary(report, run.eda)
+
+
+def _load_weights(module: Any, path: str) -> None:
+    """Put a checkpoint's weights into the module (a frozen base it left out restored)."""
+    import torch
+
+    checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+    module.on_load_checkpoint(checkpoint)
+    module.load_state_dict(checkpoint["state_dict"])
+
+
+def _write_eval(cfg: DictConfig, registry: Registry, task: Any, model: Any, data: Any,
+               run: RunDir, samples: list[str], precision: str) -> None:  # fmt: skip
+    """``eval: true``: the best checkpoint's evaluation on the test split (without one: the
+    validation split, said in the report), into ``<run>/eval/``, in the run's ``precision``;
+    the data stage's own tables, nothing is read again."""
+    from framework.evaluate.records import NO_TEST, EvalSet
+    from framework.evaluate.run import EvalOptions, Model, evaluate
+    from framework.evaluate.summary import print_summary
+    from framework.records import TEXT, column
+
+    tables = data.tables
+    if tables is None:  # streaming: no stored split
+        log.info("eval: the data streamed, so there is no stored test split; run plait eval "
+                 "run=%s data.source.paths=[FILE] to evaluate it on a file", run.path)  # fmt: skip
+        return
+    split = "test" if "test" in tables.splits else "val"
+    train = tables.splits["train"]
+    evalset = EvalSet(
+        split, tables.splits[split], tables.splits.get("val"),
+        column(train, TEXT) if TEXT in train.column_names else None,
+    )  # fmt: skip
+    if split == "val":
+        evalset.notes.append(NO_TEST)
+    m = Model(cfg, model, data.tokenizer, data.info, task, precision)
+    options = EvalOptions(batch_size=max(cfg.trainer.batch_size, 64), samples=samples,
+                          metrics_csv=run.metrics, seed=cfg.seed)  # fmt: skip
+    doc = evaluate(m, evalset, registry, run.eval_dir(), options)
+    print_summary(doc, run.eval_dir())
+
+
+def _write_samples(cfg: DictConfig, task: Any, model: Any, data: Any, run: RunDir) -> list[str]:
+    """Causal LMs: continue the configured prompts into ``samples.txt`` and print them;
+    returns the texts."""
+    if not task.generative:
+        return []
+    from framework.models.generate import sample
+
+    s = cfg.samples
+    texts = sample(
+        model,
+        data.tokenizer,
+        list(s.prompts),
+        data.info.max_length,
+        s.max_new_tokens,
+        s.temperature,
+        s.top_k,
+        seed=cfg.seed,
+    )
+    run.write_samples(list(s.prompts), texts)
+    from rich.console import Console
+    from rich.panel import Panel
+    from rich.text import Text
+
+    console = Console()
+    for prompt, text in zip(s.prompts, texts):
+        console.print(Panel(Text(text), title=f"sample: {prompt!r}", expand=False))
+    return texts
