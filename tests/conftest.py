@@ -203,3 +203,19 @@ def postgres_url():
     yield f"postgresql://plait@127.0.0.1:{port}/plait"
     run(str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop")
     shutil.rmtree(folder, ignore_errors=True)
+
+
+def shared(tmp_path_factory, name: str, make) -> Path:
+    """``make(folder)`` once for every pytest-xdist worker of this session: the first worker
+    builds it under a lock in the session's shared temporary folder, the others wait and
+    reuse it (a module fixture would train once per worker)."""
+    from filelock import FileLock
+
+    root = tmp_path_factory.getbasetemp().parent / f"shared-{name}"
+    with FileLock(f"{root}.lock"):
+        done = root / ".done"
+        if not done.exists():
+            root.mkdir(exist_ok=True)
+            make(root)
+            done.touch()
+    return root

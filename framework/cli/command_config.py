@@ -59,11 +59,13 @@ class HydraFlags:
     """``-m``/``--multirun``: run once per combination of the swept values (``split=val,test``)."""
 
 
-def option(default: Any, help: str, **kwargs: Any) -> Any:
-    """A schema field with its ``--help`` line (``default_factory`` for lists)."""
+def option(default: Any, help: str, text: bool = False) -> Any:
+    """A schema field with its ``--help`` line (``default_factory`` for lists); ``text``: free
+    text (a prompt) taken exactly as given, never read as override grammar."""
+    meta = {"help": help, "text": text}
     if isinstance(default, list):
-        return field(default_factory=lambda: list(default), metadata={"help": help}, **kwargs)
-    return field(default=default, metadata={"help": help}, **kwargs)
+        return field(default_factory=lambda: list(default), metadata=meta)
+    return field(default=default, metadata=meta)
 
 
 def help_text(spec: CommandSpec) -> str:
@@ -100,6 +102,7 @@ def compose_command(
             raise PlaitError(f"expected key=value, got '{positional[0]}'; e.g. {spec.example}")
         own = [f"{spec.positional}=[{','.join(quoted(p) for p in positional)}]", *own]
     _check_keys(spec, own)
+    own = _texts_as_given(spec, own)
     runs = _sweep(own) if flags.multirun else [list(own)]
     if not flags.multirun:
         _refuse_sweep(spec, own)
@@ -156,6 +159,25 @@ def _check_keys(spec: CommandSpec, overrides: Sequence[str]) -> None:
             raise PlaitError(f"unknown option '{key}'; {did_you_mean(key, names)}")
 
 
+def _texts_as_given(spec: CommandSpec, overrides: Sequence[str]) -> list[str]:
+    """Quote the value of a free-text option (``prompt="def "``), and any value with spaces
+    at its ends, so Hydra's grammar keeps it as typed (it trims unquoted values and reads
+    ``f(x)`` as a function)."""
+    texts = {f.name for f in dataclasses.fields(spec.schema) if f.metadata.get("text")}
+    out = []
+    for item in overrides:
+        key, sep, value = item.partition("=")
+        if (
+            sep
+            and not key.startswith("~")
+            and value[:1] not in ("'", '"')
+            and (key in texts or value != value.strip())
+        ):
+            item = f"{key}={quoted(value)}"
+        out.append(item)
+    return out
+
+
 def _parsed(overrides: Sequence[str]) -> list[Any]:
     from hydra.core.override_parser.overrides_parser import OverridesParser
     from hydra.errors import OverrideParseException
@@ -191,10 +213,15 @@ def _hydra(spec: CommandSpec, flags: HydraFlags) -> Iterator[Any]:
     from hydra.core.config_store import ConfigStore
     from hydra.core.global_hydra import GlobalHydra
 
-    ConfigStore.instance().store(name=spec.config_name, node=spec.schema, provider="plait")
     folder = flags.config_dir
     if folder is not None and not Path(folder).is_dir():
         raise PlaitError(f"--config-dir {folder}: no such folder")
+    store = ConfigStore.instance()
+    store.store(name=spec.config_name, node=spec.schema, provider="plait")
+    # a config group of ``plait train`` named like an option (``task``) would make Hydra read
+    # ``task=NAME`` as a group selection: hide those groups while the command composes
+    hidden = {f.name: store.repo.pop(f.name) for f in dataclasses.fields(spec.schema)
+              if isinstance(store.repo.get(f.name), dict)}  # fmt: skip
     GlobalHydra.instance().clear()
     empty = Path(__file__).parent  # a folder with no YAML: only the stored schema is found
     try:
@@ -202,6 +229,7 @@ def _hydra(spec: CommandSpec, flags: HydraFlags) -> Iterator[Any]:
             yield GlobalHydra.instance().hydra
     finally:
         GlobalHydra.instance().clear()
+        store.repo.update(hidden)
 
 
 def _compose(

@@ -14,7 +14,7 @@ class GenerateCommand:
     """``plait generate`` options."""
 
     ckpt: str | None = option(None, "the checkpoint: runs/NAME/<time>/checkpoints/last.ckpt")
-    prompt: str = option("", "the text to continue")
+    prompt: str = option("", "the text to continue (taken as typed, spaces included)", text=True)
     max_new_tokens: int = option(200, "tokens to add to the prompt")
     temperature: float = option(0.8, "sampling temperature; lower is more conservative")
     top_k: int = option(50, "sample among the k likeliest tokens (0: all of them)")

@@ -9,6 +9,7 @@ from typing import Any
 from rich.console import Console
 from rich.syntax import Syntax
 from rich.table import Table
+from rich.text import Text
 
 from framework.cli.spine import load, stage
 from framework.kinds import NAME_KEY, builder_node
@@ -34,6 +35,7 @@ def show(overrides: list[str]) -> int:
     console.print(Syntax(OmegaConf.to_yaml(shown), "yaml", background_color="default"))
     if facts.size_line:
         console.print(f"[bold]{facts.size_line}[/]")
+    console.print(Text(facts.title))  # a line of its own: a table's title wraps to its width
     console.print(parameter_table(facts))
     if cfg.freeze or LrScales.from_config(cfg.optimizer).per_layer:
         console.print(groups_table(facts, float(cfg.optimizer.get("lr", 0.0))))
@@ -47,8 +49,8 @@ def show(overrides: list[str]) -> int:
 
 def parameter_table(facts: ModelFacts) -> Table:
     """Parameters per top-level module that has any (tied weights counted once), total and
-    trainable."""
-    table = Table(title=facts.title, title_justify="left")
+    trainable (the model's line, ``facts.title``, is printed above it)."""
+    table = Table()
     table.add_column("module")
     table.add_column("parameters", justify="right")
     for label, own, shared in facts.rows:

@@ -31,7 +31,7 @@ def preflight(
     from framework.search.sweep import plan
 
     cli_params, fixed = S.from_overrides(overrides)
-    first = [S.override(p.path, p.values[0]) for p in cli_params] if multirun else []
+    first = [S.override(p.path, p.ends()[0]) for p in cli_params] if multirun else []
     base = validate(
         compose(registry, [*fixed, *first], config_name, config_dir), registry
     )  # a trial's own config
@@ -42,13 +42,13 @@ def preflight(
         raise PlaitError(f"'{said}' is a sweep; add -m, or search=random to sample it")
     checked = {config_key(base.cfg): base}
     if not multirun:
-        return Preflight(checked, False, list(overrides))
+        return Preflight(checked, False, list(overrides), list(overrides))
     sweep = plan(search, list(overrides))
     objective_of(base.cfg, base.task)
     for variant in S.variants(sweep.params, GRID_CHECKED):
         result = validate(compose(registry, [*fixed, *variant], config_name, config_dir), registry)
         checked[config_key(result.cfg)] = result
-    return Preflight(checked, True, _with_sweep_dir(list(overrides), base.cfg))
+    return Preflight(checked, True, _with_sweep_dir(list(overrides), base.cfg), [*fixed, *first])
 
 
 @dataclass
@@ -61,6 +61,8 @@ class Preflight:
     """Whether the run is a sweep (``-m``, or a recipe's ``search``)."""
     overrides: list[str]
     """The overrides to run (a search gets its own sweep folder)."""
+    first_job: list[str]
+    """The overrides of a sweep's first job (each swept value at its first)."""
 
 
 def _with_sweep_dir(overrides: list[str], cfg: Any) -> list[str]:
@@ -110,9 +112,12 @@ def train(
     registry = default_registry()
     pre = preflight(registry, overrides, multirun, config_name, config_dir)
     primary = (config_name, config_dir)
-    if hydra_flags:
+    if hydra_flags:  # Hydra refuses --cfg and --info with --multirun: show the first job's
         publish(registry)
-        run_with_hydra(lambda cfg: None, [*hydra_flags, *pre.overrides], pre.multirun, *primary)
+        if pre.multirun:
+            print(f"plait: the first of a sweep's jobs ({len(pre.checked)} configs checked)",
+                  file=sys.stderr)  # fmt: skip
+        run_with_hydra(lambda cfg: None, [*hydra_flags, *pre.first_job], False, *primary)
         return 0
     try:
         return run_hydra(registry, pre.overrides, pre.multirun, verbose, pre.checked, *primary)

@@ -50,7 +50,10 @@ class Param:
         return list(range(int(low), int(high) + 1))
 
     def ends(self) -> list[Any]:
-        """The values checked before the search starts: every choice, both ends of a range."""
+        """The values checked before the search starts: every choice, both ends of a range
+        (whole numbers for an integer range: Hydra reads ``interval(64,256)`` as floats)."""
+        if self.kind in ("int", "log_int"):
+            return [int(v) for v in self.values]
         return list(self.values)
 
     def distribution(self) -> Any:

@@ -131,3 +131,27 @@ def test_a_quoted_value_reaches_the_command_as_it_is(path):
     from hydra.core.override_parser.overrides_parser import OverridesParser
 
     assert OverridesParser.create().parse_override(f"run={quoted(path)}").value() == path
+
+
+def test_an_option_named_like_a_train_group_is_an_option(tmp_path):
+    """``task=`` is ``plait eval``'s option even after ``plait train``'s groups (``task/``)
+    were published in this process."""
+    assert run_in_process(["train", "--cfg", "job"], tmp_path).returncode == 0
+    proc = run_in_process(["eval", "task=causal_lm", "--cfg", "job"], tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert yaml.safe_load(proc.stdout)["task"] == "causal_lm"
+    assert run_in_process(["train", "task=causal_lm", "--cfg", "job"], tmp_path).returncode == 0
+
+
+def test_free_text_is_taken_as_typed(tmp_path):
+    for prompt in ("def ", "print(f(x)): # a, b", "  two  spaces"):
+        proc = run_in_process(["generate", f"prompt={prompt}", "--cfg", "job"], tmp_path)
+        assert proc.returncode == 0, proc.stderr
+        assert yaml.safe_load(proc.stdout)["prompt"] == prompt
+
+
+def test_train_shows_a_sweeps_first_job_with_cfg(tmp_path):
+    proc = run_in_process(["train", "-m", "optimizer.lr=1e-3,3e-4", "--cfg", "job"], tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert yaml.safe_load(proc.stdout)["optimizer"]["lr"] == 1e-3
+    assert "2 configs checked" in proc.stderr

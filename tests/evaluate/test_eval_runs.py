@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import torch
 
-from tests.conftest import TINY_LM, render_in_chromium, run_in_process, run_plait
+from tests.conftest import TINY_LM, render_in_chromium, run_in_process, run_plait, shared
 
 FORTUNES = [
     "recipe=fortunes",
@@ -35,22 +35,6 @@ def _run_dir(root: Path, name: str) -> Path:
 def _rows(path: Path) -> list[dict[str, str]]:
     with open(path, newline="", encoding="utf-8") as fh:
         return list(csv.DictReader(fh))
-
-
-def shared(tmp_path_factory, name: str, make) -> Path:
-    """``make(folder)`` once for every pytest-xdist worker of this session: the first worker
-    builds it under a lock in the session's shared temporary folder, the others wait and
-    reuse it (a module fixture would train once per worker)."""
-    from filelock import FileLock
-
-    root = tmp_path_factory.getbasetemp().parent / f"shared-{name}"
-    with FileLock(f"{root}.lock"):
-        done = root / ".done"
-        if not done.exists():
-            root.mkdir(exist_ok=True)
-            make(root)
-            done.touch()
-    return root
 
 
 def _train_fortunes(root: Path) -> None:

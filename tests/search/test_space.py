@@ -105,3 +105,17 @@ def test_each_pruner_setting_builds_its_optuna_pruner():
     assert (median._n_startup_trials, median._n_warmup_steps) == (3, 2)
     assert isinstance(make("halving"), optuna.pruners.SuccessiveHalvingPruner)
     assert isinstance(make("none"), optuna.pruners.NopPruner)
+
+
+def test_an_integer_range_from_the_command_line_is_checked_with_whole_numbers(registry, tmp_path):
+    """``tag(int, interval(64,256))`` (Hydra reads the ends as floats) is checked before the
+    search with 64 and 256, which an integer field accepts."""
+    from framework.search.space import from_overrides
+    from tests.conftest import run_in_process
+
+    (param,), _ = from_overrides(["model.embed_dim=tag(int,interval(64,256))"])
+    assert param.ends() == [64, 256] and all(type(v) is int for v in param.ends())
+    proc = run_in_process(["train", "recipe=tweets_textcnn", "search=random",
+                           "model.embed_dim=tag(int,interval(64,256))", "--cfg", "job"],
+                          tmp_path)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
