@@ -33,21 +33,10 @@ from tests.conftest import REPO, TINY_LM, run_in_process, run_plait, shared
 DOCS = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
 
 NOT_RUN = {
-    "plait sweep-report runs/<name>/search_tpe_<hash>": "needs a finished search; "
-    "tests/search runs sweep-report on one",
-    "plait list --provider plait_acme": "needs the plugin the lines above create; "
-    "tests/test_plugins.py installs one and lists it",
-    "plait train recipe=acme_example": "needs the plugin the lines above create; "
-    "tests/test_plugins.py trains its example recipe",
     "plait train recipe=stdlib_gpt data/engine=ray data.engine.address=auto": "needs the Ray "
     "cluster `ray start --head` starts; tests/data/test_ray_engine.py uses a two-node one",
-    "plait sweep-report runs/tweets_textcnn_search/search_tpe_<hash>": "needs a finished "
-    "search; tests/search runs sweep-report on one",
     "plait train hardware=multi_node hardware.num_nodes=2 hardware.devices=4": "needs 8 GPUs "
     "under SLURM; the hardware check's refusal on this machine is in tests/training",
-    "plait train recipe=tweets_textcnn_search "
-    "search.storage=postgresql://plait@127.0.0.1:5433/plait": "needs the PostgreSQL server "
-    "the lines above start; tests/search/test_shared_study.py runs a study on one",
 }
 """Doc commands that cannot run here, with where their behaviour is tested instead."""
 
@@ -121,7 +110,7 @@ def test_the_docs_show_commands_of_every_kind_and_the_not_run_list_is_current():
     texts = {c.text for c in COMMANDS}
     names = {c.argv[0] for c in COMMANDS if c.argv}
     assert {"train", "eval", "predict", "compare", "export", "generate", "list"} <= names
-    assert {_unquoted(t) for t in NOT_RUN} <= texts, "NOT_RUN names a command the docs dropped"
+    assert {_unquoted(t) for t in [*NOT_RUN, *PLUGIN_LINES]} <= texts, "a list here is stale"
 
 
 def _work(tmp_path_factory) -> Path:
@@ -139,9 +128,18 @@ def _work(tmp_path_factory) -> Path:
         assert proc.returncode == 0, proc.stderr[-3000:]
 
     lm = shared(tmp_path_factory, "docs-lm", train_lm) / "run"
+
+    def search(root: Path) -> None:
+        proc = run_plait(["train", *TINY_LM, "trainer.max_steps=4", "trainer.val_every=2",
+                          "search=tpe", "search.trials=2", "optimizer.lr=interval(1e-4,1e-2)",
+                          "hydra.sweep.dir=search"], root)  # fmt: skip
+        assert proc.returncode == 0, proc.stderr[-3000:]
+
+    sweep = shared(tmp_path_factory, "docs-search", search) / "search"
     work = tmp_path_factory.mktemp("docs")
     for name, run in (("fortunes/a", fortunes), ("fortunes/b", fortunes),
-                      ("tweets_sentiment/t", tweets), ("stdlib_gpt/t", lm)):  # fmt: skip
+                      ("tweets_sentiment/t", tweets), ("stdlib_gpt/t", lm),
+                      ("fortunes/search", sweep)):  # fmt: skip
         shutil.copytree(run, work / "runs" / name, symlinks=True)
     with open(tweets_root / "new.csv", newline="", encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))[:40]
@@ -153,6 +151,8 @@ def _work(tmp_path_factory) -> Path:
 
 
 PLACES = {
+    "runs/<name>/search_tpe_<hash>": "runs/fortunes/search",
+    "runs/tweets_textcnn_search/search_tpe_<hash>": "runs/fortunes/search",
     "runs/fortunes/<time-a>": "runs/fortunes/a",
     "runs/fortunes/<time-b>": "runs/fortunes/b",
     "runs/fortunes/<a>": "runs/fortunes/a",
@@ -167,6 +167,23 @@ PLACES = {
 @pytest.fixture(scope="module")
 def work(tmp_path_factory) -> Path:
     return _work(tmp_path_factory)
+
+
+PLUGIN_LINES = ("plait list --provider plait_acme", "plait train recipe=acme_example")
+"""Lines that need the plugin ``plait new-plugin acme`` writes, installed."""
+
+
+@pytest.fixture(scope="module")
+def acme(tmp_path_factory) -> dict[str, str]:
+    """The environment of a Plait with the plugin of plugins.md's walk-through installed."""
+    from tests.conftest import pip_install_target
+
+    root = tmp_path_factory.mktemp("acme")
+    made = run_in_process(["new-plugin", "acme", "--kinds", "model,metric", "--out", str(root)],
+                          root)  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    pip_install_target(root / "plait-acme", root / "site")
+    return {"PYTHONPATH": str(root / "site")}
 
 
 def _timeless(line: str) -> str:
@@ -185,11 +202,18 @@ def _options(command: str) -> set[str] | None:
 
 
 @pytest.mark.parametrize("doc", COMMANDS, ids=[c.where for c in COMMANDS])
-def test_every_command_in_the_docs_runs(doc, work, registry):
+def test_every_command_in_the_docs_runs(doc, work, registry, request):
     from framework.cli.main import COMMANDS as CLI
 
     if doc.text in {_unquoted(t) for t in NOT_RUN}:
         return  # see NOT_RUN: tested elsewhere, and the list is checked for staleness
+    if doc.text in {_unquoted(t) for t in PLUGIN_LINES}:
+        env = request.getfixturevalue("acme")
+        argv = [*doc.argv, *(["--cfg", "job"] if doc.argv[0] == "train" else [])]
+        proc = run_plait(argv, work, env=env)
+        assert proc.returncode == 0, f"{doc.where}: {doc.text}\n{proc.stderr[-2000:]}"
+        assert "acme" in proc.stdout
+        return
     argv = doc.argv
     assert argv and argv[0] in CLI, f"{doc.where}: '{argv[:1]}' is no plait command"
     known = _options(argv[0])
@@ -202,6 +226,9 @@ def test_every_command_in_the_docs_runs(doc, work, registry):
     text = doc.text
     for place, real in PLACES.items():
         text = text.replace(place, real)
+    if "postgresql://plait@127.0.0.1:5433/plait" in text:  # the server the docs start
+        text = text.replace("postgresql://plait@127.0.0.1:5433/plait",
+                            request.getfixturevalue("postgres_url"))  # fmt: skip
     assert "<" not in text, f"{doc.where}: a placeholder with no run standing in: {text}"
     argv = shlex.split(text)[1:]
     if doc.shown:  # the docs show what it prints: it must print that
