@@ -80,15 +80,18 @@ def _one_line() -> Iterator[None]:
 
 
 def _items(run: Run | str | Path | None, options: dict[str, Any]) -> list[str]:
-    """``key=value`` items of a command from keyword arguments (``run=`` first); a text or
-    a path is quoted, so any character it holds reaches the command as it is."""
+    """``key=value`` items of a command from keyword arguments (``run=`` first). A path, and
+    a text for one of the command's own options, is quoted, so any character it holds reaches
+    the command as it is; a list (``"[a,b]"``) and an override of the run's config
+    (``data.source.paths``) stay in the override grammar."""
     from framework.cli.command_config import quoted
 
     items = [f"run={quoted(str(Path(run)))}"] if run is not None else []
     for key, value in options.items():
+        grammar = isinstance(value, str) and (value.startswith("[") or "." in key or "/" in key)
         if isinstance(value, bool):
             items.append(f"{key}={str(value).lower()}")
-        elif isinstance(value, (str, Path)):
+        elif isinstance(value, Path) or (isinstance(value, str) and not grammar):
             items.append(f"{key}={quoted(str(value))}")
         elif value is not None:
             items.append(f"{key}={value}")

@@ -51,3 +51,19 @@ def test_bad_input_raises_the_cli_one_line_error(registry, tmp_path, monkeypatch
         api.load_run(tmp_path)
     with pytest.raises(PlaitError, match="no such run dir"):
         api.export(tmp_path / "missing")
+
+
+def test_keyword_arguments_become_the_commands_items_as_given():
+    """Paths and texts are quoted (a comma or bracket in a folder name survives); lists and
+    overrides of the run's config stay in the override grammar."""
+    from pathlib import Path
+
+    from framework.api import _items
+    from framework.cli.command_config import quoted
+
+    items = _items(Path("runs/a,b[1]"), {"split": "val", "slices": "[confidence]",
+                                          "data.source.paths": "[new.csv]", "batch_size": 8,
+                                          "out": Path("x y")})  # fmt: skip
+    assert items == [f"run={quoted('runs/a,b[1]')}", "split='val'", "slices=[confidence]",
+                     "data.source.paths=[new.csv]", "batch_size=8",
+                     f"out={quoted('x y')}"]  # fmt: skip

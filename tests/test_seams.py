@@ -259,13 +259,17 @@ def _imports(path: Path, package: str, known: set[str]) -> set[str]:
     return found & known
 
 
-def test_no_import_cycle_inside_framework():
-    root = REPO / "framework"
+def _framework_modules() -> dict[str, Path]:
+    """Every module of ``framework/`` by dotted name."""
     modules = {}
-    for path in root.rglob("*.py"):
+    for path in (REPO / "framework").rglob("*.py"):
         rel = path.relative_to(REPO).with_suffix("")
-        name = ".".join(rel.parts[:-1] if rel.name == "__init__" else rel.parts)
-        modules[name] = path
+        modules[".".join(rel.parts[:-1] if rel.name == "__init__" else rel.parts)] = path
+    return modules
+
+
+def test_no_import_cycle_inside_framework():
+    modules = _framework_modules()
     known = set(modules)
     graph = {name: _imports(path, name, known) - {name} for name, path in modules.items()}
     state: dict[str, int] = {}
@@ -293,12 +297,7 @@ def test_no_two_packages_import_each_other():
     """Layers: no pair of framework's packages (or top-level modules) imports each other both
     ways, anywhere in a module (``framework.data`` and ``framework.tasks``, the engine and the
     CLI, the registry and the config checks ...)."""
-    root = REPO / "framework"
-    modules = {}
-    for path in root.rglob("*.py"):
-        rel = path.relative_to(REPO).with_suffix("")
-        name = ".".join(rel.parts[:-1] if rel.name == "__init__" else rel.parts)
-        modules[name] = path
+    modules = _framework_modules()
     known = set(modules)
 
     def unit(module: str) -> str:

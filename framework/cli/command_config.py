@@ -76,8 +76,7 @@ def help_text(spec: CommandSpec) -> str:
     rows = []
     for f in dataclasses.fields(spec.schema):
         default = f.default_factory() if f.default_factory is not dataclasses.MISSING else f.default
-        shown = "(required)" if default is None and f.metadata.get("required") else repr(default)
-        rows.append((f"{f.name}: {type_name(hints[f.name])} = {shown}", f.metadata.get("help", "")))
+        rows.append((f"{f.name}: {type_name(hints[f.name])} = {default!r}", f.metadata["help"]))
     width = max(len(r[0]) for r in rows)
     lines = ["options (key=value, composed by Hydra like plait train's overrides):"]
     lines += [f"  {left.ljust(width)}  {right}" for left, right in rows]
