@@ -42,11 +42,13 @@ class Check:
     pattern: str | None = None
     """Text: a regular expression the whole value must match."""
     says: str = ""
-    """Text: what a value matching ``pattern`` looks like (said when one does not)."""
+    """What a good value looks like, said when one is not (``at least 1, or -1: every GPU``)."""
+    also: tuple[Any, ...] = ()
+    """Values taken besides the range (``-1`` for "every visible GPU")."""
 
     def problem(self, value: Any) -> str | None:
         """What is wrong with ``value`` (``must be above 0``), or None."""
-        if value is None:
+        if value is None or value in self.also:
             return None
         if isinstance(value, (list, tuple)):
             if self.length is not None and len(value) != self.length:
@@ -73,7 +75,7 @@ class Check:
             if limit is not None:
                 said.append(f"{words} {limit:g}")
                 ok = ok and holds(value, limit)
-        return None if ok else "must be " + " and ".join(said)
+        return None if ok else "must be " + (self.says or " and ".join(said))
 
 
 POSITIVE = Check(gt=0)
@@ -86,6 +88,8 @@ SHARE = Check(ge=0, lt=1)
 """A probability or share in [0, 1) (dropout, split shares)."""
 UNIT = Check(ge=0, le=1)
 """In [0, 1] (label smoothing, ratios)."""
+DEVICES = Check(ge=1, also=(-1,), says="at least 1, or -1 (every visible GPU)")
+"""A device count: at least one, or -1 for every one there is."""
 
 
 def field_checks(cls: type) -> dict[str, Check]:

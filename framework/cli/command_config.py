@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from framework.checks import CHECK_KEY, Check, field_checks
 from framework.errors import PlaitError, did_you_mean
 
 
@@ -59,10 +60,13 @@ class HydraFlags:
     """``-m``/``--multirun``: run once per combination of the swept values (``split=val,test``)."""
 
 
-def option(default: Any, help: str, text: bool = False) -> Any:
+def option(default: Any, help: str, text: bool = False, check: Check | None = None) -> Any:
     """A schema field with its ``--help`` line (``default_factory`` for lists); ``text``: free
-    text (a prompt) taken exactly as given, never read as override grammar."""
-    meta = {"help": help, "text": text}
+    text (a prompt) taken exactly as given, never read as override grammar; ``check``: the
+    values it takes (a range), checked when the options are composed, before any work."""
+    meta: dict[str, Any] = {"help": help, "text": text}
+    if check is not None:
+        meta[CHECK_KEY] = check
     if isinstance(default, list):
         return field(default_factory=lambda: list(default), metadata=meta)
     return field(default=default, metadata=meta)
@@ -116,8 +120,22 @@ def compose_command(
         if flags.cfg:
             _print_cfg(cfg, flags)
             continue
+        check_values(spec, cfg)
         out.append((cfg, passthrough))
     return None if flags.cfg else out
+
+
+def check_values(spec: CommandSpec, opts: Any) -> None:
+    """Every option outside the values its schema declares, in one line."""
+    problems = []
+    for key, check in field_checks(spec.schema).items():
+        value = opts.get(key)
+        wrong = check.problem(value)
+        if wrong:
+            problems.append(f"{key}={value!r} {wrong}")
+    if problems:
+        many = f"{len(problems)} bad values: " if len(problems) > 1 else ""
+        raise PlaitError(f"{many}{'; '.join(problems)}; e.g. plait {spec.name} {spec.example}")
 
 
 def compose_one(spec: CommandSpec, items: Sequence[str]) -> tuple[Any, list[str]]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from framework.checks import COUNT, NON_NEGATIVE, Check
 from framework.cli.command_config import CommandSpec, HydraFlags, compose_command, option
 from framework.errors import PlaitError
 
@@ -15,10 +16,20 @@ class GenerateCommand:
 
     ckpt: str | None = option(None, "the checkpoint: runs/NAME/<time>/checkpoints/last.ckpt")
     prompt: str = option("", "the text to continue (taken as typed, spaces included)", text=True)
-    max_new_tokens: int = option(200, "tokens to add to the prompt")
-    temperature: float = option(0.8, "sampling temperature; lower is more conservative")
-    top_k: int = option(50, "sample among the k likeliest tokens (0: all of them)")
-    num_samples: int = option(1, "continuations to print")
+    max_new_tokens: int = option(200, "tokens to add to the prompt", check=COUNT)
+    temperature: float = option(
+        0.8,
+        "sampling temperature; lower is more conservative (0: always the likeliest)",
+        check=NON_NEGATIVE,
+    )
+    top_k: int = option(50, "sample among the k likeliest tokens (0: all of them)",
+                        check=NON_NEGATIVE)  # fmt: skip
+    top_p: float = option(
+        1.0,
+        "sample among the likeliest tokens whose probabilities add up to p (1: all)",
+        check=Check(gt=0, le=1),
+    )
+    num_samples: int = option(1, "continuations to print", check=COUNT)
     seed: int = option(0, "seed of the sampling (the same seed prints the same text)")
 
 
@@ -60,6 +71,7 @@ def _generate(opts: Any) -> None:
         opts.temperature,
         opts.top_k or None,
         opts.seed,
+        top_p=opts.top_p,
     )
     console = Console()
     for i, text in enumerate(texts):

@@ -26,8 +26,10 @@ class Trained:
     """The registry the model was rebuilt with (its components' contracts)."""
 
 
-def load_trained(path: str | Path) -> Trained:
-    """Rebuild the model of a Plait checkpoint, read with ``weights_only=True``."""
+def load_trained(path: str | Path, needs: str | None = None) -> Trained:
+    """Rebuild the model of a Plait checkpoint, read with ``weights_only=True``. ``needs``:
+    what the caller does with it (``a language model``): a checkpoint whose model predicts
+    something other than tokens stops before the model is built."""
     from omegaconf import OmegaConf
 
     from framework.data.tokenizers import TextTokenizer
@@ -50,6 +52,12 @@ def load_trained(path: str | Path) -> Trained:
     cfg = OmegaConf.create(payload["config"])
     refuse_targets(cfg)  # a stored config is a stranger's recipe too: never trusted
     info = DataInfo.from_dict(payload["data_info"])
+    if needs and info.target != "tokens":
+        task = OmegaConf.select(cfg, "task._name_", default="?")
+        raise PlaitError(
+            f"{path} is a checkpoint of task {task} (it predicts a {info.target}, not the next "
+            f"token); {needs}: give a causal_lm run's checkpoint, or use plait predict"
+        )
     stored = payload.get("tokenizer")
     tokenizer = TextTokenizer.from_str(stored) if stored else None
     # as training built it (sizes, LoRA adapters), then the checkpoint's weights; a

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from framework.checks import COUNT, Check
+from framework.checks import COUNT, DEVICES, Check
 from framework.errors import PlaitError
 
 PRESET_PRECISION = {"cpu": {"precision": "32-true"}, "gpu": {"precision": "auto"}}
@@ -77,7 +77,9 @@ def gpu(devices: Annotated[int, COUNT] = 1) -> dict[str, Any]:
     return {"accelerator": "gpu", "devices": devices, "strategy": strategy, **GPU_PRECISION}
 
 
-def ddp(devices: int = -1, num_nodes: Annotated[int, COUNT] = 1) -> dict[str, Any]:
+def ddp(
+    devices: Annotated[int, DEVICES] = -1, num_nodes: Annotated[int, COUNT] = 1
+) -> dict[str, Any]:
     """Distributed data parallel over several GPUs and nodes (launch one process per node).
 
     Args:
@@ -116,7 +118,7 @@ def global_batch_accumulation(accumulate: int, hardware: dict[str, Any], keep: b
     return accumulate // n
 
 
-def multi_gpu(devices: int = -1) -> dict[str, Any]:
+def multi_gpu(devices: Annotated[int, DEVICES] = -1) -> dict[str, Any]:
     """DDP over the GPUs of this node (one process each, NCCL).
 
     Args:
@@ -135,7 +137,7 @@ WRAPS = Check(choices=("blocks", "none"))
 
 
 def fsdp(
-    devices: int = -1,
+    devices: Annotated[int, DEVICES] = -1,
     num_nodes: Annotated[int, COUNT] = 1,
     sharding: Annotated[str, SHARDING] = "FULL_SHARD",
     wrap: Annotated[str, WRAPS] = "blocks",
@@ -193,7 +195,7 @@ ACCELERATORS = Check(choices=("gpu", "cpu"))
 
 def multi_node(
     num_nodes: Annotated[int, COUNT] = 2,
-    devices: int = -1,
+    devices: Annotated[int, DEVICES] = -1,
     accelerator: Annotated[str, ACCELERATORS] = "gpu",
 ) -> dict[str, Any]:
     """DDP over several nodes. Start one launcher per node: ``torchrun --nnodes=N
