@@ -267,21 +267,41 @@ SHAPING = ("model", "task", "data.tokenizer", "data.max_length")
 """Config keys a checkpoint's weights depend on: a run resumes only when they are equal."""
 
 
-def read_checkpoint(path: str | Path) -> dict[str, Any]:
+def read_checkpoint(path: str | Path, mmap: bool = False) -> dict[str, Any]:
     """A Plait checkpoint read with ``weights_only=True`` (a file that would run code when
-    loaded is refused); it holds a ``plait`` section (config, DataInfo, tokenizer)."""
+    loaded is refused); it holds a ``plait`` section (config, DataInfo, tokenizer), its
+    config read as data (:func:`framework.trust.as_data`). ``mmap``: tensors stay on disk
+    until read (a check that looks at shapes only)."""
+    import re
+    import zipfile
+
     import torch
 
-    try:
-        ckpt = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    if not zipfile.is_zipfile(path):
         raise PlaitError(
-            f"cannot read checkpoint {path} as weights only ({first[:160]}); Plait loads no "
-            "code from checkpoints: give a checkpoint Plait wrote"
+            f"cannot read checkpoint {path} as weights only: it is not a checkpoint (torch "
+            "writes them as zip files); give a .ckpt file Plait wrote"
+        )
+    try:
+        ckpt = torch.load(path, map_location="cpu", weights_only=True, mmap=mmap)
+    except Exception as exc:
+        text = str(exc).strip()
+        code = re.search(r"GLOBAL ([\w.]+)", text)
+        if code:  # a pickled object that names a callable: it would run code when loaded
+            said = f"it holds a Python object ({code.group(1)}) that would run code"
+        else:
+            said = (text.splitlines() or [type(exc).__name__])[0][:160]
+        raise PlaitError(
+            f"cannot read checkpoint {path} as weights only ({said}); Plait loads no code "
+            "from checkpoints: give a checkpoint Plait wrote"
         ) from None
-    if not isinstance(ckpt, dict) or not ckpt.get("plait"):
+    if not isinstance(ckpt, dict) or not isinstance(ckpt.get("plait"), dict):
         raise PlaitError(f"{path} is not a Plait checkpoint (no 'plait' section)")
+    if not isinstance(ckpt["plait"].get("config"), dict):
+        raise PlaitError(f"{path} is not a Plait checkpoint (its 'plait' section has no config)")
+    from framework.trust import as_data
+
+    ckpt["plait"]["config"] = as_data(ckpt["plait"]["config"])  # a stranger's: data only
     return ckpt
 
 
@@ -311,13 +331,19 @@ def mismatch(stored: Any, cfg: Any) -> str | None:
 
 
 def stored_config(ckpt: Path) -> Any:
-    """The config a checkpoint was trained with: its run's ``config.yaml`` when it sits in a
-    run dir (no checkpoint is read), else the checkpoint's own copy."""
+    """The config a checkpoint was trained with, as data (:func:`framework.trust.as_data`):
+    its run's ``config.yaml`` when it sits in a run dir (no checkpoint is read), else the
+    checkpoint's own copy."""
     from omegaconf import OmegaConf
+
+    from framework.trust import as_data
 
     beside = ckpt.parent.parent / CONFIG
     if ckpt.parent.name == CHECKPOINTS and beside.is_file():
-        return OmegaConf.load(beside)
+        try:
+            return as_data(OmegaConf.load(beside))
+        except Exception as exc:
+            raise PlaitError(f"{beside} is not a readable config ({type(exc).__name__})") from None
     return read_payload(ckpt)["config"]
 
 
@@ -330,14 +356,54 @@ def check_resume_path(resume: str, cfg: Any) -> None:
         raise PlaitError(f"resume={resume} does not fit this config: {why}")
 
 
+RUN_MARKS = (CONFIG, CHECKPOINTS, ".hydra")
+"""What a folder holds once ``plait train`` ran in it."""
+
+
+def claim_run_dir(path: Path, key: str, timed: bool, resume: str | None) -> tuple[Path, str | None]:
+    """The folder a run (or a sweep) writes into, and what to say about it: ``path`` when it
+    is new or empty; the same folder when ``resume`` continues the run it holds (``auto``,
+    or a checkpoint inside it); beside it (``path_1``) when ``timed`` (a name from the
+    clock, taken by a run started in the same second). Anything else is refused: no file a
+    user or an earlier run made there is replaced."""
+    held = sorted(p.name for p in path.iterdir()) if path.is_dir() else []
+    if not held:
+        return path, None
+    own_last = path / CHECKPOINTS / LAST_CKPT
+    if resume == "auto" and own_last.is_file():
+        return path, f"continuing the run in {path} from {own_last} (resume=auto)"
+    if resume and resume != "auto" and path.resolve() in Path(resume).resolve().parents:
+        return path, f"continuing the run in {path} from {resume}"
+    if timed:
+        n = 1
+        while path.with_name(f"{path.name}_{n}").exists():
+            n += 1
+        beside = path.with_name(f"{path.name}_{n}")
+        return beside, f"{path} already holds a run; this one writes beside it, to {beside}"
+    shown = ", ".join(held[:4]) + (f" and {len(held) - 4} more" if len(held) > 4 else "")
+    run = any(name in held for name in RUN_MARKS)
+    way_on = (", or resume=auto to continue that run there" if own_last.is_file()
+              else "")  # fmt: skip
+    raise PlaitError(
+        f"{key}={path} already holds {'a run' if run else 'files'} ({shown}); a run replaces "
+        f"none of them: give a new {key}{way_on}"
+    )
+
+
 def find_resume(resume: str | None, run: RunDir, cfg: Any) -> str | None:
     """The checkpoint ``resume`` names: None, a path (checked when the config was composed,
-    :func:`check_resume_path`), or ``auto``: the newest ``last.ckpt`` of another run of the
-    same recipe whose model, task and tokenizer fit ``cfg``, found before any data work."""
+    :func:`check_resume_path`), or ``auto``: this run dir's own ``last.ckpt`` (a run
+    continued in place), else the newest ``last.ckpt`` of another run of the same recipe
+    whose model, task and tokenizer fit ``cfg``, found before any data work."""
     if not resume:
         return None
     if resume != "auto":
         return resume
+    if run.last_checkpoint.is_file():
+        why = mismatch(stored_config(run.last_checkpoint), cfg)
+        if why:
+            raise PlaitError(f"resume=auto: the run in {run.path} does not fit this config: {why}")
+        return str(run.last_checkpoint)
     found = checkpoints_newest_first(run.path.parent, run.path)
     if not found:
         raise PlaitError(

@@ -16,6 +16,7 @@ class CompareCommand:
 
     runs: list[str] = option([], "the run dirs, two or more (bare arguments fill it)")
     out: str | None = option(None, "the folder to write; null: runs/compare/<time>/")
+    overwrite: bool = option(False, "write into an out= folder holding files Plait did not write")
     seed: int = option(0, "seed of the paired bootstrap")
 
 
@@ -44,8 +45,13 @@ def _compare(opts: Any) -> None:
     from framework.cli.evaluate import EvalCommand, evaluate_options, print_summary
     from framework.evaluate.compare import compare
     from framework.evaluate.loading import checkpoint_of
+    from framework.outputs import output_folder
     from framework.rundir import RunDir
 
+    stamp = RunDir.compare_dir(time.strftime("%Y-%m-%d_%H-%M-%S"))
+    output = output_folder(opts.out or stamp, "out", opts.overwrite, default=not opts.out)
+    for run in runs:
+        checkpoint_of(run)  # an unknown run dir stops before any evaluation
     folders, metrics = {}, {}
     for run in runs:
         checkpoint_of(run)  # an unknown run dir stops before any evaluation
@@ -54,9 +60,10 @@ def _compare(opts: Any) -> None:
             print_summary(*evaluate_options(OmegaConf.structured(EvalCommand(run=run)), []))
         name = _name(run, runs)
         folders[name], metrics[name] = folder, RunDir(run).metrics
-    out = Path(opts.out or RunDir.compare_dir(time.strftime("%Y-%m-%d_%H-%M-%S")))
+    out = output.path
     result = compare(folders, metrics, out, opts.seed)
-    console = Console()
+    output.seal("plait compare")
+    console = Console(markup=False)  # run names and paths as they are
     table = Table(
         title=f"compare: {result['records']:,} records ({result['kind']})", title_justify="left"
     )

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from framework.checks import COUNT
 from framework.cli.command_config import (
     CommandSpec,
     HydraFlags,
@@ -25,12 +26,13 @@ class EvalCommand:
     ckpt: str | None = option(None, "a checkpoint to evaluate instead of the run's best")
     split: str = option("test", "the run's split to evaluate: train, val or test")
     out: str | None = option(None, "folder to write; null: the run's eval/ (or eval-<split>/)")
-    batch_size: int = option(64, "records per forward pass")
+    overwrite: bool = option(False, "write into an out= folder holding files Plait did not write")
+    batch_size: int = option(64, "records per forward pass", check=COUNT)
     slices: list[str] | None = option(
         None, "source columns to slice the metrics by; null: every numeric or categorical one"
     )
     seed: int = option(0, "seed of the bootstrap resampling")
-    bootstrap: int = option(1000, "bootstrap resamples behind each 95% interval")
+    bootstrap: int = option(1000, "bootstrap resamples behind each 95% interval", check=COUNT)
     task: str | None = option(None, "the task you expect; a checkpoint of another task stops")
 
 
@@ -60,8 +62,10 @@ def evaluate_options(opts: Any, data_overrides: list[str]) -> tuple[dict[str, An
     from framework.evaluate.loading import eval_folder, load_model
     from framework.evaluate.records import new_source, run_split
     from framework.evaluate.run import EvalOptions, evaluate
+    from framework.outputs import output_folder
     from framework.registry import default_registry
 
+    given = output_folder(opts.out, "out", opts.overwrite) if opts.out else None
     registry = default_registry()
     m, run = load_model(opts.run, opts.ckpt, opts.task, registry)
     labels = m.info.labels
@@ -70,7 +74,9 @@ def evaluate_options(opts: Any, data_overrides: list[str]) -> tuple[dict[str, An
     else:
         evalset = run_split(m.cfg, m.task, registry, opts.split, labels)
     asked = "" if data_overrides else opts.split
-    out = eval_folder(run, evalset.name, opts.out, asked)
+    output = given or output_folder(eval_folder(run, evalset.name, asked), "out", False,
+                                    default=True)  # fmt: skip
+    out = output.path
     samples = _samples(m) if analysis_for(m.task).samples else []
     options = EvalOptions(
         batch_size=opts.batch_size,
@@ -80,7 +86,9 @@ def evaluate_options(opts: Any, data_overrides: list[str]) -> tuple[dict[str, An
         samples=samples,
         metrics_csv=run.metrics if run is not None else None,
     )
-    return evaluate(m, evalset, registry, out, options), out
+    doc = evaluate(m, evalset, registry, out, options)
+    output.seal("plait eval")
+    return doc, out
 
 
 def _samples(m: Any) -> list[str]:

@@ -14,6 +14,7 @@ from framework.cli.command_config import (
     compose_one,
     option,
 )
+from framework.outputs import MARK
 
 
 @dataclass
@@ -26,6 +27,7 @@ class ExportCommand:
         "hf", "hf (transformers' classes), safetensors, peft (the adapters) or onnx"
     )
     out: str | None = option(None, "the folder to write; null: the run's export_<format>/")
+    overwrite: bool = option(False, "write into an out= folder holding files Plait did not write")
 
 
 SPEC = CommandSpec("export", ExportCommand, "run=runs/stdlib_gpt/<time> format=hf out=export/")
@@ -38,7 +40,7 @@ def export_command(items: list[str], flags: HydraFlags = HydraFlags()) -> int:
     status."""
     for opts, _ in compose_command(SPEC, items, flags) or []:
         ckpt, fmt, out = export_options(opts)
-        files = ", ".join(sorted(p.name for p in out.iterdir()))
+        files = ", ".join(sorted(p.name for p in out.iterdir() if p.name != MARK))
         print(f"exported {ckpt} as {fmt} to {out}: {files}")
     return 0
 
@@ -59,12 +61,17 @@ def export_options(opts: Any) -> tuple[Path, str, Path]:
     if not opts.run:
         raise PlaitError(f"missing run=DIR (a run plait train wrote); e.g. {EXAMPLE}")
     from framework.evaluate.loading import checkpoint_of
+    from framework.outputs import output_folder
     from framework.rundir import RunDir
 
     run = Path(opts.run)
     ckpt = Path(opts.ckpt) if opts.ckpt else checkpoint_of(opts.run)
-    out = Path(opts.out) if opts.out else RunDir(run).export_dir(opts.format)
+    if opts.out:
+        output = output_folder(opts.out, "out", opts.overwrite)
+    else:
+        output = output_folder(RunDir(run).export_dir(opts.format), "out", False, default=True)
     from framework.models.restore import load_trained
 
-    write_export(load_trained(ckpt), opts.format, out, run)
-    return ckpt, opts.format, out
+    write_export(load_trained(ckpt), opts.format, output.path, run)
+    output.seal("plait export")
+    return ckpt, opts.format, output.path

@@ -7,6 +7,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from framework.checks import COUNT
 from framework.cli.command_config import (
     CommandSpec,
     HydraFlags,
@@ -26,7 +27,8 @@ class PredictCommand:
     output: str | None = option(None, "the file to write; null: beside the input")
     text_column: str | None = option(None, "the input's text column; null: the run's")
     bad_records: str | None = option(None, "fail or skip a malformed record; null: the run's")
-    batch_size: int = option(64, "records per forward pass")
+    batch_size: int = option(64, "records per forward pass", check=COUNT)
+    overwrite: bool = option(False, "replace an output= file Plait did not write (or the input)")
     task: str | None = option(None, "the task you expect; a checkpoint of another task stops")
 
 
@@ -48,7 +50,7 @@ def _predict_and_say(opts: Any) -> None:
 
     started = time.perf_counter()
     out, inputs, good = predict_options(opts)
-    console = Console()
+    console = Console(markup=False)  # paths and records as they are
     bad = inputs.bad
     console.print(
         f"{len(good):,} records predicted, {len(bad):,} malformed or empty "
@@ -75,14 +77,18 @@ def predict_options(opts: Any) -> tuple[Any, Any, list[int]]:
     from framework.evaluate.loading import load_model
     from framework.evaluate.predict import (
         check_bad,
+        input_file,
         output_path,
         predict_texts,
         preprocess,
         read_inputs,
         write_predictions,
     )
+    from framework.outputs import output_file
     from framework.registry import default_registry
 
+    source = input_file(opts.input)
+    out = output_file(output_path(source, opts.output), "output", opts.overwrite, (source,))
     registry = default_registry()
     m, _ = load_model(opts.run, opts.ckpt, opts.task, registry)
     if m.tokenizer is None:
@@ -98,6 +104,5 @@ def predict_options(opts: Any) -> tuple[Any, Any, list[int]]:
     notes = [""] * len(inputs.records)
     for i, res, note in zip(good, predicted, dropped):
         results[i], notes[i] = res, note
-    out = output_path(inputs, opts.output)
     write_predictions(inputs, results, notes, out)
     return out, inputs, good

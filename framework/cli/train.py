@@ -119,10 +119,54 @@ def train(
                   file=sys.stderr)  # fmt: skip
         run_with_hydra(lambda cfg: None, [*hydra_flags, *pre.first_job], False, *primary)
         return 0
+    overrides = claim_dirs(registry, pre, *primary)
     try:
-        return run_hydra(registry, pre.overrides, pre.multirun, verbose, pre.checked, *primary)
+        return run_hydra(registry, overrides, pre.multirun, verbose, pre.checked, *primary)
     except SweepFailures as exc:
         return fail(exc)
+
+
+LAUNCHED = ("WORLD_SIZE", "SLURM_NTASKS")
+"""Set when a launcher (torchrun, Lightning's DDP, srun) started several processes of one run,
+each writing the same run dir."""
+
+
+def claim_dirs(
+    registry: Registry, pre: Preflight, config_name: str, config_dir: str | None
+) -> list[str]:
+    """The overrides to run, with the folder Hydra writes pinned: a run dir (or a grid
+    sweep's folder) that already holds a run is continued only with ``resume=``, written
+    beside when its name came from the clock, and refused otherwise (no file replaced).
+    A search's folder is its study's, continued on purpose; a rank of a launched run shares
+    its folder with the others."""
+    import os
+    from pathlib import Path
+
+    from omegaconf import OmegaConf
+
+    from framework.cli.command_config import quoted
+    from framework.rundir import claim_run_dir
+
+    if any(int(os.environ.get(k, "1") or 1) > 1 for k in LAUNCHED):
+        return pre.overrides
+    base = next(iter(pre.checked.values())).cfg
+    if pre.multirun and base.search.sampler != "none":
+        return pre.overrides
+    key = "hydra.sweep.dir" if pre.multirun else "hydra.run.dir"
+    cfg = compose(registry, pre.first_job if pre.multirun else pre.overrides, config_name,
+                  config_dir, with_hydra=True)  # fmt: skip
+    node = cfg.hydra.sweep if pre.multirun else cfg.hydra.run
+    timed = "${now:" in str(OmegaConf.to_container(node, resolve=False)["dir"])
+    try:
+        wanted = Path(str(node.dir))
+    except Exception:  # a name only Hydra's job can resolve (its runtime values)
+        return pre.overrides
+    resume = None if pre.multirun else base.get("resume")
+    path, said = claim_run_dir(wanted, key, timed, resume)
+    if said:
+        print(f"plait: {said}", file=sys.stderr)
+    kept = [o for o in pre.overrides if not o.lstrip("+").startswith(f"{key}=")]
+    return [*kept, f"{key}={quoted(str(path))}"]
 
 
 def run_hydra(

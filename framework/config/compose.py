@@ -31,10 +31,12 @@ def compose(
     overrides: Sequence[str] = (),
     config_name: str = CONFIG_NAME,
     config_dir: str | None = None,
+    with_hydra: bool = False,
 ) -> Any:
     """Compose ``conf/train.yaml`` with ``overrides``; errors become :class:`PlaitError`.
     ``config_dir`` (``--config-dir``): a folder of the user's configs searched first;
-    ``config_name`` (``--config-name``): a primary config there that extends ``train``."""
+    ``config_name`` (``--config-name``): a primary config there that extends ``train``;
+    ``with_hydra``: keep Hydra's own node (``hydra.run.dir``)."""
     from hydra import compose as hydra_compose
     from hydra.core.global_hydra import GlobalHydra
 
@@ -43,7 +45,8 @@ def compose(
     try:
         start, searched = initialize(config_name, config_dir)
         with start:
-            return hydra_compose(config_name=config_name, overrides=[*searched, *overrides])
+            return hydra_compose(config_name=config_name, overrides=[*searched, *overrides],
+                                 return_hydra_config=with_hydra)  # fmt: skip
     except PlaitError:
         raise
     except Exception as exc:

@@ -57,11 +57,9 @@ def load_model(
     return model, run_dir
 
 
-def eval_folder(run: RunDir | None, records: str, out: str | None, asked: str = "test") -> Path:
-    """Where an evaluation writes: ``out``, else ``<run>/eval`` for the test split and
+def eval_folder(run: RunDir | None, records: str, asked: str = "test") -> Path:
+    """Where an evaluation writes by default: ``<run>/eval`` for the test split and
     ``<run>/eval-<records>`` for another split or file (``./eval-...`` without a run dir)."""
-    if out:
-        return Path(out)
     if records == "val" and asked == "test":  # no test split: val stands in for it
         records = "test"
     return (run if run is not None else RunDir(Path.cwd())).eval_dir(records)

@@ -49,12 +49,18 @@ class Inputs:
         return [r for r in self.records if r.problem is not None]
 
 
-def read_inputs(path: str | Path, text_column: str, encoding: str = "utf-8") -> Inputs:
-    """Read every row of ``path``; CSV/TSV by header, JSONL by key, anything else one record
-    per line. A file without ``text_column`` stops: the run reads its text from there."""
+def input_file(path: str | Path) -> Path:
+    """``input=``: a file that exists, or one line."""
     path = Path(path)
     if not path.is_file():
         raise PlaitError(f"input={path}: no such file; give a CSV, JSONL or text file")
+    return path
+
+
+def read_inputs(path: str | Path, text_column: str, encoding: str = "utf-8") -> Inputs:
+    """Read every row of ``path``; CSV/TSV by header, JSONL by key, anything else one record
+    per line. A file without ``text_column`` stops: the run reads its text from there."""
+    path = input_file(path)
     try:
         raw = path.read_bytes().decode(encoding)  # newlines inside CSV fields kept as they are
     except UnicodeDecodeError as exc:
@@ -187,13 +193,13 @@ def predict_texts(m: Any, texts: list[str], batch_size: int) -> list[dict[str, A
     return analysis_for(m.task).predict(m, texts, batch_size)
 
 
-def output_path(inputs: Inputs, output: str | None) -> Path:
+def output_path(source: Path, output: str | None) -> Path:
     """``output``, else ``<input stem>.predictions.csv`` (``.jsonl`` for JSONL input) beside
-    the input."""
+    the input file ``source``."""
     if output:
         return Path(output)
-    suffix = ".jsonl" if inputs.path.suffix.lower() in JSON_SUFFIXES else ".csv"
-    return inputs.path.with_name(f"{inputs.path.stem}.predictions{suffix}")
+    suffix = ".jsonl" if source.suffix.lower() in JSON_SUFFIXES else ".csv"
+    return source.with_name(f"{source.stem}.predictions{suffix}")
 
 
 def write_predictions(

@@ -11,6 +11,7 @@ def print_summary(doc: dict[str, Any], out: Path) -> None:
     """The headline numbers with their intervals, and where the report is."""
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
     body = doc.get(doc["kind"], {})
     table = Table(title=f"eval: {doc['records_from']} ({doc['kind']})", title_justify="left")
@@ -19,7 +20,7 @@ def print_summary(doc: dict[str, Any], out: Path) -> None:
     table.add_column("95% interval", justify="right")
     for name, iv in body.get("metrics", {}).items():
         table.add_row(name, f"{iv['value']:.4f}", f"[{iv['low']:.4f}, {iv['high']:.4f}]")
-    console = Console()
+    console = Console(markup=False)  # record sources and paths as they are
     console.print(table)
     cal = body.get("calibration")
     if cal and "after" in cal:
@@ -28,7 +29,7 @@ def print_summary(doc: dict[str, Any], out: Path) -> None:
             f"temperature {cal['temperature']:.3f} (fitted on val)"
         )
     for note in doc.get("notes", []):
-        console.print(f"[yellow]note:[/] {note}")
+        console.print(Text("note: ", style="yellow") + Text(note))
     secs = doc.get("seconds", {})
     console.print(
         f"model {secs.get('model', 0):.1f} s ({doc.get('precision', 'float32')}), "

@@ -13,7 +13,27 @@ def csv(flush_every: int = 50, *, run_dir: str) -> Any:
     """
     from lightning.pytorch.loggers import CSVLogger
 
-    return CSVLogger(save_dir=run_dir, name="", version="", flush_logs_every_n_steps=flush_every)
+    logger = CSVLogger(save_dir=run_dir, name="", version="", flush_logs_every_n_steps=flush_every)
+    from framework.rundir import RunDir
+
+    if RunDir(run_dir).metrics.is_file():  # a run continued in its folder
+        logger._experiment = _appending_writer(logger.log_dir)
+    return logger
+
+
+def _appending_writer(log_dir: str) -> Any:
+    """Lightning's CSV writer, except that it keeps the rows a run continued in place wrote
+    before (Lightning's own deletes ``metrics.csv`` when it starts)."""
+    import csv as csv_module
+
+    from lightning.pytorch.loggers.csv_logs import ExperimentWriter
+
+    class AppendingWriter(ExperimentWriter):
+        def _check_log_dir_exists(self) -> None:
+            with open(self.metrics_file_path, newline="", encoding="utf-8") as fh:
+                self.metrics_keys = sorted(next(csv_module.reader(fh), []))
+
+    return AppendingWriter(log_dir=log_dir)
 
 
 def tensorboard(*, run_dir: str) -> Any:
