@@ -4,9 +4,9 @@ holding one, or a GGUF file (dequantized once and cached as a plain folder)."""
 from __future__ import annotations
 
 import hashlib
-import importlib
 import importlib.util
 import os
+import re
 from pathlib import Path
 
 from framework.errors import PlaitError, install_hint
@@ -20,20 +20,49 @@ def models_cache() -> Path:
 
 
 def package_folder(package: str, key: str) -> Path:
-    """The folder an installed package ships: its ``get_model_path()`` when importing it works
-    and offers one, else the package's own directory (found without importing it)."""
-    spec = importlib.util.find_spec(package)
+    """The model an installed package ships, found among its files and never imported (a
+    config names the package, and a config may be a stranger's): the package's folder when
+    it holds ``config.json`` or a ``.gguf`` file, else its one subfolder that holds a
+    ``config.json`` (``model/``). A package that ships no model is refused."""
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", package):
+        raise PlaitError(
+            f"{key}.package={package!r} is not the name of an installed top-level package; "
+            "give path=FOLDER of the model instead"
+        )
+    spec = importlib.util.find_spec(package)  # a top-level name: nothing is executed
     if spec is None:
         raise install_hint(
             f"{key}: package '{package}'", f"pip install {package.replace('_', '-')}"
         )
+    roots = list(spec.submodule_search_locations or [])
+    for root in map(Path, roots):
+        if (root / "config.json").is_file() or any(root.glob("*.gguf")):
+            return root
+        inside = sorted(p.parent for p in root.glob("*/config.json"))
+        if len(inside) == 1:
+            return inside[0]
+    raise PlaitError(
+        f"{key}.package={package!r} ships no model (no config.json or .gguf file among its "
+        "files); name a package that holds a Hugging Face model folder, or give path=FOLDER"
+    )
+
+
+def refuse_remote_code(folder: Path, key: str) -> None:
+    """Stop at a model folder whose ``config.json`` asks for Python code of its own
+    (``auto_map``): Plait loads Hugging Face folders with ``trust_remote_code=False`` and
+    never asks, so such a folder would stop inside ``transformers`` or wait on a prompt."""
+    import json
+
     try:
-        mod = importlib.import_module(package)
-    except Exception:  # some model packages import tools that are not installed
-        mod = None
-    if mod is not None and hasattr(mod, "get_model_path"):
-        return Path(mod.get_model_path())
-    return Path(next(iter(spec.submodule_search_locations or [os.path.dirname(spec.origin)])))
+        config = json.loads((folder / "config.json").read_text("utf-8"))
+    except (OSError, ValueError):
+        return
+    if isinstance(config, dict) and config.get("auto_map"):
+        raise PlaitError(
+            f"{key}: the model in '{folder}' needs Python code of its own (config.json's "
+            "auto_map); Plait runs no code from model folders (trust_remote_code=False): use "
+            "a model whose architecture transformers ships"
+        )
 
 
 def quiet_transformers() -> None:
@@ -60,7 +89,10 @@ def resolve(path: str | None, package: str | None, gguf_file: str | None, key: s
     if gguf_file is None and folder.is_dir() and not (folder / "config.json").exists():
         found = sorted(p.name for p in folder.glob("*.gguf"))
         gguf_file = found[0] if len(found) == 1 else None
-    return _from_gguf(folder, gguf_file, key) if gguf_file else folder
+    if gguf_file:
+        return _from_gguf(folder, gguf_file, key)
+    refuse_remote_code(folder, key)
+    return folder
 
 
 def _from_gguf(folder: Path, gguf_file: str, key: str) -> Path:
@@ -82,14 +114,17 @@ def _from_gguf(folder: Path, gguf_file: str, key: str) -> Path:
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     quiet_transformers()
-    model = AutoModelForCausalLM.from_pretrained(str(folder), gguf_file=gguf_file)
+    model = AutoModelForCausalLM.from_pretrained(str(folder), gguf_file=gguf_file,
+                                                 trust_remote_code=False)  # fmt: skip
     model.hf_quantizer = None  # dequantized on load: save it as the plain float model it is
     model.is_quantized = False
     if hasattr(model.config, "quantization_config"):
         del model.config.quantization_config
     tmp = out.with_name(out.name + f".tmp{os.getpid()}")
     model.save_pretrained(str(tmp))
-    AutoTokenizer.from_pretrained(str(folder), gguf_file=gguf_file).save_pretrained(str(tmp))
+    AutoTokenizer.from_pretrained(
+        str(folder), gguf_file=gguf_file, trust_remote_code=False
+    ).save_pretrained(str(tmp))
     try:
         os.replace(tmp, out)
     except OSError:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
@@ -24,6 +25,25 @@ def target_keys(node: Any, prefix: str = "") -> list[tuple[str, str]]:
         for i, v in enumerate(node):
             out.extend(target_keys(v, f"{prefix}[{i}]"))
     return out
+
+
+_INTERPOLATION = re.compile(r"(\\*)\$\{")
+
+
+def as_data(node: Any) -> Any:
+    """A stored config (a stranger's run dir or checkpoint) as plain data: every ``${...}`` in
+    it escaped, so OmegaConf reads it as the text it is and never resolves it (no
+    ``${oc.env:...}`` reads this machine's environment). Plait stores configs resolved, so
+    its own runs lose nothing."""
+    if isinstance(node, DictConfig) or OmegaConf.is_list(node):
+        node = OmegaConf.to_container(node, resolve=False)
+    if isinstance(node, dict):
+        return {k: as_data(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [as_data(v) for v in node]
+    if isinstance(node, str):
+        return _INTERPOLATION.sub(lambda m: m.group(1) * 2 + "\\${", node)
+    return node
 
 
 def refuse_targets(cfg: Any, trusted: bool = False) -> None:

@@ -42,34 +42,60 @@ def provisional_info(cfg: DictConfig, registry: Registry, task: Any) -> Any:
     return info
 
 
-def probe_model(cfg: DictConfig, registry: Registry, task: Any) -> None:
-    """Build the model (on the meta device when its builder allows) and apply the freeze
-    policies and learning-rate groups to it; their errors stop the run here."""
-    if task is None:
-        return
-    if OmegaConf.select(cfg, "model.init", default=None):
-        from framework.models.init import init_checkpoint
+SHAPED_BY_DATA = ("vocab_size", "num_outputs", "num_classes", "image_shape")
+"""DataInfo fields that decide tensor shapes and that only the data stage knows."""
 
-        init_checkpoint(cfg.model.init)
-    if not needs_probe(cfg, registry):
-        return
+
+def like(info: Any, theirs: Any) -> Any:
+    """The provisional ``info`` with the shapes a ``model.init`` checkpoint was trained on,
+    where its run predicts the same kind of target (the run reuses that run's tokenizer)."""
+    import dataclasses
+
+    if theirs.target != info.target:
+        return dataclasses.replace(info, vocab_size=theirs.vocab_size or info.vocab_size)
+    known = {k: getattr(theirs, k) for k in SHAPED_BY_DATA if getattr(theirs, k)}
+    return dataclasses.replace(info, **known)
+
+
+def structure(cfg: DictConfig, registry: Registry, info: Any) -> Any:
+    """The model ``cfg`` builds, on the meta device when its builder allows, without its
+    pretrained weights."""
     import torch
 
-    from framework.finetune.param_groups import LrScales, param_groups
     from framework.models.sizing import build_model
 
-    info = provisional_info(cfg, registry, task)
     node = OmegaConf.to_container(cfg.model, resolve=True)
     switch = registry.contract("model", cfg.model).loads_weights
     if switch:
         node[switch] = False  # the structure alone: no weights are read before the run
     try:
         with torch.device("meta"):
-            model, _ = build_model(registry, node, info)
+            return build_model(registry, node, info)[0]
     except PlaitError:
         raise
     except Exception:  # a plugin's builder that cannot build on the meta device
-        model, _ = build_model(registry, node, info)
+        return build_model(registry, node, info)[0]
+
+
+def probe_model(cfg: DictConfig, registry: Registry, task: Any) -> None:
+    """Build the model (on the meta device when its builder allows) and apply the freeze
+    policies and learning-rate groups to it; their errors stop the run here."""
+    if task is None:
+        return
+    init = OmegaConf.select(cfg, "model.init", default=None)
+    probe = needs_probe(cfg, registry)
+    if not (init or probe):
+        return
+    info = provisional_info(cfg, registry, task)
+    if init:
+        from framework.models.init import check_init
+
+        check_init(init, cfg, lambda theirs: structure(cfg, registry, like(info, theirs)))
+    if not probe:
+        return
+    from framework.finetune.param_groups import LrScales, param_groups
+
+    model = structure(cfg, registry, info)
     from framework.finetune.freeze import freeze_policies
 
     for policy in freeze_policies(cfg):

@@ -49,8 +49,9 @@ class InitReport:
         """A rich table: one row per missing or dropped tensor, the count of the loaded."""
         from rich.table import Table
 
-        table = Table(title=f"model.init: {self.loaded} tensors from {self.source}",
-                      title_justify="left")  # fmt: skip
+        total = self.loaded + len(self.missing)
+        table = Table(title=f"model.init: {self.loaded} of the model's {total} tensors from "
+                            f"{self.source}", title_justify="left")  # fmt: skip
         table.add_column("tensor")
         table.add_column("state")
         for name in self.missing:
@@ -63,50 +64,105 @@ class InitReport:
         return table
 
 
-def load_init(model: Any, value: str) -> InitReport:
-    """Copy the weights of the checkpoint ``model.init`` names into ``model`` (tensors of
-    the same name and shape); a tensor whose shape differs stops with both shapes."""
-    import torch
-
+def read_init(value: str, mmap: bool = False) -> tuple[Path, dict[str, Any], dict[str, Any]]:
+    """The checkpoint ``model.init`` names, read as weights only: its path, its model's
+    tensors (by name) and its ``plait`` section. A file that is not a Plait checkpoint, one
+    that would run code, or a LoRA run's adapters alone stop in one line."""
     from framework.finetune.frozen_base import stored_base
     from framework.rundir import read_checkpoint
 
     path = init_checkpoint(value)
-    ckpt = read_checkpoint(path)
+    try:
+        ckpt = read_checkpoint(path, mmap=mmap)
+    except PlaitError as exc:
+        raise PlaitError(f"model.init={value}: {exc}") from None
     if stored_base(ckpt) is not None:
         raise PlaitError(
             f"model.init: {path} holds only a LoRA run's adapters and head, not the weights "
             "they adapt; start from its checkpoints/merged.ckpt (train it with "
             "freeze.lora.merge=true)"
         )
-    stored = {
-        k[len(MODULE_PREFIX) :]: v
-        for k, v in ckpt["state_dict"].items()
-        if k.startswith(MODULE_PREFIX)
-    }
+    state = ckpt.get("state_dict") if isinstance(ckpt.get("state_dict"), dict) else {}
+    tensors = {k[len(MODULE_PREFIX) :]: v for k, v in state.items()
+               if k.startswith(MODULE_PREFIX)}  # fmt: skip
+    return path, tensors, ckpt["plait"]
+
+
+def _head_of(model: Any) -> set[str]:
+    from framework.finetune.structure import find_layout
+
+    try:
+        return set(find_layout(model).head)
+    except PlaitError:
+        return set()
+
+
+def match_init(model: Any, stored: dict[str, Any], path: Path) -> InitReport:
+    """Which of ``stored``'s tensors go into ``model``: those of the same name and shape. A
+    head tensor of another shape (other classes) is left to initialize; any other tensor of
+    another shape stops with both shapes, and so does a checkpoint none of whose tensors
+    fits (another architecture)."""
     own = model.state_dict()
-    for name, tensor in stored.items():
-        if name in own and tuple(own[name].shape) != tuple(tensor.shape):
-            raise PlaitError(
-                f"model.init: tensor '{name}' is {tuple(tensor.shape)} in {path} but "
-                f"{tuple(own[name].shape)} in this model; use the same model sizes (and "
-                "data.max_length, and the run's tokenizer: data/tokenizer=pretrained "
-                "data.tokenizer.path=RUN_DIR)"
-            )
+    head = _head_of(model)
     report = InitReport(str(path))
-    report.missing = [n for n in own if n not in stored]
+    for name, tensor in own.items():
+        theirs = stored.get(name)
+        if theirs is None:
+            report.missing.append(name)
+        elif tuple(theirs.shape) != tuple(tensor.shape):
+            if name not in head:
+                raise PlaitError(
+                    f"model.init: tensor '{name}' is {tuple(theirs.shape)} in {path} but "
+                    f"{tuple(tensor.shape)} in this model; use the same model sizes (and "
+                    "data.max_length, and the run's tokenizer: data/tokenizer=pretrained "
+                    "data.tokenizer.path=RUN_DIR)"
+                )
+            report.missing.append(name)
     report.unexpected = [n for n in stored if n not in own]
     report.loaded = len(own) - len(report.missing)
+    report.new_head = [n for n in report.missing if n in head]
+    if report.loaded == 0:
+        theirs = ", ".join(list(stored)[:2]) or "none"
+        mine = ", ".join(list(own)[:2])
+        raise PlaitError(
+            f"model.init: none of the {len(stored)} tensors in {path} fits this model (its "
+            f"tensors: {theirs}, ...; this model's: {mine}, ...): it is another architecture; "
+            "start from a run of this model, or set the model it was trained as"
+        )
+    return report
+
+
+def load_init(model: Any, value: str) -> InitReport:
+    """Copy the weights of the checkpoint ``model.init`` names into ``model``
+    (:func:`match_init` says which)."""
+    import torch
+
+    path, stored, _ = read_init(value)
+    report = match_init(model, stored, path)
+    own = model.state_dict()
     with torch.no_grad():
         for name, tensor in own.items():
-            if name in stored:
+            if name not in report.missing:
                 tensor.copy_(stored[name])
-    if report.missing:
-        from framework.finetune.structure import find_layout
-
-        try:
-            head = set(find_layout(model).head)
-        except PlaitError:
-            head = set()
-        report.new_head = [n for n in report.missing if n in head]
     return report
+
+
+def check_init(value: str, cfg: Any, build: Any) -> None:
+    """``model.init`` when the config is composed: the checkpoint reads (memory-mapped) as a
+    Plait checkpoint of the same model, and its tensors fit the model this config builds
+    (``build(info)``: the structure on the meta device, shaped by the checkpoint's
+    vocabulary and outputs where this run's are not known yet)."""
+    from framework.datainfo import DataInfo
+    from framework.kinds import NAME_KEY
+
+    path, stored, payload = read_init(value, mmap=True)
+    theirs = (payload["config"].get("model") or {}).get(NAME_KEY)
+    mine = cfg.model.get(NAME_KEY)
+    if theirs and mine and theirs != mine:
+        raise PlaitError(
+            f"model.init={value} holds a model '{theirs}', and this run builds model "
+            f"'{mine}'; set model={theirs} with that run's sizes, or start from a run of "
+            f"model '{mine}'"
+        )
+    info = DataInfo.from_dict(payload.get("data_info") or {})
+    match_init(build(info), stored, path)

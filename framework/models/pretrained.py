@@ -63,11 +63,15 @@ def hf_pretrained(
     auto = transformers.AutoModel if info.num_outputs else transformers.AutoModelForCausalLM
     try:
         if not info.num_outputs:
-            _require_decoder(transformers.AutoConfig.from_pretrained(str(folder)), folder)
+            _require_decoder(
+                transformers.AutoConfig.from_pretrained(str(folder), trust_remote_code=False),
+                folder,
+            )
         if pretrained:
-            body = auto.from_pretrained(str(folder))
+            body = auto.from_pretrained(str(folder), trust_remote_code=False)
         else:
-            body = auto.from_config(transformers.AutoConfig.from_pretrained(str(folder)))
+            config = transformers.AutoConfig.from_pretrained(str(folder), trust_remote_code=False)
+            body = auto.from_config(config, trust_remote_code=False)
     except (OSError, ValueError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise PlaitError(
