@@ -127,7 +127,7 @@ def print_report(summary: dict[str, Any], out: Path) -> None:
             str(r["trial"]), r["state"], _fmt(r["value"]), *(_fmt(r.get(p)) for p in params),
             _fmt(r["seconds"]), *([r["reason"]] if notes else []),
         )  # fmt: skip
-    console = Console(soft_wrap=True)
+    console = Console(soft_wrap=True, markup=False)  # command lines and reasons as typed
     console.print(table)
     if summary["importances"]:
         said = ", ".join(f"{k} {v:.2f}" for k, v in summary["importances"].items())
@@ -158,11 +158,18 @@ def load_study(sweep_dir: Path) -> Any:
             f"{sweep_dir} is not a sweep folder (no multirun.yaml); give the folder "
             "`plait train -m` or a search wrote (runs/<name>/search_... or multirun_...)"
         )
-    config = OmegaConf.load(saved)
+    from framework.trust import as_data
+
+    config = OmegaConf.create(as_data(OmegaConf.load(saved)))  # a stranger's folder: data
     search = config.get("search") or OmegaConf.create({"storage": None, "study": None})
     url = St.storage_url(search, sweep_dir)
-    if url.startswith("sqlite:///") and not Path(url[len("sqlite:///") :]).is_file():
-        raise PlaitError(f"{sweep_dir} holds no study ({St.STUDY_DB} is missing)")
+    if url.startswith("sqlite:///"):
+        file = Path(url[len("sqlite:///") :])
+        if not file.is_file():
+            raise PlaitError(f"{sweep_dir} holds no study ({St.STUDY_DB} is missing)")
+        problem = St.study_file_problem(file)
+        if problem:
+            raise PlaitError(problem)
     St.quiet()
     try:
         return optuna.load_study(study_name=St.study_name(search, config.name), storage=url)

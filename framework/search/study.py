@@ -21,6 +21,10 @@ INTERRUPTED = "interrupted: the sweep stopped while this trial ran; it runs agai
 SURPLUS = "surplus: another sweep sharing the study had already started its last trial"
 NOT_RUN = (INTERRUPTED, SURPLUS)
 """Reasons of failed trials that do not count as done."""
+SPACE = "plait_space"
+"""Study attribute: the searched values and their ranges, as the first sweep set them."""
+FIXED = "plait_fixed"
+"""Study attribute: the settings every trial shared (the sweep's other overrides)."""
 
 
 def storage_url(search: Any, sweep_dir: str | Path) -> str:
@@ -28,6 +32,19 @@ def storage_url(search: Any, sweep_dir: str | Path) -> str:
     if search.storage:
         return str(search.storage)
     return f"sqlite:///{Path(sweep_dir).resolve() / STUDY_DB}"
+
+
+def shown(url: str) -> str:
+    """Where a study is stored, for messages: the SQLite file, or the URL without its
+    password."""
+    if url.startswith("sqlite:///"):
+        return url[len("sqlite:///") :]
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return url.split("@")[-1]
 
 
 def shared(url: str) -> bool:
@@ -52,8 +69,10 @@ def storage_problem(url: str, timeout: float = 3.0) -> str | None:
                 "postgresql://user:password@host:5432/db or sqlite:///path/study.db")  # fmt: skip
     backend = parsed.get_backend_name()
     if backend == "sqlite":
-        folder = Path(parsed.database or ".").expanduser().resolve().parent
-        return None if folder.is_dir() else f"search.storage={url!r}: no folder {folder}"
+        file = Path(parsed.database or ".").expanduser().resolve()
+        if not file.parent.is_dir():
+            return f"search.storage={url!r}: no folder {file.parent}"
+        return study_file_problem(file)
     if backend not in ("postgresql", "mysql"):
         return (f"search.storage={url!r}: '{backend}' is not a database Optuna shares studies "
                 "in here; use postgresql://... (or sqlite:///... for one machine)")  # fmt: skip
@@ -72,6 +91,84 @@ def storage_problem(url: str, timeout: float = 3.0) -> str | None:
     except OSError as e:
         return (f"search.storage: no database server answers at {host}:{port} "
                 f"({e.strerror or e}); start it, or fix the URL's host and port")  # fmt: skip
+
+
+def study_file_problem(file: Path) -> str | None:
+    """Why an existing SQLite study file cannot be read (not a database, damaged), or None;
+    the file is opened read-only and nothing is written."""
+    import sqlite3
+
+    if not file.is_file():
+        return None
+    try:
+        with contextlib.closing(sqlite3.connect(f"{file.as_uri()}?mode=ro", uri=True)) as db:
+            db.execute("SELECT name FROM sqlite_master LIMIT 1").fetchall()
+            ok = db.execute("PRAGMA quick_check").fetchone()
+    except sqlite3.Error as exc:
+        ok = (str(exc),)
+    if ok and ok[0] == "ok":
+        return None
+    said = ok[0] if ok else "empty"
+    return (
+        f"search: the study file {file} cannot be read ({said}); move it away to start a new "
+        "study there, or give search.storage=sqlite:///OTHER.db"
+    )
+
+
+def same_search(study: Any, space: dict[str, str], fixed: list[str], where: str) -> None:
+    """Stop when a study continued by this sweep was searched over another space, or with
+    other settings: its trials would guide the sampler and fill the report with results
+    of another question. A new study records both."""
+    from framework.errors import PlaitError
+
+    fixed = [o for o in fixed if not o.lstrip("+~").startswith(("hydra", "search."))]
+    was_space, was_fixed = study.user_attrs.get(SPACE), study.user_attrs.get(FIXED)
+    if was_space is None and not study.get_trials(deepcopy=False):
+        study.set_user_attr(SPACE, space)
+        study.set_user_attr(FIXED, sorted(fixed))
+        return
+    if was_space is None:  # a study from before these were recorded: its trials' spaces
+        was_space = {}
+        for t in study.get_trials(deepcopy=False):
+            was_space.update({k: space_text(v) for k, v in t.distributions.items()})
+    said = _difference(was_space, space, "search")
+    if not said and was_fixed is not None:
+        said = _difference(_by_key(was_fixed), _by_key(fixed), "set")
+    if said:
+        raise PlaitError(
+            f"search: the study '{study.study_name}' in {where} {said}; its trials answer "
+            "another question: give search.study=NEW_NAME (or another hydra.sweep.dir) to "
+            "start a new study"
+        )
+
+
+def _by_key(overrides: list[str]) -> dict[str, str]:
+    return dict(o.partition("=")[::2] for o in overrides)
+
+
+def space_text(distribution: Any) -> str:
+    """A searched range as a person writes it: ``[0.0001, 0.01] log``, or the choices."""
+    if hasattr(distribution, "choices"):
+        return "{" + ", ".join(map(str, distribution.choices)) + "}"
+    log = " log" if getattr(distribution, "log", False) else ""
+    return f"[{distribution.low:g}, {distribution.high:g}]{log}"
+
+
+THIRD = {"search": "searches", "set": "sets"}
+
+
+def _difference(was: dict[str, str], now: dict[str, str], verb: str) -> str:
+    gone = sorted(set(was) - set(now))
+    new = sorted(set(now) - set(was))
+    changed = sorted(k for k in set(was) & set(now) if was[k] != now[k])
+    if changed:
+        key = changed[0]
+        return f"{THIRD[verb]} {key} as {was[key]}, and this sweep as {now[key]}"
+    if gone:
+        return f"{THIRD[verb]} {gone[0]}, which this sweep does not"
+    if new:
+        return f"does not {verb} {new[0]}, which this sweep does"
+    return ""
 
 
 def storage(search: Any, url: str) -> Any:

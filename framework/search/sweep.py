@@ -75,6 +75,17 @@ def _key(params: dict[str, Any]) -> tuple:
     return tuple(sorted((k, repr(v)) for k, v in params.items()))
 
 
+def _resolved(config: Any) -> Any:
+    """The sweep's config with its own values resolved (the report reads them back as
+    plain data) and Hydra's node as Hydra has it."""
+    from omegaconf import OmegaConf
+
+    body = OmegaConf.masked_copy(config, [k for k in config if k != "hydra"])
+    out = OmegaConf.to_container(body, resolve=True)
+    out["hydra"] = OmegaConf.to_container(config.hydra, resolve=False)
+    return OmegaConf.create(out)
+
+
 def run_sweep(config: Any, launcher: Any, arguments: list[str], registry: Any) -> list[Any]:
     """Run every trial still to go; write the report; raise :class:`SweepFailures` when
     trials failed. Returns the launcher's job returns."""
@@ -88,11 +99,17 @@ def run_sweep(config: Any, launcher: Any, arguments: list[str], registry: Any) -
     target = objective_of(config, registry.build("task", config.task))
     sweep_dir = Path(config.hydra.sweep.dir)
     sweep_dir.mkdir(parents=True, exist_ok=True)
-    OmegaConf.save(config, RunDir.sweep_config(sweep_dir))
+    OmegaConf.save(_resolved(config), RunDir.sweep_config(sweep_dir))
     url = St.storage_url(search, sweep_dir)
     name = St.study_name(search, config.name)
     seed = config.seed if search.seed is None else search.seed
+    problem = St.storage_problem(url)
+    if problem:
+        raise PlaitError(problem)
     study = St.open_study(search, url, name, target.direction, sampler(search, seed))
+    distributions = {q.path: q.distribution() for q in p.params}
+    St.same_search(study, {k: St.space_text(v) for k, v in distributions.items()}, p.fixed,
+                   St.shown(url))  # fmt: skip
     with warnings.catch_warnings():  # "experimental" since optuna 3.2, stable in use
         warnings.simplefilter("ignore")
         study.set_metric_names([target.name])
@@ -103,7 +120,6 @@ def run_sweep(config: Any, launcher: Any, arguments: list[str], registry: Any) -
                             + (St.sweep_salt() if together else 0))  # fmt: skip
     interrupted = St.fail_lost(study) if together else St.close_interrupted(study)
     done = St.finished(study)
-    distributions = {q.path: q.distribution() for q in p.params}
     if done or interrupted:
         log.info("study '%s' continues: %d trials done, %d interrupted", name, len(done),
                  interrupted)  # fmt: skip
