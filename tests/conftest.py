@@ -219,3 +219,22 @@ def shared(tmp_path_factory, name: str, make) -> Path:
             make(root)
             done.touch()
     return root
+
+
+def train_tiny_lm(root: Path) -> None:
+    """``plait train`` of :data:`TINY_LM` into ``root/run`` (a :func:`shared` builder)."""
+    proc = run_plait(["train", *TINY_LM, "hydra.run.dir=run"], root)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+
+
+def snapshot(*folders: Path) -> dict[str, str]:
+    """Every file under ``folders`` with the SHA-256 of its bytes: equal snapshots before and
+    after a command mean it changed, added and removed nothing there."""
+    import hashlib
+
+    found = {}
+    for folder in folders:
+        for path in sorted(Path(folder).rglob("*")):
+            if path.is_file():
+                found[str(path)] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return found

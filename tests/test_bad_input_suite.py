@@ -357,3 +357,428 @@ def test_no_shipped_config_names_a_callable_or_trusts_itself():
     for path in [*REPO.glob("conf/**/*.yaml"), *REPO.glob("recipes/*.yaml")]:
         text = path.read_text("utf-8")
         assert "_target_" not in text and "allow_targets" not in text, path
+
+
+# the commands that read a trained run: eval, predict, compare, export, generate ------------
+# Each case asserts the one line, exit status 2, and that every file the user had (the run,
+# their folders, their inputs) is byte-identical afterwards.
+
+
+@pytest.fixture(scope="session")
+def trained(tmp_path_factory):
+    """A tiny fortunes classifier and a tiny language model, trained once per session."""
+    from tests.conftest import shared, train_tiny_lm
+    from tests.evaluate.test_eval_runs import _run_dir, _train_fortunes
+
+    classifier = _run_dir(shared(tmp_path_factory, "fortunes", _train_fortunes), "fortunes")
+    return classifier, shared(tmp_path_factory, "docs-lm", train_tiny_lm) / "run"
+
+
+@pytest.fixture
+def runs(trained, tmp_path):
+    """Copies of the two runs in the test's folder (``clf``, ``lm``), and a user's input file
+    and folder beside them."""
+    import shutil
+
+    for name, run in zip(("clf", "lm"), trained):
+        shutil.copytree(run, tmp_path / name, symlinks=True)
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "notes.txt").write_text("the user's own notes\n")
+    (tmp_path / "in.csv").write_text("text\nwhy did the chicken cross the road\n")
+    (tmp_path / "a_file").write_text("a file, not a folder\n")
+    return tmp_path
+
+
+OUTPUT_CASES = [
+    (["eval", "run=clf", "out=clf"], ["out=clf holds", "it is a run dir", "overwrite=true"]),
+    (["eval", "run=clf", "out=mine"], ["out=mine holds notes.txt (not Plait's)"]),
+    (["eval", "run=clf", "out=a_file"], ["out=a_file is a file; give a folder"]),
+    (["eval", "run=clf", "out=a_file/eval"], ["cannot write out=a_file/eval", "is a file"]),
+    (["eval", "run=clf", "out=/proc/sys/plait"], ["cannot write out=/proc/sys/plait"]),
+    (["export", "run=clf", "format=safetensors", "out=clf"], ["out=clf holds", "a run dir"]),
+    (["export", "run=clf", "format=safetensors", "out=mine"], ["out=mine holds notes.txt"]),
+    (["export", "run=lm", "out=a_file/x"], ["cannot write out=a_file/x"]),
+    (["compare", "clf", "clf", "out=mine"], ["out=mine holds notes.txt"]),
+    (["compare", "clf", "clf", "out=lm"], ["out=lm holds", "it is a run dir"]),
+    (["predict", "run=clf", "input=in.csv", "output=in.csv"], ["output=in.csv is the input"]),
+    (["predict", "run=clf", "input=in.csv", "output=mine/notes.txt"],
+     ["output=mine/notes.txt exists and Plait did not write it", "overwrite=true"]),
+    (["predict", "run=clf", "input=in.csv", "output=mine"], ["output=mine is a folder"]),
+    (["predict", "run=clf", "input=in.csv", "output=a_file/p.csv"], ["cannot write output="]),
+    (["predict", "run=clf", "input=in.csv", "output=/proc/sys/p.csv"], ["cannot write output="]),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("args", "fragments"), OUTPUT_CASES, ids=[" ".join(a)[:60] for a, _ in
+                                                                    OUTPUT_CASES])  # fmt: skip
+def test_an_output_that_would_replace_or_cannot_be_written_is_one_line(runs, args, fragments):
+    from tests.conftest import run_in_process, snapshot
+
+    before = snapshot(runs)
+    assert_one_line_error(run_in_process(args, runs), *fragments)
+    assert snapshot(runs) == before
+
+
+def test_overwrite_true_writes_beside_the_users_files_and_lists_only_its_own(runs):
+    from framework.outputs import MARK, written_by_plait
+    from tests.conftest import run_in_process, snapshot
+
+    notes = snapshot(runs / "mine")
+    proc = run_in_process(["eval", "run=clf", "out=mine", "overwrite=true", "bootstrap=50"], runs)
+    assert proc.returncode == 0, proc.stderr
+    assert snapshot(runs / "mine").items() >= notes.items()  # the user's file as it was
+    ours = written_by_plait(runs / "mine")
+    assert "notes.txt" not in ours and {"eval.json", "predictions.csv"} <= ours
+    assert (runs / "mine" / MARK).is_file()
+    # a folder Plait wrote may take Plait's output again without overwrite=true
+    again = run_in_process(["eval", "run=clf", "out=fresh", "bootstrap=50"], runs)
+    assert again.returncode == 0, again.stderr
+    assert run_in_process(["eval", "run=clf", "out=fresh", "bootstrap=50"], runs).returncode == 0
+
+
+def test_predict_writes_its_default_file_again_but_not_the_input(runs):
+    from tests.conftest import run_in_process
+
+    for _ in range(2):
+        proc = run_in_process(["predict", "run=clf", "input=in.csv"], runs)
+        assert proc.returncode == 0, proc.stderr
+    assert (runs / "in.predictions.csv").is_file()
+    kept = (runs / "in.csv").read_bytes()
+    proc = run_in_process(["predict", "run=clf", "input=in.csv", "output=in.csv"], runs)
+    assert proc.returncode == 2 and (runs / "in.csv").read_bytes() == kept
+
+
+def test_a_reused_run_dir_is_refused_and_the_first_runs_files_stay_byte_identical(cli, tmp_path):
+    from tests.conftest import TINY_LM, snapshot
+
+    short = [*TINY_LM, "trainer.max_steps=4", "trainer.val_every=2", "trainer.ckpt_every=2"]
+    assert cli("train", *short, "hydra.run.dir=run").returncode == 0
+    before = snapshot(tmp_path / "run")
+    assert any(p.endswith(".ckpt") for p in before)
+    proc = cli("train", *short, "model.d_model=64", "hydra.run.dir=run")
+    assert_one_line_error(proc, "hydra.run.dir=run already holds a run", "resume=auto")
+    assert snapshot(tmp_path / "run") == before
+    # continued with resume=auto, in the same folder: the earlier metrics rows are kept
+    def rows() -> list[dict[str, str]]:
+        import csv
+
+        with open(tmp_path / "run" / "metrics.csv", newline="") as fh:
+            return [{k: v for k, v in r.items() if v} for r in csv.DictReader(fh)]
+
+    first = rows()
+    longer = [a for a in short if not a.startswith("trainer.max_steps")]
+    proc = cli("train", *longer, "trainer.max_steps=6", "hydra.run.dir=run", "resume=auto")
+    assert proc.returncode == 0, proc.stderr
+    assert "continuing the run in run" in proc.stderr
+    after = rows()
+    assert after[: len(first)] == first and len(after) > len(first)  # appended, none lost
+
+
+def test_a_user_folder_as_run_dir_is_refused_and_a_clock_named_one_is_written_beside(tmp_path):
+    from framework.errors import PlaitError
+    from framework.rundir import claim_run_dir
+
+    mine = tmp_path / "project"
+    mine.mkdir()
+    (mine / "config.yaml").write_text("mine: true\n")
+    with pytest.raises(PlaitError, match=r"hydra.run.dir=.*project already holds a run \("):
+        claim_run_dir(mine, "hydra.run.dir", timed=False, resume=None)
+    assert claim_run_dir(tmp_path / "new", "hydra.run.dir", False, None) == (tmp_path / "new",
+                                                                             None)  # fmt: skip
+    path, said = claim_run_dir(mine, "hydra.run.dir", timed=True, resume=None)
+    assert path == tmp_path / "project_1" and "writes beside it" in said
+    (mine / "checkpoints").mkdir()
+    (mine / "checkpoints" / "last.ckpt").write_bytes(b"x")
+    assert claim_run_dir(mine, "k", False, "auto")[0] == mine
+    assert claim_run_dir(mine, "k", False, str(mine / "checkpoints" / "last.ckpt"))[0] == mine
+    with pytest.raises(PlaitError, match="already holds a run"):
+        claim_run_dir(mine, "k", False, str(tmp_path / "elsewhere.ckpt"))
+
+
+def test_a_grid_sweep_into_a_folder_holding_jobs_is_refused(cli, tmp_path):
+    from tests.conftest import TINY_LM, snapshot
+
+    (tmp_path / "sweep" / "0").mkdir(parents=True)
+    (tmp_path / "sweep" / "0" / "config.yaml").write_text("an: earlier job\n")
+    before = snapshot(tmp_path / "sweep")
+    proc = cli("train", "-m", *TINY_LM, "optimizer.lr=1e-3,2e-3", "hydra.sweep.dir=sweep")
+    assert_one_line_error(proc, "hydra.sweep.dir=sweep already holds files (0)")
+    assert snapshot(tmp_path / "sweep") == before
+
+
+VALUE_CASES = [
+    (["eval", "run=clf", "batch_size=0"], "batch_size=0 must be at least 1"),
+    (["eval", "run=clf", "bootstrap=-5"], "bootstrap=-5 must be at least 1"),
+    (["predict", "run=clf", "input=in.csv", "batch_size=-1"], "batch_size=-1 must be at least 1"),
+    (["generate", "ckpt=lm/checkpoints/last.ckpt", "max_new_tokens=0"], "max_new_tokens=0"),
+    (["generate", "ckpt=lm/checkpoints/last.ckpt", "temperature=-1"], "temperature=-1.0"),
+    (["generate", "ckpt=lm/checkpoints/last.ckpt", "num_samples=0"], "num_samples=0"),
+    (["generate", "ckpt=lm/checkpoints/last.ckpt", "top_p=0"], "top_p=0.0 must be above 0"),
+    (["generate", "ckpt=lm/checkpoints/last.ckpt", "top_p=1.5"], "top_p=1.5 must be above 0 and"),
+    (["generate", "ckpt=lm/checkpoints/last.ckpt", "top_k=-1"], "top_k=-1 must be at least 0"),
+    (["generate", "ckpt=clf/checkpoints/last.ckpt"],
+     "is a checkpoint of task text_classification (it predicts a class, not the next token)"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("args", "fragment"), VALUE_CASES, ids=[" ".join(a)[:60] for a, _ in
+                                                                  VALUE_CASES])  # fmt: skip
+def test_a_commands_own_bad_value_is_one_line_before_any_work(runs, args, fragment):
+    from tests.conftest import run_in_process, snapshot
+
+    before = snapshot(runs)
+    assert_one_line_error(run_in_process(args, runs), fragment)
+    assert snapshot(runs) == before
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["hardware=gpu", "hardware.devices=0"], ["hardware=ddp", "hardware.devices=0"],
+     ["hardware=multi_gpu", "hardware.devices=-2"], ["hardware=fsdp", "hardware.devices=0"],
+     ["hardware=multi_node", "hardware.devices=0"], ["hardware=cpu", "hardware.threads=0"],
+     ["hardware=auto", "hardware.processes=0"], ["hardware=multi_node", "hardware.num_nodes=0"]],
+)  # fmt: skip
+def test_device_counts_are_checked_in_every_preset_before_the_hardware(cli, tmp_path, args):
+    key, value = args[1].split("=")
+    assert_one_line_error(cli("train", *args), f"{key}={value} must be at least 1")
+    assert not (tmp_path / "runs").exists()
+
+
+def test_nucleus_sampling_keeps_the_fewest_tokens_that_reach_p():
+    import torch
+
+    from framework.models.generate import _nucleus
+
+    logits = torch.log(torch.tensor([[0.5, 0.3, 0.15, 0.05]]))
+    kept = torch.isfinite(_nucleus(logits, 0.75))[0].tolist()
+    assert kept == [True, True, False, False]
+    assert torch.isfinite(_nucleus(logits, 0.01))[0].tolist() == [True, False, False, False]
+
+
+# a stranger's run is data: nothing it names is imported, resolved or run ---------------------
+
+
+@pytest.fixture
+def stranger(runs, tmp_path, monkeypatch):
+    """The copied runs, made a stranger's: their stored configs (``config.yaml`` and the
+    checkpoints' own copies) name an environment variable in texts Plait writes out, and
+    ``hostile/`` holds runs whose model is a module that runs code when imported and a
+    Hugging Face folder that needs its own code. Returns the secret and the markers."""
+    import torch
+    import yaml
+
+    secret = "s3cr3t-value-of-the-user"
+    monkeypatch.setenv("PLAIT_TEST_SECRET", secret)
+    marker = tmp_path / "imported"
+    code = tmp_path / "pkgs"
+    code.mkdir()
+    (code / "plait_stranger_mod.py").write_text(f"open({str(marker)!r}, 'w').close()\n")
+    monkeypatch.syspath_prepend(str(code))
+    monkeypatch.setenv("PYTHONPATH", str(code))
+    remote = tmp_path / "remote_model"
+    remote.mkdir()
+    (remote / "modeling_evil.py").write_text(f"open({str(marker)!r}, 'w').close()\n")
+    (remote / "config.json").write_text(json.dumps({
+        "model_type": "evil", "architectures": ["EvilModel"],
+        "auto_map": {"AutoConfig": "modeling_evil.EvilConfig",
+                     "AutoModel": "modeling_evil.EvilModel"}}))  # fmt: skip
+    env = "${oc.env:PLAIT_TEST_SECRET}"
+    for run in (runs / "clf", runs / "lm"):
+        stored = yaml.safe_load((run / "config.yaml").read_text())
+        stored["name"] = f"from {env}"
+        stored.setdefault("samples", {})["prompts"] = [f"def {env}"]
+        (run / "config.yaml").write_text(yaml.safe_dump(stored))
+        for ckpt in (run / "checkpoints").glob("*.ckpt"):
+            state = torch.load(ckpt, weights_only=True)
+            state["plait"]["config"]["name"] = stored["name"]
+            state["plait"]["config"]["samples"] = stored["samples"]
+            torch.save(state, ckpt)
+    base = torch.load(runs / "lm" / "checkpoints" / "last.ckpt", weights_only=True)
+    for name, model in (("package", {"package": "plait_stranger_mod"}),
+                        ("remote", {"path": str(remote)})):  # fmt: skip
+        run = runs / "hostile" / name
+        (run / "checkpoints").mkdir(parents=True)
+        state = dict(base, plait=dict(base["plait"]))
+        state["plait"]["config"] = dict(base["plait"]["config"],
+                                        model={"_name_": "hf_pretrained", **model})  # fmt: skip
+        torch.save(state, run / "checkpoints" / "last.ckpt")
+        (run / "config.yaml").write_text(yaml.safe_dump(state["plait"]["config"]))
+    return secret, marker
+
+
+def test_a_strangers_run_resolves_nothing_and_leaks_no_environment(stranger, runs):
+    from tests.conftest import run_plait
+
+    secret, marker = stranger
+    commands = [
+        ["eval", "run=clf", "out=ev", "bootstrap=20"],
+        ["eval", "run=lm", "out=ev_lm", "bootstrap=20"],
+        ["predict", "run=clf", "input=in.csv"],
+        ["export", "run=lm", "out=exp"],
+        ["export", "run=clf", "format=safetensors", "out=exp_clf"],
+        ["generate", "ckpt=lm/checkpoints/last.ckpt", "max_new_tokens=4"],
+    ]
+    for args in commands:
+        proc = run_plait(args, runs)
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        assert secret not in proc.stdout + proc.stderr, args
+    written = [p for p in runs.rglob("*") if p.is_file() and p.suffix != ".ckpt"]
+    assert not [p for p in written if secret.encode() in p.read_bytes()]
+    assert "${oc.env:PLAIT_TEST_SECRET}" in (runs / "exp" / "README.md").read_text()
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize("kind", ["package", "remote"])
+@pytest.mark.parametrize("command", ["eval", "predict", "export", "generate"])
+def test_a_strangers_model_package_or_remote_code_runs_nothing_and_asks_nothing(
+    stranger, runs, kind, command
+):
+    from tests.conftest import run_plait, snapshot
+
+    _, marker = stranger
+    run = f"hostile/{kind}"
+    args = {
+        "eval": ["eval", f"run={run}"],
+        "predict": ["predict", f"run={run}", "input=in.csv"],
+        "export": ["export", f"run={run}", "out=exp"],
+        "generate": ["generate", f"ckpt={run}/checkpoints/last.ckpt"],
+    }[command]
+    before = snapshot(runs)
+    proc = run_plait(args, runs, timeout=120)  # stdin is not a terminal: a prompt would hang
+    said = {"package": "ships no model", "remote": "needs Python code of its own"}[kind]
+    assert_one_line_error(proc, said)
+    assert not marker.exists()
+    assert snapshot(runs) == before
+
+
+# fine-tuning inputs at compose ----------------------------------------------------------------
+
+
+def test_model_init_inputs_are_one_line_before_the_data_stage(cli, runs, tmp_path):
+    import os
+
+    import torch
+
+    from tests.conftest import snapshot
+
+    (tmp_path / "junk.ckpt").write_text("not a checkpoint\n")
+
+    class Exploit:
+        def __reduce__(self):
+            return (os.system, (f"touch {tmp_path / 'pwned'}",))
+
+    torch.save({"plait": Exploit(), "state_dict": {}}, tmp_path / "pickled.ckpt")
+    lm = torch.load(runs / "lm" / "checkpoints" / "last.ckpt", weights_only=True)
+    renamed = {f"model.other_{k[6:]}": v for k, v in lm["state_dict"].items()}
+    torch.save({**lm, "state_dict": renamed}, tmp_path / "renamed.ckpt")
+    tiny = ["model=gpt_tiny", "data.tokenizer.vocab_size=300", "data.max_length=32"]
+    cases = [
+        (["model.init=no/such/run"], "model.init=no/such/run: no such checkpoint"),
+        (["model.init=junk.ckpt"], "model.init=junk.ckpt: cannot read checkpoint junk.ckpt as "
+                                   "weights only: it is not a checkpoint"),
+        (["model.init=pickled.ckpt"], "that would run code"),
+        (["model.init=clf"], "model.init=clf holds a model 'textcnn', and this run builds "
+                             "model 'gpt'"),
+        (["model.init=lm", "model.d_model=64"], "is (300, 32) in"),
+        (["model.init=renamed.ckpt"], "none of the"),
+    ]  # fmt: skip
+    before = snapshot(runs)
+    for args, fragment in cases:
+        proc = cli("train", *tiny, *args)
+        assert_one_line_error(proc, fragment)
+        assert not (tmp_path / "runs").exists()  # no run dir: stopped before the data stage
+    assert not (tmp_path / "pwned").exists()
+    assert snapshot(runs) == before
+
+
+def test_a_partial_model_init_says_how_many_of_how_many(runs):
+    import torch
+
+    from framework.datainfo import DataInfo
+    from framework.models.init import InitReport, match_init
+
+    lm = torch.load(runs / "lm" / "checkpoints" / "last.ckpt", weights_only=True)
+    stored = {k[6:]: v for k, v in lm["state_dict"].items() if k.startswith("model.")}
+    dropped = sorted(stored)[0]
+    del stored[dropped]
+    from framework.registry import default_registry
+
+    info = DataInfo.from_dict(lm["plait"]["data_info"])
+    cfg = json.loads(json.dumps(lm["plait"]["config"]["model"]))
+    model = default_registry().build("model", cfg, info=info)
+    report = match_init(model, stored, runs / "x.ckpt")
+    assert isinstance(report, InitReport) and report.missing == [dropped]
+    assert f"{report.loaded} of the model's {report.loaded + 1} tensors" in report.table().title
+
+
+# search inputs ---------------------------------------------------------------------------------
+
+
+def test_a_corrupted_study_file_is_one_line_naming_it(cli, tmp_path):
+    from tests.search.test_sweeps import TINY
+
+    bad = tmp_path / "broken.db"
+    bad.write_bytes(b"this is not sqlite" * 100)
+    before = bad.read_bytes()
+    search = ["search=random", "search.trials=2", "optimizer.lr=interval(1e-4,1e-2)"]
+    proc = cli("train", *TINY, *search, f"search.storage=sqlite:///{bad}")
+    assert_one_line_error(proc, f"the study file {bad} cannot be read", "move it away")
+    sweep = tmp_path / "sweep"
+    sweep.mkdir()
+    (sweep / "study.db").write_bytes(before)
+    proc = cli("train", *TINY, *search, "hydra.sweep.dir=sweep")
+    assert_one_line_error(proc, f"the study file {sweep / 'study.db'} cannot be read")
+    (sweep / "multirun.yaml").write_text("name: stdlib_gpt\n")
+    assert_one_line_error(cli("sweep-report", "sweep"), "cannot be read")
+    assert bad.read_bytes() == before == (sweep / "study.db").read_bytes()
+    assert not list(sweep.glob("[0-9]*"))  # no trial started
+
+
+@pytest.mark.parametrize(
+    ("changed", "fragment"),
+    [
+        (["optimizer.lr=interval(1e-3,1e-2)"],
+         "searches optimizer.lr as [0.0001, 0.01], and this sweep as [0.001, 0.01]"),
+        (["optimizer.lr=interval(1e-4,1e-2)", "model.dropout=interval(0,0.2)"],
+         "does not search model.dropout"),
+        (["optimizer.lr=interval(1e-4,1e-2)", "trainer.max_steps=7"],
+         "sets trainer.max_steps as 10, and this sweep as 7"),
+    ],
+)  # fmt: skip
+def test_continuing_a_study_with_another_space_or_settings_is_refused(cli, tmp_path, changed,
+                                                                      fragment):  # fmt: skip
+    import optuna
+
+    from framework.search import space as S
+    from framework.search.study import same_search, space_text
+    from tests.search.test_sweeps import TINY
+
+    first = ["optimizer.lr=interval(1e-4,1e-2)"]
+    params, fixed = S.from_overrides([*TINY, *first])
+    (tmp_path / "sweep").mkdir()
+    url = f"sqlite:///{tmp_path / 'sweep' / 'study.db'}"
+    study = optuna.create_study(storage=url, study_name="stdlib_gpt")
+    same_search(study, {q.path: space_text(q.distribution()) for q in params}, fixed, url)
+    study.tell(study.ask({q.path: q.distribution() for q in params}), 1.0)
+    fixed_now = [a for a in TINY if not a.startswith(tuple(c.split("=")[0] for c in changed))]
+    kept = (tmp_path / "sweep" / "study.db").read_bytes()
+    proc = cli("train", *fixed_now, *changed, "search=random", "search.trials=3",
+               "hydra.sweep.dir=sweep")  # fmt: skip
+    assert_one_line_error(proc, fragment, "search.study=NEW_NAME")
+    assert not list((tmp_path / "sweep").glob("[0-9]*"))  # no trial started
+    assert (tmp_path / "sweep" / "study.db").read_bytes() == kept
+
+
+def test_the_sweep_report_prints_command_lines_as_text(capsys, tmp_path):
+    from framework.search.report import print_report
+
+    command = "plait train data.source.paths=[data/a.csv] model.tag=[bold]x[/bold]"
+    rows = [{"trial": 0, "state": "FAIL", "value": None, "seconds": 1.0,
+             "reason": "stopped: [red]not markup[/red]"}]  # fmt: skip
+    summary = {"rows": rows, "study": "s", "objective": "val/loss", "direction": "minimize",
+               "importances": {}, "complete": 1, "pruned": 0, "failed": 0,
+               "best": {"trial": 0, "command": command}}  # fmt: skip
+    print_report(summary, tmp_path)
+    out = capsys.readouterr().out
+    assert command in out.replace("\n", "")
+    assert "[red]not markup" in out

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO, TINY_LM, run_in_process, run_plait, shared
+from tests.conftest import REPO, TINY_LM, run_in_process, run_plait, shared, train_tiny_lm
 
 DOCS = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
 
@@ -123,11 +123,7 @@ def _work(tmp_path_factory) -> Path:
     tweets_root = shared(tmp_path_factory, "tweets", _train_tweets)
     tweets = _run_dir(tweets_root, "tweets_sentiment")
 
-    def train_lm(root: Path) -> None:
-        proc = run_plait(["train", *TINY_LM, "hydra.run.dir=run"], root)
-        assert proc.returncode == 0, proc.stderr[-3000:]
-
-    lm = shared(tmp_path_factory, "docs-lm", train_lm) / "run"
+    lm = shared(tmp_path_factory, "docs-lm", train_tiny_lm) / "run"
 
     def search(root: Path) -> None:
         proc = run_plait(["train", *TINY_LM, "trainer.max_steps=4", "trainer.val_every=2",
