@@ -458,6 +458,7 @@ def test_a_reused_run_dir_is_refused_and_the_first_runs_files_stay_byte_identica
     proc = cli("train", *short, "model.d_model=64", "hydra.run.dir=run")
     assert_one_line_error(proc, "hydra.run.dir=run already holds a run", "resume=auto")
     assert snapshot(tmp_path / "run") == before
+
     # continued with resume=auto, in the same folder: the earlier metrics rows are kept
     def rows() -> list[dict[str, str]]:
         import csv
