@@ -648,6 +648,7 @@ def test_a_strangers_model_package_or_remote_code_runs_nothing_and_asks_nothing(
     proc = run_plait(args, runs, timeout=120)  # stdin is not a terminal: a prompt would hang
     said = {"package": "ships no model", "remote": "needs Python code of its own"}[kind]
     assert_one_line_error(proc, said)
+    assert "custom code" not in proc.stdout + proc.stderr  # transformers' prompt
     assert not marker.exists()
     assert snapshot(runs) == before
 
