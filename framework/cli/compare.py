@@ -54,7 +54,6 @@ def _compare(opts: Any) -> None:
         checkpoint_of(run)  # an unknown run dir stops before any evaluation
     folders, metrics = {}, {}
     for run in runs:
-        checkpoint_of(run)  # an unknown run dir stops before any evaluation
         folder = RunDir(run).eval_dir()
         if not RunDir(run).eval_json().is_file():
             print_summary(*evaluate_options(OmegaConf.structured(EvalCommand(run=run)), []))
