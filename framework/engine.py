@@ -27,11 +27,12 @@ from framework.finetune.param_groups import LR_KEYS, LrScales
 from framework.kinds import NAME_KEY, builder_node
 from framework.models.assemble import build_trained_model
 from framework.registry import Registry
-from framework.rundir import RunDir, find_resume
+from framework.rundir import RunDir, find_resume, stored_config
 from framework.training.hardware import (
     global_batch_accumulation,
     ranks,
     run_precision,
+    settle_threads,
     trainer_arguments,
 )
 
@@ -190,11 +191,15 @@ def train(
         logging.getLogger(noisy).setLevel(logging.WARNING)
     run = RunDir(run_dir)
     writer = rank_zero_only.rank == 0  # under DDP every rank runs this function
+    ckpt = find_resume(cfg.resume, run, cfg)  # fail fast, before any data work
+    hardware = registry.build("hardware", builder_node("hardware", cfg.hardware))
+    said = settle_threads(cfg, hardware, stored_config(Path(ckpt)) if ckpt else None)
+    if said:
+        log.info(said)
     if writer:
         run.write_config(cfg)
         run.write_command()
     L.seed_everything(cfg.seed, workers=True, verbose=False)
-    ckpt = find_resume(cfg.resume, run, cfg)  # fail fast, before any data work
 
     # data
     if cfg.eda and cfg.data.streaming:

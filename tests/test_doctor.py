@@ -67,7 +67,13 @@ def test_auto_picks_what_this_machine_has(registry):
     found = torch.cuda.device_count() if torch.cuda.is_available() else 0
     built = registry.build("hardware", {"_name_": "auto"})
     if found == 0:
-        assert built == {"accelerator": "cpu", "devices": 1, "precision": "32-true"}
+        # threads: null, chosen when the run starts (framework.training.threads)
+        assert built == {
+            "accelerator": "cpu",
+            "devices": 1,
+            "threads": None,
+            "precision": "32-true",
+        }
     else:
         assert (built["accelerator"], built["devices"]) == ("gpu", found)
 

@@ -220,6 +220,21 @@ def _outcome(job: Any) -> dict[str, Any]:
     return {"status": FAILED, "value": None, "reason": said, "run_dir": None}
 
 
+def _with_threads(trial: Any, run_dir: Path) -> None:
+    """The trial's command with the torch threads it ran with (its ``config.yaml`` records
+    the count chosen for it), so that command, run alone, adds up to the same numbers."""
+    import yaml
+
+    command = list(trial.user_attrs.get(St.OVERRIDES) or [])
+    try:
+        stored = yaml.safe_load(RunDir(run_dir).config.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError):
+        return
+    threads = (stored.get("hardware") or {}).get("threads")
+    if threads and not any(o.startswith("hardware.threads=") for o in command):
+        trial.set_user_attr(St.OVERRIDES, [*command, f"hardware.threads={threads}"])
+
+
 def _record(study: Any, trial: Any, outcome: dict[str, Any], seconds: float) -> None:
     """Tell the study how the trial ended."""
     import optuna
@@ -227,6 +242,7 @@ def _record(study: Any, trial: Any, outcome: dict[str, Any], seconds: float) -> 
     state = optuna.trial.TrialState
     if outcome.get("run_dir"):
         trial.set_user_attr(St.RUN_DIR, outcome["run_dir"])
+        _with_threads(trial, Path(outcome["run_dir"]))
     trial.set_user_attr("seconds", round(seconds, 1))
     trial.set_user_attr(St.REASON, outcome.get("reason") or "")
     status = outcome["status"]

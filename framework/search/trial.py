@@ -56,7 +56,10 @@ def share_cores(cfg: Any, jobs: int) -> None:
         return
     import torch
 
-    torch.set_num_threads(max(1, (os.cpu_count() or 1) // jobs))
+    from framework.training import threads
+
+    threads.SHARE_CAP = max(1, threads.usable_cpus() // jobs)
+    torch.set_num_threads(threads.SHARE_CAP)
 
 
 def reason(exc: BaseException) -> str:

@@ -20,16 +20,15 @@ def cpu(
     """Train on the CPU of this machine; several processes use DDP over gloo.
 
     Args:
-        threads: torch intra-op threads per process (null: torch's default, one per core).
+        threads: torch intra-op threads per process (null: the CPUs this process may use,
+            less those other processes keep busy when the run starts, shared among the
+            processes; the log says the choice).
         processes: Data-parallel processes (more than 1: DDP, for testing multi-device runs).
     """
-    if threads:
-        import torch
-
-        torch.set_num_threads(threads)
     if processes > 1:
-        return {"accelerator": "cpu", "devices": processes, "strategy": "ddp", **CPU_PRECISION}
-    return {"accelerator": "cpu", "devices": 1, **CPU_PRECISION}
+        return {"accelerator": "cpu", "devices": processes, "strategy": "ddp", "threads": threads,
+                **CPU_PRECISION}  # fmt: skip
+    return {"accelerator": "cpu", "devices": 1, "threads": threads, **CPU_PRECISION}
 
 
 def auto(
@@ -39,7 +38,8 @@ def auto(
     the CPU.
 
     Args:
-        threads: On a CPU: torch intra-op threads per process (null: one per core).
+        threads: On a CPU: torch intra-op threads per process (null: the free CPUs, as
+            ``hardware=cpu`` chooses them).
         processes: On a CPU: data-parallel processes (more than 1: DDP over gloo).
     """
     if not _may_have_gpus():
@@ -272,4 +272,28 @@ def run_precision(configured: str | None, hardware: dict[str, Any]) -> str:
 def trainer_arguments(hardware: dict[str, Any]) -> dict[str, Any]:
     """A preset's Trainer arguments, without its precision default (the engine resolves
     that with ``trainer.precision``)."""
-    return {k: v for k, v in hardware.items() if k != "precision"}
+    return {k: v for k, v in hardware.items() if k not in ("precision", "threads")}
+
+
+def settle_threads(cfg: Any, hardware: dict[str, Any], resumed: Any = None) -> str | None:
+    """On a CPU preset, choose torch's intra-op threads (``framework.training.threads``), set
+    them, and write the count into ``cfg.hardware.threads``, so the run's ``config.yaml`` and
+    checkpoints record it: a resumed run (``resumed``: the config it continues) takes the
+    count it ran with, and a run started from its config adds up to the same numbers (float
+    sums depend on how many threads share them). Returns the log line (None on a GPU)."""
+    if hardware.get("accelerator") != "cpu" or "threads" not in cfg.hardware:
+        return None
+    import torch
+    from omegaconf import OmegaConf, open_dict
+
+    from framework.training import threads
+
+    asked = cfg.hardware.threads
+    if asked is None and resumed is not None:
+        asked = OmegaConf.select(OmegaConf.create(resumed), "hardware.threads", default=None)
+    processes = hardware.get("devices", 1) if hardware.get("strategy") == "ddp" else 1
+    choice = threads.choose_threads(asked, processes, threads.SHARE_CAP)
+    torch.set_num_threads(choice.threads)
+    with open_dict(cfg):
+        cfg.hardware.threads = choice.threads
+    return choice.said
