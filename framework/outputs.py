@@ -32,20 +32,17 @@ def _nearest_existing(path: Path) -> Path:
 def _make(folder: Path, key: str, shown: Path) -> None:
     """``folder`` made (with its parents), or one line saying why it cannot be."""
     existing = _nearest_existing(folder)
+    way_out = f"set {key}= to a place you can write"
     if not existing.is_dir():
         raise PlaitError(
-            f"cannot write {key}={shown}: {existing} is a file, not a folder; give another {key}"
+            f"cannot write {key}={shown}: {existing} is a file, not a folder; {way_out}"
         )
     if not os.access(existing, os.W_OK | os.X_OK):
-        raise PlaitError(
-            f"cannot write {key}={shown}: {existing} is read-only here; give a {key} you can write"
-        )
+        raise PlaitError(f"cannot write {key}={shown}: {existing} is read-only here; {way_out}")
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise PlaitError(
-            f"cannot write {key}={shown}: {exc.strerror or exc}; give a {key} you can write"
-        ) from None
+        raise PlaitError(f"cannot write {key}={shown}: {exc.strerror or exc}; {way_out}") from None
 
 
 def written_by_plait(folder: Path) -> set[str]:
