@@ -84,11 +84,11 @@ def memory_bytes() -> tuple[int, int]:
 
 
 def usable_cores() -> int:
-    """Cores this process may use."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
+    """Cores this process may use: its affinity, capped by its cgroup's CPU quota (what a
+    CPU run's threads are chosen from)."""
+    from framework.training.threads import usable_cpus
+
+    return usable_cpus()
 
 
 def machine() -> Machine:

@@ -32,7 +32,10 @@ def test_doctor_reports_this_machine_and_advises_for_a_recipe(cli):
     assert proc.returncode == 0, proc.stderr
     doc = json.loads(proc.stdout)
     m = doc["machine"]
-    assert m["cores"] == os.cpu_count() and m["usable_cores"] == len(os.sched_getaffinity(0))
+    from framework.training.threads import usable_cpus
+
+    assert m["cores"] == os.cpu_count() and m["usable_cores"] == usable_cpus()
+    assert m["usable_cores"] <= len(os.sched_getaffinity(0))  # a cgroup quota may cap it
     assert m["memory"] == os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     assert 0 < m["available_memory"] <= m["memory"]
     assert len(m["gpus"]) == (torch.cuda.device_count() if torch.cuda.is_available() else 0)
