@@ -14,12 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from framework.errors import PlaitError
+from framework.rundir import RUN_MARKS
 
 MARK = ".plait-output"
 """The file, in a folder Plait wrote, listing the files it wrote there."""
-
-RUN_FILES = ("config.yaml", "checkpoints")
-"""Entries that make a folder a run dir (``plait train`` wrote it)."""
 
 
 def _nearest_existing(path: Path) -> Path:
@@ -85,7 +83,7 @@ def output_folder(path: str | Path, key: str, overwrite: bool, default: bool = F
     if foreign and not overwrite:
         names = sorted(foreign)
         shown = ", ".join(names[:4]) + (f" and {len(names) - 4} more" if len(names) > 4 else "")
-        run_dir = any(n in foreign for n in RUN_FILES)
+        run_dir = any(n in foreign for n in RUN_MARKS)
         what = "it is a run dir, and these are its own files" if run_dir else "not Plait's"
         raise PlaitError(
             f"{key}={folder} holds {shown} ({what}); give a new folder, or add "
