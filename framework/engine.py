@@ -92,8 +92,10 @@ def build_trainer(
     run: RunDir,
     monitor: tuple[str, str],
     extra_callbacks: Sequence[Any] = (),
+    hardware: dict[str, Any] | None = None,
 ) -> Any:
-    """A Lightning Trainer from the hardware preset, loggers, callbacks and loop settings."""
+    """A Lightning Trainer from the hardware preset (``hardware``: the preset's arguments,
+    already built; None: built here), loggers, callbacks and loop settings."""
     import lightning as L
     from lightning.pytorch.callbacks import ModelCheckpoint
 
@@ -131,7 +133,8 @@ def build_trainer(
     callbacks += [registry.build("callback", node) for node in cfg.callback.values()]
     callbacks += list(extra_callbacks)
     loggers = [registry.build("logger", node, run_dir=str(run_dir)) for node in cfg.logger.values()]
-    hardware = registry.build("hardware", builder_node("hardware", cfg.hardware))
+    if hardware is None:
+        hardware = registry.build("hardware", builder_node("hardware", cfg.hardware))
     precision = run_precision(t.precision, hardware)
     accumulate = global_batch_accumulation(t.accumulate, hardware, cfg.hardware.keep_global_batch)
     if accumulate != t.accumulate:
@@ -253,9 +256,8 @@ def train(
     )
 
     # fit
-    trainer = build_trainer(
-        cfg, registry, run, (task.monitor, task.monitor_mode), [*parts.callbacks, *callbacks]
-    )
+    trainer = build_trainer(cfg, registry, run, (task.monitor, task.monitor_mode),
+                            [*parts.callbacks, *callbacks], hardware)  # fmt: skip
     if ckpt:
         log.info("resuming from %s", ckpt)
     if cfg.trainer.val_at_start and not ckpt:

@@ -306,8 +306,9 @@ def read_checkpoint(path: str | Path, mmap: bool = False) -> dict[str, Any]:
 
 
 def read_payload(path: str | Path) -> dict[str, Any]:
-    """The ``plait`` section of a checkpoint: its config, DataInfo and tokenizer."""
-    return read_checkpoint(path)["plait"]
+    """The ``plait`` section of a checkpoint: its config, DataInfo and tokenizer (the
+    tensors stay on disk: memory-mapped, never read)."""
+    return read_checkpoint(path, mmap=True)["plait"]
 
 
 def mismatch(stored: Any, cfg: Any) -> str | None:
