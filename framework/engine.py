@@ -185,6 +185,7 @@ def train(
     from lightning.fabric.utilities.rank_zero import rank_zero_only
 
     from framework.data.stage import DataStage
+    from framework.models.features import with_features
     from framework.training.datamodule import PlaitDataModule
     from framework.training.module import TaskModule
 
@@ -245,12 +246,13 @@ def train(
             "tokenizer": data.tokenizer.to_str() if data.tokenizer is not None else None,
         },
     )
+    datasets, collate = with_features(parts.model, data.datasets, task.collate)
     datamodule = PlaitDataModule(
-        data.datasets,
+        datasets,
         cfg.trainer.batch_size,
         cfg.seed,
         cfg.trainer.num_workers,
-        task.collate,
+        collate,
         data.sample_weights,
         cfg.trainer.bucket_by_length,
     )

@@ -93,6 +93,7 @@ def validate(cfg: DictConfig, registry: Registry) -> Checked:
 
             said = storage_problem(str(search["storage"]))
             problems += [said] if said else []
+    problems += sparse_problems(resolved)
     if problems:
         head = f"{len(problems)} bad values: " if len(problems) > 1 else ""
         raise PlaitError(head + "; ".join(problems))
@@ -126,6 +127,32 @@ def validate(cfg: DictConfig, registry: Registry) -> Checked:
 
     probe_model(cfg, registry, task)
     return Checked(cfg, task, augmenter)
+
+
+def sparse_problems(values: dict[str, Any]) -> list[str]:
+    """A model with sparse embedding gradients (``model.sparse=true``) trains only with plain
+    SGD (no momentum, no weight decay) and without gradient clipping: the others cannot take
+    a sparse gradient."""
+    model = values.get("model") or {}
+    if model.get("sparse") is not True:
+        return []
+    optimizer = values.get("optimizer") or {}
+    name = optimizer.get(NAME_KEY)
+    wrong = []
+    if name != "sgd":
+        wrong.append(f"optimizer={name}")
+    else:
+        wrong += [f"optimizer.{k}={optimizer[k]}" for k in ("momentum", "weight_decay")
+                  if optimizer.get(k)]  # fmt: skip
+    if (values.get("trainer") or {}).get("grad_clip"):
+        wrong.append(f"trainer.grad_clip={values['trainer']['grad_clip']}")
+    if not wrong:
+        return []
+    return [
+        f"model.sparse=true updates only the embedding rows a batch touches, which "
+        f"{', '.join(wrong)} cannot do: use optimizer=sgd optimizer.momentum=0 "
+        "optimizer.weight_decay=0 trainer.grad_clip=null, or model.sparse=false"
+    ]
 
 
 HALF = ("16-mixed", "16-true")

@@ -61,11 +61,13 @@ def predict_records(
     run's ``precision`` (:func:`autocast`); outputs come back in the dataset's order."""
     import torch
 
+    from framework.models.features import feature_collate, feature_dataset
     from framework.training.batch_order import eval_batches
 
+    dataset = feature_dataset(model, dataset)
     lengths = dataset.lengths() if hasattr(dataset, "lengths") else [0] * len(dataset)
     batches = eval_batches(lengths, batch_size, seed=0)
-    collate = task.collate or torch.utils.data.default_collate
+    collate = feature_collate(model, task.collate or torch.utils.data.default_collate)
     was_training = model.training
     model.eval()
     device = next(model.parameters()).device  # a model trained on a GPU is still there

@@ -3,7 +3,12 @@ token, hashed token n-gram and hashed character n-gram embeddings, then a linear
 
 The character n-grams are those of each vocabulary entry (``<`` marks a piece that starts a
 word), taken once from the tokenizer's vocabulary when the model is built and kept as a
-buffer, so a checkpoint carries them."""
+buffer, so a checkpoint carries them.
+
+It trains the way the fastText library does: each text's bag of ids (tokens, hashed token
+n-grams, hashed character n-grams) is computed once, before training
+(:func:`framework.models.features.with_features`), and an ``EmbeddingBag`` with sparse
+gradients updates only the rows a batch touches (plain SGD, like fastText)."""
 
 from __future__ import annotations
 
@@ -56,6 +61,7 @@ def fasttext(
     maxn: Annotated[int, Check(ge=0)] = 5,
     buckets: Annotated[int, COUNT] = 200_000,
     dropout: Annotated[float, SHARE] = 0.0,
+    sparse: bool = True,
     *,
     info: DataInfo,
 ) -> Any:
@@ -70,24 +76,36 @@ def fasttext(
         maxn: Longest character n-gram inside a token (0: no character n-grams).
         buckets: Hash buckets shared by the token n-grams and the character n-grams.
         dropout: Dropout on the averaged embedding.
+        sparse: Sparse embedding gradients: an update touches only the rows of the ids in
+            the batch (fastText's way; needs ``optimizer=sgd`` with ``momentum=0``,
+            ``weight_decay=0`` and ``trainer.grad_clip=null``); false: dense gradients, any
+            optimizer.
     """
     _needs_text(info, "fasttext")
     n_out = _per_text(info, "fasttext")
     if maxn and minn > maxn:
         raise PlaitError(f"model.minn={minn} is above model.maxn={maxn}; make minn <= maxn")
+    import numpy as np
     import torch
     from torch import nn
 
     use_chars = maxn > 0
     hashed = ngrams > 1 or use_chars
+    rows = info.vocab_size + (buckets if hashed else 0)
 
     class FastText(nn.Module):
+        """Mean of a text's bag of embeddings (ids from :meth:`features`), then a linear
+        layer."""
+
         def __init__(self) -> None:
             super().__init__()
-            self.embed = nn.Embedding(info.vocab_size + (buckets if hashed else 0), dim)
+            # no padding_idx: bags come unpadded (flat ids, a count each), and EmbeddingBag
+            # with padding_idx runs ~10x slower on CPU
+            self.embed = nn.EmbeddingBag(rows, dim, mode="mean", sparse=sparse)
             nn.init.uniform_(self.embed.weight, -1.0 / dim, 1.0 / dim)
             self.dropout = nn.Dropout(dropout)
             self.classifier = nn.Linear(dim, n_out)
+            self._table: np.ndarray | None = None
             if use_chars:
                 # -1: no n-gram in that slot
                 grams = torch.full((info.vocab_size, MAX_CHAR_NGRAMS), -1, dtype=torch.long)
@@ -97,24 +115,41 @@ def fasttext(
                         grams[i, : len(row)] = torch.tensor(row, dtype=torch.long)
                 self.register_buffer("char_ngrams", grams)
 
-        def forward(self, x: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
-            mask = _mask(x, lengths)
-            ids, keep = [x], [mask]
+        def features(self, ids: Any) -> np.ndarray:
+            """The bag of one text's token ids: the tokens, then the hashed n-grams of 2 to
+            ``ngrams`` tokens, then the hashed character n-grams inside each token."""
+            t = np.asarray(ids, dtype=np.int64)
+            if info.pad_id is not None:
+                t = t[t != info.pad_id]
+            parts = [t]
             for n in range(2, ngrams + 1):
-                if x.shape[1] < n:
+                if len(t) < n:
                     break
-                h = torch.zeros_like(x[:, n - 1 :])
+                h = np.zeros(len(t) - n + 1, dtype=np.int64)
                 for j in range(n):
-                    h = h + x[:, j : x.shape[1] - n + 1 + j] * PRIMES[j]
-                ids.append(info.vocab_size + h % buckets)
-                keep.append(mask[:, n - 1 :])
-            if use_chars:
-                grams = self.char_ngrams[x].flatten(1)  # (batch, tokens x MAX_CHAR_NGRAMS)
-                ids.append(info.vocab_size + grams.clamp(min=0))
-                keep.append((grams >= 0) & mask.repeat_interleave(MAX_CHAR_NGRAMS, 1))
-            ids_all, keep_all = torch.cat(ids, 1), torch.cat(keep, 1).to(torch.float32)
-            e = self.embed(ids_all) * keep_all[..., None]
-            mean = e.sum(1) / keep_all.sum(1, keepdim=True).clamp(min=1)
-            return self.classifier(self.dropout(mean))
+                    h += t[j : len(t) - n + 1 + j] * PRIMES[j]
+                parts.append(info.vocab_size + h % buckets)
+            if use_chars and len(t):
+                if self._table is None:  # built on first use: the buffer may be loaded later
+                    self._table = self.char_ngrams.cpu().numpy()
+                grams = self._table[np.clip(t, 0, len(self._table) - 1)].ravel()
+                parts.append(info.vocab_size + grams[grams >= 0])
+            return np.concatenate(parts)
+
+        def _load_from_state_dict(self, *args: Any, **kwargs: Any) -> None:
+            self._table = None  # the n-gram table may change with the buffer
+            super()._load_from_state_dict(*args, **kwargs)
+
+        def forward(self, x: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
+            """Logits of a batch of bags: ``x`` the bags one after the other (1-D) and
+            ``lengths`` the ids in each, or (batch, ids) padded rows, ``lengths`` the real
+            ids of each row (None: all)."""
+            if x.dim() == 2:
+                keep = _mask(x, lengths)
+                x, lengths = x[keep], keep.sum(1)
+            if lengths is None:
+                raise ValueError("a 1-D batch of bags needs the lengths of the bags")
+            offsets = torch.cumsum(lengths, 0) - lengths
+            return self.classifier(self.dropout(self.embed(x, offsets)))
 
     return FastText()

@@ -48,20 +48,48 @@ def _cpu_kernels() -> dict[Any, Any]:
     return {op: sdpa} if op is not None else {}
 
 
+def flop_counter(mapping: dict[Any, Any]) -> Any:
+    """torch's ``FlopCounterMode`` without its import of ``torch._dynamo`` (1 to 2 s, paid by
+    every ``plait show`` of a new model): its dispatch mode asks, through the documented
+    ``_should_skip_dynamo`` hook, not to be wrapped in ``torch._dynamo.disable``; nothing is
+    compiled while a model is counted. Where torch's internals differ, the stock counter."""
+    from torch.utils import flop_counter as fc
+
+    inner = getattr(fc, "_FlopCounterMode", None)
+    raw = getattr(getattr(inner, "__torch_dispatch__", None), "__wrapped__", None)
+    if inner is None or raw is None:
+        return fc.FlopCounterMode(display=False, custom_mapping=mapping)
+
+    class Dispatch(inner):  # type: ignore[misc, valid-type]
+        __torch_dispatch__ = raw
+
+        @classmethod
+        def _should_skip_dynamo(cls) -> bool:
+            return False
+
+    class Counter(fc.FlopCounterMode):
+        def __enter__(self) -> Any:
+            self.flop_counts.clear()
+            self.mod_tracker.__enter__()
+            self.mode = Dispatch(self)
+            self.mode.__enter__()
+            return self
+
+    return Counter(display=False, custom_mapping=mapping)
+
+
 def forward_flops(model: Any, info: DataInfo) -> int:
     """FLOPs of one forward pass on one example (torch's FLOP counter; fused LSTM kernels,
     which it cannot see into, counted from their shapes; attention counted over the full
     square, as the kernels compute it)."""
     import torch
     from torch import nn
-    from torch.utils.flop_counter import FlopCounterMode
 
     x, kwargs = dummy_batch(info)
     was_training = model.training
     model.train()  # eval mode takes fused fast paths (transformer layers) the counter misses
     try:
-        with FlopCounterMode(display=False, custom_mapping=_cpu_kernels()) as counter, \
-                torch.no_grad():  # fmt: skip
+        with flop_counter(_cpu_kernels()) as counter, torch.no_grad():
             model(x, **kwargs)
     finally:
         model.train(was_training)

@@ -55,7 +55,7 @@ class Regression(Task):
 
     def count(self, batch: Any) -> int:
         """Records in the batch."""
-        return batch[0].shape[0]
+        return len(batch[1])  # one length per record, padded or bags
 
 
 def regression(standardize: bool = True) -> Regression:

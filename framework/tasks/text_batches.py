@@ -48,13 +48,31 @@ class PadCollate:
             if len(ids):
                 filled[row, : len(ids)] = ids
         x = torch.from_numpy(filled)
+        return x, torch.tensor(lengths, dtype=torch.long), self.targets(items)
+
+    def targets(self, items: list[tuple[Any, Any]]) -> Any:
+        """The batch's targets: a tensor of class ids or values, or 0/1 rows (multi-hot)."""
+        import torch
+
         if self.multi_hot:
             y = torch.zeros(len(items), self.multi_hot, dtype=torch.long)
             for row, (_, ids) in enumerate(items):
                 y[row, ids] = 1
-        else:
-            y = torch.tensor([t for _, t in items], dtype=self.target_dtype or torch.long)
-        return x, torch.tensor(lengths, dtype=torch.long), y
+            return y
+        return torch.tensor([t for _, t in items], dtype=self.target_dtype or torch.long)
+
+
+class BagCollate(PadCollate):
+    """Bags of ids one after the other, unpadded: returns (ids (N,), lengths, targets), the
+    ``lengths`` saying where each record's bag ends (an ``EmbeddingBag``'s input)."""
+
+    def __call__(self, items: list[tuple[Any, Any]]) -> tuple[Any, Any, Any]:
+        import numpy as np
+        import torch
+
+        lengths = [len(ids) for ids, _ in items]
+        flat = np.concatenate([np.asarray(ids, dtype=np.int64) for ids, _ in items])
+        return torch.from_numpy(flat), torch.tensor(lengths, dtype=torch.long), self.targets(items)
 
 
 def token_splits(

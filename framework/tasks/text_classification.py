@@ -49,7 +49,7 @@ class TextClassification(Task):
 
     def count(self, batch: Any) -> int:
         """Records in the batch."""
-        return batch[0].shape[0]
+        return len(batch[1])  # one length per record, padded or bags
 
 
 def text_classification(

@@ -105,3 +105,25 @@ def test_show_prints_the_budgeted_size_flops_and_memory(plait):
     assert f"n_layer: {chosen.group(1)}\n" in proc.stdout
     assert f"d_model: {chosen.group(2)}\n" in proc.stdout
     torch.set_num_threads(torch.get_num_threads())  # nothing to restore: keeps torch imported
+
+
+def test_counting_flops_imports_no_dynamo_and_counts_what_torch_s_counter_counts():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, torch\n"
+        "from torch.utils.flop_counter import FlopCounterMode\n"
+        "from framework.models.footprint import flop_counter\n"
+        "m = torch.nn.TransformerEncoderLayer(16, 2, 32, batch_first=True).train()\n"
+        "x = torch.zeros(1, 8, 16)\n"
+        "with flop_counter({}) as ours, torch.no_grad(): m(x)\n"
+        "print(ours.get_total_flops(), 'torch._dynamo' in sys.modules)\n"
+        "with FlopCounterMode(display=False) as stock, torch.no_grad(): m(x)\n"
+        "print(stock.get_total_flops())\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    first, second = out.stdout.split("\n")[:2]
+    flops, dynamo = first.split()
+    assert dynamo == "False"  # `plait show` of a new model pays no torch._dynamo import
+    assert int(flops) == int(second) > 0
