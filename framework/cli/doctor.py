@@ -7,9 +7,10 @@ import json
 from typing import Any
 
 
-def doctor(overrides: list[str], as_json: bool) -> int:
-    """Print the machine, the recipe's needs and the advice (a JSON object with ``--json``);
-    returns 0."""
+def doctor(overrides: list[str], as_json: bool, estimate: bool = False) -> int:
+    """Print the machine, the recipe's needs and the advice (a JSON object with ``--json``),
+    and with ``estimate`` the predicted time of the run from a timed trial; returns 0."""
+    from framework.cli.show import Timer
     from framework.cli.spine import load, stage
     from framework.doctor import advise, corpus_bytes, engine_advice, needs
     from framework.machine import machine
@@ -17,7 +18,11 @@ def doctor(overrides: list[str], as_json: bool) -> int:
 
     here = machine()
     loaded = load(overrides)
-    facts = cached_model_facts(loaded.cfg, loaded.registry, stage(loaded).info())
+    timer = Timer(loaded if estimate else None)
+    with timer.data():
+        info = stage(loaded).info()
+    with timer.other():
+        facts = cached_model_facts(loaded.cfg, loaded.registry, info)
     need = needs(facts, loaded.cfg, here, loaded.registry)
     advice = advise(need, loaded.cfg, here)
     advice.data_engine, advice.data_note = engine_advice(
@@ -27,6 +32,11 @@ def doctor(overrides: list[str], as_json: bool) -> int:
         doc = {"machine": here.to_dict(), "recipe": loaded.cfg.name,
                "needs": {**need.__dict__, "state": need.state, "total": need.total},
                "advice": advice.to_dict()}  # fmt: skip
+        if estimate:
+            from framework.estimate import estimate as run_estimate
+
+            built = timer.built if timer.cold else None
+            doc["estimate"] = run_estimate(loaded, timer.spent, built).to_dict()
         print(json.dumps(doc, indent=2))
         return 0
     from rich.console import Console
@@ -35,6 +45,10 @@ def doctor(overrides: list[str], as_json: bool) -> int:
     console.print(machine_table(here))
     console.print(needs_table(need, loaded.cfg.name))
     console.print(advice_table(advice))
+    if estimate:
+        from framework.cli.show import estimate_table
+
+        console.print(estimate_table(loaded, console, timer))
     return 0
 
 

@@ -63,6 +63,12 @@ class Command:
     """The function's arguments from the parsed namespace."""
 
 
+ESTIMATE: tuple[str, dict[str, Any]] = (
+    "--estimate",
+    {"action": "store_true",
+     "help": "time a short trial of the recipe here and predict the whole run's time"},
+)  # fmt: skip
+
 HYDRA_FLAGS: tuple[tuple[str, dict[str, Any]], ...] = (
     ("-m", {"dest": "multirun", "action": "store_true", "help": "Hydra multirun (sweeps)"}),
     ("--multirun", {"dest": "multirun", "action": "store_true", "help": "the same as -m"}),
@@ -123,14 +129,20 @@ COMMANDS: dict[str, Command] = {
          ("overrides", OVERRIDES)),
         lambda a: _train_args(a),
     ),
-    "show": Command("composed config and parameter counts", "framework.cli.show:show"),
+    "show": Command(
+        "composed config and parameter counts (--estimate: time a trial, predict the run)",
+        "framework.cli.show:show",
+        (ESTIMATE, ("overrides", OVERRIDES)),
+        lambda a: (_without(a.overrides, "--estimate"), a.estimate or "--estimate" in a.overrides),
+    ),
     "doctor": Command(
         "this machine's CPU, memory and GPUs, a recipe's memory needs, and the settings to use",
         "framework.cli.doctor:doctor",
-        (("--json", {"action": "store_true", "help": "print a JSON object"}),
+        (("--json", {"action": "store_true", "help": "print a JSON object"}), ESTIMATE,
          ("overrides", OVERRIDES)),
-        lambda a: ([o for o in _split_flags(a.overrides)[1] if o != "--json"],
-                   a.json or "--json" in a.overrides),
+        lambda a: (_without(a.overrides, "--json", "--estimate"),
+                   a.json or "--json" in a.overrides,
+                   a.estimate or "--estimate" in a.overrides),
     ),
     "data": Command("run the data stage alone and print its report", "framework.cli.data:data"),
     "list": Command(
@@ -282,6 +294,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if said is None:
             raise
         return fail(said)
+
+
+def _without(items: Sequence[str], *flags: str) -> list[str]:
+    """The overrides, without ``flags`` (which may come after the first override)."""
+    return [o for o in _split_flags(items)[1] if o not in flags]
 
 
 def _split_flags(items: Sequence[str]) -> tuple[bool, list[str]]:

@@ -4,6 +4,9 @@ shape are the ones training will use."""
 
 from __future__ import annotations
 
+import contextlib
+import time
+from collections.abc import Iterator
 from typing import Any
 
 from rich.console import Console
@@ -16,8 +19,9 @@ from framework.kinds import NAME_KEY, builder_node
 from framework.models.facts import ModelFacts
 
 
-def show(overrides: list[str]) -> int:
-    """Print the config, the per-module parameter table, FLOPs and memory; returns 0."""
+def show(overrides: list[str], estimate: bool = False) -> int:
+    """Print the config, the per-module parameter table, FLOPs and memory, and with
+    ``estimate`` the predicted time of the run from a timed trial; returns 0."""
     from omegaconf import OmegaConf
 
     from framework.finetune.param_groups import LrScales
@@ -26,9 +30,10 @@ def show(overrides: list[str]) -> int:
     loaded = load(overrides)
     cfg, registry, task = loaded.cfg, loaded.registry, loaded.task
     console = Console()
-    with console.status("data stage (cached after the first run) ..."):
+    timer = Timer(loaded if estimate else None)
+    with console.status("data stage (cached after the first run) ..."), timer.data():
         info = stage(loaded).info()
-    with console.status("building the model (measured once, then cached) ..."):
+    with console.status("building the model (measured once, then cached) ..."), timer.other():
         facts = cached_model_facts(cfg, registry, info)
     shown = OmegaConf.to_container(cfg, resolve=True)
     shown["model"] = facts.params  # the sizes the run will use, after target_params
@@ -44,7 +49,49 @@ def show(overrides: list[str]) -> int:
     states = registry.contract("optimizer", cfg.optimizer).state_tensors
     div = info.max_length if per == "token" else 1
     console.print(cost_table(facts, cfg, per, div, hardware, states))
+    if estimate:
+        console.print(estimate_table(loaded, console, timer))
     return 0
+
+
+class Timer:
+    """What a command spent before ``--estimate`` on work a run does not do: building the
+    data stage when it was not cached yet, measuring the model."""
+
+    def __init__(self, loaded: Any) -> None:
+        from framework.estimate import data_cached
+
+        self.cold = loaded is not None and not data_cached(loaded)
+        self.built = 0.0
+        self.spent = 0.0
+
+    @contextlib.contextmanager
+    def data(self) -> Iterator[None]:
+        """Time a block that reads (or, when cold, builds) the data stage."""
+        began = time.perf_counter()
+        yield
+        if self.cold:
+            self.built += time.perf_counter() - began
+
+    @contextlib.contextmanager
+    def other(self) -> Iterator[None]:
+        """Time a block a run does not do."""
+        began = time.perf_counter()
+        yield
+        self.spent += time.perf_counter() - began
+
+
+def estimate_table(loaded: Any, console: Console, timer: Timer) -> Table:
+    """The predicted time of the run, part by part, from a trial timed here."""
+    from framework.estimate import TRIAL_STEPS, estimate
+
+    with console.status(f"timing {TRIAL_STEPS} training steps of the recipe on this machine ..."):
+        found = estimate(loaded, timer.spent, timer.built if timer.cold else None)
+    table = Table(title="time on this machine (a timed trial, scaled)", title_justify="left",
+                  show_header=False)  # fmt: skip
+    for part, value in found.rows():
+        table.add_row(part, value)
+    return table
 
 
 def parameter_table(facts: ModelFacts) -> Table:

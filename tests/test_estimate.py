@@ -1,0 +1,49 @@
+"""``--estimate``: a timed trial of the recipe predicts the whole ``plait train``. The
+prediction is checked against the measured run (a ratio) on two kinds of recipe: a
+bag-of-n-grams classifier on the tweets and a small GPT on Python code."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+from framework.estimate import count_validations, gpu_peak
+
+RECIPES = {
+    "classifier": ["recipe=tweets_fasttext", "trainer.max_steps=600", "trainer.val_every=200",
+                   "trainer.ckpt_every=200"],
+    "language model": ["recipe=stdlib_gpt", "model=gpt_tiny", "data.source.max_chars=300000",
+                       "trainer.max_steps=150", "trainer.val_every=50", "trainer.ckpt_every=50",
+                       "trainer.batch_size=8", "data.max_length=64"],
+}  # fmt: skip
+
+
+def test_validations_are_counted_the_way_the_engine_runs_them():
+    assert count_validations(3000, 500, at_start=False) == 6
+    assert count_validations(3000, 500, at_start=True) == 7
+    assert count_validations(100, 250, at_start=False) == 1  # a short run ends validated
+
+
+def test_gpu_peaks_are_known_by_name_and_precision():
+    assert gpu_peak("NVIDIA H100 80GB HBM3", sixteen_bit=True) == 989e12
+    assert gpu_peak("NVIDIA H100 80GB HBM3", sixteen_bit=False) == 67e12
+    assert gpu_peak("Some Future GPU", sixteen_bit=True) is None
+
+
+@pytest.mark.xdist_group("timing")
+@pytest.mark.parametrize("kind", RECIPES)
+def test_the_estimate_is_within_30_percent_of_the_run(plait, tmp_path, kind):
+    args = [*RECIPES[kind], "eval=true"]  # the evaluation and its report are part of the run
+    proc = plait("doctor", "--estimate", "--json", *args, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    predicted = json.loads(proc.stdout)["estimate"]
+    steps = next(a for a in args if a.startswith("trainer.max_steps="))
+    assert predicted["steps"] == int(steps.split("=")[1])
+    began = time.perf_counter()
+    proc = plait("train", *args, "hydra.run.dir=run", timeout=600)
+    measured = time.perf_counter() - began
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    ratio = predicted["total_s"] / measured
+    assert 0.7 <= ratio <= 1.3, (kind, predicted, measured)
