@@ -168,6 +168,13 @@ def build_trainer(
     )
 
 
+def freeze_names(cfg: Any) -> list[str]:
+    """The names of the run's freeze policies."""
+    from framework.finetune.freeze import freeze_policies
+
+    return [str(p.get(NAME_KEY)) for p in freeze_policies(cfg)]
+
+
 def train(
     cfg: DictConfig,
     registry: Registry,
@@ -185,7 +192,9 @@ def train(
     from lightning.fabric.utilities.rank_zero import rank_zero_only
 
     from framework.data.stage import DataStage
+    from framework.finetune.prefix_cache import with_cached_prefix
     from framework.models.features import with_features
+    from framework.paths import plait_cache
     from framework.training.datamodule import PlaitDataModule
     from framework.training.module import TaskModule
 
@@ -247,6 +256,11 @@ def train(
         },
     )
     datasets, collate = with_features(parts.model, data.datasets, task.collate)
+    if cfg.trainer.cache_frozen and "gradual" not in freeze_names(cfg):
+        reads = cfg.trainer.max_steps * cfg.trainer.batch_size * cfg.trainer.accumulate
+        datasets, collate = with_cached_prefix(parts.model, datasets, collate,
+                                               cfg.trainer.batch_size, plait_cache("prefix"),
+                                               reads)  # fmt: skip
     datamodule = PlaitDataModule(
         datasets,
         cfg.trainer.batch_size,

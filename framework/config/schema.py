@@ -164,6 +164,11 @@ class TrainerConfig:
     """Batch texts of similar length together (training: sorted within windows of 50
     batches, then the batches shuffled; evaluation: sorted), so that dynamic padding pads
     less. Only for tasks whose examples have a length (text classification, regression)."""
+    cache_frozen: bool = True
+    """When the embeddings and the first blocks are frozen (``freeze=[first_n]``, ...) and
+    nothing changes the tokens between epochs, compute their output once (eval mode: no
+    dropout in them) and train the blocks above from it; the outputs are kept in
+    ``$PLAIT_CACHE/prefix``. False: run the frozen blocks every step (with dropout)."""
 
 
 @dataclass

