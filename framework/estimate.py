@@ -32,6 +32,9 @@ WARMUP_STEPS = 2
 TRIAL_VAL_BATCHES = 4
 """Validation batches the trial times (fewer when the recipe's validation has fewer)."""
 
+LOCAL_LOGGERS = ("csv", "tensorboard")
+"""Loggers the trial keeps (they write into its temporary folder)."""
+
 GPU_PEAK_FLOPS = {
     "H200": (989e12, 67e12),
     "H100": (989e12, 67e12),
@@ -176,7 +179,7 @@ def _clock() -> Any:
 
 def trial_config(cfg: Any, steps: int, val_batches: int) -> Any:
     """The recipe with a short fit: ``steps`` steps, validated and checkpointed once at the
-    end on ``val_batches`` batches, nothing resumed."""
+    end on ``val_batches`` batches, nothing resumed, no logger outside its folder."""
     trial = OmegaConf.create(OmegaConf.to_container(cfg, resolve=False))
     trial.trainer.max_steps = steps
     trial.trainer.val_every = steps
@@ -185,6 +188,9 @@ def trial_config(cfg: Any, steps: int, val_batches: int) -> Any:
     trial.trainer.val_batches = val_batches
     trial.trainer.val_at_start = False
     trial.resume = None
+    loggers = trial.get("logger") or {}
+    # files in the trial's own folder only: no trial run in a shared MLflow store
+    trial.logger = {k: v for k, v in loggers.items() if k in LOCAL_LOGGERS}
     return trial
 
 

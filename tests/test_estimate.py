@@ -47,3 +47,14 @@ def test_the_estimate_is_within_30_percent_of_the_run(plait, tmp_path, kind):
     assert proc.returncode == 0, proc.stderr[-3000:]
     ratio = predicted["total_s"] / measured
     assert 0.7 <= ratio <= 1.3, (kind, predicted, measured)
+
+
+def test_the_trial_is_short_and_logs_nowhere_but_its_own_folder(registry):
+    from framework.config.compose import compose
+    from framework.estimate import trial_config
+
+    cfg = compose(registry, ["recipe=tweets_fasttext", "logger=[csv,mlflow]"])
+    trial = trial_config(cfg, 20, 4)
+    assert trial.trainer.max_steps == 20 and trial.trainer.val_every == 20
+    assert trial.trainer.val_batches == 4 and trial.trainer.val_at_start is False
+    assert list(trial.logger) == ["csv"] and cfg.trainer.max_steps == 3000  # a copy

@@ -48,7 +48,7 @@ def frozen_blocks(model: Any) -> int:
         if any(params[n].requires_grad for n in block):
             break
         k += 1
-    return min(k, len(layout.blocks) - 1)  # the top block's output is the head's input
+    return k
 
 
 class PrefixCache:

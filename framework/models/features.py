@@ -42,7 +42,7 @@ def feature_collate(model: Any, collate: Any) -> Any:
 
 def with_features(model: Any, datasets: dict[str, Any], collate: Any) -> tuple[dict, Any]:
     """Every split of ``datasets`` through :func:`feature_dataset` (timed, in the log) and
-    the collate that pads them."""
+    the collate that batches them."""
     if not computes_features(model):
         return datasets, collate
     started = time.perf_counter()
