@@ -25,7 +25,7 @@ train: $(STAMP)
 
 # pytest exits 5 when it collects nothing; that is not a failure of the suite.
 # The suite runs on both cores (pytest-xdist, -n 2; --dist loadgroup keeps the modules that
-# build a Ray cluster, a venv or a trained run on one worker, so each builds it once): 12 min
+# build a Ray cluster, a venv or a trained run on one worker, so each builds it once): 18 min
 # on a 2-core AMD EPYC with AVX-512, 9.5 on a faster Xeon; `make test-all` adds the tests
 # marked slow (serially).
 test: $(STAMP)

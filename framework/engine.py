@@ -192,11 +192,11 @@ def train(
     from lightning.fabric.utilities.rank_zero import rank_zero_only
 
     from framework.data.stage import DataStage
-    from framework.finetune.prefix_cache import with_cached_prefix
     from framework.models.features import with_features
     from framework.paths import plait_cache
     from framework.training.datamodule import PlaitDataModule
     from framework.training.module import TaskModule
+    from framework.training.prefix_cache import with_cached_prefix
 
     warnings.filterwarnings("ignore", message=".*exists and is not empty.*")
     warnings.filterwarnings("ignore", message=".*isinstance.treespec, LeafSpec.*")

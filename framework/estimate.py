@@ -194,14 +194,21 @@ def trial_config(cfg: Any, steps: int, val_batches: int) -> Any:
     return trial
 
 
+def _stage(loaded: Any) -> Any:
+    """The recipe's data stage."""
+    from framework.data.stage import DataStage
+
+    cfg = loaded.cfg
+    return DataStage(cfg.data, loaded.task, loaded.registry, cfg.seed, loaded.augmenter)
+
+
 def data_cached(loaded: Any) -> bool:
     """Whether the recipe's data stage is in the cache (or is not cached at all)."""
-    from framework.cli.spine import stage
     from framework.data import cache
 
     if not loaded.cfg.data.cache:
         return True
-    data_stage = stage(loaded)
+    data_stage = _stage(loaded)
     return cache.read_info(data_stage.fingerprint(), data_stage._info_key()) is not None
 
 
@@ -212,14 +219,12 @@ def estimate(loaded: Any, spent: float = 0.0, built: float | None = None) -> Est
     (seconds the caller spent on what a run does not do) and less the time of building the
     data stage when it was not cached yet: ``built`` seconds if the caller built it, else
     it is built here first."""
-    from framework.cli.spine import stage
-
     cfg = loaded.cfg
     cached = built is None and data_cached(loaded)
     build_s = built or 0.0
     if built is None and not cached:  # build it now: the run will read it from the cache
         began = time.perf_counter()
-        stage(loaded).prepare()
+        _stage(loaded).prepare()
         build_s = time.perf_counter() - began
     t = cfg.trainer
     steps = max(1, min(TRIAL_STEPS, int(t.max_steps)))

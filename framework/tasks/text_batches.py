@@ -95,7 +95,7 @@ def token_splits(
 def forward_text(model: Any, batch: Any) -> tuple[Any, Any]:
     """Per-text outputs of ``model`` on a padded batch, and the targets; a batch that also
     carries the cached output of the model's frozen prefix hands it over
-    (:mod:`framework.finetune.prefix_cache`)."""
+    (:mod:`framework.training.prefix_cache`)."""
     x, lengths, y, *states = batch
     if states:
         return model(x, lengths=lengths, prefix_states=states[0]), y

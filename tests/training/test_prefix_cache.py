@@ -11,8 +11,8 @@ import torch
 
 from framework.datainfo import DataInfo
 from framework.finetune.freeze import first_n
-from framework.finetune.prefix_cache import cached_states, frozen_blocks, with_cached_prefix
 from framework.tasks.text_batches import PadCollate, TokenDataset, forward_text
+from framework.training.prefix_cache import cached_states, frozen_blocks, with_cached_prefix
 
 INFO = DataInfo(vocab_size=30522, max_length=32, target="class", num_outputs=3, num_classes=3,
                 pad_id=0)  # fmt: skip
@@ -66,7 +66,7 @@ def test_cached_and_uncached_runs_give_the_trainable_blocks_the_same_gradients(m
 
 
 def test_the_cache_is_rebuilt_when_the_weights_or_the_records_change(minilm, tmp_path):
-    from framework.finetune.prefix_cache import PrefixCache
+    from framework.training.prefix_cache import PrefixCache
 
     first_n(n=2)(minilm)
     cache = PrefixCache(minilm, frozen_blocks(minilm))
