@@ -32,7 +32,7 @@ def test_gpu_peaks_are_known_by_name_and_precision():
     assert gpu_peak("Some Future GPU", sixteen_bit=True) is None
 
 
-@pytest.mark.xdist_group("timing")
+@pytest.mark.timing
 @pytest.mark.parametrize("kind", RECIPES)
 def test_the_estimate_is_within_30_percent_of_the_run(plait, tmp_path, kind):
     args = [*RECIPES[kind], "eval=true"]  # the evaluation and its report are part of the run
