@@ -143,6 +143,9 @@ class Contract:
     """optimizer: tensors of state it keeps per trainable weight (Adam: 2, SGD with momentum:
     1), for the memory estimate of ``plait show`` and ``plait doctor``; None: undeclared, 2
     assumed and said."""
+    sparse_gradients: tuple[str, ...] | None = None
+    """optimizer: takes sparse gradients (a model with ``sparse=true``) while the options
+    named here are 0 (SGD: ``momentum``, ``weight_decay``); None: cannot take them."""
 
     def declared(self) -> list[str]:
         """Names of the fields set away from their defaults."""
@@ -231,6 +234,10 @@ def make_contract(kind: str, name: str, allowed: tuple[str, ...], **declared: An
             isinstance(value, bool)
         ):
             raise PlaitError(f"{kind} '{name}': {key} must be true or false, not {value!r}")
+        if key == "sparse_gradients" and value is not None:
+            if isinstance(value, str) or not all(isinstance(v, str) for v in value):
+                raise PlaitError(f"{kind} '{name}': sparse_gradients must name options")
+            declared[key] = tuple(value)
         if key == "files" and value is not None and not callable(value):
             raise PlaitError(f"{kind} '{name}': files must be a function of the source's config")
     return Contract(**declared)

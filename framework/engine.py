@@ -168,11 +168,11 @@ def build_trainer(
     )
 
 
-def freeze_names(cfg: Any) -> list[str]:
-    """The names of the run's freeze policies."""
+def freeze_changes(cfg: Any, registry: Registry) -> bool:
+    """Whether a freeze policy of the run changes what trains during it (``gradual``)."""
     from framework.finetune.freeze import freeze_policies
 
-    return [str(p.get(NAME_KEY)) for p in freeze_policies(cfg)]
+    return any(registry.contract("freeze", p).changes_during_run for p in freeze_policies(cfg))
 
 
 def train(
@@ -256,7 +256,7 @@ def train(
         },
     )
     datasets, collate = with_features(parts.model, data.datasets, task.collate)
-    if cfg.trainer.cache_frozen and "gradual" not in freeze_names(cfg):
+    if cfg.trainer.cache_frozen and not freeze_changes(cfg, registry):
         reads = cfg.trainer.max_steps * cfg.trainer.batch_size * cfg.trainer.accumulate
         datasets, collate = with_cached_prefix(parts.model, datasets, collate,
                                                cfg.trainer.batch_size, plait_cache("prefix"),

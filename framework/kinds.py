@@ -177,7 +177,7 @@ KINDS: dict[str, KindSpec] = {
     ),
     "optimizer": KindSpec(
         "optimizer", P.OPTIMIZER, doc="torch optimizer over parameter groups", common=LR_COMMON,
-        capabilities=("state_tensors",),
+        capabilities=("state_tensors", "sparse_gradients"),
     ),
     "scheduler": KindSpec(
         "scheduler", P.SCHEDULER, doc="learning-rate schedule", capabilities=("monitors",)

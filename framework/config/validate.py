@@ -93,7 +93,7 @@ def validate(cfg: DictConfig, registry: Registry) -> Checked:
 
             said = storage_problem(str(search["storage"]))
             problems += [said] if said else []
-    problems += sparse_problems(resolved)
+    problems += sparse_problems(resolved, registry)
     if problems:
         head = f"{len(problems)} bad values: " if len(problems) > 1 else ""
         raise PlaitError(head + "; ".join(problems))
@@ -129,21 +129,20 @@ def validate(cfg: DictConfig, registry: Registry) -> Checked:
     return Checked(cfg, task, augmenter)
 
 
-def sparse_problems(values: dict[str, Any]) -> list[str]:
-    """A model with sparse embedding gradients (``model.sparse=true``) trains only with plain
-    SGD (no momentum, no weight decay) and without gradient clipping: the others cannot take
-    a sparse gradient."""
+def sparse_problems(values: dict[str, Any], registry: Registry) -> list[str]:
+    """A model with sparse embedding gradients (``model.sparse=true``) trains only with an
+    optimizer that declares it takes them (``sparse_gradients``: plain SGD, momentum and
+    weight decay 0) and without gradient clipping."""
     model = values.get("model") or {}
     if model.get("sparse") is not True:
         return []
     optimizer = values.get("optimizer") or {}
-    name = optimizer.get(NAME_KEY)
+    zero = registry.contract("optimizer", optimizer).sparse_gradients
     wrong = []
-    if name != "sgd":
-        wrong.append(f"optimizer={name}")
+    if zero is None:
+        wrong.append(f"optimizer={optimizer.get(NAME_KEY)}")
     else:
-        wrong += [f"optimizer.{k}={optimizer[k]}" for k in ("momentum", "weight_decay")
-                  if optimizer.get(k)]  # fmt: skip
+        wrong += [f"optimizer.{k}={optimizer[k]}" for k in zero if optimizer.get(k)]
     if (values.get("trainer") or {}).get("grad_clip"):
         wrong.append(f"trainer.grad_clip={values['trainer']['grad_clip']}")
     if not wrong:
@@ -151,7 +150,9 @@ def sparse_problems(values: dict[str, Any]) -> list[str]:
     return [
         f"model.sparse=true updates only the embedding rows a batch touches, which "
         f"{', '.join(wrong)} cannot do: use optimizer=sgd optimizer.momentum=0 "
-        "optimizer.weight_decay=0 trainer.grad_clip=null, or model.sparse=false"
+        "optimizer.weight_decay=0 trainer.grad_clip=null (optimizers that take sparse "
+        f"gradients: {', '.join(registry.declaring('optimizer', 'sparse_gradients'))}), or "
+        "model.sparse=false"
     ]
 
 

@@ -46,7 +46,13 @@ def register(registry: Any) -> None:
     add("regularizer", "weight_decay", regularizers.weight_decay)
     add("optimizer", "adamw", optim.adamw, state_tensors=2)
     add("optimizer", "adam", optim.adam, state_tensors=2)
-    add("optimizer", "sgd", optim.sgd, state_tensors=1)
+    add(
+        "optimizer",
+        "sgd",
+        optim.sgd,
+        state_tensors=1,
+        sparse_gradients=("momentum", "weight_decay"),
+    )
     add("scheduler", "cosine", schedulers.cosine)
     add("scheduler", "constant", schedulers.constant)
     add("scheduler", "linear", schedulers.linear)

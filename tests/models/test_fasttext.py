@@ -167,3 +167,16 @@ def test_sparse_gradients_with_an_optimizer_that_cannot_take_them_stop_at_compos
     proc = cli("train", "recipe=tweets_sentiment", "model=fasttext")  # AdamW, clipping
     assert proc.returncode == 2, proc.stderr
     assert "optimizer=adamw, trainer.grad_clip=1.0 cannot do" in proc.stderr
+
+
+def test_which_optimizers_take_sparse_gradients_is_a_declared_capability(registry):
+    from framework.contract import make_contract
+
+    assert registry.contract("optimizer", {"_name_": "sgd"}).sparse_gradients == (
+        "momentum", "weight_decay",
+    )  # fmt: skip
+    assert registry.contract("optimizer", {"_name_": "adamw"}).sparse_gradients is None
+    declared = make_contract("optimizer", "mine", ("sparse_gradients",), sparse_gradients=[])
+    assert declared.sparse_gradients == ()  # takes them whatever its options
+    with pytest.raises(PlaitError, match="sparse_gradients must name options"):
+        make_contract("optimizer", "mine", ("sparse_gradients",), sparse_gradients="momentum")
