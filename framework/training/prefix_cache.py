@@ -184,11 +184,17 @@ def cache_path(model: Any, k: int, dataset: Any, folder: Path) -> Path:
 
 
 def cached_states(
-    cache: PrefixCache, dataset: Any, collate: Any, batch_size: int, folder: Path
+    cache: PrefixCache,
+    dataset: Any,
+    collate: Any,
+    batch_size: int,
+    folder: Path,
+    path: Path | None = None,
 ) -> tuple[np.ndarray, np.ndarray, bool]:
     """The prefix outputs of ``dataset`` from ``folder`` when present (memory-mapped), else
-    computed and written there; and whether they were computed now."""
-    path = cache_path(cache.model, cache.k, dataset, folder)
+    computed and written there; and whether they were computed now. ``path``: the entry's
+    :func:`cache_path`, when the caller has it (hashing the weights and records again costs)."""
+    path = path or cache_path(cache.model, cache.k, dataset, folder)
     if (path / "offsets.npy").is_file():
         cache._tuple = (path / "tuple").is_file()
         return np.load(path / "states.npy", mmap_mode="r"), np.load(path / "offsets.npy"), False
@@ -245,8 +251,8 @@ def with_cached_prefix(
                  "epochs (online augmentation)")  # fmt: skip
         return datasets, collate
     size = size_estimate(model, datasets)
-    present = all((cache_path(model, k, datasets[s], folder) / "offsets.npy").is_file()
-                  for s in SPLITS if s in datasets)  # fmt: skip
+    paths = {s: cache_path(model, k, datasets[s], folder) for s in SPLITS if s in datasets}
+    present = all((p / "offsets.npy").is_file() for p in paths.values())
     if not present and reads is not None and reads < len(datasets["train"]):
         log.info(
             "frozen blocks run every step: the run reads %s training records, fewer than the "
@@ -263,12 +269,11 @@ def with_cached_prefix(
     cache = PrefixCache(model, k)
     out = dict(datasets)
     began, made = time.perf_counter(), False
-    for name in SPLITS:
-        if name in datasets:
-            states, offsets, fresh = cached_states(cache, datasets[name], collate, batch_size,
-                                                   folder)  # fmt: skip
-            out[name] = CachedStates(datasets[name], states, offsets)
-            made = made or fresh
+    for name, path in paths.items():
+        states, offsets, fresh = cached_states(cache, datasets[name], collate, batch_size,
+                                               folder, path)  # fmt: skip
+        out[name] = CachedStates(datasets[name], states, offsets)
+        made = made or fresh
     log.info("frozen prefix states %s in %.1f s", "computed" if made else "read from the cache",
              time.perf_counter() - began)  # fmt: skip
     return out, StatesCollate(collate)
