@@ -169,6 +169,10 @@ class TrainerConfig:
     nothing changes the tokens between epochs, compute their output once (eval mode: no
     dropout in them) and train the blocks above from it; the outputs are kept in
     ``$PLAIT_CACHE/prefix``. False: run the frozen blocks every step (with dropout)."""
+    quantize_frozen: bool = False
+    """Where the frozen blocks run every step (their outputs not cached), run their linear
+    layers as int8 dynamically quantized products while training (CPU only); validation,
+    test, evaluation and export use the float32 weights."""
 
 
 @dataclass

@@ -119,6 +119,7 @@ def validate(cfg: DictConfig, registry: Registry) -> Checked:
                 getattr(built, spec.probe)()  # names and values, without data
             if kind == "hardware":
                 check_precision(resolved["trainer"]["precision"], built)
+                check_quantize_frozen(resolved["trainer"], built)
                 from framework.training.hardware import global_batch_accumulation
 
                 keep = bool(node.get("keep_global_batch", False))
@@ -184,6 +185,17 @@ def check_precision(configured: str | None, hardware: Any) -> None:
                 "trainer.precision=auto",
                 precision,
             )
+
+
+def check_quantize_frozen(trainer: dict[str, Any], hardware: Any) -> None:
+    """``trainer.quantize_frozen`` runs int8 kernels that exist on the CPU only."""
+    accelerator = hardware.get("accelerator")
+    if trainer.get("quantize_frozen") and accelerator != "cpu":
+        raise PlaitError(
+            f"trainer.quantize_frozen=true runs int8 CPU kernels and hardware uses "
+            f"accelerator={accelerator}; use trainer.quantize_frozen=false (on a GPU, "
+            "trainer.precision=bf16-mixed speeds up the frozen blocks instead)"
+        )
 
 
 def _null_references(cfg: Any, prefix: str = "") -> None:

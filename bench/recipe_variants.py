@@ -1,0 +1,103 @@
+"""Whole ``plait train`` runs of one recipe with and without some overrides, in one
+invocation: each variant a fresh process, in the order A, B, ..., then again (drift of the
+machine shows up as a spread, not a bias); the wall time of the whole process and the test
+metrics from each run's ``results.json``.
+
+    python bench/recipe_variants.py --recipe tweets_minilm_fast \\
+        --variant base= --variant int8=trainer.quantize_frozen=true [--repeats 1] \\
+        [--env ATEN_CPU_CAPABILITY=avx2] [--common trainer.precision=32-true]
+
+``--variant NAME=OVERRIDES`` (space-separated overrides, empty for the recipe as it is);
+``--common``: overrides every variant gets; ``--env``: set for every run (e.g.
+``ATEN_CPU_CAPABILITY=avx2``: torch's kernels limited to AVX2, as on a CPU without AVX-512).
+Prints one JSON line per run and a summary of medians with each variant's wall-time ratio to
+the first variant; writes ``bench/results/recipe_variants.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+
+def cpu_flags() -> list[str]:
+    """The CPU flags that decide which matrix kernels run (Linux ``/proc/cpuinfo``)."""
+    wanted = ("avx2", "avx512f", "avx512_bf16", "avx512_vnni", "amx_bf16", "amx_int8")
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("flags"):
+            have = set(line.split(":", 1)[1].split())
+            return [f for f in wanted if f in have]
+    return []
+
+
+def one_run(recipe: str, overrides: list[str], env: dict[str, str]) -> dict[str, Any]:
+    """``plait train recipe=RECIPE OVERRIDES`` in a fresh process and folder."""
+    with tempfile.TemporaryDirectory() as tmp:
+        start = time.perf_counter()
+        command = [sys.executable, "-m", "framework", "train", f"recipe={recipe}"]
+        command += [*overrides, "hydra.run.dir=run"]
+        proc = subprocess.run(
+            command, cwd=tmp, env={**os.environ, **env}, capture_output=True, text=True
+        )
+        wall = time.perf_counter() - start
+        if proc.returncode != 0:
+            raise SystemExit(f"run failed ({proc.returncode}): {proc.stderr[-2000:]}")
+        results = json.loads((Path(tmp) / "run" / "results.json").read_text())
+    quantized = [line for line in proc.stderr.splitlines() + proc.stdout.splitlines()
+                 if "int8" in line or "frozen prefix" in line]  # fmt: skip
+    return {"wall_s": round(wall, 1), "results": results, "log": quantized[:2]}
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--recipe", required=True)
+    p.add_argument("--variant", action="append", required=True, help="NAME=OVERRIDES")
+    p.add_argument("--common", default="", help="overrides every variant gets")
+    p.add_argument("--env", action="append", default=[], help="NAME=VALUE for every run")
+    p.add_argument("--repeats", type=int, default=1)
+    p.add_argument("--out", type=Path, default=Path("bench/results/recipe_variants.json"))
+    args = p.parse_args()
+    env = dict(e.split("=", 1) for e in args.env)
+    variants = {v.split("=", 1)[0]: v.split("=", 1)[1].split() for v in args.variant}
+    runs: dict[str, list[dict[str, Any]]] = {name: [] for name in variants}
+    for _ in range(args.repeats):
+        for name, overrides in variants.items():
+            run = one_run(args.recipe, [*args.common.split(), *overrides], env)
+            runs[name].append(run)
+            print(json.dumps({"variant": name, **run}), flush=True)
+    first = next(iter(variants))
+    base = statistics.median(r["wall_s"] for r in runs[first])
+    summary = {
+        "recipe": args.recipe,
+        "common": args.common,
+        "env": env,
+        "cpu_flags": cpu_flags(),
+        "variants": {
+            name: {
+                "overrides": variants[name],
+                "wall_s": [r["wall_s"] for r in rs],
+                "wall_ratio": round(statistics.median(r["wall_s"] for r in rs) / base, 3),
+                "test": {
+                    k: [r["results"].get(k) for r in rs]
+                    for k in rs[0]["results"]
+                    if k.startswith("test/")
+                },
+            }
+            for name, rs in runs.items()
+        },
+    }
+    print(json.dumps(summary, indent=2))
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(summary, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,164 @@
+"""A frozen prefix run in int8 while training (``trainer.quantize_frozen``): where the frozen
+blocks' outputs cannot be computed once (a run shorter than an epoch, online augmentation,
+``cache_frozen=false``), their linear layers can run as int8 dynamically quantized matrix
+products (torch's ``quantize_dynamic``: int8 weights with a scale per output row, activations
+quantized per batch), the cheapest forward pass without a gradient on a CPU that has no
+native bfloat16.
+
+Transformers have a few activation channels tens of times larger than the rest (MiniLM: 28
+against a spread of 0.7 after attention), and one int8 scale per batch for those inputs loses
+the small values: MiniLM's feed-forward output layer, quantized, is 13-25% off. So each
+frozen linear layer is measured on a calibration batch first, and only those whose int8
+output stays within ``TOLERANCE`` of float32 are quantized; the log names how many.
+
+Only the training forward changes: each frozen block keeps its float32 weights, and its
+forward goes to an int8 copy kept outside the model while the block is in training mode.
+Validation, the test pass, evaluation, checkpoints and the export see the float32 model, so
+what is reported is what leaves Plait."""
+
+from __future__ import annotations
+
+import copy
+import logging
+import warnings
+from typing import Any
+
+log = logging.getLogger("plait")
+
+TOLERANCE = 0.05
+"""Largest relative error (norm of the difference over the norm of the float32 output) of a
+linear layer's int8 output on the calibration batch for it to be quantized."""
+
+
+def quantize_frozen_prefix(model: Any, batch: tuple[Any, ...]) -> tuple[int, int]:
+    """Route the training forward of ``model``'s frozen blocks (the embeddings and the first
+    blocks frozen: :func:`~framework.training.prefix_cache.frozen_blocks`) to copies whose
+    linear layers that stay within :data:`TOLERANCE` on ``batch`` (ids, lengths, ...) are int8;
+    returns (layers quantized, frozen linear layers); (0, 0) leaves the model alone."""
+    import torch
+
+    from framework.finetune.structure import find_layout
+    from framework.training.prefix_cache import frozen_blocks
+
+    k = frozen_blocks(model)
+    if k == 0:
+        return 0, 0
+    blocks = model.get_submodule(find_layout(model).blocks_at)
+    inputs = _linear_inputs(model, [blocks[i] for i in range(k)], batch)
+    chosen, total = 0, 0
+    with warnings.catch_warnings():  # torch.ao's eager quantization announces its move to torchao
+        warnings.simplefilter("ignore")
+        for i in range(k):
+            names = [n for n, m in blocks[i].named_modules() if isinstance(m, torch.nn.Linear)]
+            good = [n for n in names if _int8_error(blocks[i].get_submodule(n),
+                                                    inputs[(i, n)]) <= TOLERANCE]  # fmt: skip
+            chosen, total = chosen + len(good), total + len(names)
+            if good:
+                _route(blocks[i], _int8_copy(blocks[i], good))
+    log.info("frozen blocks 0-%d train with %d of their %d linear layers in int8 (the rest are "
+             "more than %.0f%% off in int8 on a calibration batch: outlier activations); "
+             "validation, test, evaluation and export run float32", k - 1, chosen, total,
+             TOLERANCE * 100)  # fmt: skip
+    return chosen, total
+
+
+def quantize_prefix(model: Any, train: Any, collate: Any, calibrate: int = 64) -> None:
+    """:func:`quantize_frozen_prefix` calibrated on the first ``calibrate`` records of the
+    ``train`` split, for token batches of text models (``PadCollate``); others are left
+    alone, with a line in the log (the compose check allows the option on the CPU only)."""
+    from framework.tasks.text_batches import PadCollate
+
+    if train is None or len(train) == 0 or not isinstance(collate, PadCollate):
+        log.info("trainer.quantize_frozen: only fine-tuned text models' frozen blocks are "
+                 "quantized; this run's model is left in float32")  # fmt: skip
+        return
+    quantize_frozen_prefix(model, collate([train[i] for i in range(min(calibrate, len(train)))]))
+
+
+def _linear_inputs(model: Any, blocks: list[Any], batch: tuple[Any, ...]) -> dict:
+    """The input of each linear layer of ``blocks`` on ``batch``, keyed (block, name)."""
+    import torch
+
+    seen: dict[tuple[int, str], Any] = {}
+    hooks = []
+    for i, block in enumerate(blocks):
+        for name, module in block.named_modules():
+            if isinstance(module, torch.nn.Linear):
+
+                def keep(m: Any, args: Any, key: tuple[int, str] = (i, name)) -> None:
+                    seen.setdefault(key, args[0].detach().float())
+
+                hooks.append(module.register_forward_pre_hook(keep))
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            model(batch[0], lengths=batch[1])
+    finally:
+        for hook in hooks:
+            hook.remove()
+        model.train(was_training)
+    return seen
+
+
+def _int8_error(linear: Any, x: Any) -> float:
+    """Relative error of ``linear``'s int8 dynamically quantized output on ``x``."""
+    import torch
+    from torch.ao.nn.quantized.dynamic import Linear as Int8Linear
+    from torch.ao.quantization import per_channel_dynamic_qconfig
+
+    float_linear = copy.deepcopy(linear).float()
+    float_linear.qconfig = per_channel_dynamic_qconfig
+    with torch.no_grad():
+        want = float_linear(x)
+        got = Int8Linear.from_float(float_linear)(x)
+    return float((got - want).norm() / want.norm().clamp_min(1e-12))
+
+
+def _int8_copy(block: Any, names: list[str]) -> Any:
+    """A copy of ``block`` with the linear layers ``names`` int8 dynamically quantized."""
+    import torch
+    from torch.ao.quantization import per_channel_dynamic_qconfig, quantize_dynamic
+
+    spec = dict.fromkeys(names, per_channel_dynamic_qconfig)  # a scale per output row
+    with torch.no_grad():
+        int8 = quantize_dynamic(copy.deepcopy(block).float(), spec, torch.qint8)
+    return int8.train()  # the training forward: dropout as in the float32 block
+
+
+def _route(block: Any, int8: Any) -> None:
+    """Send ``block``'s forward to ``int8`` in training mode (float32 inputs, no autocast:
+    quantized kernels take float32; the output is cast back to the input's dtype)."""
+    import torch
+
+    original = block.forward
+    held = [int8]  # a list, so the copy is not registered as a submodule of the model
+
+    def forward(hidden_states: Any, *args: Any, **kwargs: Any) -> Any:
+        if not block.training:
+            return original(hidden_states, *args, **kwargs)
+        dtype = hidden_states.dtype
+        with torch.no_grad(), torch.autocast("cpu", enabled=False):
+            out = held[0](hidden_states.float(), *_float(args), **_float(kwargs))
+        return _cast(out, dtype)
+
+    block.forward = forward
+
+
+def _float(values: Any) -> Any:
+    """Floating tensors in ``values`` (a tuple or a dict) as float32."""
+    import torch
+
+    def one(v: Any) -> Any:
+        return v.float() if isinstance(v, torch.Tensor) and v.is_floating_point() else v
+
+    if isinstance(values, dict):
+        return {k: one(v) for k, v in values.items()}
+    return tuple(one(v) for v in values)
+
+
+def _cast(out: Any, dtype: Any) -> Any:
+    """``out`` (a tensor or a tuple whose first element is the hidden states) in ``dtype``."""
+    if isinstance(out, tuple):
+        return (_cast(out[0], dtype), *out[1:])
+    return out.to(dtype)
