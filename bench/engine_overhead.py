@@ -9,7 +9,8 @@ size and thread count. Each run is a fresh process, in the order raw, engine, en
 
 Prints steady-state steps/s (steps 50..N, after warm-up) and the whole-run wall time (the
 whole process: imports, data, tokenizer, model, loop; validation, checkpoints and samples
-off in both) of each run, and the ratios engine / raw loop. ``--quick`` is a smoke mode
+off in both; the engine's closing validation of a run that never validated is one batch) of
+each run, and the ratios engine / raw loop. ``--quick`` is a smoke mode
 (40 steps).
 """
 
@@ -42,6 +43,8 @@ OVERRIDES = [
     "callback=[step_timer]",
     "logger=[]",
     "trainer.val_at_start=false",
+    "trainer.val_batches=1",  # the one validation batch a run that never validated ends with
+    "eval=false",  # the raw loop evaluates nothing either
     "data.cache=false",  # both sides prepare their data in every run
 ]
 
