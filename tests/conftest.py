@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -36,28 +37,40 @@ TINY_LM = [
 """Overrides that make the default recipe a seconds-long run of a 2-layer, width-32 GPT."""
 
 
-@pytest.fixture
-def registry():
-    """A fresh registry with the built-ins and installed plugins; Hydra state restored after."""
+@contextlib.contextmanager
+def hydra_state_restored():
+    """Clear Hydra's global state before and after, and put back Plait's config groups in
+    Hydra's ConfigStore as they were (Hydra stores its own plugins' configs lazily, and those
+    must stay)."""
     import copy
 
     from hydra.core.config_store import ConfigStore
     from hydra.core.global_hydra import GlobalHydra
 
-    from framework.registry import KINDS, default_registry
+    from framework.registry import KINDS
 
-    # Plait's groups only: Hydra stores its own plugins' configs lazily, and those must stay
     repo = ConfigStore.instance().repo
     tops = {spec.group.split("/")[0] for spec in KINDS.values()}
     saved = {top: copy.deepcopy(repo.get(top)) for top in tops}
     GlobalHydra.instance().clear()
-    yield default_registry()
-    GlobalHydra.instance().clear()
-    for top, node in saved.items():
-        if node is None:
-            repo.pop(top, None)
-        else:
-            repo[top] = node
+    try:
+        yield
+    finally:
+        GlobalHydra.instance().clear()
+        for top, node in saved.items():
+            if node is None:
+                repo.pop(top, None)
+            else:
+                repo[top] = node
+
+
+@pytest.fixture
+def registry():
+    """A fresh registry with the built-ins and installed plugins; Hydra state restored after."""
+    from framework.registry import default_registry
+
+    with hydra_state_restored():
+        yield default_registry()
 
 
 def without_eval(args: list[str]) -> list[str]:
@@ -106,41 +119,57 @@ def pip_install_target(project: Path, target: Path) -> None:
 
 @pytest.fixture
 def plait(tmp_path):
-    """Call the CLI in a subprocess with ``tmp_path`` as working directory."""
-    return lambda *args, **kw: run_plait(list(args), tmp_path, **kw)
+    """Call the CLI with ``tmp_path`` as working directory: in this process (no interpreter
+    start-up and library imports, 8 s a call on two cores), or in a subprocess when a
+    ``timeout`` is given (a run whose wall time is measured, or that may hang)."""
+
+    def call(*args: str, env: dict[str, str] | None = None, timeout: int | None = None):
+        if timeout is not None:
+            return run_plait(list(args), tmp_path, env=env, timeout=timeout)
+        return run_in_process(list(args), tmp_path, env=env)
+
+    return call
 
 
-def run_in_process(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
-    """``plait ARGS`` through ``framework.cli.main.main`` in this process, in ``cwd``: the
-    exit status and what it printed, as a CompletedProcess (no interpreter start-up)."""
-    import contextlib
+def run_in_process(
+    args: list[str], cwd: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess:
+    """``plait ARGS`` through ``framework.cli.main.main`` in this process, in ``cwd`` (with
+    ``env`` added to the environment): the exit status and what it printed, as a
+    CompletedProcess (no interpreter start-up). The working directory, the environment and
+    torch's thread count are restored after."""
     import io
 
     from framework.cli.main import main
 
     out, err = io.StringIO(), io.StringIO()
-    old_cwd, old_columns = os.getcwd(), os.environ.get("COLUMNS")
-    os.environ["COLUMNS"] = "200"
+    old_cwd, old_env = os.getcwd(), dict(os.environ)
+    threads = sys.modules["torch"].get_num_threads() if "torch" in sys.modules else None
+    os.environ.update({"COLUMNS": "200", **(env or {})})
     os.chdir(cwd)
     try:
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        with (
+            hydra_state_restored(),
+            contextlib.redirect_stdout(out),
+            contextlib.redirect_stderr(err),
+        ):
             try:
                 code = main(without_eval(args))
             except SystemExit as exc:
                 code = exc.code if isinstance(exc.code, int) else 1
     finally:
         os.chdir(old_cwd)
-        if old_columns is None:
-            os.environ.pop("COLUMNS", None)
-        else:
-            os.environ["COLUMNS"] = old_columns
+        os.environ.clear()
+        os.environ.update(old_env)
+        if threads is not None:
+            sys.modules["torch"].set_num_threads(threads)
     return subprocess.CompletedProcess(args, code, out.getvalue(), err.getvalue())
 
 
 @pytest.fixture
 def cli(tmp_path, registry):
-    """Call the CLI in this process (for commands that stop before training: bad input),
-    with ``tmp_path`` as working directory and Hydra's state restored after."""
+    """Call the CLI in this process, with ``tmp_path`` as working directory and Hydra's
+    state restored after."""
     return lambda *args: run_in_process(list(args), tmp_path)
 
 
@@ -223,7 +252,7 @@ def shared(tmp_path_factory, name: str, make) -> Path:
 
 def train_tiny_lm(root: Path) -> None:
     """``plait train`` of :data:`TINY_LM` into ``root/run`` (a :func:`shared` builder)."""
-    proc = run_plait(["train", *TINY_LM, "hydra.run.dir=run"], root)
+    proc = run_in_process(["train", *TINY_LM, "hydra.run.dir=run"], root)
     assert proc.returncode == 0, proc.stderr[-3000:]
 
 

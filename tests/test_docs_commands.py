@@ -126,7 +126,7 @@ def _work(tmp_path_factory) -> Path:
     lm = shared(tmp_path_factory, "docs-lm", train_tiny_lm) / "run"
 
     def search(root: Path) -> None:
-        proc = run_plait(["train", *TINY_LM, "trainer.max_steps=4", "trainer.val_every=2",
+        proc = run_in_process(["train", *TINY_LM, "trainer.max_steps=4", "trainer.val_every=2",
                           "search=tpe", "search.trials=2", "optimizer.lr=interval(1e-4,1e-2)",
                           "hydra.sweep.dir=search"], root)  # fmt: skip
         assert proc.returncode == 0, proc.stderr[-3000:]

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import torch
 
-from tests.conftest import TINY_LM, render_in_chromium, run_in_process, run_plait, shared
+from tests.conftest import TINY_LM, render_in_chromium, run_in_process, shared
 
 FORTUNES = [
     "recipe=fortunes",
@@ -38,7 +38,7 @@ def _rows(path: Path) -> list[dict[str, str]]:
 
 
 def _train_fortunes(root: Path) -> None:
-    proc = run_plait(["train", *FORTUNES, "eval=true"], root, timeout=600)
+    proc = run_in_process(["train", *FORTUNES, "eval=true"], root)
     assert proc.returncode == 0, proc.stderr[-3000:]
 
 
@@ -209,7 +209,7 @@ def _train_tweets(root: Path) -> None:
     frame = pd.read_csv(root / "all.csv").dropna(subset=["text"])
     frame.iloc[:3000].to_csv(root / "train.csv", index=False)
     frame.iloc[3000:3300].to_csv(root / "new.csv", index=False)
-    proc = run_plait(
+    proc = run_in_process(
         [
             "train",
             "recipe=tweets_sentiment",
@@ -226,7 +226,6 @@ def _train_tweets(root: Path) -> None:
             "eval=false",
         ],
         root,
-        timeout=600,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
 
@@ -303,10 +302,9 @@ def test_language_model_report_shows_perplexity_surprises_and_samples(
 ):
     from PIL import Image
 
-    proc = run_plait(
+    proc = run_in_process(
         ["train", *TINY_LM, "data.source.max_chars=300000", "data.split.test=0.2", "eval=true"],
         tmp_path,
-        timeout=600,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     run = _run_dir(tmp_path, "stdlib_gpt")
@@ -342,7 +340,7 @@ def _texts(run: Path) -> list[str]:
 
 
 def test_compare_runs_on_the_same_records_with_a_paired_bootstrap(fortunes_run, tmp_path, registry):
-    proc = run_plait(["train", *FORTUNES, "model.filters=4", "eval=false"], tmp_path, timeout=600)
+    proc = run_in_process(["train", *FORTUNES, "model.filters=4", "eval=false"], tmp_path)
     assert proc.returncode == 0, proc.stderr[-3000:]
     other = _run_dir(tmp_path, "fortunes")
     proc = run_in_process(
@@ -363,10 +361,10 @@ def test_compare_runs_on_the_same_records_with_a_paired_bootstrap(fortunes_run, 
 
 
 def test_image_classifier_report_shows_the_worst_images_as_thumbnails(tmp_path, registry):
-    proc = run_plait(["train", "recipe=fashion_mnist_cnn", "data/source=digits",
+    proc = run_in_process(["train", "recipe=fashion_mnist_cnn", "data/source=digits",
                       "data/split=stratified", "data.split.test=0.1", "trainer.max_steps=20",
                       "trainer.val_every=10", "trainer.ckpt_every=10", "eval=true"],
-                     tmp_path, timeout=600)  # fmt: skip
+                     tmp_path)  # fmt: skip
     assert proc.returncode == 0, proc.stderr[-3000:]
     run = _run_dir(tmp_path, "fashion_mnist_cnn")
     doc = json.loads((run / "eval" / "eval.json").read_text("utf-8"))

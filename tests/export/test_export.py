@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from tests.conftest import TINY_LM, run_plait
+from tests.conftest import TINY_LM, run_in_process
 
 pytestmark = pytest.mark.xdist_group("export")  # one worker builds its module fixtures
 
@@ -25,7 +25,7 @@ HERE = Path(__file__).parent
 def lm_run(tmp_path_factory) -> Path:
     """A tiny GPT trained on the default recipe's data, evaluated."""
     root = tmp_path_factory.mktemp("lm")
-    proc = run_plait(["train", *TINY_LM, "eval=true", "hydra.run.dir=run"], root)
+    proc = run_in_process(["train", *TINY_LM, "eval=true", "hydra.run.dir=run"], root)
     assert proc.returncode == 0, proc.stderr[-3000:]
     return root / "run"
 
@@ -34,14 +34,14 @@ def test_the_gpt_loads_in_plain_transformers_with_the_same_logits_and_ids(lm_run
     from framework.evaluate.loading import checkpoint_of
     from framework.models.restore import load_trained
 
-    done = run_plait(["export", f"run={lm_run}", f"out={tmp_path / 'hf'}"], tmp_path)
+    done = run_in_process(["export", f"run={lm_run}", f"out={tmp_path / 'hf'}"], tmp_path)
     assert done.returncode == 0, done.stderr
     text = Path(sysconfig.get_paths()["stdlib"], "textwrap.py").read_text()[:400]  # real code
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     proc = subprocess.run(
         [sys.executable, str(HERE / "load_without_plait.py"), "lm", str(tmp_path / "hf"), text,
          "def "],
-        capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300,
+        capture_output=True, text=True, env=env, cwd=tmp_path,
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr[-3000:]
     got = json.loads(proc.stdout.strip().splitlines()[-1])
@@ -59,7 +59,7 @@ def test_the_gpt_loads_in_plain_transformers_with_the_same_logits_and_ids(lm_run
 
 
 def test_the_card_holds_the_runs_measured_figures(lm_run, tmp_path):
-    done = run_plait(["export", f"run={lm_run}", f"out={tmp_path / 'hf'}"], tmp_path)
+    done = run_in_process(["export", f"run={lm_run}", f"out={tmp_path / 'hf'}"], tmp_path)
     assert done.returncode == 0, done.stderr
     card = (tmp_path / "hf/README.md").read_text()
     figures = json.loads((lm_run / "eval/eval.json").read_text())["language"]["metrics"]
@@ -76,15 +76,15 @@ def test_other_models_export_as_safetensors_and_refuse_hf(tmp_path):
     from framework.evaluate.loading import checkpoint_of
     from framework.models.restore import load_trained
 
-    proc = run_plait(["train", *TINY_LM, "model=lstm_lm", "model.hidden=32", "model.embed_dim=16",
-                      "hydra.run.dir=run"], tmp_path)  # fmt: skip
+    args = ["train", *TINY_LM, "model=lstm_lm", "model.hidden=32", "model.embed_dim=16"]
+    proc = run_in_process([*args, "hydra.run.dir=run"], tmp_path)
     assert proc.returncode == 0, proc.stderr[-3000:]
-    refused = run_plait(["export", "run=run", "format=hf"], tmp_path)
+    refused = run_in_process(["export", "run=run", "format=hf"], tmp_path)
     assert refused.returncode == 2
     assert refused.stderr.strip() == (
         "plait: error: export: model 'lstm' cannot be exported as format=hf; it takes safetensors"
     )
-    done = run_plait(["export", "run=run", "format=safetensors", "out=st"], tmp_path)
+    done = run_in_process(["export", "run=run", "format=safetensors", "out=st"], tmp_path)
     assert done.returncode == 0, done.stderr
     weights = load_file(str(tmp_path / "st/model.safetensors"))
     state = load_trained(checkpoint_of(str(tmp_path / "run"))).model.state_dict()
@@ -104,7 +104,7 @@ def test_other_models_export_as_safetensors_and_refuse_hf(tmp_path):
 )
 def test_bad_export_input_is_one_line(tmp_path, args, message):
     (tmp_path / "empty/checkpoints").mkdir(parents=True)
-    proc = run_plait(["export", *args], tmp_path)
+    proc = run_in_process(["export", *args], tmp_path)
     assert proc.returncode == 2
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and message in lines[0], proc.stderr
@@ -131,30 +131,32 @@ def test_a_minilm_classifier_predicts_the_same_labels_without_plait(tmp_path):
     import csv
 
     tweets = _tweets_csv(tmp_path, 500)
-    proc = run_plait(["train", "recipe=tweets_minilm", "data/source=csv",
+    proc = run_in_process(["train", "recipe=tweets_minilm", "data/source=csv",
                       f"data.source.paths=[{tweets}]", "data.source.label_column=sentiment",
                       "data.max_length=32", "trainer.max_steps=4", "trainer.batch_size=8",
                       "trainer.val_every=4", "trainer.ckpt_every=4", "trainer.val_batches=1",
                       "trainer.precision=32-true", "eval=true", "hydra.run.dir=run"],
-                     tmp_path, timeout=600)  # fmt: skip
+                     tmp_path)  # fmt: skip
     assert proc.returncode == 0, proc.stderr[-3000:]
     with (tmp_path / "run/eval/predictions.csv").open(newline="") as f:
         texts = [row["text"] for row in csv.DictReader(f)]  # the run's test split
     with (tmp_path / "test.csv").open("w", newline="") as f:
         csv.writer(f).writerows([["text"], *([t] for t in texts)])
-    predicted = run_plait(["predict", "run=run", "input=test.csv", "output=plait.csv"], tmp_path)
+    predicted = run_in_process(
+        ["predict", "run=run", "input=test.csv", "output=plait.csv"], tmp_path
+    )
     assert predicted.returncode == 0, predicted.stderr[-2000:]
     with (tmp_path / "plait.csv").open(newline="") as f:
         rows = list(csv.DictReader(f))
     plait_labels = [row["predicted"] for row in rows]
 
-    done = run_plait(["export", "run=run", "out=hf"], tmp_path)
+    done = run_in_process(["export", "run=run", "out=hf"], tmp_path)
     assert done.returncode == 0, done.stderr
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     proc = subprocess.run(
         [sys.executable, str(HERE / "load_without_plait.py"), "classify", str(tmp_path / "hf"),
          str(tmp_path / "test.csv")],
-        capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300,
+        capture_output=True, text=True, env=env, cwd=tmp_path,
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr[-3000:]
     got = json.loads(proc.stdout.strip().splitlines()[-1])
@@ -204,7 +206,7 @@ def test_lora_adapters_export_in_peft_format_and_load_over_their_base(registry, 
     proc = subprocess.run(
         [sys.executable, str(HERE / "load_without_plait.py"), "adapter", str(tmp_path / "peft"),
          text],
-        capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300,
+        capture_output=True, text=True, env=env, cwd=tmp_path,
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr[-3000:]
     got = json.loads(proc.stdout.strip().splitlines()[-1])
@@ -264,7 +266,7 @@ def test_a_text_classifier_exports_to_onnx_with_the_same_logits(registry, tmp_pa
 
 
 def test_a_language_model_refuses_onnx(lm_run, tmp_path):
-    proc = run_plait(["export", f"run={lm_run}", "format=onnx"], tmp_path)
+    proc = run_in_process(["export", f"run={lm_run}", "format=onnx"], tmp_path)
     assert proc.returncode == 2
     assert "cannot be exported as format=onnx (onnx: a model with a per-example head)" in (
         proc.stderr

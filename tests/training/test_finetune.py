@@ -10,7 +10,7 @@ import torch
 from framework.datainfo import DataInfo
 from framework.finetune.param_groups import LrScales, param_groups, scale_learning_rates
 from framework.finetune.structure import find_layout
-from tests.conftest import TINY_LM, run_in_process, run_plait
+from tests.conftest import TINY_LM, run_in_process
 
 LM = DataInfo(vocab_size=64, max_length=16)
 CLASSES = DataInfo(vocab_size=64, max_length=16, num_outputs=3, num_classes=3, target="class")
@@ -134,10 +134,12 @@ def test_lora_trains_only_its_adapters_and_merging_keeps_the_outputs(registry):
 
 
 def test_a_plait_lm_starts_a_classifier_with_a_new_head(tmp_path):
-    pretrain = run_plait(["train", *TINY_LM, "trainer.max_steps=2", "hydra.run.dir=lm"], tmp_path)
+    pretrain = run_in_process(
+        ["train", *TINY_LM, "trainer.max_steps=2", "hydra.run.dir=lm"], tmp_path
+    )
     assert pretrain.returncode == 0, pretrain.stderr[-2000:]
     lm = tmp_path / "lm"
-    fine = run_plait(
+    fine = run_in_process(
         ["train", "~recipe", "data/source=tweets_sentiment", "task=text_classification",
          "model=gpt_tiny",
          "data/split=stratified", "+data.split.train=300", "data.max_length=32",
@@ -182,7 +184,7 @@ def test_a_checkpoint_of_another_size_names_the_tensor(registry, tmp_path):
 def test_lora_merge_writes_a_plain_checkpoint_that_generates_what_the_adapters_do(
     tmp_path, registry
 ):
-    train = run_plait(
+    train = run_in_process(
         ["train", *TINY_LM, "trainer.max_steps=4", "freeze=[lora]", "freeze.lora.merge=true",
          "optimizer.lr=0.05", "hydra.run.dir=lora"],
         tmp_path,
@@ -202,9 +204,11 @@ def test_lora_merge_writes_a_plain_checkpoint_that_generates_what_the_adapters_d
 
 
 def test_lora_on_a_pretrained_lm_checkpoints_only_what_trains(tmp_path, registry):
-    pretrain = run_plait(["train", *TINY_LM, "trainer.max_steps=2", "hydra.run.dir=lm"], tmp_path)
+    pretrain = run_in_process(
+        ["train", *TINY_LM, "trainer.max_steps=2", "hydra.run.dir=lm"], tmp_path
+    )
     assert pretrain.returncode == 0, pretrain.stderr[-2000:]
-    train = run_plait(
+    train = run_in_process(
         ["train", *TINY_LM, "trainer.max_steps=4", f"model.init={tmp_path / 'lm'}",
          "freeze=[lora]", "freeze.lora.merge=true", "freeze.lora.train_head=false",
          "optimizer.lr=0.05", "hydra.run.dir=lora"],
