@@ -105,6 +105,17 @@ def _from_gguf(folder: Path, gguf_file: str, key: str) -> Path:
     out = models_cache() / f"{source.stem}-{tag[:12]}"
     if (out / "config.json").is_file():
         return out
+    from filelock import FileLock
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with FileLock(f"{out}.lock"):  # a second process waits for the first's conversion
+        if (out / "config.json").is_file():
+            return out
+        return _convert_gguf(folder, gguf_file, key, out)
+
+
+def _convert_gguf(folder: Path, gguf_file: str, key: str, out: Path) -> Path:
+    """Dequantize ``folder/gguf_file`` into the Hugging Face folder ``out``."""
     for module, line in (
         ("gguf", "pip install gguf"),
         ("transformers", "pip install transformers"),

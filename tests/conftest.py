@@ -136,15 +136,17 @@ def run_in_process(
 ) -> subprocess.CompletedProcess:
     """``plait ARGS`` through ``framework.cli.main.main`` in this process, in ``cwd`` (with
     ``env`` added to the environment): the exit status and what it printed, as a
-    CompletedProcess (no interpreter start-up). The working directory, the environment and
-    torch's thread count are restored after."""
+    CompletedProcess (no interpreter start-up). The working directory, the environment,
+    torch's thread count and deterministic mode and Hydra's state are restored after."""
     import io
 
     from framework.cli.main import main
 
     out, err = io.StringIO(), io.StringIO()
     old_cwd, old_env = os.getcwd(), dict(os.environ)
-    threads = sys.modules["torch"].get_num_threads() if "torch" in sys.modules else None
+    torch = sys.modules.get("torch")
+    threads = torch.get_num_threads() if torch is not None else None
+    deterministic = torch.are_deterministic_algorithms_enabled() if torch is not None else None
     os.environ.update({"COLUMNS": "200", **(env or {})})
     os.chdir(cwd)
     try:
@@ -161,8 +163,9 @@ def run_in_process(
         os.chdir(old_cwd)
         os.environ.clear()
         os.environ.update(old_env)
-        if threads is not None:
-            sys.modules["torch"].set_num_threads(threads)
+        if torch is not None:
+            torch.set_num_threads(threads)
+            torch.use_deterministic_algorithms(deterministic)
     return subprocess.CompletedProcess(args, code, out.getvalue(), err.getvalue())
 
 

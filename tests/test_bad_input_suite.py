@@ -608,7 +608,7 @@ def stranger(runs, tmp_path, monkeypatch):
 
 
 def test_a_strangers_run_resolves_nothing_and_leaks_no_environment(stranger, runs):
-    from tests.conftest import run_plait
+    from tests.conftest import run_in_process
 
     secret, marker = stranger
     commands = [
@@ -620,7 +620,7 @@ def test_a_strangers_run_resolves_nothing_and_leaks_no_environment(stranger, run
         ["generate", "ckpt=lm/checkpoints/last.ckpt", "max_new_tokens=4"],
     ]
     for args in commands:
-        proc = run_plait(args, runs)
+        proc = run_in_process(args, runs)
         assert proc.returncode == 0, proc.stderr[-2000:]
         assert secret not in proc.stdout + proc.stderr, args
     written = [p for p in runs.rglob("*") if p.is_file() and p.suffix != ".ckpt"]
@@ -634,7 +634,7 @@ def test_a_strangers_run_resolves_nothing_and_leaks_no_environment(stranger, run
 def test_a_strangers_model_package_or_remote_code_runs_nothing_and_asks_nothing(
     stranger, runs, kind, command
 ):
-    from tests.conftest import run_plait, snapshot
+    from tests.conftest import run_in_process, snapshot
 
     _, marker = stranger
     run = f"hostile/{kind}"
@@ -645,7 +645,7 @@ def test_a_strangers_model_package_or_remote_code_runs_nothing_and_asks_nothing(
         "generate": ["generate", f"ckpt={run}/checkpoints/last.ckpt"],
     }[command]
     before = snapshot(runs)
-    proc = run_plait(args, runs, timeout=120)  # stdin is not a terminal: a prompt would hang
+    proc = run_in_process(args, runs)  # pytest's stdin cannot be read: a prompt would fail
     said = {"package": "ships no model", "remote": "needs Python code of its own"}[kind]
     assert_one_line_error(proc, said)
     assert "custom code" not in proc.stdout + proc.stderr  # transformers' prompt
