@@ -72,7 +72,10 @@ def quantize_prefix(model: Any, train: Any, collate: Any, calibrate: int = 64) -
         log.info("trainer.quantize_frozen: only fine-tuned text models' frozen blocks are "
                  "quantized; this run's model is left in float32")  # fmt: skip
         return
-    quantize_frozen_prefix(model, collate([train[i] for i in range(min(calibrate, len(train)))]))
+    batch = collate([train[i] for i in range(min(calibrate, len(train)))])
+    if quantize_frozen_prefix(model, batch) == (0, 0):
+        log.info("trainer.quantize_frozen: the embeddings and first blocks are not frozen "
+                 "(freeze=[first_n], ...), so nothing is quantized")  # fmt: skip
 
 
 def _linear_inputs(model: Any, blocks: list[Any], batch: tuple[Any, ...]) -> dict:

@@ -5,6 +5,8 @@ model's own weights (checkpoints, export, evaluation) are untouched."""
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 import torch
@@ -106,3 +108,23 @@ def test_quantizing_is_refused_on_a_gpu_at_compose():
         check_quantize_frozen({"quantize_frozen": True}, {"accelerator": "gpu"})
     check_quantize_frozen({"quantize_frozen": True}, {"accelerator": "cpu"})
     check_quantize_frozen({"quantize_frozen": False}, {"accelerator": "gpu"})
+
+
+def test_a_run_trains_its_frozen_blocks_in_int8_and_keeps_float32_checkpoints(plait, tmp_path):
+    from tests.export.test_export import _tweets_csv
+
+    tweets = _tweets_csv(tmp_path, 300)
+    proc = plait("train", "recipe=tweets_minilm_fast", "data/source=csv",
+                 f"data.source.paths=[{tweets}]", "data.source.label_column=sentiment",
+                 "data.max_length=32", "trainer.max_steps=3", "trainer.batch_size=8",
+                 "trainer.val_every=3", "trainer.ckpt_every=3", "trainer.val_batches=1",
+                 "trainer.precision=32-true", "trainer.quantize_frozen=true",
+                 "hydra.run.dir=run")  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    log = (tmp_path / "run" / "train.log").read_text()
+    said = next(line for line in log.splitlines() if "in int8" in line)
+    chosen, total = map(int, re.search(r"with (\d+) of their (\d+) linear", said).groups())
+    assert total == 12 and 0 < chosen < total
+    state = torch.load(tmp_path / "run" / "checkpoints" / "last.ckpt", weights_only=True)
+    frozen = [k for k in state["state_dict"] if ".layer.0." in k]
+    assert frozen and all(state["state_dict"][k].dtype == torch.float32 for k in frozen)
