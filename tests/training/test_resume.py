@@ -10,7 +10,7 @@ import time
 
 import torch
 
-from tests.conftest import TINY_LM, run_plait
+from tests.conftest import TINY_LM, run_in_process
 
 STEPS = 300
 COMMON = [
@@ -30,7 +30,7 @@ def _state(path):
 
 
 def test_sigkill_then_resume_auto_equals_uninterrupted_run(tmp_path):
-    ref = run_plait(["train", *COMMON, "hydra.run.dir=ref"], tmp_path)
+    ref = run_in_process(["train", *COMMON, "hydra.run.dir=ref"], tmp_path)
     assert ref.returncode == 0, ref.stderr[-2000:]
     ref_step, ref_weights = _state(tmp_path / "ref/checkpoints/last.ckpt")
     assert ref_step == STEPS
@@ -54,7 +54,7 @@ def test_sigkill_then_resume_auto_equals_uninterrupted_run(tmp_path):
     killed_step, _ = _state(last)
     assert 0 < killed_step < STEPS
 
-    resumed = run_plait(
+    resumed = run_in_process(
         ["train", *COMMON, "resume=auto", "hydra.run.dir=runs/resume/resumed"], tmp_path
     )
     assert resumed.returncode == 0, resumed.stderr[-2000:]
