@@ -134,15 +134,14 @@ def _route(block: Any, int8: Any) -> None:
     quantized kernels take float32; the output is cast back to the input's dtype)."""
     import torch
 
-    original = block.forward
-    held = [int8]  # a list, so the copy is not registered as a submodule of the model
+    original = block.forward  # the copy lives in this closure, not among the model's modules
 
     def forward(hidden_states: Any, *args: Any, **kwargs: Any) -> Any:
         if not block.training:
             return original(hidden_states, *args, **kwargs)
         dtype = hidden_states.dtype
         with torch.no_grad(), torch.autocast("cpu", enabled=False):
-            out = held[0](hidden_states.float(), *_float(args), **_float(kwargs))
+            out = int8(hidden_states.float(), *_float(args), **_float(kwargs))
         return _cast(out, dtype)
 
     block.forward = forward
