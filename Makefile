@@ -29,8 +29,9 @@ train: $(STAMP)
 # build a Ray cluster, a venv or a trained run on one worker, so each builds it once; pytest
 # 9.2 breaks that grouping, hence pytest<9.2): 13.7 min, then 1.2 min of timing tests, on a
 # 2-core AMD EPYC with AVX-512; the 15 slowest tests are listed at the end; `make test-all`
-# adds the tests marked slow (serially). Tests marked timing compare wall times (an estimate against the
-# run it predicts): they run after the rest, alone, so no other test shares the cores.
+# adds the tests marked slow (serially). Tests marked timing compare wall times (an estimate
+# against the run it predicts): they run after the rest, alone, so no other test shares the
+# cores.
 test: $(STAMP)
 	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest $(PYTEST_ARGS); s=$$?; if [ $$s -ne 0 ] && [ $$s -ne 5 ]; then exit $$s; fi
 	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest $(TIMING_ARGS); s=$$?; if [ $$s -eq 5 ]; then exit 0; else exit $$s; fi
