@@ -51,9 +51,9 @@ def one_run(recipe: str, overrides: list[str], env: dict[str, str]) -> dict[str,
         if proc.returncode != 0:
             raise SystemExit(f"run failed ({proc.returncode}): {proc.stderr[-2000:]}")
         results = json.loads((Path(tmp) / "run" / "results.json").read_text())
-    quantized = [line for line in proc.stderr.splitlines() + proc.stdout.splitlines()
+    said = [line for line in proc.stderr.splitlines() + proc.stdout.splitlines()
                  if "int8" in line or "frozen prefix" in line]  # fmt: skip
-    return {"wall_s": round(wall, 1), "results": results, "log": quantized[:2]}
+    return {"wall_s": round(wall, 1), "results": results, "log": said[:2]}
 
 
 def main() -> None:

@@ -196,7 +196,7 @@ def train(
     from framework.paths import plait_cache
     from framework.training.datamodule import PlaitDataModule
     from framework.training.module import TaskModule
-    from framework.training.prefix_cache import StatesCollate, with_cached_prefix
+    from framework.training.prefix_cache import with_cached_prefix
     from framework.training.quantized_prefix import quantize_prefix
 
     warnings.filterwarnings("ignore", message=".*exists and is not empty.*")
@@ -262,7 +262,7 @@ def train(
         datasets, collate = with_cached_prefix(parts.model, datasets, collate,
                                                cfg.trainer.batch_size, plait_cache("prefix"),
                                                reads)  # fmt: skip
-    if cfg.trainer.quantize_frozen and not isinstance(collate, StatesCollate):
+    if cfg.trainer.quantize_frozen:
         quantize_prefix(parts.model, datasets.get("train"), collate)
     datamodule = PlaitDataModule(
         datasets,

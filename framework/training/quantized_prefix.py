@@ -1,7 +1,7 @@
 """A frozen prefix run in int8 while training (``trainer.quantize_frozen``): where the frozen
 blocks' outputs cannot be computed once (a run shorter than an epoch, online augmentation,
-``cache_frozen=false``), their linear layers can run as int8 dynamically quantized matrix
-products (torch's ``quantize_dynamic``: int8 weights with a scale per output row, activations
+``cache_frozen=false``), their linear layers can run as int8 matrix products (torch's
+dynamically quantized ``Linear``: int8 weights with a scale per output row, activations
 quantized per batch), the cheapest forward pass without a gradient on a CPU that has no
 native bfloat16.
 
@@ -50,11 +50,11 @@ def quantize_frozen_prefix(model: Any, batch: tuple[Any, ...]) -> tuple[int, int
         warnings.simplefilter("ignore")
         for i in range(k):
             names = [n for n, m in blocks[i].named_modules() if isinstance(m, torch.nn.Linear)]
-            good = [n for n in names if _int8_error(blocks[i].get_submodule(n),
-                                                    inputs[(i, n)]) <= TOLERANCE]  # fmt: skip
+            int8 = {n: _int8_linear(blocks[i].get_submodule(n), inputs[(i, n)]) for n in names}
+            good = {n: q for n, (q, error) in int8.items() if error <= TOLERANCE}
             chosen, total = chosen + len(good), total + len(names)
             if good:
-                _route(blocks[i], _int8_copy(blocks[i], good))
+                _route(blocks[i], _with_layers(blocks[i], good))
     log.info("frozen blocks 0-%d train with %d of their %d linear layers in int8 (the rest are "
              "more than %.0f%% off in int8 on a calibration batch: outlier activations); "
              "validation, test, evaluation and export run float32", k - 1, chosen, total,
@@ -67,7 +67,13 @@ def quantize_prefix(model: Any, train: Any, collate: Any, calibrate: int = 64) -
     ``train`` split, for token batches of text models (``PadCollate``); others are left
     alone, with a line in the log (the compose check allows the option on the CPU only)."""
     from framework.tasks.text_batches import PadCollate
+    from framework.training.prefix_cache import StatesCollate
 
+    if isinstance(collate, StatesCollate):
+        log.info("trainer.quantize_frozen: the frozen blocks' outputs are cached "
+                 "(trainer.cache_frozen), so they do not run while training; nothing to "
+                 "quantize")  # fmt: skip
+        return
     if train is None or len(train) == 0 or not isinstance(collate, PadCollate):
         log.info("trainer.quantize_frozen: only fine-tuned text models' frozen blocks are "
                  "quantized; this run's model is left in float32")  # fmt: skip
@@ -104,29 +110,34 @@ def _linear_inputs(model: Any, blocks: list[Any], batch: tuple[Any, ...]) -> dic
     return seen
 
 
-def _int8_error(linear: Any, x: Any) -> float:
-    """Relative error of ``linear``'s int8 dynamically quantized output on ``x``."""
+def _int8_linear(linear: Any, x: Any) -> tuple[Any, float]:
+    """``linear`` int8 dynamically quantized (a scale per output row), and the relative error
+    of its output on ``x``."""
     import torch
     from torch.ao.nn.quantized.dynamic import Linear as Int8Linear
     from torch.ao.quantization import per_channel_dynamic_qconfig
 
     float_linear = copy.deepcopy(linear).float()
     float_linear.qconfig = per_channel_dynamic_qconfig
+    int8 = Int8Linear.from_float(float_linear)
     with torch.no_grad():
         want = float_linear(x)
-        got = Int8Linear.from_float(float_linear)(x)
-    return float((got - want).norm() / want.norm().clamp_min(1e-12))
+        error = (int8(x) - want).norm() / want.norm().clamp_min(1e-12)
+    return int8, float(error)
 
 
-def _int8_copy(block: Any, names: list[str]) -> Any:
-    """A copy of ``block`` with the linear layers ``names`` int8 dynamically quantized."""
-    import torch
-    from torch.ao.quantization import per_channel_dynamic_qconfig, quantize_dynamic
-
-    spec = dict.fromkeys(names, per_channel_dynamic_qconfig)  # a scale per output row
-    with torch.no_grad():
-        int8 = quantize_dynamic(copy.deepcopy(block).float(), spec, torch.qint8)
-    return int8.train()  # the training forward: dropout as in the float32 block
+def _with_layers(block: Any, layers: dict[str, Any]) -> Any:
+    """A float32 copy of ``block`` with the named linear layers replaced by ``layers`` (which
+    take over the replaced layers' forward hooks, as torch's ``quantize_dynamic`` does), in
+    training mode (dropout as in the block)."""
+    out = copy.deepcopy(block).float().train()
+    for name, layer in layers.items():
+        parent, _, attr = name.rpartition(".")
+        replaced = out.get_submodule(name)
+        layer._forward_pre_hooks.update(replaced._forward_pre_hooks)
+        layer._forward_hooks.update(replaced._forward_hooks)
+        setattr(out.get_submodule(parent), attr, layer)
+    return out
 
 
 def _route(block: Any, int8: Any) -> None:
