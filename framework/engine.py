@@ -195,6 +195,7 @@ def train(
     from framework.models.features import with_features
     from framework.paths import plait_cache
     from framework.training.datamodule import PlaitDataModule
+    from framework.training.kept_outputs import OutputKeeper
     from framework.training.module import TaskModule
     from framework.training.prefix_cache import with_cached_prefix
     from framework.training.quantized_prefix import quantize_prefix
@@ -256,6 +257,8 @@ def train(
             "tokenizer": data.tokenizer.to_str() if data.tokenizer is not None else None,
         },
     )
+    if cfg.eval:
+        module.keeper = OutputKeeper()
     datasets, collate = with_features(parts.model, data.datasets, task.collate)
     if cfg.trainer.cache_frozen and not freeze_changes(cfg, registry):
         reads = cfg.trainer.max_steps * cfg.trainer.batch_size * cfg.trainer.accumulate
@@ -283,6 +286,7 @@ def train(
         trainer.validate(module, datamodule=datamodule, verbose=False)
     started = time.perf_counter()
     trainer.fit(module, datamodule=datamodule, ckpt_path=ckpt, weights_only=True)
+    module.weights_step = trainer.global_step
     results = {k: float(v) for k, v in trainer.callback_metrics.items()}
     if task.monitor not in results and "val" in data.datasets:
         # a run shorter than trainer.val_every ends validated, so it has figures to report
@@ -305,6 +309,7 @@ def train(
         run.write_results(results)
         score = float(keeper.best_model_score) if keeper.best_model_score is not None else None
         ended = output.RunEnd(module, data, results, (task.monitor, score, best),
-                              time.perf_counter() - started, trainer.precision)  # fmt: skip
+                              time.perf_counter() - started, trainer.precision,
+                              module.kept_outputs(datamodule))  # fmt: skip
         output.run_finished(cfg, registry, task, run, ended)
     return results

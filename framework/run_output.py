@@ -6,7 +6,7 @@ panel with the commands that come next."""
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from omegaconf import DictConfig
@@ -33,6 +33,10 @@ class RunEnd:
     """Training time."""
     precision: str
     """The precision the run trained in."""
+    outputs: dict[str, Any] = field(default_factory=dict)
+    """The model's outputs from the run's own validation and test passes with the weights
+    the module holds, by split (``framework.training.kept_outputs``): the evaluation reads
+    them rather than computing them again."""
 
 
 def data_ready(cfg: DictConfig, task: Any, data: Any, run: RunDir) -> None:
@@ -67,8 +71,11 @@ def run_finished(cfg: DictConfig, registry: Registry, task: Any, run: RunDir, en
     if cfg.eval:
         best = end.best[2]
         if best and "test" not in end.data.datasets:  # test() did not load the best weights
+            held = end.module.weights_step
             _load_weights(end.module, best)
-        _write_eval(cfg, registry, task, end.module.model, end.data, run, samples, end.precision)
+            if end.module.weights_step != held:
+                end.outputs = {}  # the kept outputs were those of other weights
+        _write_eval(cfg, registry, task, end, run, samples)
     Console().print(summary(run, end.results, end.best, end.seconds, task.generative))
 
 
@@ -89,8 +96,8 @@ def _load_weights(module: Any, path: str) -> None:
     module.load_state_dict(checkpoint["state_dict"])
 
 
-def _write_eval(cfg: DictConfig, registry: Registry, task: Any, model: Any, data: Any,
-               run: RunDir, samples: list[str], precision: str) -> None:  # fmt: skip
+def _write_eval(cfg: DictConfig, registry: Registry, task: Any, end: RunEnd, run: RunDir,
+                samples: list[str]) -> None:  # fmt: skip
     """``eval: true``: the best checkpoint's evaluation on the test split (without one: the
     validation split, said in the report), into ``<run>/eval/``, in the run's ``precision``;
     the data stage's own tables, nothing is read again."""
@@ -99,6 +106,7 @@ def _write_eval(cfg: DictConfig, registry: Registry, task: Any, model: Any, data
     from framework.evaluate.summary import print_summary
     from framework.records import TEXT, column
 
+    data = end.data
     tables = data.tables
     if tables is None:  # streaming: no stored split
         log.info("eval: the data streamed, so there is no stored test split; run plait eval "
@@ -112,7 +120,7 @@ def _write_eval(cfg: DictConfig, registry: Registry, task: Any, model: Any, data
     )  # fmt: skip
     if split == "val":
         evalset.notes.append(NO_TEST)
-    m = Model(cfg, model, data.tokenizer, data.info, task, precision)
+    m = Model(cfg, end.module.model, data.tokenizer, data.info, task, end.precision, end.outputs)
     options = EvalOptions(batch_size=max(cfg.trainer.batch_size, 64), samples=samples,
                           metrics_csv=run.metrics, seed=cfg.seed)  # fmt: skip
     doc = evaluate(m, evalset, registry, run.eval_dir(), options)

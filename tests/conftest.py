@@ -243,7 +243,10 @@ def shared(tmp_path_factory, name: str, make) -> Path:
     reuse it (a module fixture would train once per worker)."""
     from filelock import FileLock
 
-    root = tmp_path_factory.getbasetemp().parent / f"shared-{name}"
+    base = tmp_path_factory.getbasetemp()
+    # under xdist each worker's folder sits in the session's; without it, the parent is
+    # every session's parent, where an earlier session's folder would be reused
+    root = (base.parent if "PYTEST_XDIST_WORKER" in os.environ else base) / f"shared-{name}"
     with FileLock(f"{root}.lock"):
         done = root / ".done"
         if not done.exists():

@@ -50,6 +50,11 @@ class Model:
     precision: str | None = None
     """The precision the run trained in (``trainer.precision`` or what it resolved to); the
     forward passes follow it where this machine runs it natively (None: float32)."""
+    outputs: dict[str, Any] = field(default_factory=dict)
+    """Outputs these weights already gave on whole splits, by split name (``test``,
+    ``val``): the passes at the end of ``plait train``; read instead of computed again."""
+    reused: list[str] = field(default_factory=list)
+    """The splits whose outputs this evaluation read from ``outputs``."""
 
 
 def scoring_precision(m: Model) -> str:
@@ -82,6 +87,8 @@ def evaluate(
         if plot_curves(opts.metrics_csv, out / "curves.png"):
             chart_files["Training curves (train and validation)"] = "curves.png"
     doc["charts"] = chart_files
+    if m.reused:
+        doc["outputs_from_training"] = sorted(set(m.reused))
     from framework.evaluate.report import write_report
 
     write_report(doc, out, evalset)

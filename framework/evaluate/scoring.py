@@ -11,12 +11,17 @@ from framework.evaluate.records import prepared, tokenized
 from framework.rundir import PREDICTIONS
 
 
-def score(m: Any, ds: Any, batch_size: int) -> tuple[Any, Any]:
-    """(outputs, the prepared torch dataset) of the model on the records ``ds``."""
+def score(m: Any, ds: Any, batch_size: int, split: str | None = None) -> tuple[Any, Any]:
+    """(outputs, the prepared torch dataset) of the model on the records ``ds``; ``split``:
+    the run's split they are, whose outputs ``m.outputs`` may already hold."""
     from framework.evaluate.inference import predict_records
 
     ds = tokenized(ds, m.tokenizer, False, m.info.max_length)
     data = prepared(m.task, ds, m.tokenizer, m.info)
+    known = m.outputs.get(split) if split is not None else None
+    if known is not None and len(known.targets) == len(data):
+        m.reused.append(split)
+        return known, data
     return predict_records(m.model, m.task, data, batch_size, m.precision), data
 
 

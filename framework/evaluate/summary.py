@@ -31,6 +31,10 @@ def print_summary(doc: dict[str, Any], out: Path) -> None:
     for note in doc.get("notes", []):
         console.print(Text("note: ", style="yellow") + Text(note))
     secs = doc.get("seconds", {})
+    reused = doc.get("outputs_from_training")
+    if reused:
+        console.print(f"model outputs on {' and '.join(reused)}: those of training's own "
+                      "passes with these weights, not computed again")  # fmt: skip
     console.print(
         f"model {secs.get('model', 0):.1f} s ({doc.get('precision', 'float32')}), "
         f"total {secs.get('total', 0):.1f} s; "

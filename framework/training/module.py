@@ -14,6 +14,7 @@ from framework.finetune.frozen_base import KEY as FROZEN_BASE
 from framework.finetune.frozen_base import FrozenBase, stored_base
 from framework.finetune.param_groups import LrScales, param_groups, scale_learning_rates
 from framework.models.init import MODULE_PREFIX
+from framework.training.kept_outputs import OutputKeeper, loader_order
 
 
 class TaskModule(L.LightningModule):
@@ -68,6 +69,10 @@ class TaskModule(L.LightningModule):
         self._first_bad: torch.Tensor | None = None
         self._plateau: Any = None
         self._plateau_state: dict[str, Any] | None = None
+        self.keeper: OutputKeeper | None = None
+        """Set (``eval: true``): validation and test outputs are kept for the evaluation."""
+        self.weights_step = 0
+        """The optimizer step of the weights the model holds (a loaded checkpoint's)."""
 
     def forward(self, batch: Any) -> Any:
         return self.task.forward(self.model, batch)
@@ -145,6 +150,27 @@ class TaskModule(L.LightningModule):
 
     def on_validation_epoch_start(self) -> None:
         self._paused_at = time.perf_counter()
+        if self.keeper is not None:
+            self.keeper.start("val", self.global_step)
+
+    def on_test_epoch_start(self) -> None:
+        if self.keeper is not None:
+            self.keeper.start("test", self.weights_step)
+
+    def kept_outputs(self, datamodule: Any) -> dict[str, Any]:
+        """The outputs of the last validation and test passes that ran the weights the model
+        holds now over a whole split, by split name, in record order."""
+        if self.keeper is None:
+            return {}
+        out = {}
+        loaders = {"val": datamodule.val_dataloader, "test": datamodule.test_dataloader}
+        for split, loader in loaders.items():
+            if split in datamodule.datasets:
+                size = len(datamodule.datasets[split])
+                kept = self.keeper.outputs(split, loader_order(loader()), size, self.weights_step)
+                if kept is not None:
+                    out[split] = kept
+        return out
 
     def on_train_batch_start(self, batch: Any, batch_idx: int) -> None:
         # validation, checkpoints and curves since the last batch do not count against throughput
@@ -156,6 +182,8 @@ class TaskModule(L.LightningModule):
         preds, target = self.task.forward(self.model, batch)
         loss = self.loss(preds, target)
         n = len(target)
+        if self.keeper is not None:
+            self.keeper.add(split, preds, target)
         self.log(
             f"{split}/loss",
             loss,
@@ -245,6 +273,7 @@ class TaskModule(L.LightningModule):
             checkpoint["plait"]["plateau"] = self._plateau.state_dict()
 
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        self.weights_step = int(checkpoint.get("global_step", -1))
         state = checkpoint.get("plait", {})
         base = stored_base(checkpoint)
         if base is not None:

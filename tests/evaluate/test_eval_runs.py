@@ -379,3 +379,30 @@ def test_image_classifier_report_shows_the_worst_images_as_thumbnails(tmp_path, 
     assert again.returncode == 0, again.stderr
     redo = json.loads((tmp_path / "again" / "eval.json").read_text("utf-8"))["classification"]
     assert redo["metrics"]["accuracy"]["value"] == c["metrics"]["accuracy"]["value"]
+
+
+def test_the_end_of_training_evaluation_reads_the_test_pass_and_equals_a_fresh_one(
+    fortunes_run, tmp_path
+):
+    """``eval: true`` reuses the outputs of the test pass (and of the last validation when
+    it ran the best weights) instead of predicting again; ``plait eval`` computes them anew
+    and agrees."""
+    doc = json.loads((fortunes_run / "eval" / "eval.json").read_text("utf-8"))
+    best = torch.load(fortunes_run / "checkpoints" / "best.ckpt", weights_only=True)
+    best_is_last = best["global_step"] == 40
+    assert doc["outputs_from_training"] == (["test", "val"] if best_is_last else ["test"])
+    proc = run_in_process(["eval", f"run={fortunes_run}", f"out={tmp_path}/again"], tmp_path)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    again = json.loads((tmp_path / "again" / "eval.json").read_text("utf-8"))
+    assert "outputs_from_training" not in again
+    kept = _rows(fortunes_run / "eval" / "predictions.csv")
+    fresh = _rows(tmp_path / "again" / "predictions.csv")
+    assert [r["predicted"] for r in kept] == [r["predicted"] for r in fresh]
+    assert [r["text"] for r in kept] == [r["text"] for r in fresh]
+    np.testing.assert_allclose(
+        [float(r["loss"]) for r in kept], [float(r["loss"]) for r in fresh], rtol=1e-3, atol=1e-5
+    )
+    # the temperature is fitted on the validation outputs: stale ones would move it
+    t_kept = doc["classification"]["calibration"]["temperature"]
+    t_fresh = again["classification"]["calibration"]["temperature"]
+    assert t_kept == pytest.approx(t_fresh, rel=1e-3)

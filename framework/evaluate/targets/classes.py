@@ -25,7 +25,7 @@ def evaluate(
 ) -> dict[str, Any]:
     """Score ``evalset`` and analyse it as classes (see :class:`Analysis`)."""
     ds = evalset.records
-    outputs, data = score(m, ds, opts.batch_size)
+    outputs, data = score(m, ds, opts.batch_size, evalset.name)
     seconds = {"model": outputs.seconds}
     t0 = time.perf_counter()
     inputs = record_inputs(ds)
@@ -44,7 +44,7 @@ def evaluate(
         recs.near_train = near_in_train(evalset.train_texts, inputs)
     val = None
     if evalset.val is not None:
-        val_out, _ = score(m, evalset.val, opts.batch_size)
+        val_out, _ = score(m, evalset.val, opts.batch_size, "val")
         seconds["model"] += val_out.seconds
         val = classify.ClassRecords(val_out.predictions, val_out.targets.astype(int), labels, [])
     scores, other = _recipe_scores(m, registry)

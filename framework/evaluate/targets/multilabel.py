@@ -22,7 +22,7 @@ def evaluate(
     m: Any, evalset: EvalSet, registry: Any, opts: Any, out: Path, files: dict[str, str]
 ) -> dict[str, Any]:
     """Score ``evalset`` and analyse it as label sets (see :class:`Analysis`)."""
-    outputs, _ = score(m, evalset.records, opts.batch_size)
+    outputs, _ = score(m, evalset.records, opts.batch_size, evalset.name)
     numbers = _numbers(m, outputs, registry, opts)
     labels = list(m.info.labels or [])
     probs = 1 / (1 + np.exp(-outputs.predictions))

@@ -20,7 +20,7 @@ def evaluate(
     m: Any, evalset: EvalSet, registry: Any, opts: Any, out: Path, files: dict[str, str]
 ) -> dict[str, Any]:
     """Score ``evalset`` and analyse it as values (see :class:`Analysis`)."""
-    outputs, _ = score(m, evalset.records, opts.batch_size)
+    outputs, _ = score(m, evalset.records, opts.batch_size, evalset.name)
     t0 = time.perf_counter()
     inputs = record_inputs(evalset.records)
     pred, true = outputs.predictions.reshape(-1), outputs.targets.astype(float)

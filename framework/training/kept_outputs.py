@@ -1,0 +1,70 @@
+"""The model's outputs of a run's last validation and test passes, kept per record, so that
+the evaluation at the end of ``plait train`` (``eval: true``) reads them instead of running
+the model over the same records again. Only per-record outputs are kept (a classifier's
+logits, a regressor's values, multi-label scores): a language model's per-token outputs are
+not, and its evaluation computes its own."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+
+@dataclass
+class _Pass:
+    """One evaluation pass being collected."""
+
+    step: int
+    """The optimizer step of the weights that ran it."""
+    outputs: list[np.ndarray] = field(default_factory=list)
+    targets: list[np.ndarray] = field(default_factory=list)
+    per_record: bool = True
+    """False once a batch's outputs were not one row per record."""
+
+
+class OutputKeeper:
+    """Collects each split's outputs batch by batch; hands back those of a complete pass in
+    record order."""
+
+    def __init__(self) -> None:
+        self._passes: dict[str, _Pass] = {}
+
+    def start(self, split: str, step: int) -> None:
+        """A pass over ``split`` begins, with the weights of optimizer step ``step``."""
+        self._passes[split] = _Pass(step)
+
+    def add(self, split: str, outputs: Any, targets: Any) -> None:
+        """One batch's outputs and targets (tensors), in the loader's order."""
+        kept = self._passes.get(split)
+        if kept is None or not kept.per_record:
+            return
+        if outputs.dim() > 2 or outputs.shape[0] != targets.shape[0]:
+            kept.per_record = False  # per-token outputs: too large, and scored otherwise
+            kept.outputs, kept.targets = [], []
+            return
+        kept.outputs.append(outputs.detach().float().cpu().numpy())
+        kept.targets.append(targets.detach().cpu().numpy())
+
+    def outputs(self, split: str, order: list[int], size: int, step: int) -> Any:
+        """The split's outputs in record order (:class:`framework.evaluate.inference.Outputs`)
+        when its last pass ran the weights of ``step`` over all ``size`` records in the batch
+        ``order`` given (record indices, as the loader read them); else None."""
+        from framework.evaluate.inference import Outputs
+
+        kept = self._passes.get(split)
+        if kept is None or not kept.per_record or kept.step != step or not kept.outputs:
+            return None
+        if len(order) != size or sum(len(t) for t in kept.targets) != size:
+            return None  # trainer.val_batches read part of the split
+        back = np.empty(size, dtype=np.int64)
+        back[np.asarray(order)] = np.arange(size)  # record i sits at row back[i]
+        preds, targets = np.concatenate(kept.outputs), np.concatenate(kept.targets)
+        return Outputs(preds[back], targets[back], 0.0, from_training=True)
+
+
+def loader_order(loader: Any) -> list[int]:
+    """Record indices in the order an evaluation DataLoader reads them (its batch sampler is
+    deterministic: a fixed list of batches or a sequential sampler)."""
+    return [i for batch in loader.batch_sampler for i in batch]
