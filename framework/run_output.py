@@ -33,10 +33,10 @@ class RunEnd:
     """Training time."""
     precision: str
     """The precision the run trained in."""
-    outputs: dict[str, Any] = field(default_factory=dict)
-    """The model's outputs from the run's own validation and test passes with the weights
-    the module holds, by split (``framework.training.kept_outputs``): the evaluation reads
-    them rather than computing them again."""
+    outputs: dict[str, tuple[Any, Any]] = field(default_factory=dict)
+    """The model's (outputs, targets) from the run's own validation and test passes with the
+    weights the module holds, by split (``framework.training.kept_outputs``): the evaluation
+    reads them rather than computing them again."""
 
 
 def data_ready(cfg: DictConfig, task: Any, data: Any, run: RunDir) -> None:
@@ -101,6 +101,7 @@ def _write_eval(cfg: DictConfig, registry: Registry, task: Any, end: RunEnd, run
     """``eval: true``: the best checkpoint's evaluation on the test split (without one: the
     validation split, said in the report), into ``<run>/eval/``, in the run's ``precision``;
     the data stage's own tables, nothing is read again."""
+    from framework.evaluate.inference import Outputs
     from framework.evaluate.records import NO_TEST, EvalSet
     from framework.evaluate.run import EvalOptions, Model, evaluate
     from framework.evaluate.summary import print_summary
@@ -120,7 +121,9 @@ def _write_eval(cfg: DictConfig, registry: Registry, task: Any, end: RunEnd, run
     )  # fmt: skip
     if split == "val":
         evalset.notes.append(NO_TEST)
-    m = Model(cfg, end.module.model, data.tokenizer, data.info, task, end.precision, end.outputs)
+    known = {split: Outputs(out, target, 0.0, from_training=True)
+             for split, (out, target) in end.outputs.items()}  # fmt: skip
+    m = Model(cfg, end.module.model, data.tokenizer, data.info, task, end.precision, known)
     options = EvalOptions(batch_size=max(cfg.trainer.batch_size, 64), samples=samples,
                           metrics_csv=run.metrics, seed=cfg.seed)  # fmt: skip
     doc = evaluate(m, evalset, registry, run.eval_dir(), options)

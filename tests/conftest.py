@@ -135,15 +135,21 @@ def run_in_process(
     args: list[str], cwd: Path, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess:
     """``plait ARGS`` through ``framework.cli.main.main`` in this process, in ``cwd`` (with
-    ``env`` added to the environment): the exit status and what it printed, as a
-    CompletedProcess (no interpreter start-up). The working directory, the environment,
+    ``env`` added to the environment; its ``PYTHONPATH`` folders also go on ``sys.path``, as
+    a new interpreter would put them, so plugins installed there are found): the exit status
+    and what it printed, as a CompletedProcess (no interpreter start-up). The working
+    directory, the environment, ``sys.path`` (and the modules imported from those folders),
     torch's thread count and deterministic mode and Hydra's state are restored after."""
+    import importlib
     import io
 
     from framework.cli.main import main
 
     out, err = io.StringIO(), io.StringIO()
     old_cwd, old_env = os.getcwd(), dict(os.environ)
+    extra = [p for p in (env or {}).get("PYTHONPATH", "").split(os.pathsep) if p]
+    sys.path[:0] = extra
+    importlib.invalidate_caches()
     torch = sys.modules.get("torch")
     threads = torch.get_num_threads() if torch is not None else None
     deterministic = torch.are_deterministic_algorithms_enabled() if torch is not None else None
@@ -163,10 +169,25 @@ def run_in_process(
         os.chdir(old_cwd)
         os.environ.clear()
         os.environ.update(old_env)
+        _forget_folders(extra)
         if torch is not None:
             torch.set_num_threads(threads)
             torch.use_deterministic_algorithms(deterministic)
     return subprocess.CompletedProcess(args, code, out.getvalue(), err.getvalue())
+
+
+def _forget_folders(folders: list[str]) -> None:
+    """Take ``folders`` off ``sys.path`` and drop the modules imported from them, so the next
+    call in this process sees none of what they installed."""
+    import importlib
+
+    for folder in folders:
+        sys.path.remove(folder)
+    for name, module in list(sys.modules.items()):
+        where = getattr(module, "__file__", None) or ""
+        if any(where.startswith(folder) for folder in folders):
+            del sys.modules[name]
+    importlib.invalidate_caches()
 
 
 @pytest.fixture

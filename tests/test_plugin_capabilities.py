@@ -11,8 +11,10 @@ import textwrap
 
 import pytest
 
-from tests.conftest import TINY_LM, pip_install_target, run_plait
+from tests.conftest import TINY_LM, pip_install_target, run_in_process
 from tests.test_plugin_isolation import _package
+
+pytestmark = pytest.mark.xdist_group("plugin_capabilities")  # one worker installs the plugins
 
 BODY = """
     import torch
@@ -89,7 +91,7 @@ def site(tmp_path_factory) -> dict[str, str]:
 
 
 def test_a_plugin_metric_declaring_per_class_and_artifact_is_logged_as_a_built_in(site, tmp_path):
-    ran = run_plait(
+    ran = run_in_process(
         ["train", "recipe=fortunes", "model=textcnn", "model.embed_dim=16", "model.filters=8",
          "data.max_length=32", "trainer.max_steps=10", "trainer.val_every=10",
          "trainer.ckpt_every=10", "metric=[accuracy,class_hits,pair_table]",
@@ -108,13 +110,13 @@ def test_a_plugin_metric_declaring_per_class_and_artifact_is_logged_as_a_built_i
 
 
 def test_a_plugin_model_and_freeze_policy_declaring_exports_and_adapters(site, tmp_path):
-    ran = run_plait(
+    ran = run_in_process(
         ["train", *TINY_LM, "model=tiny_lm", "freeze=[low_rank]", "hydra.run.dir=lm"],
         tmp_path, env=site,
     )  # fmt: skip
     assert ran.returncode == 0, ran.stderr[-2000:]
     assert "LoRA: rank 4" in ran.stderr + ran.stdout  # the adapters went in
-    done = run_plait(["export", "run=lm", "format=hf", "out=hf"], tmp_path, env=site)
+    done = run_in_process(["export", "run=lm", "format=hf", "out=hf"], tmp_path, env=site)
     assert done.returncode == 0, done.stderr[-2000:]
     from safetensors.torch import load_file
 
@@ -122,12 +124,12 @@ def test_a_plugin_model_and_freeze_policy_declaring_exports_and_adapters(site, t
     assert "transformer.h.1.attn.c_attn.weight" in weights  # a GPT-2 folder, as gpt's
     assert not any("lora" in k for k in weights)  # the declared-mergeable adapters folded in
 
-    plain = run_plait(
+    plain = run_in_process(
         ["train", *TINY_LM, "model=plain_lm", "trainer.max_steps=2", "hydra.run.dir=plain"],
         tmp_path, env=site,
     )  # fmt: skip
     assert plain.returncode == 0, plain.stderr[-2000:]
-    refused = run_plait(["export", "run=plain", "format=hf", "out=x"], tmp_path, env=site)
+    refused = run_in_process(["export", "run=plain", "format=hf", "out=x"], tmp_path, env=site)
     assert refused.returncode == 2
     assert "model 'plain_lm' cannot be exported as format=hf" in refused.stderr
     assert "it takes safetensors" in refused.stderr

@@ -10,7 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import TINY_LM, pip_install_target, run_plait
+from tests.conftest import TINY_LM, pip_install_target, run_in_process
+
+pytestmark = pytest.mark.xdist_group("plugin_isolation")  # one worker installs the plugins
 
 
 def _package(root: Path, name: str, body: str, conf: dict[str, str] | None = None) -> Path:
@@ -118,7 +120,7 @@ def _warnings(stderr: str) -> list[str]:
 
 
 def test_bad_schema_and_taken_name_disable_that_component_alone(site, tmp_path):
-    listed = run_plait(["list", "model"], tmp_path, env=site)
+    listed = run_in_process(["list", "model"], tmp_path, env=site)
     assert listed.returncode == 0, listed.stderr
     cells = [line.split("│") for line in listed.stdout.splitlines() if line.startswith("│")]
     providers = {c[1].strip(): c[2].strip() for c in cells if c[1].strip()}
@@ -136,14 +138,14 @@ def test_bad_schema_and_taken_name_disable_that_component_alone(site, tmp_path):
     )
     assert "model 'gpt' of plait_dup is disabled" in taken[0]
 
-    metrics = run_plait(["list", "metric"], tmp_path, env=site)
+    metrics = run_in_process(["list", "metric"], tmp_path, env=site)
     assert "fine_metric" in metrics.stdout  # the rest of the plugin registered
-    curates = run_plait(["list", "curate"], tmp_path, env=site)
+    curates = run_in_process(["list", "curate"], tmp_path, env=site)
     assert "dup_ok" in curates.stdout
 
 
 def test_two_packages_shipping_one_preset_are_named_with_the_winner(site, tmp_path):
-    shown = run_plait(["show", "model=shared_tiny"], tmp_path, env=site)
+    shown = run_in_process(["show", "model=shared_tiny"], tmp_path, env=site)
     assert shown.returncode == 0, shown.stderr
     lines = [w for w in _warnings(shown.stderr) if "model/shared_tiny" in w]
     assert lines == [
@@ -155,17 +157,17 @@ def test_two_packages_shipping_one_preset_are_named_with_the_winner(site, tmp_pa
 
 
 def test_strict_mode_turns_each_case_into_exit_2(site, tmp_path):
-    strict = run_plait(["list", "model"], tmp_path, env={**site, "PLAIT_STRICT_PLUGINS": "1"})
+    strict = run_in_process(["list", "model"], tmp_path, env={**site, "PLAIT_STRICT_PLUGINS": "1"})
     assert strict.returncode == 2
     last = strict.stderr.strip().splitlines()[-1]
     assert last.startswith("plait: error:") and "plait_badschema" in last  # the first, by name
-    by_config = run_plait(["show", "strict_plugins=true"], tmp_path, env=site)
+    by_config = run_in_process(["show", "strict_plugins=true"], tmp_path, env=site)
     assert by_config.returncode == 2
     assert "strict_plugins=true:" in by_config.stderr.strip().splitlines()[-1]
 
 
 def test_an_exception_inside_a_plugin_component_is_one_line_naming_it(site, tmp_path):
-    ran = run_plait(["train", *TINY_LM, "loss=boom", "hydra.run.dir=boom"], tmp_path, env=site)
+    ran = run_in_process(["train", *TINY_LM, "loss=boom", "hydra.run.dir=boom"], tmp_path, env=site)
     assert ran.returncode == 2
     last = ran.stderr.strip().splitlines()[-1]
     assert last.startswith(
@@ -173,12 +175,12 @@ def test_an_exception_inside_a_plugin_component_is_one_line_naming_it(site, tmp_
     ), last
     assert "ValueError: shapes do not agree" in last and "Traceback" not in ran.stderr
 
-    own = run_plait(["train", *TINY_LM, "loss=picky"], tmp_path, env=site)
+    own = run_in_process(["train", *TINY_LM, "loss=picky"], tmp_path, env=site)
     assert own.returncode == 2
     assert own.stderr.strip().splitlines()[-1] == (
         "plait: error: plugin plait_boom (plait-boom 0.0.1), loss 'picky': "
         "minimum=3 is below 5; set loss.minimum=5 or more"
     )
 
-    fine = run_plait(["list", "loss"], tmp_path, env=site)  # Plait's own commands still work
+    fine = run_in_process(["list", "loss"], tmp_path, env=site)  # Plait's own commands still work
     assert fine.returncode == 0 and "cross_entropy" in fine.stdout

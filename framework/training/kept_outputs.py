@@ -47,12 +47,12 @@ class OutputKeeper:
         kept.outputs.append(outputs.detach().float().cpu().numpy())
         kept.targets.append(targets.detach().cpu().numpy())
 
-    def outputs(self, split: str, order: list[int], size: int, step: int) -> Any:
-        """The split's outputs in record order (:class:`framework.evaluate.inference.Outputs`)
-        when its last pass ran the weights of ``step`` over all ``size`` records in the batch
-        ``order`` given (record indices, as the loader read them); else None."""
-        from framework.evaluate.inference import Outputs
-
+    def outputs(
+        self, split: str, order: list[int], size: int, step: int
+    ) -> tuple[np.ndarray, np.ndarray] | None:
+        """The split's (outputs, targets) in record order when its last pass ran the weights
+        of ``step`` over all ``size`` records in the batch ``order`` given (record indices,
+        as the loader read them); else None."""
         kept = self._passes.get(split)
         if kept is None or not kept.per_record or kept.step != step or not kept.outputs:
             return None
@@ -61,7 +61,7 @@ class OutputKeeper:
         back = np.empty(size, dtype=np.int64)
         back[np.asarray(order)] = np.arange(size)  # record i sits at row back[i]
         preds, targets = np.concatenate(kept.outputs), np.concatenate(kept.targets)
-        return Outputs(preds[back], targets[back], 0.0, from_training=True)
+        return preds[back], targets[back]
 
 
 def loader_order(loader: Any) -> list[int]:
