@@ -3,9 +3,10 @@
 Same GPT (6 layers, width 256, ~5.8M parameters, block 128), same packed data (CPython
 stdlib, byte-level BPE 4096), same AdamW + cosine schedule, clipping and seed, same batch
 size and thread count. Each run is a fresh process, in the order raw, engine, engine, raw
-(so that drift of the machine cancels out), all in one invocation on the same machine.
+(so that drift of the machine cancels out), all in one invocation on the same machine;
+``--pairs N`` runs N such pairs, alternating which goes first.
 
-    python bench/engine_overhead.py [--steps 300] [--quick]
+    python bench/engine_overhead.py [--steps 300] [--pairs 2] [--quick]
 
 Prints steady-state steps/s (steps 50..N, after warm-up) and the whole-run wall time (the
 whole process: imports, data, tokenizer, model, loop; validation, checkpoints and samples
@@ -166,6 +167,12 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--steps", type=int, default=300)
     p.add_argument("--quick", action="store_true", help="smoke mode: 40 steps")
+    p.add_argument(
+        "--pairs",
+        type=int,
+        default=2,
+        help="raw/engine pairs, in alternating order (2: raw, engine, engine, raw)",
+    )
     p.add_argument("--variant", choices=["raw", "engine"], help=argparse.SUPPRESS)
     p.add_argument("--out", type=Path, default=Path("bench/results/engine_overhead.json"))
     args = p.parse_args()
@@ -176,7 +183,8 @@ def main() -> None:
         return
 
     runs: dict[str, list[dict[str, Any]]] = {"raw": [], "engine": []}
-    for variant in ("raw", "engine", "engine", "raw"):
+    order = [v for k in range(args.pairs) for v in (("raw", "engine"), ("engine", "raw"))[k % 2]]
+    for variant in order:
         start = time.perf_counter()
         out = (
             subprocess.run(
@@ -204,6 +212,9 @@ def main() -> None:
         "raw_steps_per_s": [round(r["rate"], 3) for r in runs["raw"]],
         "engine_steps_per_s": [round(r["rate"], 3) for r in runs["engine"]],
         "steady_ratio": round(mean("rate", "engine") / mean("rate", "raw"), 3),
+        "steady_pair_ratios": sorted(
+            round(e["rate"] / r["rate"], 3) for e, r in zip(runs["engine"], runs["raw"])
+        ),
         "raw_process_s": [round(r["process_wall"], 1) for r in runs["raw"]],
         "engine_process_s": [round(r["process_wall"], 1) for r in runs["engine"]],
         "wall_ratio": round(mean("process_wall", "engine") / mean("process_wall", "raw"), 3),
