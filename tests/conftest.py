@@ -185,7 +185,7 @@ def _forget_folders(folders: list[str]) -> None:
         sys.path.remove(folder)
     for name, module in list(sys.modules.items()):
         where = getattr(module, "__file__", None) or ""
-        if any(where.startswith(folder) for folder in folders):
+        if any(where.startswith(os.path.join(folder, "")) for folder in folders):
             del sys.modules[name]
     importlib.invalidate_caches()
 

@@ -19,7 +19,9 @@ class _Pass:
     step: int
     """The optimizer step of the weights that ran it."""
     outputs: list[np.ndarray] = field(default_factory=list)
+    """Each batch's outputs, in the order the loader read them."""
     targets: list[np.ndarray] = field(default_factory=list)
+    """Each batch's targets, alike."""
     per_record: bool = True
     """False once a batch's outputs were not one row per record."""
 
