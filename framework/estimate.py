@@ -128,6 +128,30 @@ def count_validations(max_steps: int, val_every: int, at_start: bool) -> int:
     return max_steps // val_every + int(at_start) + int(max_steps < val_every)
 
 
+def reuses_validation(cfg: Any) -> bool:
+    """Whether the run's evaluation will read its validation outputs from its last
+    validation (``framework.training.kept_outputs``): that validation reads the whole split
+    at the last step. It then also holds the best weights only when the last validation is
+    the best; the estimate takes it that it is."""
+    steps, every = int(cfg.trainer.max_steps), int(cfg.trainer.val_every)
+    ends_validated = steps % every == 0 or steps < every
+    return bool(cfg.eval) and int(cfg.trainer.val_batches) <= 0 and ends_validated
+
+
+def trial_scoring_s(run_dir: str) -> float:
+    """Seconds the trial's evaluation spent running the model (``eval/eval.json``): its
+    short validation cannot be reused, so this is the validation split scored afresh."""
+    import json
+    from pathlib import Path
+
+    from framework.rundir import EVAL_JSON
+
+    doc = Path(run_dir) / "eval" / EVAL_JSON
+    if not doc.is_file():
+        return 0.0
+    return float(json.loads(doc.read_text("utf-8")).get("seconds", {}).get("model", 0.0))
+
+
 def gpu_peak(name: str, sixteen_bit: bool) -> float | None:
     """Dense peak FLOP/s of the GPU called ``name`` at 16-bit or float32, if known."""
     for key, (half, single) in GPU_PEAK_FLOPS.items():
@@ -242,6 +266,7 @@ def estimate(loaded: Any, spent: float = 0.0, built: float | None = None) -> Est
             train(trial, loaded.registry, run_dir, task=loaded.task, augmenter=loaded.augmenter,
                   callbacks=[clock])  # fmt: skip
             t_end = time.perf_counter()
+            rescored = trial_scoring_s(run_dir) if reuses_validation(cfg) else 0.0
     finally:
         for lg, level in zip(quiet, levels, strict=True):
             lg.setLevel(level)
@@ -257,7 +282,7 @@ def estimate(loaded: Any, spent: float = 0.0, built: float | None = None) -> Est
     validations = count_validations(int(t.max_steps), int(t.val_every), bool(t.val_at_start))
     checkpoints = max(1, int(t.max_steps) // int(t.ckpt_every))
     saves_s = _save_time(clock, val_s)
-    after_s = t_end - clock.fit_end
+    after_s = t_end - clock.fit_end - rescored  # the run reads what the trial scored again
     total = (setup_s + int(t.max_steps) * step_s + validations * validation_s
              + checkpoints * saves_s + after_s)  # fmt: skip
     unit = loaded.task.unit

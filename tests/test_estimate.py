@@ -26,6 +26,18 @@ def test_validations_are_counted_the_way_the_engine_runs_them():
     assert count_validations(100, 250, at_start=False) == 1  # a short run ends validated
 
 
+def test_a_run_ending_with_a_whole_validation_reuses_its_outputs_in_the_evaluation(registry):
+    from framework.config.compose import compose
+    from framework.estimate import reuses_validation
+
+    base = ["recipe=tweets_minilm_fast", "trainer.val_batches=0", "eval=true"]
+    assert reuses_validation(compose(registry, base))  # 400 steps, validated every 200
+    assert not reuses_validation(compose(registry, [*base, "trainer.val_every=300"]))
+    assert not reuses_validation(compose(registry, [*base, "trainer.val_batches=5"]))
+    assert not reuses_validation(compose(registry, [*base, "eval=false"]))
+    assert reuses_validation(compose(registry, [*base, "trainer.val_every=1000"]))  # ends validated
+
+
 def test_gpu_peaks_are_known_by_name_and_precision():
     assert gpu_peak("NVIDIA H100 80GB HBM3", sixteen_bit=True) == 989e12
     assert gpu_peak("NVIDIA H100 80GB HBM3", sixteen_bit=False) == 67e12
