@@ -142,11 +142,10 @@ def trial_scoring_s(run_dir: str) -> float:
     """Seconds the trial's evaluation spent running the model (``eval/eval.json``): its
     short validation cannot be reused, so this is the validation split scored afresh."""
     import json
-    from pathlib import Path
 
-    from framework.rundir import EVAL_JSON
+    from framework.rundir import RunDir
 
-    doc = Path(run_dir) / "eval" / EVAL_JSON
+    doc = RunDir(run_dir).eval_json()  # the test split's, or the validation's without one
     if not doc.is_file():
         return 0.0
     return float(json.loads(doc.read_text("utf-8")).get("seconds", {}).get("model", 0.0))
