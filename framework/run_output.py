@@ -121,7 +121,7 @@ def _write_eval(cfg: DictConfig, registry: Registry, task: Any, end: RunEnd, run
     )  # fmt: skip
     if split == "val":
         evalset.notes.append(NO_TEST)
-    known = {split: Outputs(out, target, 0.0, from_training=True)
+    known = {split: Outputs(out, target, 0.0)
              for split, (out, target) in end.outputs.items()}  # fmt: skip
     m = Model(cfg, end.module.model, data.tokenizer, data.info, task, end.precision, known)
     options = EvalOptions(batch_size=max(cfg.trainer.batch_size, 64), samples=samples,

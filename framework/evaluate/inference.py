@@ -22,9 +22,6 @@ class Outputs:
     """(N,) class ids or values; (N, C) 0/1 rows for multi-label."""
     seconds: float
     """Wall time of the batched forward passes (collation included)."""
-    from_training: bool = False
-    """Read from the training run's own test or validation pass with the same weights
-    (``framework.training.kept_outputs``), not computed again."""
 
 
 def autocast_dtype(precision: str | None, device: Any) -> Any:

@@ -18,9 +18,10 @@ class _Pass:
 
     step: int
     """The optimizer step of the weights that ran it."""
-    outputs: list[np.ndarray] = field(default_factory=list)
-    """Each batch's outputs, in the order the loader read them."""
-    targets: list[np.ndarray] = field(default_factory=list)
+    outputs: list[Any] = field(default_factory=list)
+    """Each batch's outputs (tensors where the model ran: no copy to the host per batch), in
+    the order the loader read them."""
+    targets: list[Any] = field(default_factory=list)
     """Each batch's targets, alike."""
     per_record: bool = True
     """False once a batch's outputs were not one row per record."""
@@ -46,8 +47,8 @@ class OutputKeeper:
             kept.per_record = False  # per-token outputs: too large, and scored otherwise
             kept.outputs, kept.targets = [], []
             return
-        kept.outputs.append(outputs.detach().float().cpu().numpy())
-        kept.targets.append(targets.detach().cpu().numpy())
+        kept.outputs.append(outputs.detach().float())
+        kept.targets.append(targets.detach())
 
     def outputs(
         self, split: str, order: list[int], size: int, step: int
@@ -62,7 +63,10 @@ class OutputKeeper:
             return None  # trainer.val_batches read part of the split
         back = np.empty(size, dtype=np.int64)
         back[np.asarray(order)] = np.arange(size)  # record i sits at row back[i]
-        preds, targets = np.concatenate(kept.outputs), np.concatenate(kept.targets)
+        import torch
+
+        preds = torch.cat(kept.outputs).cpu().numpy()  # one copy to the host, at the end
+        targets = torch.cat(kept.targets).cpu().numpy()
         return preds[back], targets[back]
 
 
