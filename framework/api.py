@@ -12,6 +12,8 @@ that one line too (the original exception is its ``__cause__``)::
     report = api.eval(run, split="val")              # metrics with intervals
     rows = api.predict(run, "new.csv").rows          # one dict per input record
     folder = api.export(run, format="safetensors")   # a folder other tools load
+    again = api.replay(run)                           # trained again from its manifest
+    print(api.diff(run, again)["config"])             # what differs, key by key
 """
 
 from __future__ import annotations
@@ -176,3 +178,28 @@ def export(
     with _one_line():
         _ckpt, _fmt, folder = export_items(items)
     return Path(folder)
+
+
+def replay(
+    run: Run | str | Path, overrides: Sequence[str] = (), out: str | Path | None = None
+) -> Run:
+    """Train ``run`` again from its ``manifest.json`` alone (``plait replay RUN [overrides]``),
+    into ``out`` (default: ``runs/NAME/<time>``); returns the new :class:`Run`."""
+    from framework.cli.command_config import compose_one
+    from framework.cli.replay import SPEC, replay_options
+
+    items = _items(run, {"out": out})
+    with _one_line():
+        opts, passthrough = compose_one(SPEC, [*items, *overrides])
+        folder = replay_options(opts, passthrough)
+    assert folder is not None
+    return load_run(folder)
+
+
+def diff(a: Run | str | Path, b: Run | str | Path, paired: bool = True, seed: int = 0) -> dict:
+    """What differs between two runs (``plait diff A B --json``): config keys, overrides,
+    data, environment, results and the paired bootstrap of the test metrics."""
+    from framework.cli.diff import diff_between
+
+    with _one_line():
+        return diff_between(str(Path(a)), str(Path(b)), seed, paired)

@@ -20,6 +20,7 @@ from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
+from framework import manifest
 from framework import run_output as output
 from framework.errors import PlaitError
 from framework.finetune.frozen_base import FrozenBase
@@ -182,11 +183,14 @@ def train(
     task: Any = None,
     augmenter: Any = None,
     callbacks: Sequence[Any] = (),
+    command: str | None = None,
 ) -> dict[str, float]:
     """Train the run ``cfg`` describes, writing every artifact to ``run_dir``; return metrics.
 
     ``task`` and ``augmenter``: what validation built (``framework.config.validate``), used as
     they are; None: built here. ``callbacks``: more Lightning callbacks (a sweep's pruning).
+    ``command``: the command line that trains it again (None: ``plait train`` with Hydra's
+    overrides).
     """
     import lightning as L
     from lightning.fabric.utilities.rank_zero import rank_zero_only
@@ -213,14 +217,15 @@ def train(
         log.info(said)
     if writer:
         run.write_config(cfg)
-        run.write_command()
+        command = run.write_command(command)
     L.seed_everything(cfg.seed, workers=True, verbose=False)
 
     # data
     if cfg.eda and cfg.data.streaming:
         raise PlaitError("eda: true analyses data held in memory; set data.streaming=false")
     task = task if task is not None else registry.build("task", cfg.task)
-    data = DataStage(cfg.data, task, registry, cfg.seed, augmenter).prepare()
+    stage = DataStage(cfg.data, task, registry, cfg.seed, augmenter)
+    data = stage.prepare()
     if "val" not in data.datasets:
         raise PlaitError("data.split produced no validation split; set data.split.val above 0")
     if writer:
@@ -280,6 +285,13 @@ def train(
     # fit
     trainer = build_trainer(cfg, registry, run, (task.monitor, task.monitor_mode),
                             [*parts.callbacks, *callbacks], hardware)  # fmt: skip
+    if writer:
+        run.write_manifest(
+            manifest.build(cfg, hardware.get("accelerator", "cpu"), str(trainer.precision),
+                           {"fingerprint": data.report.fingerprint,
+                            "files": manifest.data_files(stage.declared_files())},
+                           command)
+        )  # fmt: skip
     if ckpt:
         log.info("resuming from %s", ckpt)
     if cfg.trainer.val_at_start and not ckpt:

@@ -11,6 +11,9 @@ finds runs.
         results.json                    final validation and test metrics
         samples.txt                     generated continuations (causal LM)
         train.log                       the job's log and progress lines
+        manifest.json                   config, overrides, command, package versions, data
+                                        files' hashes, hardware: ``plait replay``/``diff``
+        lineage.parquet                 what the data stage did to each record (``--why``)
         checkpoints/                    last.ckpt, best.ckpt, step<N>.ckpt
         eda/                            ``eda: true`` (``plait eda``: runs/<name>/eda/)
         eval/                           ``eval: true`` and ``plait eval``: report.html,
@@ -34,6 +37,7 @@ RUNS = "runs"
 
 CONFIG = "config.yaml"
 COMMAND = "command.txt"
+MANIFEST = "manifest.json"
 DATA_REPORT = "data_report.json"
 DATA_INFO = "data_info.json"
 TOKENIZER = "tokenizer.json"
@@ -111,6 +115,16 @@ class RunDir:
         return self.checkpoints / MERGED_CKPT
 
     @property
+    def results(self) -> Path:
+        """``results.json``: the final validation and test metrics."""
+        return self.path / RESULTS
+
+    @property
+    def manifest(self) -> Path:
+        """``manifest.json``: the config, versions, data, hardware and command of the run."""
+        return self.path / MANIFEST
+
+    @property
     def command(self) -> Path:
         """``command.txt``: the ``plait train`` command line of this run."""
         return self.path / COMMAND
@@ -177,19 +191,22 @@ class RunDir:
 
         _atomic_write(self.config, OmegaConf.to_yaml(cfg, resolve=True))
 
-    def write_command(self) -> None:
-        """``command.txt``: the ``plait train`` command line of this run (from Hydra's
-        overrides; nothing outside a Hydra job), which ``plait export`` puts in the card."""
+    def write_command(self, line: str | None = None) -> str | None:
+        """``command.txt``: the command line of this run, which ``plait export`` puts in the
+        card: ``line`` when given (``plait replay``), else ``plait train`` with Hydra's
+        overrides (nothing outside a Hydra job). Returns the line written."""
         import shlex
 
-        try:
-            from hydra.core.hydra_config import HydraConfig
+        if line is None:
+            try:
+                from hydra.core.hydra_config import HydraConfig
 
-            overrides = [o for o in HydraConfig.get().overrides.task if "hydra." not in o]
-        except (ImportError, ValueError):
-            return
-        line = " ".join(["plait", "train", *(shlex.quote(o) for o in overrides)])
+                overrides = [o for o in HydraConfig.get().overrides.task if "hydra." not in o]
+            except (ImportError, ValueError):
+                return None
+            line = " ".join(["plait", "train", *(shlex.quote(o) for o in overrides)])
         _atomic_write(self.command, line + "\n")
+        return line
 
     def resume_command(self) -> str:
         """``plait train`` with this run's own overrides (``command.txt``) and ``resume=auto``:
@@ -202,6 +219,45 @@ class RunDir:
             line = "plait train"
         kept = [w for w in shlex.split(line) if not w.startswith("resume=")]
         return " ".join(shlex.quote(w) for w in [*kept, "resume=auto"])
+
+    def write_manifest(self, doc: dict[str, Any]) -> None:
+        """``manifest.json``: what trains the run again (:mod:`framework.manifest`)."""
+        self.write_json(MANIFEST, doc)
+
+    def read_manifest(self) -> dict[str, Any]:
+        """This run's ``manifest.json``, read as data; a clear error when the folder is not a
+        run, the run has none, or a newer Plait wrote it."""
+        from framework.manifest import FORMAT
+
+        if not self.path.is_dir():
+            raise PlaitError(f"{self.path}: no such folder; give a run dir such as "
+                             f"{RUNS}/NAME/<time>")  # fmt: skip
+        if not self.manifest.is_file():
+            if not self.config.is_file():
+                raise PlaitError(
+                    f"{self.path} is not a run dir (no {MANIFEST} or {CONFIG}); give a folder "
+                    f"plait train wrote, such as {RUNS}/NAME/<time>"
+                )
+            raise PlaitError(
+                f"{self.path} has no {MANIFEST} (a Plait without manifests trained it); train "
+                f"it again with the command in {self.command}"
+            )
+        try:
+            doc = json.loads(self.manifest.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise PlaitError(f"{self.manifest} is not readable JSON ({type(exc).__name__}); "
+                             "it was damaged after the run wrote it") from None  # fmt: skip
+        if not isinstance(doc, dict) or not isinstance(doc.get("config"), dict):
+            raise PlaitError(f"{self.manifest} holds no run config; it is not a Plait manifest")
+        if not isinstance(doc.get("format"), int) or doc["format"] > FORMAT:
+            raise PlaitError(
+                f"{self.manifest} has format {doc.get('format')!r}, newer than this Plait "
+                f"reads ({FORMAT}): upgrade Plait (pip install -U plait)"
+            )
+        from framework.trust import as_data
+
+        doc["config"] = as_data(doc["config"])  # a stranger's: data only
+        return doc
 
     def write_json(self, name: str, value: Any) -> Path:
         """``<name>`` as indented JSON; returns its path."""

@@ -1,5 +1,5 @@
-"""``framework.api``: train, eval, predict, export and load a run from Python, on the same
-code as the CLI, returning objects and raising the CLI's one-line PlaitError."""
+"""``framework.api``: train, eval, predict, export, replay, diff and load a run from Python, on
+the same code as the CLI, returning objects and raising the CLI's one-line PlaitError."""
 
 from __future__ import annotations
 
@@ -39,6 +39,12 @@ def test_a_notebook_trains_evaluates_predicts_and_exports_a_run(registry, tmp_pa
 
     folder = api.export(run, format="safetensors", out=tmp_path / "exported")
     assert (folder / "model.safetensors").is_file() and folder == tmp_path / "exported"
+
+    replayed = api.replay(run, ["trainer.max_steps=5"], out=tmp_path / "replayed")
+    assert replayed.path == tmp_path / "replayed" and replayed.config["trainer"]["max_steps"] == 5
+    found = api.diff(run, replayed, paired=False)
+    assert [c["key"] for c in found["config"]] == ["trainer.max_steps"]
+    assert {r["metric"] for r in found["results"]} == set(stored) | set(replayed.results)
 
 
 def test_bad_input_raises_the_cli_one_line_error(registry, tmp_path, monkeypatch):

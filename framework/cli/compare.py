@@ -38,11 +38,10 @@ def _compare(opts: Any) -> None:
     runs = list(opts.runs)
     if len(runs) < 2:
         raise PlaitError("compare needs two run dirs or more: plait compare RUN_A RUN_B")
-    from omegaconf import OmegaConf
     from rich.console import Console
     from rich.table import Table
 
-    from framework.cli.evaluate import EvalCommand, evaluate_options, print_summary
+    from framework.cli.evaluate import evaluated
     from framework.evaluate.compare import compare
     from framework.evaluate.loading import checkpoint_of
     from framework.outputs import output_folder
@@ -54,9 +53,7 @@ def _compare(opts: Any) -> None:
         checkpoint_of(run)  # an unknown run dir stops before any evaluation
     folders, metrics = {}, {}
     for run in runs:
-        folder = RunDir(run).eval_dir()
-        if not RunDir(run).eval_json().is_file():
-            print_summary(*evaluate_options(OmegaConf.structured(EvalCommand(run=run)), []))
+        folder = evaluated(run)
         name = _name(run, runs)
         folders[name], metrics[name] = folder, RunDir(run).metrics
     out = output.path

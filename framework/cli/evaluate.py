@@ -91,6 +91,21 @@ def evaluate_options(opts: Any, data_overrides: list[str]) -> tuple[dict[str, An
     return doc, out
 
 
+def evaluated(run: str, split: str = "test", quiet: bool = False) -> Path:
+    """The folder of ``run``'s evaluation on ``split``: the one it has, else one made now with
+    the default options (its summary printed unless ``quiet``)."""
+    from omegaconf import OmegaConf
+
+    from framework.rundir import RunDir
+
+    folder = RunDir(run)
+    if not folder.eval_json(split).is_file():
+        doc, out = evaluate_options(OmegaConf.structured(EvalCommand(run=run, split=split)), [])
+        if not quiet:
+            print_summary(doc, out)
+    return folder.eval_dir(split)
+
+
 def _samples(m: Any) -> list[str]:
     """Continuations of the run's ``samples.prompts``, as training wrote them."""
     from framework.models.generate import sample

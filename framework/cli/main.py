@@ -1,5 +1,5 @@
-"""``plait``: train, show, doctor, data, eda, eval, predict, compare, sweep-report, list, generate,
-plot, augment-preview; heavy libraries imported on use."""
+"""``plait``: train, show, doctor, data, eda, eval, predict, compare, replay, diff, sweep-report,
+list, generate, plot, augment-preview; heavy libraries imported on use."""
 
 from __future__ import annotations
 
@@ -36,6 +36,8 @@ examples:
   export     a run's model for transformers, with a model card:
              plait export run=runs/stdlib_gpt/<time> format=hf out=export/
   compare    runs side by side: plait compare runs/a/<time> runs/b/<time>
+  replay     train a run again from its manifest: plait replay runs/NAME/<time>
+  diff       what differs between two runs: plait diff runs/a/<time> runs/b/<time>
   augment-preview
              what augmentation does to n training examples (PNG grid, text table):
              plait augment-preview recipe=fashion_mnist_2k_basic n=16
@@ -95,6 +97,10 @@ COMPOSED = {
                "a trained run's model as a Hugging Face or safetensors folder with a model card"),
     "compare": ("framework.cli.compare", "compare_command",
                 "runs side by side: metrics with intervals, paired bootstrap, curves overlaid"),
+    "replay": ("framework.cli.replay", "replay_command",
+               "train a run again from its manifest alone, naming what differs first"),
+    "diff": ("framework.cli.diff", "diff_command",
+             "what differs between two runs: config, data, environment, results, paired test"),
 }  # fmt: skip
 """The commands whose options are a schema composed by Hydra: module, function, help line.
 Each module defines ``SPEC`` (a ``CommandSpec``)."""
@@ -173,6 +179,8 @@ COMMANDS: dict[str, Command] = {
     "predict": _composed_command("predict"),
     "export": _composed_command("export"),
     "compare": _composed_command("compare"),
+    "replay": _composed_command("replay"),
+    "diff": _composed_command("diff"),
     "sweep-report": Command(
         "a sweep's trials sorted by objective, best command line, importances, plots",
         "framework.cli.sweep_report:sweep_report",

@@ -102,11 +102,13 @@ def train(
     hydra_flags: Sequence[str] = (),
     config_name: str = CONFIG_NAME,
     config_dir: str | None = None,
+    command: str | None = None,
 ) -> int:
     """Run ``plait train``; returns the exit status (a sweep: the number of failed trials).
     ``hydra_flags`` (``--cfg job``, ``--info``): the config is checked as for a run, then
     Hydra prints what they ask for and nothing trains. ``config_name``, ``config_dir``:
-    Hydra's ``--config-name`` and ``--config-dir``."""
+    Hydra's ``--config-name`` and ``--config-dir``. ``command``: the command line a single
+    run records as the one that trains it again (None: ``plait train`` and its overrides)."""
     from framework.search.sweep import SweepFailures
 
     registry = default_registry()
@@ -121,7 +123,8 @@ def train(
         return 0
     overrides = claim_dirs(registry, pre, *primary)
     try:
-        return run_hydra(registry, overrides, pre.multirun, verbose, pre.checked, *primary)
+        return run_hydra(registry, overrides, pre.multirun, verbose, pre.checked, *primary,
+                         command=command)  # fmt: skip
     except SweepFailures as exc:
         return fail(exc)
 
@@ -177,10 +180,11 @@ def run_hydra(
     checked: dict[str, Checked] | None = None,
     config_name: str = CONFIG_NAME,
     config_dir: str | None = None,
+    command: str | None = None,
 ) -> int:
     """Train each job Hydra composes (from ``config_name``, ``config_dir``); a job whose
     config preflight checked uses the task and augmenter built then, any other is validated
-    first."""
+    first. ``command``: what a single run records as its command line."""
     publish(registry)
     done = checked or {}
 
@@ -198,7 +202,7 @@ def run_hydra(
         def fit(result: Checked, callbacks: list[Any]) -> dict[str, float]:
             with as_single_run(run_dir):
                 return engine_train(cfg, registry, run_dir, result.task, result.augmenter,
-                                    callbacks)  # fmt: skip
+                                    callbacks, None if multirun else command)  # fmt: skip
 
         if multirun:  # a trial: its failure is recorded, and the sweep goes on
             return run_trial(cfg, run_dir, check, fit)

@@ -48,14 +48,21 @@ def _file_stats(value: Any, out: list[tuple[str, int, int]]) -> None:
                 out.append((str(f), st.st_size, st.st_mtime_ns))
 
 
+def source_files(declared: Sequence[str]) -> list[tuple[str, int, int]]:
+    """(path, size, modification time in ns) of every file ``declared`` names (folders
+    walked, globs expanded, ``~`` expanded)."""
+    stats: list[tuple[str, int, int]] = []
+    _file_stats(list(declared), stats)
+    return stats
+
+
 def fingerprint(
     data_cfg: dict[str, Any], task: str, packed: bool, files: Sequence[str] = ()
 ) -> str:
     """A hash of the data config, the task's tokenization mode and the size and time of every
     file in ``files`` (the source's declared files, folders walked, globs expanded)."""
     shaping = {k: v for k, v in data_cfg.items() if k not in NOT_SHAPING}
-    stats: list[tuple[str, int, int]] = []
-    _file_stats(list(files), stats)
+    stats = source_files(files)
     payload = {
         "format": FORMAT,
         "plait": _version(),

@@ -59,17 +59,7 @@ class DataStage:
         """What the cached tables depend on: the data config, the seed, the task's reading of
         the data, and the files the source declares (an undeclared source: a warning)."""
         cfg = plain(self.cfg)
-        contract = self.registry.contract("source", cfg["source"])
-        files: list[str] = []
-        if contract.files is None:
-            log.warning(
-                "data source '%s' declares no files, so the data cache cannot tell when its "
-                "data changes: set data.cache=false after changing it, or declare files= when "
-                "registering the source",
-                name_of(cfg["source"], "source"),
-            )
-        else:
-            files = list(contract.files(cfg["source"]))
+        files = self.declared_files(warn=True)
         if self.offline:  # the variants are stored: their settings shape the tables
             cfg["offline_augment"] = {
                 k: cfg.get(k) for k in ("text_augment", "synonyms", "augment")
@@ -79,6 +69,22 @@ class DataStage:
         return cache.fingerprint(
             {**cfg, "seed": self.seed}, self.task.cache_key(), self.task.packed, files
         )
+
+    def declared_files(self, warn: bool = False) -> list[str]:
+        """The files (or folders, globs) the source declares it reads; ``warn``: say so when
+        it declares none (the cache cannot tell when such data changes)."""
+        cfg = plain(self.cfg)
+        contract = self.registry.contract("source", cfg["source"])
+        if contract.files is not None:
+            return list(contract.files(cfg["source"]))
+        if warn:
+            log.warning(
+                "data source '%s' declares no files, so the data cache cannot tell when its "
+                "data changes: set data.cache=false after changing it, or declare files= when "
+                "registering the source",
+                name_of(cfg["source"], "source"),
+            )
+        return []
 
     def tables(self) -> Tables:
         """The tables from the cache when the fingerprint matches, else computed (and saved);
