@@ -229,7 +229,8 @@ def train(
     if "val" not in data.datasets:
         raise PlaitError("data.split produced no validation split; set data.split.val above 0")
     if writer:
-        run.write_data(data.report, data.tokenizer, data.info.labels)
+        lineage = data.tables.lineage if data.tables is not None else None
+        run.write_data(data.report, data.tokenizer, data.info.labels, lineage)
         run.write_info(data.info)
         output.data_ready(cfg, task, data, run)
 

@@ -38,6 +38,7 @@ RUNS = "runs"
 CONFIG = "config.yaml"
 COMMAND = "command.txt"
 MANIFEST = "manifest.json"
+LINEAGE = "lineage.parquet"
 DATA_REPORT = "data_report.json"
 DATA_INFO = "data_info.json"
 TOKENIZER = "tokenizer.json"
@@ -113,6 +114,11 @@ class RunDir:
     def merged_checkpoint(self) -> Path:
         """``checkpoints/merged.ckpt``: adapters folded into the base (``merge: true``)."""
         return self.checkpoints / MERGED_CKPT
+
+    @property
+    def lineage(self) -> Path:
+        """``lineage.parquet``: what the data stage did to each record (``plait data --why``)."""
+        return self.path / LINEAGE
 
     @property
     def results(self) -> Path:
@@ -265,11 +271,22 @@ class RunDir:
         _atomic_write(path, json.dumps(value, indent=2, ensure_ascii=False))
         return path
 
-    def write_data(self, report: Any, tokenizer: Any, labels: list[str] | None) -> None:
-        """The data stage's artifacts: ``data_report.json``, ``tokenizer.json`` and
-        ``labels.json`` (each when there is one)."""
+    def write_data(
+        self, report: Any, tokenizer: Any, labels: list[str] | None, lineage: Any = None
+    ) -> None:
+        """The data stage's artifacts: ``data_report.json``, ``tokenizer.json``,
+        ``labels.json`` and ``lineage.parquet`` (each when there is one; the lineage linked
+        from the data cache where the file system allows, else copied)."""
         self.path.mkdir(parents=True, exist_ok=True)
         report.save(self.data_report)
+        if lineage is not None and Path(lineage).is_file():
+            self.lineage.unlink(missing_ok=True)
+            try:
+                os.link(lineage, self.lineage)
+            except OSError:
+                import shutil
+
+                shutil.copyfile(lineage, self.lineage)
         if tokenizer is not None:
             tokenizer.save(self.path / TOKENIZER)
         if labels:

@@ -58,37 +58,13 @@ def evaluate_items(items: list[str]) -> tuple[dict[str, Any], Path]:
 
 def evaluate_options(opts: Any, data_overrides: list[str]) -> tuple[dict[str, Any], Path]:
     """Evaluate with composed options; ``data_overrides`` change the run's source."""
-    from framework.evaluate.analysis import analysis_for
-    from framework.evaluate.loading import eval_folder, load_model
-    from framework.evaluate.records import new_source, run_split
-    from framework.evaluate.run import EvalOptions, evaluate
-    from framework.outputs import output_folder
-    from framework.registry import default_registry
+    from framework.evaluate.of_run import evaluate_run
 
-    given = output_folder(opts.out, "out", opts.overwrite) if opts.out else None
-    registry = default_registry()
-    m, run = load_model(opts.run, opts.ckpt, opts.task, registry)
-    labels = m.info.labels
-    if data_overrides:
-        evalset = new_source(m.cfg, m.task, registry, data_overrides, labels)
-    else:
-        evalset = run_split(m.cfg, m.task, registry, opts.split, labels)
-    asked = "" if data_overrides else opts.split
-    output = given or output_folder(eval_folder(run, evalset.name, asked), "out", False,
-                                    default=True)  # fmt: skip
-    out = output.path
-    samples = _samples(m) if analysis_for(m.task).samples else []
-    options = EvalOptions(
-        batch_size=opts.batch_size,
-        slices=list(opts.slices) if opts.slices is not None else None,
-        seed=opts.seed,
-        replicates=opts.bootstrap,
-        samples=samples,
-        metrics_csv=run.metrics if run is not None else None,
-    )
-    doc = evaluate(m, evalset, registry, out, options)
-    output.seal("plait eval")
-    return doc, out
+    return evaluate_run(
+        opts.run, opts.split, data_overrides, ckpt=opts.ckpt, task=opts.task, out=opts.out,
+        overwrite=opts.overwrite, batch_size=opts.batch_size, slices=opts.slices,
+        seed=opts.seed, bootstrap=opts.bootstrap,
+    )  # fmt: skip
 
 
 def evaluated(run: str, split: str = "test", quiet: bool = False) -> Path:
@@ -104,23 +80,3 @@ def evaluated(run: str, split: str = "test", quiet: bool = False) -> Path:
         if not quiet:
             print_summary(doc, out)
     return folder.eval_dir(split)
-
-
-def _samples(m: Any) -> list[str]:
-    """Continuations of the run's ``samples.prompts``, as training wrote them."""
-    from framework.models.generate import sample
-
-    s = m.cfg.get("samples") or {}
-    prompts = list(s.get("prompts") or [])
-    if not prompts:
-        return []
-    return sample(
-        m.model,
-        m.tokenizer,
-        prompts,
-        m.info.max_length,
-        int(s.get("max_new_tokens", 100)),
-        float(s.get("temperature", 0.8)),
-        s.get("top_k"),
-        seed=int(m.cfg.get("seed", 0)),
-    )

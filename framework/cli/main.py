@@ -24,6 +24,7 @@ examples:
   show       composed config and parameter count, without training
   doctor     this machine and what a recipe needs: plait doctor recipe=tweets_minilm [--json]
   data       the data stage alone, with its report: plait data recipe=tweets_sentiment
+             what it did to one record: plait data recipe=tweets_sentiment --why 1234
   list       registered components: plait list [KIND] [--provider NAME]
   new-plugin a plugin package to start from: plait new-plugin acme --kinds model,metric
   generate   sample from a checkpoint: plait generate ckpt=PATH prompt="def "
@@ -150,7 +151,13 @@ COMMANDS: dict[str, Command] = {
                    a.json or "--json" in a.overrides,
                    a.estimate or "--estimate" in a.overrides),
     ),
-    "data": Command("run the data stage alone and print its report", "framework.cli.data:data"),
+    "data": Command(
+        "run the data stage alone and print its report (--why: what it did to one record)",
+        "framework.cli.data:data",
+        (("--why", {"help": "a record number or a text: every step's effect on it"}),
+         ("overrides", OVERRIDES)),
+        lambda a: _why(a),
+    ),
     "list": Command(
         "registered components",
         "framework.cli.listing:list_components",
@@ -302,6 +309,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         if said is None:
             raise
         return fail(said)
+
+
+def _why(args: argparse.Namespace) -> tuple[list[str], str | None]:
+    """``plait data``'s overrides and its ``--why`` value, given before or after them."""
+    items = _split_flags(args.overrides)[1]
+    why = args.why
+    for i, item in enumerate(items):
+        if item == "--why" and i + 1 < len(items):
+            return [*items[:i], *items[i + 2 :]], items[i + 1]
+        if item.startswith("--why="):
+            return [*items[:i], *items[i + 1 :]], item.split("=", 1)[1]
+    if "--why" in items:
+        raise PlaitError("--why needs a value: a record number or a text")
+    return items, why
 
 
 def _without(items: Sequence[str], *flags: str) -> list[str]:

@@ -103,6 +103,9 @@ class DataConfig:
     cache: bool = True
     """Reuse the data stage's output when the data config and source files are unchanged
     (``$PLAIT_CACHE`` or ``~/.cache/plait``)."""
+    lineage: bool = True
+    """Write ``lineage.parquet``: every record each step removed or changed, why, and the
+    split each kept record went to (``plait data --why``); streamed, so it costs no memory."""
     streaming: bool = False
     """Read, clean, tokenize and pack the training text on the fly with bounded memory, for
     corpora larger than memory (causal LM; per-record steps only)."""
@@ -236,6 +239,9 @@ class SearchConfig:
     died) and runs again."""
     seed: int | None = field(default=None, metadata={CHECK_KEY: NON_NEGATIVE})
     """Seed of the sampler; null: the run's ``seed``."""
+    compare_best: int = field(default=8, metadata={CHECK_KEY: NON_NEGATIVE})
+    """The report evaluates this many best trials on the validation split and marks those a
+    paired bootstrap cannot tell from the best (0 or 1: no comparison)."""
     trial: int | None = None
     """Set by the sweep for each trial (its number in the study); leave null."""
 

@@ -28,6 +28,8 @@ class Tables:
     """Class (or label) names, in id order; None for unlabelled or numeric targets."""
     class_weights: list[float] | None = None
     """Per-class loss weights a balancer set (``data/balance=class_weights``)."""
+    lineage: Any = None
+    """The ``lineage.parquet`` of these tables (a Path), or None: not recorded."""
 
 
 @dataclass

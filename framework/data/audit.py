@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from framework.records import ROW, TEXT, column
 
@@ -55,13 +55,29 @@ class DataReport:
     """Hash of the data configuration and the source files; names the cache entry."""
     cache: str = "off"
     """``hit``, ``miss`` or ``off``."""
+    lineage: ClassVar[Any] = None
+    """The :class:`framework.data.lineage.Lineage` every :meth:`diff` also writes to (set on
+    the report of a data stage that records it; not saved with the report)."""
 
     def add(self, step: StepRecord) -> None:
         """Append a record."""
         self.steps.append(step)
 
-    def diff(self, stage: str, name: str, before: Any, after: Any, seconds: float) -> StepRecord:
-        """Record a step from the data before and after it (rows matched by ``_row``)."""
+    def diff(
+        self,
+        stage: str,
+        name: str,
+        before: Any,
+        after: Any,
+        seconds: float,
+        settings: str = "",
+        duplicates: Any = None,
+    ) -> StepRecord:
+        """Record a step from the data before and after it (rows matched by ``_row``); with a
+        lineage, each record it removed or changed too (``settings``: the step's, for the
+        reason; ``duplicates``: removed and kept positions, from a dedupe)."""
+        if self.lineage is not None:
+            self.lineage.step(stage, name, before, after, settings, duplicates)
         rec = StepRecord(stage, name, len(before), len(after), seconds=round(seconds, 3))
         if ROW in before.column_names and ROW in after.column_names:
             b_rows, a_rows = column(before, ROW), column(after, ROW)

@@ -17,12 +17,14 @@ from typing import Any
 
 from framework.data.artifacts import Tables
 from framework.data.audit import DataReport
+from framework.data.lineage import FILE as LINEAGE
 from framework.paths import plait_cache
 
 FORMAT = 1
 """Version of the cache layout and of the data stage's semantics; bump to invalidate."""
 NOT_SHAPING = {
-    "num_proc", "cache", "engine", "text_augment", "synonyms", "augment", "image_augment"
+    "num_proc", "cache", "engine", "text_augment", "synonyms", "augment", "image_augment",
+    "lineage",
 }  # fmt: skip
 """Data config keys that do not change the data stage's output."""
 
@@ -93,17 +95,21 @@ def lookup(fp: str) -> Tables | None:
     report = DataReport.load(hit["folder"] / "report.json")
     report.cache = "hit"
     meta = hit["meta"]
+    lineage = hit["folder"] / LINEAGE
     return Tables(
-        hit["splits"], hit["tokenizer"], report, meta.get("labels"), meta.get("class_weights")
-    )
+        hit["splits"], hit["tokenizer"], report, meta.get("labels"), meta.get("class_weights"),
+        lineage if lineage.is_file() else None,
+    )  # fmt: skip
 
 
 def store(fp: str, tables: Tables) -> None:
     """Save ``tables`` under ``fp`` (the report marked as a miss)."""
     tables.report.cache = "miss"
     meta = {"labels": tables.labels, "class_weights": tables.class_weights}
-    save(fp, tables.splits, tables.tokenizer, meta)
+    save(fp, tables.splits, tables.tokenizer, meta, tables.lineage)
     tables.report.save(cache_root() / fp / "report.json")
+    if tables.lineage is not None and (cache_root() / fp / LINEAGE).is_file():
+        tables.lineage = cache_root() / fp / LINEAGE
 
 
 def load(fp: str) -> dict[str, Any] | None:
@@ -155,9 +161,12 @@ def _mapped(paths: list[Path]) -> Any:
     return parts[0] if len(parts) == 1 else datasets.concatenate_datasets(parts)
 
 
-def save(fp: str, splits: dict[str, Any], tokenizer: Any, meta: dict[str, Any]) -> None:
+def save(
+    fp: str, splits: dict[str, Any], tokenizer: Any, meta: dict[str, Any], lineage: Any = None
+) -> None:
     """Write the stage atomically (a temporary folder renamed into place). Splits already
-    stored as files in Plait's cache are referred to by their paths."""
+    stored as files in Plait's cache are referred to by their paths; ``lineage``: the stage's
+    ``lineage.parquet``, moved in."""
     root = cache_root()
     tmp = root / f".{fp}.{uuid.uuid4().hex[:8]}"
     (tmp / "splits").mkdir(parents=True)
@@ -170,6 +179,9 @@ def save(fp: str, splits: dict[str, Any], tokenizer: Any, meta: dict[str, Any]) 
             else:
                 ds.save_to_disk(str(tmp / "splits" / name))
         meta = {**meta, "linked": linked}
+        if lineage is not None:
+            shutil.move(str(lineage), tmp / LINEAGE)
+            shutil.rmtree(Path(lineage).parent, ignore_errors=True)
         if tokenizer is not None:
             tokenizer.save(tmp / "tokenizer.json")
             meta = {**meta, "add_special_tokens": tokenizer.add_special_tokens}

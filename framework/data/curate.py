@@ -7,8 +7,11 @@ import hashlib
 import math
 import re
 import unicodedata
+from array import array
 from collections import Counter
 from typing import Annotated, Any
+
+import numpy as np
 
 from framework.checks import Check
 from framework.data.steps import FnFilter, RowFilter, StepContext, TextMap, require_column
@@ -56,6 +59,9 @@ def _hash_batch(
 class ExactDedupe:
     """Keep the first record of every group with the same (normalized) text."""
 
+    duplicate_pairs: tuple[Any, Any] | None = None
+    """Positions of the records the last call removed and of the records each duplicated."""
+
     def __init__(self, column: str, normalized: bool, ignore_case: bool) -> None:
         self.column, self.normalized, self.ignore_case = column, normalized, ignore_case
 
@@ -74,12 +80,16 @@ class ExactDedupe:
             desc=ctx.name,
         )
         hashes = column(hashes, "_hash")
-        seen: set[bytes] = set()
-        keep = []
+        first: dict[bytes, int] = {}
+        keep, removed, kept_for = [], array("q"), array("q")
         for i, h in enumerate(hashes):
-            if h not in seen:
-                seen.add(h)
+            at = first.setdefault(h, i)
+            if at == i:
                 keep.append(i)
+            else:
+                removed.append(i)
+                kept_for.append(at)
+        self.duplicate_pairs = (np.frombuffer(removed, np.int64), np.frombuffer(kept_for, np.int64))
         return ds if len(keep) == len(ds) else ds.select(keep)
 
 

@@ -205,6 +205,9 @@ class MinHashDedupe:
 
     examples: list[str] = []
     """'duplicate ≈ kept' pairs of the last run, for the data report."""
+    duplicate_pairs: tuple[np.ndarray, np.ndarray] | None = None
+    """Positions of the records the last call removed and of the kept record each nearly
+    duplicates."""
 
     def __init__(
         self, threshold: float, num_perm: int, size: int, unit: str, column: str,
@@ -370,6 +373,8 @@ class MinHashDedupe:
         require_column(ds, self.column, ctx.name)
         texts = arrow_column(ds, self.column)
         pairs = self.find(texts)
+        both = np.asarray(pairs, np.int64).reshape(-1, 2)
+        self.duplicate_pairs = (both[:, 0], both[:, 1])
         drop = {i for i, _ in pairs}
         shown = texts.take([k for p in pairs[:3] for k in p]).to_pylist() if pairs else []
         self.examples = [f"{(shown[2 * k] or '')[:150]}  ≈  {(shown[2 * k + 1] or '')[:150]}"

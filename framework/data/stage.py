@@ -26,7 +26,14 @@ from framework.data.finish import (
     split_records,
     train_tokenizer,
 )
-from framework.data.steps_loop import build_steps, load_source, name_of, plain, run_steps
+from framework.data.steps_loop import (
+    build_steps,
+    load_source,
+    name_of,
+    plain,
+    run_steps,
+    step_settings,
+)
 from framework.data.train_stream import wanted as train_stream
 from framework.datainfo import DataInfo
 from framework.errors import PlaitError
@@ -117,6 +124,8 @@ class DataStage:
         )
         steps = build_steps(registry, cfg)
         runner = self.runner()
+        lineage = self._lineage(runner)
+        report.lineage = lineage
         with runner.session():
             ds = runner.curated(steps, report)
             ds, labels = encode(ds, self.task, report)
@@ -126,6 +135,9 @@ class DataStage:
                 splits["train"], class_weights = balance_train(
                     splits["train"], balancer, name_of(cfg.balance, "balance"), report, self.seed
                 )
+            if lineage is not None:
+                lineage.placed(splits, name_of(cfg.split, "split"))
+                report.lineage = None
             if self.offline:
                 from framework.data.augmentation import augment_offline
 
@@ -141,7 +153,21 @@ class DataStage:
                     tokenizer = None
             elif tokenizer is not None:
                 splits, tokenizer = runner.tokenized(splits, tokenizer, name, self.task, report)
-        return Tables(splits, tokenizer, report, labels, class_weights)
+        found = Tables(splits, tokenizer, report, labels, class_weights)
+        found.lineage = lineage.close() if lineage is not None else None
+        return found
+
+    def _lineage(self, runner: Any) -> Any:
+        """The lineage this stage writes (``data.lineage``), to a file of its own until the
+        cache takes it; None when off, or on an engine that does not record one."""
+        if not self.cfg.get("lineage", True) or not getattr(runner, "records_lineage", False):
+            return None
+        import tempfile
+        from pathlib import Path
+
+        from framework.data.lineage import FILE, Lineage
+
+        return Lineage(Path(tempfile.mkdtemp(prefix="plait-lineage-")) / FILE)
 
     def runner(self) -> Any:
         """The engine that runs the source, the steps and tokenization (``data.engine``)."""
@@ -229,6 +255,9 @@ def _keep_source_ids(splits: dict[str, Any], tokenizer: Any, name: str, report: 
 class LocalRunner:
     """The local engine: this process, and ``data.num_proc`` workers for batched steps."""
 
+    records_lineage = True
+    """Every step runs here, on whole tables, so each record's fate is known."""
+
     def __init__(self, stage: DataStage) -> None:
         self.stage = stage
 
@@ -242,7 +271,7 @@ class LocalRunner:
         """The source, then every curate and clean step in order."""
         cfg = self.stage.cfg
         ds = load_source(cfg, self.stage.registry, report)
-        return run_steps(ds, steps, cfg.num_proc, report, self.stage.seed)
+        return run_steps(ds, steps, cfg.num_proc, report, self.stage.seed, step_settings(cfg))
 
     def tokenized(
         self, splits: dict[str, Any], tokenizer: Any, name: str, task: Any, report: DataReport

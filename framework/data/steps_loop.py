@@ -97,17 +97,37 @@ def load_source(data_cfg: Any, registry: Registry, report: DataReport) -> Any:
     return ds
 
 
+def step_settings(data_cfg: Any) -> dict[str, str]:
+    """Each curate and clean step's settings as ``key=value, ...``, by its name (the reason
+    lineage gives for what the step did)."""
+    from framework.data.lineage import settings_of
+
+    found = {}
+    for kind in STEP_KINDS:
+        for name, node in (data_cfg.get(kind) or {}).items():
+            found[name] = settings_of(plain(node))
+    return found
+
+
 def run_steps(
-    ds: Any, steps: list[tuple[str, str, Any, Any]], num_proc: int, report: DataReport, seed: int
+    ds: Any,
+    steps: list[tuple[str, str, Any, Any]],
+    num_proc: int,
+    report: DataReport,
+    seed: int,
+    settings: dict[str, str] | None = None,
 ) -> Any:
-    """Run the built steps in order, each audited with what it removed or changed."""
+    """Run the built steps in order, each audited with what it removed or changed
+    (``settings``: each step's, by name, for the lineage's reasons)."""
     for kind, name, step, contract in steps:
         ctx = StepContext(num_proc=num_proc, seed=seed, name=name)
         t0 = time.perf_counter()
         out = step(ds, ctx)
         if len(out) == 0:
             raise emptied(kind, name, len(ds))
-        rec = report.diff(kind, name, ds, out, time.perf_counter() - t0)
+        rec = report.diff(kind, name, ds, out, time.perf_counter() - t0,
+                          (settings or {}).get(name, ""),
+                          getattr(step, "duplicate_pairs", None))  # fmt: skip
         if contract.reports_removed and step.examples:  # the step's own account
             rec.removed_examples = list(step.examples)[:3]
         ds = out

@@ -31,6 +31,9 @@ class EvalOptions:
     """Language models: texts sampled from the recipe's prompts, shown in the report."""
     metrics_csv: Path | None = None
     """The run's ``metrics.csv``: its training curves go into the report."""
+    report: bool = True
+    """Draw the charts and write ``report.html``; false: the numbers and the predictions
+    only (a sweep report comparing its trials)."""
 
 
 @dataclass
@@ -81,7 +84,7 @@ def evaluate(
     }
     chart_files: dict[str, str] = {}
     doc.update(analysis.evaluate(m, evalset, registry, opts, out, chart_files))
-    if opts.metrics_csv is not None and Path(opts.metrics_csv).is_file():
+    if opts.report and opts.metrics_csv is not None and Path(opts.metrics_csv).is_file():
         from framework.training.curves import plot_curves
 
         if plot_curves(opts.metrics_csv, out / "curves.png"):
@@ -89,9 +92,10 @@ def evaluate(
     doc["charts"] = chart_files
     if m.reused:
         doc["outputs_from_training"] = sorted(set(m.reused))
-    from framework.evaluate.report import write_report
+    if opts.report:
+        from framework.evaluate.report import write_report
 
-    write_report(doc, out, evalset)
+        write_report(doc, out, evalset)
     doc["seconds"] = {**doc.get("seconds", {}), "total": time.perf_counter() - started}
     (out / EVAL_JSON).write_text(json.dumps(doc, indent=1, ensure_ascii=False), "utf-8")
     return doc

@@ -36,6 +36,30 @@ def _name(cfg: Any, key: str) -> str | None:
     return OmegaConf.select(cfg, f"{key}._name_", default=None)
 
 
+def lineage_lines(run: Path) -> list[str]:
+    """The lineage's summary: what each step removed (duplicates named) and changed, per
+    record in the run's ``lineage.parquet`` (none without one)."""
+    from framework.data.lineage import summary
+
+    path = RunDir(run).lineage
+    if not path.is_file():
+        return []
+    lines = ["", "Record lineage (`lineage.parquet`; `plait data --why TEXT_OR_RECORD` tells one "
+             "record's story):", ""]  # fmt: skip
+    for row in summary(path):
+        said = []
+        if row["removed"]:
+            dup = (f" ({row['duplicates']:,} as duplicates of kept records)"
+                   if row["duplicates"] else "")  # fmt: skip
+            said.append(f"{row['removed']:,} removed{dup}")
+        if row["changed"]:
+            said.append(f"{row['changed']:,} changed")
+        if row["placed"]:
+            said.append(f"{row['placed']:,} records placed in the splits")
+        lines.append(f"- {row['stage']} `{row['step']}`: {', '.join(said)}")
+    return lines
+
+
 def model_card(run: Path, cfg: Any, params: int, how: str, fmt: str) -> str:
     """Markdown: data, model, training, test figures, use and limits, reproduction."""
     from omegaconf import OmegaConf
@@ -51,6 +75,7 @@ def model_card(run: Path, cfg: Any, params: int, how: str, fmt: str) -> str:
     if report.get("splits"):
         sizes = ", ".join(f"{k} {v:,}" for k, v in report["splits"].items())
         lines.append(f"- split ({_name(cfg, 'data.split')}): {sizes}")
+    lines += lineage_lines(run)
     model = plain.get("model", {})
     lines += ["", "## Model", "", f"`{model.get('_name_')}`, {params:,} parameters; settings:",
               "", "```yaml", OmegaConf.to_yaml(cfg.model).strip(), "```", "", "## Training", "",
@@ -73,5 +98,8 @@ def model_card(run: Path, cfg: Any, params: int, how: str, fmt: str) -> str:
     lines += ["", "## Use", "", how, "", "## Intended use and limits", "",
               "Trained for the task and data above only; its figures hold for data like the "
               "test split, not beyond it. Check it on your own data before relying on it.", "",
-              "## Reproduce", "", "```bash", repro, "```", ""]  # fmt: skip
+              "## Reproduce", "", "```bash", repro, "```", "",
+              "The run's `manifest.json` holds its resolved config, package versions, data "
+              "files' hashes and hardware: `plait replay RUN` trains it again from that alone "
+              "and names what differs first.", ""]  # fmt: skip
     return "\n".join(lines)

@@ -63,23 +63,33 @@ def importances(study: Any) -> dict[str, float]:
 
 
 def write_report(sweep_dir: Path, study: Any, print_it: bool = False) -> Path:
-    """Write ``report/`` (trials.csv, sweep.json, PNGs) for ``study``; print the table and
-    the best command when asked. Returns the report folder."""
+    """Write ``report/`` (trials.csv, sweep.json, PNGs) for ``study``, with the best trials
+    compared on the validation split (``search.compare_best``); print the table, the
+    comparison and the best command when asked. Returns the report folder."""
+    from framework.search.winners import compare_best
+
     out = Path(sweep_dir) / REPORT
     out.mkdir(parents=True, exist_ok=True)
     rows = trial_rows(study)
+    objective = (study.metric_names or ["value"])[0]
+    noise = compare_best(rows, objective, _compared(sweep_dir))
+    for c in (noise or {}).get("trials", []):
+        row = next(r for r in rows if r["trial"] == c["trial"])
+        row["vs_best"] = f"{c['value']:+.4f} [{c['low']:+.4f}, {c['high']:+.4f}]"
+        row["within_noise"] = c["within_noise"]
     _write_csv(out / "trials.csv", rows)
     imp = importances(study)
     best = next((r for r in rows if r["state"] == "complete"), None)
     summary = {
         "study": study.study_name,
-        "objective": (study.metric_names or ["value"])[0],
+        "objective": objective,
         "direction": study.direction.name.lower(),
         "trials": len(rows),
         "complete": sum(r["state"] == "complete" for r in rows),
         "pruned": sum(r["state"] == "pruned" for r in rows),
         "failed": sum(r["state"] == "failed" for r in rows),
         "best": best,
+        "noise": noise,
         "importances": imp,
         "rows": rows,
     }
@@ -90,6 +100,20 @@ def write_report(sweep_dir: Path, study: Any, print_it: bool = False) -> Path:
     if print_it:
         print_report(summary, out)
     return out
+
+
+def _compared(sweep_dir: Path) -> int:
+    """``search.compare_best`` of the sweep's saved config (its default without one)."""
+    from omegaconf import OmegaConf
+
+    from framework.config.schema import SearchConfig
+
+    saved = RunDir.sweep_config(sweep_dir)
+    if saved.is_file():
+        value = OmegaConf.select(OmegaConf.load(saved), "search.compare_best", default=None)
+        if isinstance(value, int):
+            return value
+    return SearchConfig.compare_best
 
 
 def _write_csv(path: Path, rows: list[dict[str, Any]]) -> None:
@@ -117,6 +141,7 @@ def print_report(summary: dict[str, Any], out: Path) -> None:
         (summary["objective"], 8),
         *((p[6:], min(len(p) - 6, 12)) for p in params),
         ("s", 5),
+        *([("vs best", 24)] if summary.get("noise") else []),
     ]:
         table.add_column(col, no_wrap=True, min_width=width)
     notes = any(r["reason"] for r in rows)
@@ -125,7 +150,8 @@ def print_report(summary: dict[str, Any], out: Path) -> None:
     for r in rows:
         table.add_row(
             str(r["trial"]), r["state"], _fmt(r["value"]), *(_fmt(r.get(p)) for p in params),
-            _fmt(r["seconds"]), *([r["reason"]] if notes else []),
+            _fmt(r["seconds"]), *([_versus(r)] if summary.get("noise") else []),
+            *([r["reason"]] if notes else []),
         )  # fmt: skip
     console = Console(soft_wrap=True, markup=False)  # command lines and reasons as typed
     console.print(table)
@@ -136,6 +162,15 @@ def print_report(summary: dict[str, Any], out: Path) -> None:
                   f"{summary['failed']} failed; report: {out}")  # fmt: skip
     if summary["best"] is not None:
         console.print(f"best trial {summary['best']['trial']}: {summary['best']['command']}")
+    if summary.get("noise"):
+        console.print(summary["noise"]["line"])
+
+
+def _versus(row: dict[str, Any]) -> str:
+    """The trial's difference from the best, with its interval; ``≈`` within noise."""
+    if "vs_best" not in row:
+        return ""
+    return ("≈ " if row["within_noise"] else "") + row["vs_best"]
 
 
 def _fmt(value: Any) -> str:

@@ -207,3 +207,45 @@ def test_trials_run_as_jobs_of_submitits_local_executor(plait, tmp_path):
     summary, rows = _report(tmp_path / "runs/s")
     assert summary["complete"] == 2
     assert all((Path(r["run_dir"]) / "metrics.csv").is_file() for r in rows)
+
+
+TWEETS_SEARCH = [
+    "recipe=tweets_textcnn", "model.embed_dim=32", "model.filters=16", "data.max_length=48",
+    "trainer.max_steps=40", "trainer.val_every=40", "trainer.ckpt_every=40",
+    "scheduler.warmup_steps=4", "optimized_metric=val/f1_macro", "search.direction=maximize",
+    "search=random",
+    "search.trials=8", "optimizer.lr=tag(log,interval(1e-5,1e-2))",
+]  # fmt: skip
+
+
+def test_a_search_of_8_trials_marks_the_trials_within_noise_of_the_best(plait, tmp_path):
+    from sklearn.metrics import f1_score
+
+    proc = plait("train", *TWEETS_SEARCH, "hydra.sweep.dir=runs/s8")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    summary, rows = _report(tmp_path / "runs/s8")
+    assert summary["complete"] == 8
+    noise = summary["noise"]
+    assert noise is not None and noise["split"] == "val" and noise["metric"] == "f1_macro"
+    best = int(rows[0]["trial"])
+    assert noise["best"] == best and len(noise["trials"]) == 7
+    by_trial = {int(r["trial"]): r for r in rows}
+
+    def f1(trial: int) -> float:
+        preds = _rows(Path(by_trial[trial]["run_dir"]) / "eval-val" / "predictions.csv")
+        return f1_score([p["true"] for p in preds], [p["predicted"] for p in preds],
+                        average="macro")  # fmt: skip
+
+    for c in noise["trials"]:
+        # the difference is the two trials' validation macro-F1, computed here from their
+        # predictions; its interval comes from resampling the same records for both
+        assert c["value"] == pytest.approx(f1(c["trial"]) - f1(best), abs=1e-9)
+        assert c["low"] <= c["value"] <= c["high"]
+        assert c["within_noise"] == (c["low"] <= 0 <= c["high"])
+        assert by_trial[c["trial"]]["within_noise"] == str(c["within_noise"])
+    tied = noise["within_noise"]
+    assert tied[0] == best and set(tied[1:]) == {c["trial"] for c in noise["trials"]
+                                                 if c["within_noise"]}  # fmt: skip
+    assert any(not c["within_noise"] for c in noise["trials"])  # lr 1e-4 does not keep up
+    assert noise["cheapest"] in tied
+    assert noise["line"] in " ".join(proc.stdout.split())

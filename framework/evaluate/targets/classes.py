@@ -49,11 +49,13 @@ def evaluate(
         val = classify.ClassRecords(val_out.predictions, val_out.targets.astype(int), labels, [])
     scores, other = _recipe_scores(m, registry)
     numbers = classify.analyse(recs, val, scores, other, opts.seed, opts.replicates)
-    cm = np.array(numbers["confusion"])
-    files["Confusion matrix (records)"] = charts.confusion(cm, labels, out, normalized=False)
-    files["Confusion matrix (share of each true class)"] = charts.confusion(cm, labels, out, True)
-    files["ROC and precision-recall per class"] = charts.class_curves(numbers["curves"], out)
-    files["Reliability"] = charts.reliability(numbers["calibration"], out)
+    if opts.report:
+        cm = np.array(numbers["confusion"])
+        files["Confusion matrix (records)"] = charts.confusion(cm, labels, out, normalized=False)
+        files["Confusion matrix (share of each true class)"] = charts.confusion(cm, labels, out,
+                                                                               True)  # fmt: skip
+        files["ROC and precision-recall per class"] = charts.class_curves(numbers["curves"], out)
+        files["Reliability"] = charts.reliability(numbers["calibration"], out)
     probs = recs.probs
     loss = classify.losses(recs.logits, recs.true)
     write_predictions(
