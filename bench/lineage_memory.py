@@ -106,10 +106,11 @@ def main() -> None:
     p.add_argument("--copies", type=int, default=10)
     p.add_argument("--out", default="bench/results/lineage_memory.json")
     args = p.parse_args()
+    from framework.machine import cpu_name
     from framework.manifest import cpu_flags
 
-    results = {"machine": {"cpu": platform.processor() or platform.machine(),
-                           "cpu_flags": cpu_flags(), "cores": os.cpu_count()}, "runs": []}  # fmt: skip
+    results = {"machine": {"cpu": cpu_name(), "cpu_flags": cpu_flags(), "cores": os.cpu_count(),
+                           "platform": platform.platform()}, "runs": []}  # fmt: skip
     with tempfile.TemporaryDirectory() as tmp:
         for copies in (1, args.copies):
             corpus = Path(tmp) / f"tweets_x{copies}.csv"

@@ -38,6 +38,19 @@ class Plan:
     """Whether ``out=`` chose ``run_dir`` (the command then names it, so that ``resume=auto``
     continues there)."""
 
+    def provenance(self) -> dict[str, Any]:
+        """What the replay's manifest says of where it came from: the run replayed, and the
+        overrides of the recipe that make the replay (the original's, then the replay's,
+        a later value of a key replacing an earlier one)."""
+        hydra = dict(self.manifest.get("hydra") or {})
+        merged: dict[str, str] = {}
+        for item in [*hydra.get("overrides", []), *self.overrides]:
+            merged[item.partition("=")[0].lstrip("+~")] = item
+        hydra["overrides"] = list(merged.values())
+        return {"replay_of": {"run": str(self.source.path.resolve()),
+                              "overrides": list(self.overrides)},
+                "hydra": hydra}  # fmt: skip
+
     @property
     def command(self) -> str:
         """The command line that runs this replay again."""

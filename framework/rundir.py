@@ -230,6 +230,12 @@ class RunDir:
         """``manifest.json``: what trains the run again (:mod:`framework.manifest`)."""
         self.write_json(MANIFEST, doc)
 
+    def update_manifest(self, changes: dict[str, Any]) -> None:
+        """Set top-level keys of this run's own ``manifest.json`` (nothing without one)."""
+        if self.manifest.is_file():
+            doc = json.loads(self.manifest.read_text(encoding="utf-8"))
+            self.write_manifest({**doc, **changes})
+
     def read_manifest(self) -> dict[str, Any]:
         """This run's ``manifest.json``, read as data; a clear error when the folder is not a
         run, the run has none, or a newer Plait wrote it."""

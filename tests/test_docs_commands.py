@@ -203,6 +203,16 @@ def _options(command: str) -> set[str] | None:
     return {f.name for f in dataclasses.fields(spec.schema)}
 
 
+def _passthrough(command: str) -> tuple[str, ...]:
+    """The prefixes of the run config's keys a composed command passes on (``data.`` for
+    ``eval``, every key of the run's config for ``replay``)."""
+    from framework.cli.main import COMPOSED
+
+    if command not in COMPOSED:
+        return ()
+    return importlib.import_module(COMPOSED[command][0]).SPEC.passthrough
+
+
 @pytest.mark.parametrize("doc", COMMANDS, ids=[c.where for c in COMMANDS])
 def test_every_command_in_the_docs_runs(doc, work, registry, request):
     from framework.cli.main import COMMANDS as CLI
@@ -219,10 +229,11 @@ def test_every_command_in_the_docs_runs(doc, work, registry, request):
     argv = doc.argv
     assert argv and argv[0] in CLI, f"{doc.where}: '{argv[:1]}' is no plait command"
     known = _options(argv[0])
+    passed = ("data.", "data/", *_passthrough(argv[0]))
     if doc.usage:
         for item in argv[1:]:
             key = item.strip("[]").partition("=")[0]
-            if known is not None and "=" in item and not key.startswith(("data.", "data/")):
+            if known is not None and "=" in item and not key.startswith(passed):
                 assert key in known, f"{doc.where}: {argv[0]} has no option '{key}'"
         return
     text = doc.text
@@ -246,6 +257,8 @@ def test_every_command_in_the_docs_runs(doc, work, registry, request):
         return
     if argv[0] == "train":
         argv = [*argv, "--cfg", "job"]
+    elif argv[0] == "replay":  # as train: every check and difference, without training
+        argv = [*argv, "dry_run=true"]
     elif argv[0] in ("show", "doctor", "data", "eda", "augment-preview"):
         from framework.cli.preview import _options as preview_options
         from framework.cli.spine import load

@@ -71,7 +71,7 @@ def test_diff_of_two_runs_differing_in_one_override_shows_it_and_the_paired_inte
     d = json.loads(proc.stdout)
     assert [row["key"] for row in d["config"]] == ["optimizer.lr"]
     assert d["config"][0]["b"] == 0.01 and d["config"][0]["a"] != 0.01
-    assert d["overrides"]["b"] == ["optimizer.lr=0.01"]
+    assert d["overrides"] == {"a": [], "b": ["optimizer.lr=0.01"]}  # the recipe's overrides
     assert d["data"] == {"fingerprint": None, "files": []} and d["environment"] == []
     a = json.loads((fortunes_run / "eval" / "eval.json").read_text())["classification"]["metrics"]
     b = json.loads((tmp_path / "faster/eval/eval.json").read_text())["classification"]["metrics"]

@@ -71,6 +71,7 @@ def replay(p: Any) -> Path:
     from framework.cli.train import train
     from framework.errors import PlaitError
     from framework.replay import PRIMARY, primary_config
+    from framework.rundir import RunDir
 
     with tempfile.TemporaryDirectory(prefix="plait-replay-") as folder:
         (Path(folder) / f"{PRIMARY}.yaml").write_text(
@@ -82,4 +83,5 @@ def replay(p: Any) -> Path:
                      command=p.command)  # fmt: skip
     if code != 0:
         raise PlaitError(f"replay: training stopped with exit status {code}")
+    RunDir(p.run_dir).update_manifest(p.provenance())
     return p.run_dir

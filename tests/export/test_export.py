@@ -68,6 +68,10 @@ def test_the_card_holds_the_runs_measured_figures(lm_run, tmp_path):
         assert row in card
     assert (lm_run / "command.txt").read_text().strip() in card  # how to reproduce it
     assert "python_stdlib" in card  # the data it was trained on
+    report = json.loads((lm_run / "data_report.json").read_text())
+    placed = sum(report["splits"].values())  # the lineage's summary: every record placed
+    assert f"split `random`: {placed:,} records placed in the splits" in card
+    assert "plait replay RUN" in card
 
 
 def test_other_models_export_as_safetensors_and_refuse_hf(tmp_path):
