@@ -111,19 +111,23 @@ def git_revision(path: Path) -> dict[str, Any] | None:
 
 
 def hydra_facts() -> dict[str, Any]:
-    """The job's overrides, its primary config and folder, and the recipe's file (empty
-    outside a Hydra job)."""
+    """The job's overrides, the option chosen in each config group, its primary config and
+    config sources, and the recipe's file (empty outside a Hydra job)."""
     try:
         from hydra.core.hydra_config import HydraConfig
 
         hc = HydraConfig.get()
     except (ImportError, ValueError):
         return {}
+    from omegaconf import OmegaConf
+
     sources = [dict(s) for s in hc.runtime.config_sources]
+    choices = OmegaConf.to_container(hc.runtime.choices)
     recipe = hc.runtime.choices.get("recipe")
     found = _recipe_file(recipe, sources) if recipe else None
     return {
         "overrides": list(hc.overrides.task),
+        "choices": {k: v for k, v in choices.items() if not k.startswith("hydra/")},
         "config_name": hc.job.config_name,
         "config_sources": [f"{s['schema']}://{s['path']}" for s in sources],
         "recipe": recipe,

@@ -38,7 +38,6 @@ RUNS = "runs"
 CONFIG = "config.yaml"
 COMMAND = "command.txt"
 MANIFEST = "manifest.json"
-LINEAGE = "lineage.parquet"
 DATA_REPORT = "data_report.json"
 DATA_INFO = "data_info.json"
 TOKENIZER = "tokenizer.json"
@@ -118,7 +117,9 @@ class RunDir:
     @property
     def lineage(self) -> Path:
         """``lineage.parquet``: what the data stage did to each record (``plait data --why``)."""
-        return self.path / LINEAGE
+        from framework.data.lineage import FILE
+
+        return self.path / FILE
 
     @property
     def results(self) -> Path:

@@ -8,6 +8,7 @@ from typing import Any
 from omegaconf import MISSING
 
 from framework.checks import CHECK_KEY, COUNT, NON_NEGATIVE, POSITIVE, Check
+from framework.search.winners import COMPARE_BEST
 
 PRECISIONS = (
     "auto",
@@ -239,7 +240,7 @@ class SearchConfig:
     died) and runs again."""
     seed: int | None = field(default=None, metadata={CHECK_KEY: NON_NEGATIVE})
     """Seed of the sampler; null: the run's ``seed``."""
-    compare_best: int = field(default=8, metadata={CHECK_KEY: NON_NEGATIVE})
+    compare_best: int = field(default=COMPARE_BEST, metadata={CHECK_KEY: NON_NEGATIVE})
     """The report evaluates this many best trials on the validation split and marks those a
     paired bootstrap cannot tell from the best (0 or 1: no comparison)."""
     trial: int | None = None

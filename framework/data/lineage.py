@@ -14,12 +14,11 @@ from typing import Any
 import numpy as np
 
 from framework.records import ROW, TEXT, arrow_column, arrow_rows, column
-from framework.rundir import LINEAGE
 
 CHUNK = 10_000
 """Records handled (and written) at a time."""
 
-FILE = LINEAGE
+FILE = "lineage.parquet"
 """The file's name, in the data cache's entry and in a run dir."""
 
 

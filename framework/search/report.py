@@ -106,14 +106,14 @@ def _compared(sweep_dir: Path) -> int:
     """``search.compare_best`` of the sweep's saved config (its default without one)."""
     from omegaconf import OmegaConf
 
-    from framework.config.schema import SearchConfig
+    from framework.search.winners import COMPARE_BEST
 
     saved = RunDir.sweep_config(sweep_dir)
     if saved.is_file():
         value = OmegaConf.select(OmegaConf.load(saved), "search.compare_best", default=None)
         if isinstance(value, int):
             return value
-    return SearchConfig.compare_best
+    return COMPARE_BEST
 
 
 def _write_csv(path: Path, rows: list[dict[str, Any]]) -> None:

@@ -10,6 +10,8 @@ from typing import Any
 
 SPLIT = "val"
 """The split the trials are compared on: the one their objective was measured on."""
+COMPARE_BEST = 8
+"""How many of the best trials the report compares, unless ``search.compare_best`` says."""
 
 
 def compare_best(rows: list[dict[str, Any]], objective: str, top: int) -> dict[str, Any] | None:
