@@ -20,8 +20,9 @@ from framework.data.audit import DataReport
 from framework.data.lineage import FILE as LINEAGE
 from framework.paths import plait_cache
 
-FORMAT = 1
-"""Version of the cache layout and of the data stage's semantics; bump to invalidate."""
+FORMAT = 2
+"""Version of the cache layout and of the data stage's semantics; bump to invalidate (2: an
+entry holds the stage's ``lineage.parquet``)."""
 NOT_SHAPING = {
     "num_proc", "cache", "engine", "text_augment", "synonyms", "augment", "image_augment",
     "lineage",

@@ -101,6 +101,9 @@ class DataStage:
         datasets.disable_progress_bars()  # the report says what each step did
         fp = self._fp = self.fingerprint()
         found = cache.lookup(fp) if self.cfg.cache else None
+        if found is not None and found.lineage is None and self.records_lineage():
+            log.info("the cached data holds no lineage (it was made with data.lineage=false); "
+                     "data.cache=false records it")  # fmt: skip
         if found is None:
             found = self.compute()
             found.report.fingerprint = fp
@@ -124,7 +127,7 @@ class DataStage:
         )
         steps = build_steps(registry, cfg)
         runner = self.runner()
-        lineage = self._lineage(runner)
+        lineage = self._lineage()
         report.lineage = lineage
         with runner.session():
             ds = runner.curated(steps, report)
@@ -157,10 +160,10 @@ class DataStage:
         found.lineage = lineage.close() if lineage is not None else None
         return found
 
-    def _lineage(self, runner: Any) -> Any:
+    def _lineage(self) -> Any:
         """The lineage this stage writes (``data.lineage``), to a file of its own until the
         cache takes it; None when off, or on an engine that does not record one."""
-        if not self.cfg.get("lineage", True) or not getattr(runner, "records_lineage", False):
+        if not self.records_lineage():
             return None
         import tempfile
         from pathlib import Path
@@ -171,11 +174,21 @@ class DataStage:
 
     def runner(self) -> Any:
         """The engine that runs the source, the steps and tokenization (``data.engine``)."""
+        return self._runner_class()(self)
+
+    def _runner_class(self) -> Any:
         if self.cfg.get("engine") is not None and self.cfg.engine.name == "ray":
             from framework.data.ray.stage import RayRunner
 
-            return RayRunner(self)
-        return LocalRunner(self)
+            return RayRunner
+        return LocalRunner
+
+    def records_lineage(self) -> bool:
+        """Whether this stage writes a lineage: ``data.lineage``, on an engine that knows each
+        record's fate."""
+        return bool(self.cfg.get("lineage", True)) and getattr(
+            self._runner_class(), "records_lineage", False
+        )
 
     # what training reads ----------------------------------------------------------------
 
