@@ -107,11 +107,13 @@ def _compared(sweep_dir: Path) -> int:
     from omegaconf import OmegaConf
 
     from framework.search.winners import COMPARE_BEST
+    from framework.trust import as_data
 
     saved = RunDir.sweep_config(sweep_dir)
     if saved.is_file():
-        value = OmegaConf.select(OmegaConf.load(saved), "search.compare_best", default=None)
-        if isinstance(value, int):
+        config = OmegaConf.create(as_data(OmegaConf.load(saved)))  # a stranger's folder: data
+        value = OmegaConf.select(config, "search.compare_best", default=None)
+        if isinstance(value, int) and not isinstance(value, bool):
             return value
     return COMPARE_BEST
 
