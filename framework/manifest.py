@@ -9,13 +9,17 @@ RunDir writes and finds it; this module says what is in it and compares it with 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import platform
 import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from framework.rundir import RunDir
 
 FORMAT = 1
 """Version of the manifest's layout; a manifest of a higher one is refused, not misread."""
@@ -179,22 +183,17 @@ def build(
     import torch
     from omegaconf import OmegaConf
 
-    config = OmegaConf.to_container(cfg, resolve=True)
     return {
         "format": FORMAT,
-        "plait": plait_version(),
+        **here(accelerator, data.get("files", [])),
         "command": command,
-        "config": config,
+        "config": OmegaConf.to_container(cfg, resolve=True),
         "hydra": hydra_facts(),
         "seed": cfg.seed,
         "precision": precision,
         "threads": torch.get_num_threads(),
         "deterministic": bool(cfg.trainer.get("deterministic", False)),
         "data": data,
-        "hardware": hardware_facts(accelerator),
-        "python": sys.version.split()[0],
-        "packages": packages(),
-        "environment": {k: os.environ[k] for k in ENV_KEYS if k in os.environ},
     }
 
 
@@ -296,3 +295,45 @@ def here(accelerator: str, files: list[dict[str, Any]]) -> dict[str, Any]:
         "hardware": hardware_facts(accelerator),
         "environment": {k: os.environ[k] for k in ENV_KEYS if k in os.environ},
     }
+
+
+def read(run: RunDir) -> dict[str, Any]:
+    """``run``'s ``manifest.json``, read as data; a clear error when the folder is not a run,
+    the run has none, or a newer Plait wrote it."""
+    from framework.errors import PlaitError
+    from framework.rundir import RUNS
+    from framework.trust import as_data
+
+    if not run.path.is_dir():
+        raise PlaitError(f"{run.path}: no such folder; give a run dir such as {RUNS}/NAME/<time>")
+    if not run.manifest.is_file():
+        if not run.config.is_file():
+            raise PlaitError(
+                f"{run.path} is not a run dir (no {run.manifest.name} or {run.config.name}); "
+                f"give a folder plait train wrote, such as {RUNS}/NAME/<time>"
+            )
+        raise PlaitError(
+            f"{run.path} has no {run.manifest.name} (a Plait without manifests trained it); "
+            f"train it again with the command in {run.command}"
+        )
+    try:
+        doc = json.loads(run.manifest.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise PlaitError(f"{run.manifest} is not readable JSON ({type(exc).__name__}); it was "
+                         "damaged after the run wrote it") from None  # fmt: skip
+    if not isinstance(doc, dict) or not isinstance(doc.get("config"), dict):
+        raise PlaitError(f"{run.manifest} holds no run config; it is not a Plait manifest")
+    if not isinstance(doc.get("format"), int) or doc["format"] > FORMAT:
+        raise PlaitError(
+            f"{run.manifest} has format {doc.get('format')!r}, newer than this Plait reads "
+            f"({FORMAT}): upgrade Plait (pip install -U plait)"
+        )
+    doc["config"] = as_data(doc["config"])  # a stranger's: data only
+    return doc
+
+
+def update(run: RunDir, changes: dict[str, Any]) -> None:
+    """Set top-level keys of ``run``'s own ``manifest.json`` (nothing without one)."""
+    if run.manifest.is_file():
+        doc = json.loads(run.manifest.read_text(encoding="utf-8"))
+        run.write_manifest({**doc, **changes})

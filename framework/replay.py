@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import shlex
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -71,12 +72,22 @@ def primary_config(manifest: dict[str, Any], run_dir: Path) -> dict[str, Any]:
     return {"defaults": ["plait_schema", "_self_"], **config, "hydra": hydra}
 
 
+@contextmanager
+def primary_folder(manifest: dict[str, Any], run_dir: Path) -> Iterator[str]:
+    """A temporary config folder holding :func:`primary_config` as ``replay.yaml``."""
+    import yaml
+
+    with tempfile.TemporaryDirectory(prefix="plait-replay-") as folder:
+        (Path(folder) / f"{PRIMARY}.yaml").write_text(
+            yaml.safe_dump(primary_config(manifest, run_dir), sort_keys=False), encoding="utf-8"
+        )
+        yield folder
+
+
 def plan(run: str | Path, overrides: Sequence[str], out: str | None = None) -> Plan:
     """Read ``run``'s manifest, compose its config with ``overrides`` (checked as ``plait
     train`` checks them, before any data work) and compare what it read and ran on with this
     machine now. A data file the run read that is gone stops here, named."""
-    import yaml
-
     from framework import manifest as M
     from framework.config.compose import compose
     from framework.config.validate import validate
@@ -84,14 +95,11 @@ def plan(run: str | Path, overrides: Sequence[str], out: str | None = None) -> P
     from framework.registry import default_registry
 
     source = RunDir(run)
-    doc = source.read_manifest()
+    doc = M.read(source)
     name = str(doc["config"].get("name", "plait"))
     run_dir = Path(out) if out else Path(RUNS) / name / datetime.now().strftime("%Y-%m-%d_%H-%M-%S")
     registry = default_registry()
-    with tempfile.TemporaryDirectory(prefix="plait-replay-") as folder:
-        (Path(folder) / f"{PRIMARY}.yaml").write_text(
-            yaml.safe_dump(primary_config(doc, run_dir), sort_keys=False), encoding="utf-8"
-        )
+    with primary_folder(doc, run_dir) as folder:
         checked = validate(compose(registry, list(overrides), PRIMARY, folder), registry)
     data_overridden = any(o.lstrip("+~").startswith("data") for o in overrides)
     recorded = (doc.get("data") or {}).get("files", [])

@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from framework.manifest import compare
+from framework.manifest import compare, read
 from framework.rundir import RunDir
 
 
@@ -74,7 +74,7 @@ def diff_runs(
     and, given their test ``evaluations`` (``eval/`` folders), the paired bootstrap of the
     test metrics."""
     a, b = RunDir(run_a), RunDir(run_b)
-    ma, mb = a.read_manifest(), b.read_manifest()
+    ma, mb = read(a), read(b)
     env = compare(ma, mb)
     overrides = [(ma.get("hydra") or {}).get("overrides", []),
                  (mb.get("hydra") or {}).get("overrides", [])]  # fmt: skip

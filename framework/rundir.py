@@ -231,47 +231,6 @@ class RunDir:
         """``manifest.json``: what trains the run again (:mod:`framework.manifest`)."""
         self.write_json(MANIFEST, doc)
 
-    def update_manifest(self, changes: dict[str, Any]) -> None:
-        """Set top-level keys of this run's own ``manifest.json`` (nothing without one)."""
-        if self.manifest.is_file():
-            doc = json.loads(self.manifest.read_text(encoding="utf-8"))
-            self.write_manifest({**doc, **changes})
-
-    def read_manifest(self) -> dict[str, Any]:
-        """This run's ``manifest.json``, read as data; a clear error when the folder is not a
-        run, the run has none, or a newer Plait wrote it."""
-        from framework.manifest import FORMAT
-
-        if not self.path.is_dir():
-            raise PlaitError(f"{self.path}: no such folder; give a run dir such as "
-                             f"{RUNS}/NAME/<time>")  # fmt: skip
-        if not self.manifest.is_file():
-            if not self.config.is_file():
-                raise PlaitError(
-                    f"{self.path} is not a run dir (no {MANIFEST} or {CONFIG}); give a folder "
-                    f"plait train wrote, such as {RUNS}/NAME/<time>"
-                )
-            raise PlaitError(
-                f"{self.path} has no {MANIFEST} (a Plait without manifests trained it); train "
-                f"it again with the command in {self.command}"
-            )
-        try:
-            doc = json.loads(self.manifest.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise PlaitError(f"{self.manifest} is not readable JSON ({type(exc).__name__}); "
-                             "it was damaged after the run wrote it") from None  # fmt: skip
-        if not isinstance(doc, dict) or not isinstance(doc.get("config"), dict):
-            raise PlaitError(f"{self.manifest} holds no run config; it is not a Plait manifest")
-        if not isinstance(doc.get("format"), int) or doc["format"] > FORMAT:
-            raise PlaitError(
-                f"{self.manifest} has format {doc.get('format')!r}, newer than this Plait "
-                f"reads ({FORMAT}): upgrade Plait (pip install -U plait)"
-            )
-        from framework.trust import as_data
-
-        doc["config"] = as_data(doc["config"])  # a stranger's: data only
-        return doc
-
     def write_json(self, name: str, value: Any) -> Path:
         """``<name>`` as indented JSON; returns its path."""
         path = self.path / name

@@ -44,7 +44,9 @@ def test_a_notebook_trains_evaluates_predicts_and_exports_a_run(registry, tmp_pa
     assert replayed.path == tmp_path / "replayed" and replayed.config["trainer"]["max_steps"] == 5
     found = api.diff(run, replayed, paired=False)
     assert [c["key"] for c in found["config"]] == ["trainer.max_steps"]
-    assert {r["metric"] for r in found["results"]} == set(stored) | set(replayed.results)
+    rows = {r["metric"]: r for r in found["results"]}  # a is the run, b the replay
+    assert rows["val/loss"]["a"] == stored["val/loss"]
+    assert rows["val/loss"]["b"] == replayed.results["val/loss"] != stored["val/loss"]
 
 
 def test_bad_input_raises_the_cli_one_line_error(registry, tmp_path, monkeypatch):

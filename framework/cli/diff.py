@@ -58,10 +58,11 @@ def diff_between(a: str, b: str, seed: int = 0, paired: bool = True) -> dict[str
     """:func:`framework.run_diff.diff_runs` of two run dirs (both checked first); ``paired``:
     with the paired test on their test evaluations (made now for a run without one)."""
     from framework.cli.evaluate import evaluated
+    from framework.manifest import read
     from framework.run_diff import diff_runs
     from framework.rundir import RunDir
 
-    RunDir(a).read_manifest(), RunDir(b).read_manifest()  # not a run: stop before evaluating
+    read(RunDir(a)), read(RunDir(b))  # not a run: stop before evaluating
     folders = [evaluated(a, quiet=True), evaluated(b, quiet=True)] if paired else None
     return diff_runs(a, b, seed, folders)
 

@@ -70,13 +70,9 @@ def evaluate_options(opts: Any, data_overrides: list[str]) -> tuple[dict[str, An
 def evaluated(run: str, split: str = "test", quiet: bool = False) -> Path:
     """The folder of ``run``'s evaluation on ``split``: the one it has, else one made now with
     the default options (its summary printed unless ``quiet``)."""
-    from omegaconf import OmegaConf
+    from framework.evaluate.of_run import evaluation_of
 
-    from framework.rundir import RunDir
-
-    folder = RunDir(run)
-    if not folder.eval_json(split).is_file():
-        doc, out = evaluate_options(OmegaConf.structured(EvalCommand(run=run, split=split)), [])
-        if not quiet:
-            print_summary(doc, out)
-    return folder.eval_dir(split)
+    folder, doc = evaluation_of(run, split)
+    if doc is not None and not quiet:
+        print_summary(doc, folder)
+    return folder

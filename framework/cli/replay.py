@@ -64,24 +64,17 @@ def replay(p: Any) -> Path:
     """Train the planned replay (a :class:`framework.replay.Plan`) with ``plait train``'s
     checks, run dir rules and artifacts, its ``command.txt`` saying ``plait replay``; returns
     its run dir."""
-    import tempfile
-
-    import yaml
-
     from framework.cli.train import train
     from framework.errors import PlaitError
-    from framework.replay import PRIMARY, primary_config
+    from framework.manifest import update
+    from framework.replay import PRIMARY, primary_folder
     from framework.rundir import RunDir
 
-    with tempfile.TemporaryDirectory(prefix="plait-replay-") as folder:
-        (Path(folder) / f"{PRIMARY}.yaml").write_text(
-            yaml.safe_dump(primary_config(p.manifest, p.run_dir), sort_keys=False),
-            encoding="utf-8",
-        )
+    with primary_folder(p.manifest, p.run_dir) as folder:
         items = [*p.overrides, f"hydra.run.dir={quoted(str(p.run_dir))}"]
         code = train(items, False, False, config_name=PRIMARY, config_dir=folder,
                      command=p.command)  # fmt: skip
     if code != 0:
         raise PlaitError(f"replay: training stopped with exit status {code}")
-    RunDir(p.run_dir).update_manifest(p.provenance())
+    update(RunDir(p.run_dir), p.provenance())
     return p.run_dir

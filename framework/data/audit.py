@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
-from framework.records import ROW, TEXT, column
+from framework.records import ROW, TEXT, arrow_column, column
 
 EXAMPLES = 3
 """Examples kept per step of what it removed and of what it changed."""
@@ -76,22 +76,25 @@ class DataReport:
         """Record a step from the data before and after it (rows matched by ``_row``); with a
         lineage, each record it removed or changed too (``settings``: the step's, for the
         reason; ``duplicates``: removed and kept positions, from a dedupe)."""
-        if self.lineage is not None:
-            self.lineage.step(stage, name, before, after, settings, duplicates)
         rec = StepRecord(stage, name, len(before), len(after), seconds=round(seconds, 3))
         if ROW in before.column_names and ROW in after.column_names:
-            b_rows, a_rows = column(before, ROW), column(after, ROW)
+            import numpy as np
+
+            b_rows = arrow_column(before, ROW).to_numpy()
+            a_rows = arrow_column(after, ROW).to_numpy()
+            gone = np.isin(b_rows, a_rows, invert=True)
+            if self.lineage is not None:
+                self.lineage.step(stage, name, before, after, b_rows, gone, settings, duplicates)
             has_text = TEXT in before.column_names and TEXT in after.column_names
-            if len(after) < len(before):
-                gone = set(b_rows) - set(a_rows)
-                if gone:
-                    first = [i for i, r in enumerate(b_rows) if r in gone][:EXAMPLES]
-                    if has_text:
-                        rec.removed_examples = [shorten(before[i][TEXT]) for i in first]
-                    else:
-                        rec.removed_examples = [f"record {i}" for i in first]
+            first = np.flatnonzero(gone)[:EXAMPLES].tolist()
             if has_text:
-                rec.changed, rec.changed_examples = _changes(before, after, b_rows, a_rows)
+                rec.removed_examples = [shorten(before[i][TEXT]) for i in first]
+            else:
+                rec.removed_examples = [f"record {i}" for i in first]
+            if has_text:
+                rec.changed, rec.changed_examples = _changes(
+                    before, after, b_rows.tolist(), a_rows.tolist()
+                )
         self.add(rec)
         return rec
 

@@ -43,8 +43,6 @@ class Lineage:
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self._writer: Any = None
-        self.events = 0
-        """Rows written so far."""
 
     def _write(self, **columns: Any) -> None:
         import pyarrow as pa
@@ -60,7 +58,6 @@ class Lineage:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._writer = pq.ParquetWriter(str(self.path), _schema(), compression="zstd")
         self._writer.write_table(table)
-        self.events += n
 
     def step(
         self,
@@ -68,16 +65,16 @@ class Lineage:
         name: str,
         before: Any,
         after: Any,
+        rows_in: np.ndarray,
+        gone: np.ndarray,
         settings: str = "",
         duplicates: tuple[np.ndarray, np.ndarray] | None = None,
     ) -> None:
-        """The records a step removed (``duplicates``: removed and kept positions in
-        ``before``, from a dedupe) and those whose text it changed, matched by ``_row``."""
-        if ROW not in before.column_names or ROW not in after.column_names:
+        """The records a step removed and those whose text it changed: ``rows_in`` are the
+        ``_row`` ids of ``before``, ``gone`` marks the ones not in ``after``; ``duplicates``:
+        removed and kept positions in ``before``, from a dedupe."""
+        if after is before:  # a step that kept the table as it was
             return
-        rows_in = arrow_column(before, ROW).to_numpy()
-        rows_out = arrow_column(after, ROW).to_numpy()
-        gone = np.isin(rows_in, rows_out, invert=True)
         reason = f"{stage} step '{name}'" + (f" ({settings})" if settings else "")
         has_text = TEXT in before.column_names
         kept_for = None

@@ -59,6 +59,18 @@ def evaluate_run(
     return doc, output.path
 
 
+def evaluation_of(run: str, split: str = "test", **options: Any) -> tuple[Path, dict | None]:
+    """The folder of ``run``'s evaluation on ``split``: the one it has (and None), else one
+    made now by :func:`evaluate_run` with ``options`` (and its document)."""
+    from framework.rundir import RunDir
+
+    folder = RunDir(run).eval_dir(split)
+    if RunDir(run).eval_json(split).is_file():
+        return folder, None
+    doc, folder = evaluate_run(run, split, **options)
+    return folder, doc
+
+
 def _samples(m: Any) -> list[str]:
     """Continuations of the run's ``samples.prompts``, as training wrote them."""
     from framework.models.generate import sample

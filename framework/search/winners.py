@@ -63,12 +63,10 @@ def _evaluated_on_val(run_dir: str) -> tuple[Path, str]:
     """The trial's evaluation on the validation split: the one it has, else made now."""
     import json
 
-    from framework.evaluate.of_run import evaluate_run
-    from framework.rundir import EVAL_JSON, RunDir
+    from framework.evaluate.of_run import evaluation_of
+    from framework.rundir import EVAL_JSON
 
-    folder = RunDir(run_dir).eval_dir(SPLIT)
-    if not (folder / EVAL_JSON).is_file():
-        _doc, folder = evaluate_run(run_dir, SPLIT, bootstrap=200, report=False)
+    folder, _doc = evaluation_of(run_dir, SPLIT, bootstrap=200, report=False)
     return folder, json.loads((folder / EVAL_JSON).read_text("utf-8"))["kind"]
 
 
