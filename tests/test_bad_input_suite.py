@@ -5,6 +5,8 @@ run directory for a config error. In-process, so the whole suite takes seconds."
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import pytest
 
@@ -734,6 +736,33 @@ def test_a_corrupted_study_file_is_one_line_naming_it(cli, tmp_path):
     assert_one_line_error(cli("sweep-report", "sweep"), "cannot be read")
     assert bad.read_bytes() == before == (sweep / "study.db").read_bytes()
     assert not list(sweep.glob("[0-9]*"))  # no trial started
+
+
+def test_a_study_whose_writer_was_killed_mid_write_is_rolled_back_not_called_damaged(tmp_path):
+    """SIGKILL during a write leaves a hot journal; a read-only open cannot roll it back."""
+    import sqlite3
+
+    from framework.search.study import study_file_problem
+
+    db = tmp_path / "study.db"
+    writer = (
+        "import os, signal, sqlite3, sys\n"
+        "db = sqlite3.connect(sys.argv[1], isolation_level=None)\n"
+        "db.execute('CREATE TABLE trials (value REAL)')\n"
+        "db.execute('INSERT INTO trials VALUES (0.5)')\n"
+        "db.execute('PRAGMA cache_size=1')\n"  # pages spill to the file before the commit
+        "db.execute('BEGIN')\n"
+        "for _ in range(2000): db.execute('INSERT INTO trials VALUES (1.0)')\n"
+        "os.kill(os.getpid(), signal.SIGKILL)\n"
+    )
+    subprocess.run([sys.executable, "-c", writer, str(db)], check=False)
+    assert (tmp_path / "study.db-journal").stat().st_size > 0
+    assert study_file_problem(db) is None
+    assert not (tmp_path / "study.db-journal").exists()
+    with sqlite3.connect(db) as conn:  # the committed row, not the half-written ones
+        assert conn.execute("SELECT value FROM trials").fetchall() == [(0.5,)]
+    db.write_bytes(b"this is not sqlite" * 100)
+    assert "cannot be read" in study_file_problem(db)
 
 
 @pytest.mark.parametrize(

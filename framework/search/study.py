@@ -93,17 +93,33 @@ def storage_problem(url: str, timeout: float = 3.0) -> str | None:
                 f"({e.strerror or e}); start it, or fix the URL's host and port")  # fmt: skip
 
 
+SQLITE_READONLY_ROLLBACK = 776
+"""SQLite's answer to a read-only open of a file whose last write was interrupted: its
+journal must be rolled back first, which is a write."""
+
+
 def study_file_problem(file: Path) -> str | None:
-    """Why an existing SQLite study file cannot be read (not a database, damaged), or None;
-    the file is opened read-only and nothing is written."""
+    """Why an existing SQLite study file cannot be read (not a database, damaged), or None.
+    The file is opened read-only and nothing is written, except where a killed sweep left a
+    write half done: then SQLite rolls it back from its journal on a read-write open, as the
+    sweep itself would on opening the study, and the check runs after that."""
     import sqlite3
 
     if not file.is_file():
         return None
-    try:
-        with contextlib.closing(sqlite3.connect(f"{file.as_uri()}?mode=ro", uri=True)) as db:
+
+    def check(uri: str) -> tuple[Any, ...] | None:
+        with contextlib.closing(sqlite3.connect(uri, uri=True)) as db:
             db.execute("SELECT name FROM sqlite_master LIMIT 1").fetchall()
-            ok = db.execute("PRAGMA quick_check").fetchone()
+            return db.execute("PRAGMA quick_check").fetchone()
+
+    try:
+        try:
+            ok = check(f"{file.as_uri()}?mode=ro")
+        except sqlite3.Error as exc:
+            if getattr(exc, "sqlite_errorcode", None) != SQLITE_READONLY_ROLLBACK:
+                raise
+            ok = check(file.as_uri())
     except sqlite3.Error as exc:
         ok = (str(exc),)
     if ok and ok[0] == "ok":
