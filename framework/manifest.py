@@ -48,15 +48,33 @@ def data_files(declared: list[str]) -> list[dict[str, Any]]:
             for path, size, _mtime in source_files(declared)]  # fmt: skip
 
 
+def _name_and_version(metadata: str) -> tuple[str, str]:
+    """``Name`` and ``Version`` from a core-metadata file's header (the lines before the
+    first blank one); empty where absent."""
+    name = version = ""
+    for line in metadata.splitlines():
+        if not line:
+            break
+        if line.startswith("Name:"):
+            name = line[5:].strip()
+        elif line.startswith("Version:"):
+            version = line[8:].strip()
+    return name, version
+
+
 def packages() -> dict[str, str]:
-    """Every installed distribution's version, by its normalized name."""
+    """Every installed distribution's version, by its normalized name. Only each metadata
+    file's two header lines are read: ``Distribution.metadata`` parses the whole file as an
+    e-mail, 13x slower over a venv's 200 distributions (0.28 s against 0.02 s here)."""
     from importlib.metadata import distributions
 
     found: dict[str, str] = {}
     for dist in distributions():
-        name = (dist.metadata.get("Name") or "").lower().replace("_", "-")
+        text = dist.read_text("METADATA") or dist.read_text("PKG-INFO") or ""
+        name, version = _name_and_version(text)
+        name = name.lower().replace("_", "-")
         if name and name not in found:
-            found[name] = dist.version
+            found[name] = version
     return dict(sorted(found.items()))
 
 

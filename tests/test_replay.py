@@ -48,6 +48,19 @@ def test_the_manifest_records_config_command_versions_data_and_hardware(fortunes
     assert doc["hydra"]["recipe_file"].endswith("recipes/fortunes.yaml")
 
 
+def test_the_manifests_package_versions_are_what_importlib_metadata_parses():
+    from importlib.metadata import distributions
+
+    from framework.manifest import packages
+
+    parsed = {}
+    for dist in distributions():
+        name = (dist.metadata.get("Name") or "").lower().replace("_", "-")
+        parsed.setdefault(name, dist.version)
+    listed = packages()
+    assert len(listed) > 50 and listed == {k: v for k, v in sorted(parsed.items()) if k}
+
+
 def test_a_replay_of_a_finished_cpu_run_gives_exactly_its_metrics(fortunes_run, plait, tmp_path):
     proc = plait("replay", str(fortunes_run), "out=again")
     assert proc.returncode == 0, proc.stderr[-3000:]
