@@ -111,22 +111,51 @@ def token_ids(tokenizer: Any, texts: list[str], packed: bool, max_length: int) -
     return tokenizer.encode_batch(texts, max_length)
 
 
+def ids_array(tokenizer: Any, texts: list[str], packed: bool, max_length: int) -> Any:
+    """:func:`token_ids` as one Arrow ``list<int32>`` array. The rows are converted once, in
+    C++; a packed task's end-of-text is added with NumPy, not by copying every row in Python
+    (what ``datasets.map``'s writer would do with the lists)."""
+    import numpy as np
+    import pyarrow as pa
+
+    eos = tokenizer.eos_id if packed else None
+    ids = tokenizer.encode_batch(texts) if packed else tokenizer.encode_batch(texts, max_length)
+    rows = pa.array(ids, type=pa.list_(pa.int32()))
+    if eos is None:
+        return rows
+    offsets = rows.offsets.to_numpy()
+    values = rows.values.to_numpy()
+    # each row grows by one: row i's ids move i places right, its end-of-text follows them
+    offsets = offsets + np.arange(len(offsets), dtype=offsets.dtype)
+    out = np.full(len(values) + len(ids), eos, dtype=np.int32)
+    kept = np.ones(len(out), dtype=bool)
+    kept[offsets[1:] - 1] = False
+    out[kept] = values
+    return pa.ListArray.from_arrays(pa.array(offsets), pa.array(out))
+
+
 def tokenize(
     splits: dict[str, Any], tokenizer: Any, packed: bool, max_length: int
 ) -> dict[str, Any]:
-    """Add ``input_ids``: whole documents plus end-of-text (packed tasks) or cut to max_length."""
+    """Add ``input_ids``: whole documents plus end-of-text (packed tasks) or cut to max_length.
+    Batches go through ``datasets.map`` as Arrow tables, each returned with the ids column
+    appended (:func:`ids_array`), so no row passes through Python lists twice."""
     import datasets
 
-    def encode_batch(batch: dict[str, list[Any]]) -> dict[str, list[list[int]]]:
-        return {IDS: token_ids(tokenizer, batch[TEXT], packed, max_length)}
+    def encode_table(batch: Any) -> Any:
+        ids = ids_array(tokenizer, batch.column(TEXT).to_pylist(), packed, max_length)
+        if IDS in batch.column_names:  # tokenized again (a model's own tokenizer): replaced
+            return batch.set_column(batch.column_names.index(IDS), IDS, ids)
+        return batch.append_column(IDS, ids)
 
     out = {}
     for name, ds in splits.items():
         features = ds.features.copy()
         features[IDS] = datasets.Sequence(datasets.Value("int32"))
-        out[name] = ds.map(
-            encode_batch, batched=True, batch_size=1000, features=features, desc=f"tokenize {name}"
+        mapped = ds.with_format("arrow").map(
+            encode_table, batched=True, batch_size=1000, features=features, desc=f"tokenize {name}"
         )
+        out[name] = mapped.with_format(ds.format["type"])
     return out
 
 

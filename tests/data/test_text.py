@@ -66,6 +66,28 @@ def test_random_split_is_seeded_and_disjoint():
         random_split(val=0.6, test=0.5)
 
 
+@pytest.mark.parametrize("packed,eos", [(True, True), (True, False), (False, True)])
+def test_tokenized_ids_equal_the_tokenizers_own_rows(packed, eos):
+    import datasets
+
+    from framework.data.finish import token_ids
+
+    tok = bpe(vocab_size=300)
+    texts = ["the cat sat on the mat", "", "a", "on the mat the cat sat down " * 4] * 700
+    tok.train(texts)
+    if not eos:  # a vocabulary without an end-of-text token
+        tok.__class__ = type("NoEos", (type(tok),), {"eos_id": None})
+    ds = datasets.Dataset.from_dict({"text": texts, "n": list(range(len(texts)))})
+    out = tokenize({"train": ds}, tok, packed=packed, max_length=6)["train"]
+    assert out.format["type"] is None and out["n"] == list(range(len(texts)))
+    assert out["input_ids"] == token_ids(tok, texts, packed, 6)
+    if packed and eos:
+        assert out["input_ids"][1] == [tok.eos_id]
+    again = tokenize({"train": out}, tok, packed=packed, max_length=3)["train"]
+    assert again.column_names == out.column_names
+    assert again["input_ids"] == token_ids(tok, texts, packed, 3)
+
+
 def test_packing_appends_end_of_text_and_shifts_targets():
     tok = char()
     tok.train(["abcdefgh"])
