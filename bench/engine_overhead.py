@@ -6,13 +6,15 @@ size and thread count. Each run is a fresh process, in the order raw, engine, en
 (so that drift of the machine cancels out), all in one invocation on the same machine;
 ``--pairs N`` runs N such pairs, alternating which goes first.
 
-    python bench/engine_overhead.py [--steps 300] [--pairs 2] [--quick]
+    python bench/engine_overhead.py [--steps 300] [--pairs 2] [--quick] [--raw-keeps-memory]
 
 Prints steady-state steps/s (steps 50..N, after warm-up) and the whole-run wall time (the
 whole process: imports, data, tokenizer, model, loop; validation, checkpoints and samples
 off in both; the engine's closing validation of a run that never validated is one batch) of
 each run, and the ratios engine / raw loop. ``--quick`` is a smoke mode
-(40 steps).
+(40 steps). The engine keeps the memory a step frees (``trainer.keep_freed_memory``, glibc's
+``mallopt``); the raw loop runs with glibc's defaults, as a hand-written loop does, unless
+``--raw-keeps-memory`` gives it the same setting (the engine's own overhead alone).
 """
 
 from __future__ import annotations
@@ -136,7 +138,7 @@ def run_raw(cfg: Any, registry: Any, data: Any, times: StepTimes) -> float:
     return time.perf_counter() - start
 
 
-def measure(variant: str, steps: int) -> dict[str, Any]:
+def measure(variant: str, steps: int, extra: list[str] = ()) -> dict[str, Any]:
     """One run of ``variant`` (raw or engine) in this process: step times and wall time."""
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     registry = default_registry()
@@ -152,9 +154,14 @@ def measure(variant: str, steps: int) -> dict[str, Any]:
             f"trainer.val_every={steps * 10}",
             f"trainer.ckpt_every={steps * 10}",
             "samples.prompts=[]",
+            *extra,
         ],
     )
-    if variant == "raw":
+    if variant in ("raw", "raw_kept"):
+        if variant == "raw_kept":
+            from framework.training.allocator import keep_freed_memory
+
+            keep_freed_memory()
         data = prepare_data(cfg.data, registry.build("task", cfg.task), registry, cfg.seed)
         wall = run_raw(cfg, registry, data, times)
     else:
@@ -173,22 +180,43 @@ def main() -> None:
         default=2,
         help="raw/engine pairs, in alternating order (2: raw, engine, engine, raw)",
     )
-    p.add_argument("--variant", choices=["raw", "engine"], help=argparse.SUPPRESS)
+    p.add_argument(
+        "--raw-keeps-memory",
+        action="store_true",
+        help="the raw loop keeps freed memory as the engine does (trainer.keep_freed_memory)",
+    )
+    p.add_argument(
+        "--override",
+        action="append",
+        default=[],
+        help="a config override for both sides (the raw loop reads only model, data, "
+        "optimizer and scheduler), e.g. trainer.keep_freed_memory=false; repeatable",
+    )
+    p.add_argument("--variant", choices=["raw", "raw_kept", "engine"], help=argparse.SUPPRESS)
     p.add_argument("--out", type=Path, default=Path("bench/results/engine_overhead.json"))
     args = p.parse_args()
     steps = 40 if args.quick else args.steps
     skip = 10 if args.quick else 50
     if args.variant:  # child process: one run, JSON on the last line of stdout
-        print(json.dumps(measure(args.variant, steps)))
+        print(json.dumps(measure(args.variant, steps, args.override)))
         return
 
+    child = {"raw": "raw_kept" if args.raw_keeps_memory else "raw", "engine": "engine"}
     runs: dict[str, list[dict[str, Any]]] = {"raw": [], "engine": []}
     order = [v for k in range(args.pairs) for v in (("raw", "engine"), ("engine", "raw"))[k % 2]]
     for variant in order:
         start = time.perf_counter()
         out = (
             subprocess.run(
-                [sys.executable, __file__, "--variant", variant, "--steps", str(steps)],
+                [
+                    sys.executable,
+                    __file__,
+                    "--variant",
+                    child[variant],
+                    "--steps",
+                    str(steps),
+                    *(f"--override={o}" for o in args.override),
+                ],
                 check=True,
                 capture_output=True,
                 text=True,
@@ -209,6 +237,8 @@ def main() -> None:
         "model": "gpt 6x256, 5.8M parameters, block 128, batch 8",
         "steps": steps,
         "torch_threads": runs["raw"][0]["threads"],
+        "raw_keeps_freed_memory": args.raw_keeps_memory,
+        "overrides": args.override,
         "raw_steps_per_s": [round(r["rate"], 3) for r in runs["raw"]],
         "engine_steps_per_s": [round(r["rate"], 3) for r in runs["engine"]],
         "steady_ratio": round(mean("rate", "engine") / mean("rate", "raw"), 3),

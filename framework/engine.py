@@ -198,6 +198,7 @@ def train(
     from framework.data.stage import DataStage
     from framework.models.features import with_features
     from framework.paths import plait_cache
+    from framework.training.allocator import keep_freed_memory
     from framework.training.datamodule import PlaitDataModule
     from framework.training.kept_outputs import OutputKeeper
     from framework.training.module import TaskModule
@@ -295,6 +296,8 @@ def train(
         )  # fmt: skip
     if ckpt:
         log.info("resuming from %s", ckpt)
+    if cfg.trainer.keep_freed_memory and keep_freed_memory():
+        log.debug("malloc: freed memory kept for reuse (trainer.keep_freed_memory)")
     if cfg.trainer.val_at_start and not ckpt:
         trainer.validate(module, datamodule=datamodule, verbose=False)
     started = time.perf_counter()

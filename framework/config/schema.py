@@ -177,6 +177,12 @@ class TrainerConfig:
     """Where the frozen blocks run every step (their outputs not cached), run their linear
     layers as int8 dynamically quantized products while training (CPU only); validation,
     test, evaluation and export use the float32 weights."""
+    keep_freed_memory: bool = True
+    """Keep the memory a training step frees in the process for the next step (glibc's
+    malloc: its mmap threshold at the 32 MiB ceiling, trimming above 1 GiB), instead of
+    returning it to the system and faulting it in again every step: a 6-layer GPT's step
+    here took 15,000 page faults fewer and ran 4% faster. Memory freed during training then
+    stays with the process until it ends. Linux with glibc only; elsewhere nothing changes."""
 
 
 @dataclass
