@@ -83,6 +83,10 @@ def test_tokenized_ids_equal_the_tokenizers_own_rows(packed, eos):
     assert out["input_ids"] == token_ids(tok, texts, packed, 6)
     if packed and eos:
         assert out["input_ids"][1] == [tok.eos_id]
+    picked = ds.shuffle(seed=0).select(range(1500, 1800))  # a split: an indices mapping
+    split = tokenize({"val": picked}, tok, packed=packed, max_length=6)["val"]
+    assert split["input_ids"] == token_ids(tok, picked["text"], packed, 6)
+    assert split["n"] == picked["n"]
     again = tokenize({"train": out}, tok, packed=packed, max_length=3)["train"]
     assert again.column_names == out.column_names
     assert again["input_ids"] == token_ids(tok, texts, packed, 3)
