@@ -4,9 +4,10 @@ glibc's malloc serves a block above its mmap threshold (128 KiB at first, rising
 32 MiB as such blocks are freed) with a fresh ``mmap`` and unmaps it on ``free``, and it
 returns free memory at the top of its heap to the system (the trim threshold). A training
 step allocates and frees the same large tensors every step (activations, logits, gradients),
-so each step faults their pages in again: 15,000 minor page faults a step for a 6-layer GPT
-with a 4,096-token vocabulary here. Fixing both thresholds (which also stops glibc adjusting
-them) keeps those pages mapped and reused, as jemalloc and tcmalloc do by default."""
+so each step faults their pages in again: 15,000 minor page faults a step for the engine
+bench's tiny GPT with a 4,096-token vocabulary here, 3,900 for its 6-layer one. Fixing both
+thresholds (which also stops glibc adjusting them) keeps those pages mapped and reused, as
+jemalloc and tcmalloc do by default."""
 
 from __future__ import annotations
 
