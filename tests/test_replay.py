@@ -51,14 +51,27 @@ def test_the_manifest_records_config_command_versions_data_and_hardware(fortunes
 def test_the_manifests_package_versions_are_what_importlib_metadata_parses():
     from importlib.metadata import distributions
 
-    from framework.manifest import packages
+    from framework.manifest import install_paths, packages
 
     parsed = {}
-    for dist in distributions():
+    for dist in distributions(path=install_paths()):
         name = (dist.metadata.get("Name") or "").lower().replace("_", "-")
         parsed.setdefault(name, dist.version)
     listed = packages()
     assert len(listed) > 50 and listed == {k: v for k, v in sorted(parsed.items()) if k}
+
+
+def test_a_packages_vendored_folder_on_sys_path_is_not_an_installation(tmp_path, monkeypatch):
+    from framework.manifest import packages
+
+    site = tmp_path / "site-packages"
+    vendored = site / "ray" / "thirdparty_files"  # Ray puts this on sys.path when imported
+    for folder, name, version in ((site, "installed", "1.0"), (vendored, "vendored", "2.0")):
+        info = folder / f"{name}-{version}.dist-info"
+        info.mkdir(parents=True)
+        (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n")
+    monkeypatch.setattr("sys.path", [str(site), str(vendored)])
+    assert packages() == {"installed": "1.0"}
 
 
 def test_a_replay_of_a_finished_cpu_run_gives_exactly_its_metrics(fortunes_run, plait, tmp_path):
