@@ -26,6 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -138,7 +139,7 @@ def run_raw(cfg: Any, registry: Any, data: Any, times: StepTimes) -> float:
     return time.perf_counter() - start
 
 
-def measure(variant: str, steps: int, extra: list[str] = ()) -> dict[str, Any]:
+def measure(variant: str, steps: int, extra: Sequence[str] = ()) -> dict[str, Any]:
     """One run of ``variant`` (raw or engine) in this process: step times and wall time."""
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     registry = default_registry()

@@ -119,10 +119,10 @@ def ids_array(tokenizer: Any, texts: list[str], packed: bool, max_length: int) -
     import pyarrow as pa
 
     eos = tokenizer.eos_id if packed else None
-    ids = tokenizer.encode_batch(texts) if packed else tokenizer.encode_batch(texts, max_length)
+    if eos is None:  # nothing to add: the rows as token_ids gives them
+        return pa.array(token_ids(tokenizer, texts, packed, max_length), type=pa.list_(pa.int32()))
+    ids = tokenizer.encode_batch(texts)
     rows = pa.array(ids, type=pa.list_(pa.int32()))
-    if eos is None:
-        return rows
     offsets = rows.offsets.to_numpy()
     values = rows.values.to_numpy()
     # each row grows by one: row i's ids move i places right, its end-of-text follows them

@@ -64,9 +64,9 @@ def evaluation_of(run: str, split: str = "test", **options: Any) -> tuple[Path, 
     made now by :func:`evaluate_run` with ``options`` (and its document)."""
     from framework.rundir import RunDir
 
-    folder = RunDir(run).eval_dir(split)
-    if RunDir(run).eval_json(split).is_file():
-        return folder, None
+    found = RunDir(run)
+    if found.eval_json(split).is_file():
+        return found.eval_dir(split), None
     doc, folder = evaluate_run(run, split, **options)
     return folder, doc
 

@@ -108,20 +108,20 @@ def study_file_problem(file: Path) -> str | None:
     if not file.is_file():
         return None
 
-    def check(uri: str) -> tuple[Any, ...] | None:
-        with contextlib.closing(sqlite3.connect(uri, uri=True)) as db:
-            db.execute("SELECT name FROM sqlite_master LIMIT 1").fetchall()
-            return db.execute("PRAGMA quick_check").fetchone()
-
-    try:
+    def check(uri: str) -> tuple[Any, ...] | sqlite3.Error | None:
+        """``quick_check``'s row, or the error opening or reading the file raised."""
         try:
-            ok = check(f"{file.as_uri()}?mode=ro")
+            with contextlib.closing(sqlite3.connect(uri, uri=True)) as db:
+                db.execute("SELECT name FROM sqlite_master LIMIT 1").fetchall()
+                return db.execute("PRAGMA quick_check").fetchone()
         except sqlite3.Error as exc:
-            if getattr(exc, "sqlite_errorcode", None) != SQLITE_READONLY_ROLLBACK:
-                raise
-            ok = check(file.as_uri())
-    except sqlite3.Error as exc:
-        ok = (str(exc),)
+            return exc
+
+    ok = check(f"{file.as_uri()}?mode=ro")
+    if getattr(ok, "sqlite_errorcode", None) == SQLITE_READONLY_ROLLBACK:
+        ok = check(file.as_uri())
+    if isinstance(ok, sqlite3.Error):
+        ok = (str(ok),)
     if ok and ok[0] == "ok":
         return None
     said = ok[0] if ok else "empty"
