@@ -14,6 +14,7 @@ heavy imports inside their body so that ``plait list`` and composing a config st
 from __future__ import annotations
 
 import dataclasses
+import functools
 import inspect
 import re
 from collections.abc import Callable, Iterator, Mapping
@@ -53,13 +54,20 @@ class Component:
     kind: str
     name: str
     builder: Callable[..., Any]
-    schema: type
+    given_schema: type | None
+    """The dataclass its provider gave, or None: the schema comes from the builder."""
     provider: str
     doc: str
     contract: Contract = dataclasses.field(default_factory=Contract)
     """Capabilities declared at registration (targets, size knobs, files, streaming ...)."""
     checks: dict[str, Check] = dataclasses.field(default_factory=dict)
     """Ranges, choices and lengths of its parameters, checked when a config is composed."""
+
+    @functools.cached_property
+    def schema(self) -> type:
+        """The option's dataclass (``_name_``, the kind's common fields, the parameters),
+        made when first asked for: a command composes a handful of the components."""
+        return schema_for(self.kind, self.name, self.builder, self.given_schema)
 
     def params(self) -> list[ParamInfo]:
         """The configurable parameters: name, type, default and the docstring's description."""
@@ -168,11 +176,12 @@ class Registry:
             )
         contract = make_contract(kind, name, KINDS[kind].capabilities, **capabilities)
         checks = field_checks(schema) if schema is not None else signature_checks(builder)
-        schema = schema_for(kind, name, builder, schema)
-        if self._provider != "plait":  # Plait's own: tests/test_registry.py
-            check_schema(kind, name, schema)
         summary = doc or (inspect.getdoc(builder) or "").split("\n", 1)[0]
-        return Component(kind, name, builder, schema, self._provider, summary, contract, checks)
+        component = Component(kind, name, builder, schema, self._provider, summary, contract,
+                              checks)  # fmt: skip
+        if self._provider != "plait":  # Plait's own: tests/test_registry.py
+            check_schema(kind, name, component.schema)
+        return component
 
     def load_provider(
         self, provider: str, register: Callable[[Registry], None], isolate: bool = False
@@ -283,6 +292,8 @@ class Registry:
 
     def publish(self, store: Any = None) -> None:
         """Store every component in Hydra's ConfigStore as an option of its kind's group."""
+        from framework.components.lazy_node import store_lazily
+
         if store is None:
             from hydra.core.config_store import ConfigStore
 
@@ -290,13 +301,8 @@ class Registry:
         for comp in self.components():
             spec = KINDS[comp.kind]
             package = spec.group.replace("/", ".") + (f".{comp.name}" if spec.multi else "")
-            store.store(
-                group=spec.group,
-                name=comp.name,
-                node=comp.schema,
-                package=package,
-                provider=comp.provider,
-            )
+            store_lazily(store, spec.group, comp.name, lambda c=comp: c.schema, package,
+                         comp.provider)  # fmt: skip
 
     # building ---------------------------------------------------------------------------
 

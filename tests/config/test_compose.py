@@ -43,6 +43,15 @@ def test_overrides_reach_typed_component_nodes(registry):
     assert cfg.optimizer.lr == 0.01
 
 
+def test_only_the_selected_options_build_their_schemas(registry):
+    cfg = compose(registry, ["recipe=tweets_textcnn", "model.filters=7"])
+    assert cfg.model.filters == 7  # the option's typed node took the override
+    components = list(registry.components())
+    built = {(c.kind, c.name) for c in components if "schema" in vars(c)}
+    assert {("model", "textcnn"), ("optimizer", cfg.optimizer._name_)} <= built
+    assert len(built) < len(components) // 4  # every other one is an option, never built
+
+
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
