@@ -32,9 +32,8 @@ def preflight(
 
     cli_params, fixed = S.from_overrides(overrides)
     first = [S.override(p.path, p.ends()[0]) for p in cli_params] if multirun else []
-    base = validate(
-        compose(registry, [*fixed, *first], config_name, config_dir), registry
-    )  # a trial's own config
+    with_hydra = compose(registry, [*fixed, *first], config_name, config_dir, with_hydra=True)
+    base = validate(without_hydra(with_hydra), registry)  # a trial's own config
     search = base.cfg.search
     multirun = multirun or search.sampler != "none"
     if cli_params and not multirun:
@@ -42,13 +41,14 @@ def preflight(
         raise PlaitError(f"'{said}' is a sweep; add -m, or search=random to sample it")
     checked = {config_key(base.cfg): base}
     if not multirun:
-        return Preflight(checked, False, list(overrides), list(overrides))
+        return Preflight(checked, False, list(overrides), list(overrides), with_hydra)
     sweep = plan(search, list(overrides))
     objective_of(base.cfg, base.task)
     for variant in S.variants(sweep.params, GRID_CHECKED):
         result = validate(compose(registry, [*fixed, *variant], config_name, config_dir), registry)
         checked[config_key(result.cfg)] = result
-    return Preflight(checked, True, _with_sweep_dir(list(overrides), base.cfg), [*fixed, *first])
+    overrides = _with_sweep_dir(list(overrides), base.cfg)
+    return Preflight(checked, True, overrides, [*fixed, *first], with_hydra)
 
 
 @dataclass
@@ -63,6 +63,20 @@ class Preflight:
     """The overrides to run (a search gets its own sweep folder)."""
     first_job: list[str]
     """The overrides of a sweep's first job (each swept value at its first)."""
+    with_hydra: Any
+    """The first job's config as composed, with Hydra's node (where the run is written)."""
+
+
+def without_hydra(cfg: Any) -> Any:
+    """A copy of a config composed with Hydra's node, without it: what Hydra hands a job."""
+    import copy
+
+    from omegaconf import open_dict, read_write
+
+    job = copy.deepcopy(cfg)
+    with read_write(job), open_dict(job):
+        del job["hydra"]
+    return job
 
 
 def _with_sweep_dir(overrides: list[str], cfg: Any) -> list[str]:
@@ -121,7 +135,7 @@ def train(
                   file=sys.stderr)  # fmt: skip
         run_with_hydra(lambda cfg: None, [*hydra_flags, *pre.first_job], False, *primary)
         return 0
-    overrides = claim_dirs(registry, pre, *primary)
+    overrides = claim_dirs(pre)
     try:
         return run_hydra(registry, overrides, pre.multirun, verbose, pre.checked, *primary,
                          command=command)  # fmt: skip
@@ -134,9 +148,7 @@ LAUNCHED = ("WORLD_SIZE", "SLURM_NTASKS")
 each writing the same run dir."""
 
 
-def claim_dirs(
-    registry: Registry, pre: Preflight, config_name: str, config_dir: str | None
-) -> list[str]:
+def claim_dirs(pre: Preflight) -> list[str]:
     """The overrides to run, with the folder Hydra writes pinned: a run dir (or a grid
     sweep's folder) that already holds a run is continued only with ``resume=``, written
     beside when its name came from the clock, and refused otherwise (no file replaced).
@@ -156,9 +168,7 @@ def claim_dirs(
     if pre.multirun and base.search.sampler != "none":
         return pre.overrides
     key = "hydra.sweep.dir" if pre.multirun else "hydra.run.dir"
-    cfg = compose(registry, pre.first_job if pre.multirun else pre.overrides, config_name,
-                  config_dir, with_hydra=True)  # fmt: skip
-    node = cfg.hydra.sweep if pre.multirun else cfg.hydra.run
+    node = pre.with_hydra.hydra.sweep if pre.multirun else pre.with_hydra.hydra.run
     timed = "${now:" in str(OmegaConf.to_container(node, resolve=False)["dir"])
     try:
         wanted = Path(str(node.dir))
