@@ -192,18 +192,22 @@ class TaskModule(L.LightningModule):
             batch_size=n,
             sync_dist=True,  # reduced across ranks once per evaluation, not per step
         )
-        for name, metric in metrics.items():
-            metric.update(preds, target)
-            if self.metric_logs.get(name, "number") == "number":  # the others: at the end
-                self.log(f"{split}/{name}", metric, on_epoch=True, batch_size=n)
+        for metric in metrics.values():
+            metric.update(preds, target)  # logged once, at the end of the pass
 
-    def _log_per_class(self, split: str, metrics: nn.ModuleDict) -> None:
-        """Per-class metrics as one scalar per class: ``val/f1_per_class/<class name>``;
-        confusion matrices as files in the run dir."""
+    def _log_metrics(self, split: str, metrics: nn.ModuleDict) -> None:
+        """Each metric over the whole pass (torchmetrics reduces across ranks): a number as
+        ``val/<name>``, a per-class metric as one scalar per class
+        (``val/f1_per_class/<class name>``), a confusion matrix as files in the run dir.
+        Logging the metric object at each step instead costs Lightning a walk over its
+        state per batch and metric."""
         labels = self.payload.get("data_info", {}).get("labels") or []
         for name, metric in metrics.items():
             logs = self.metric_logs.get(name, "number")
-            if logs == "artifact":
+            if logs == "number":
+                self.log(f"{split}/{name}", metric.compute(), on_epoch=True)
+                metric.reset()
+            elif logs == "artifact":
                 matrix = metric.compute().cpu().numpy()
                 metric.reset()
                 if self.trainer.is_global_zero:
@@ -218,10 +222,10 @@ class TaskModule(L.LightningModule):
                 metric.reset()
 
     def on_validation_epoch_end(self) -> None:
-        self._log_per_class("val", self.val_metrics)
+        self._log_metrics("val", self.val_metrics)
 
     def on_test_epoch_end(self) -> None:
-        self._log_per_class("test", self.test_metrics)
+        self._log_metrics("test", self.test_metrics)
 
     def validation_step(self, batch: Any, batch_idx: int) -> None:
         self._eval_step(batch, "val", self.val_metrics)
