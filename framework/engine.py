@@ -204,6 +204,7 @@ def train(
     from framework.training.module import TaskModule
     from framework.training.prefix_cache import with_cached_prefix
     from framework.training.quantized_prefix import quantize_prefix
+    from framework.training.threads import LoadWatch
 
     warnings.filterwarnings("ignore", message=".*exists and is not empty.*")
     warnings.filterwarnings("ignore", message=".*isinstance.treespec, LeafSpec.*")
@@ -213,9 +214,8 @@ def train(
     writer = rank_zero_only.rank == 0  # under DDP every rank runs this function
     ckpt = find_resume(cfg.resume, run, cfg)  # fail fast, before any data work
     hardware = registry.build("hardware", builder_node("hardware", cfg.hardware))
-    said = settle_threads(cfg, hardware, stored_config(Path(ckpt)) if ckpt else None)
-    if said:
-        log.info(said)
+    # the machine's load is watched while the data stage runs, unless Ray's workers run it
+    load = LoadWatch() if cfg.data.engine.name == "local" else None
     if writer:
         run.write_config(cfg)
         command = run.write_command(command)
@@ -229,6 +229,11 @@ def train(
     data = stage.prepare()
     if "val" not in data.datasets:
         raise PlaitError("data.split produced no validation split; set data.split.val above 0")
+    said = settle_threads(cfg, hardware, stored_config(Path(ckpt)) if ckpt else None, load)
+    if said:
+        log.info(said)
+        if writer:
+            run.write_config(cfg)  # with the thread count
     if writer:
         lineage = data.tables.lineage if data.tables is not None else None
         run.write_data(data.report, data.tokenizer, data.info.labels, lineage)

@@ -275,12 +275,16 @@ def trainer_arguments(hardware: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in hardware.items() if k not in ("precision", "threads")}
 
 
-def settle_threads(cfg: Any, hardware: dict[str, Any], resumed: Any = None) -> str | None:
+def settle_threads(
+    cfg: Any, hardware: dict[str, Any], resumed: Any = None, watch: Any = None
+) -> str | None:
     """On a CPU preset, choose torch's intra-op threads (``framework.training.threads``), set
     them, and write the count into ``cfg.hardware.threads``, so the run's ``config.yaml`` and
     checkpoints record it: a resumed run (``resumed``: the config it continues) takes the
     count it ran with, and a run started from its config adds up to the same numbers (float
-    sums depend on how many threads share them). Returns the log line (None on a GPU)."""
+    sums depend on how many threads share them). ``watch``: the
+    :class:`~framework.training.threads.LoadWatch` begun before the data stage (None: watch
+    the machine now). Returns the log line (None on a GPU)."""
     if hardware.get("accelerator") != "cpu" or "threads" not in cfg.hardware:
         return None
     import torch
@@ -292,7 +296,7 @@ def settle_threads(cfg: Any, hardware: dict[str, Any], resumed: Any = None) -> s
     if asked is None and resumed is not None:
         asked = OmegaConf.select(OmegaConf.create(resumed), "hardware.threads", default=None)
     processes = hardware.get("devices", 1) if hardware.get("strategy") == "ddp" else 1
-    choice = threads.choose_threads(asked, processes, threads.SHARE_CAP)
+    choice = threads.choose_threads(asked, processes, threads.SHARE_CAP, watch)
     torch.set_num_threads(choice.threads)
     with open_dict(cfg):
         cfg.hardware.threads = choice.threads

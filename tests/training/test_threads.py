@@ -30,14 +30,47 @@ def test_a_busy_machine_is_seen_and_leaves_fewer_threads(monkeypatch):
             p.kill()
     assert busy >= min(1.5, 0.75 * threads.usable_cpus())  # two spinning processes
     monkeypatch.setattr(threads, "usable_cpus", lambda: 2)
-    monkeypatch.setattr(threads, "busy_cores", lambda seconds=0.25: 1.0)
+    monkeypatch.setattr(threads, "busy_cores", lambda seconds=0.25, since=None: 1.0)
     choice = threads.choose_threads(None)
     assert choice.threads == 1 and "2 usable CPUs, 1.0 busy" in choice.said
-    monkeypatch.setattr(threads, "busy_cores", lambda seconds=0.25: 0.1)
+    monkeypatch.setattr(threads, "busy_cores", lambda seconds=0.25, since=None: 0.1)
     assert threads.choose_threads(None).threads == 2
     assert threads.choose_threads(None, processes=2).threads == 1  # two CPU ranks share them
     assert threads.choose_threads(None, cap=1).threads == 1  # a sweep's trials side by side
     assert threads.choose_threads(3).threads == 3  # hardware.threads wins
+
+
+def test_the_watch_leaves_out_this_process_and_waits_only_for_what_its_window_lacks(
+    monkeypatch, threads_restored
+):
+    import time
+
+    import torch
+
+    from framework.training import threads
+
+    torch.set_num_threads(2)
+    watch = threads.LoadWatch()
+    a = torch.randn(512, 512)
+    began = time.monotonic()
+    while time.monotonic() - began < 0.6:  # this process's own work: every core it can use
+        a = torch.tanh(a @ a)
+    slept = []
+    monkeypatch.setattr(threads.time, "sleep", slept.append)
+    busy = watch.busy_cores()
+    assert slept == []  # the window was long enough
+    # two cores of its own were busy; counted, they alone would read about 2 (the other
+    # test worker of `make test` can add up to 1 more)
+    assert busy <= 1.3
+    spin = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(2)]
+    try:
+        monkeypatch.undo()
+        watch = threads.LoadWatch()
+        time.sleep(0.5)
+        assert watch.busy_cores() >= min(1.5, 0.75 * threads.usable_cpus())
+    finally:
+        for p in spin:
+            p.kill()
 
 
 def test_the_count_is_recorded_and_a_resumed_run_takes_its_own(threads_restored):
