@@ -4,10 +4,12 @@
 every registered component (well over a hundred) before each compose, and a recipe loads a
 dozen of them. An entry stored here holds a function that makes the dataclass, and turns it
 into the node only when Hydra reads ``node`` (``ConfigStore.load`` copies the entry, then
-reads and deep-copies its node)."""
+reads and deep-copies its node); copies stay lazy, and a pickled entry (a launcher sending
+Hydra's state to its worker processes) travels as Hydra's own eager entry."""
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from typing import Any
 
@@ -35,6 +37,21 @@ class LazyConfigNode(ConfigNode):
     @node.setter
     def node(self, value: Any) -> None:
         self._node = value
+
+    def __copy__(self) -> LazyConfigNode:
+        clone = object.__new__(type(self))
+        clone.__dict__.update(self.__dict__)
+        return clone
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> LazyConfigNode:
+        clone = self.__copy__()
+        clone._node = copy.deepcopy(self._node, memo)
+        return clone
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        # pickled (a launcher sending Hydra's state to its workers): an eager entry, its
+        # node made here; a dataclass made at run time does not survive pickling by value
+        return ConfigNode, (self.name, self.node, self.group, self.package, self.provider)
 
 
 def store_lazily(

@@ -116,3 +116,20 @@ def test_a_users_own_recipe_folder_joins_the_search_path(registry, tmp_path):
     )
     cfg = compose(registry, ["recipe=mine", f"hydra.searchpath=[file://{tmp_path}]"])
     assert cfg.name == "mine" and cfg.model.d_model == 32
+
+
+def test_a_stored_option_copies_lazily_and_pickles_as_its_node(registry):
+    import copy
+    import pickle
+
+    import cloudpickle
+    from hydra.core.config_store import ConfigNode, ConfigStore
+    from omegaconf import OmegaConf
+
+    compose(registry, ["recipe=tweets_textcnn"])
+    entry = ConfigStore.instance().repo["optimizer"]["adamw.yaml"]
+    assert copy.copy(entry)._node is None and copy.deepcopy(entry)._node is None
+    sent = pickle.loads(cloudpickle.dumps(entry))  # what joblib's launcher sends its workers
+    assert type(sent) is ConfigNode and sent.package == entry.package
+    assert OmegaConf.to_container(sent.node) == OmegaConf.to_container(entry.node)
+    assert list(sent.node.betas) == list(registry.get("optimizer", "adamw").schema().betas)
