@@ -85,9 +85,11 @@ def evaluate(
     chart_files: dict[str, str] = {}
     doc.update(analysis.evaluate(m, evalset, registry, opts, out, chart_files))
     if opts.report and opts.metrics_csv is not None and Path(opts.metrics_csv).is_file():
+        from framework.rundir import RunDir
         from framework.training.curves import plot_curves
 
-        if plot_curves(opts.metrics_csv, out / "curves.png"):
+        drawn = RunDir(Path(opts.metrics_csv).parent).curves  # training's, when the same
+        if plot_curves(opts.metrics_csv, out / "curves.png", drawn):
             chart_files["Training curves (train and validation)"] = "curves.png"
     doc["charts"] = chart_files
     if m.reused:

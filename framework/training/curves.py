@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import csv
+import hashlib
+import json
 import math
+import shutil
 from collections import defaultdict
 from pathlib import Path
 
@@ -26,20 +29,55 @@ def read_metrics(path: str | Path) -> dict[str, list[tuple[int, float]]]:
 def curve_panels(keys: list[str]) -> dict[str, list[str]]:
     """Panel name -> the series drawn in it (``loss``: ``train/loss``, ``val/loss``), loss
     first. Per-class values (``val/f1_per_class/<class>``) stay in ``metrics.csv`` only: a
-    panel for each of 40 classes would take a minute to draw at every validation."""
+    panel for each of 40 classes would take a minute to draw at every validation. The test
+    pass's values (``test/...``, one point after training) are not curves and stay out."""
     panels: dict[str, list[str]] = defaultdict(list)
     for key in sorted(keys):
-        if key.count("/") < 2:
+        if key.count("/") < 2 and not key.startswith("test/"):
             panels[key.split("/", 1)[-1]].append(key)
     return {p: panels[p] for p in sorted(panels, key=lambda p: (p != "loss", p))}
 
 
-def plot_curves(metrics_csv: str | Path, out_png: str | Path) -> Path | None:
-    """Draw one panel per metric (``train/loss`` beside ``val/loss``); None if nothing logged."""
+DRAWING = "plait-curves 2"
+"""What a drawing's digest starts from: change it when the drawing changes."""
+DIGEST_KEY = "Description"
+"""The PNG text field holding the digest of what a drawing shows."""
+
+
+def _digest(panels: dict[str, list[str]], series: dict[str, list[tuple[int, float]]]) -> str:
+    """A digest of what the drawing shows: its panels, their series and every point."""
+    shown = {p: {k: series[k] for k in keys} for p, keys in panels.items()}
+    blob = json.dumps([DRAWING, shown], sort_keys=True).encode()
+    return f"{DRAWING} {hashlib.sha256(blob).hexdigest()}"
+
+
+def drawn_digest(png: Path) -> str | None:
+    """The digest a drawing of :func:`plot_curves` stored, or None."""
+    from PIL import Image
+
+    try:
+        with Image.open(png) as image:
+            return image.info.get(DIGEST_KEY)
+    except (OSError, ValueError):
+        return None
+
+
+def plot_curves(
+    metrics_csv: str | Path, out_png: str | Path, drawn: Path | None = None
+) -> Path | None:
+    """Draw one panel per metric (``train/loss`` beside ``val/loss``); None if nothing logged.
+    ``drawn``: a drawing made before (the run's own ``curves.png``), copied instead when it
+    shows the same points."""
     series = read_metrics(metrics_csv)
     panels = curve_panels(list(series))
     if not panels:
         return None
+    digest = _digest(panels, series)
+    out_png = Path(out_png)
+    tmp = out_png.with_suffix(".tmp.png")
+    if drawn is not None and drawn.is_file() and drawn_digest(drawn) == digest:
+        shutil.copyfile(drawn, tmp)
+        return tmp.replace(out_png)
     import matplotlib
 
     matplotlib.use("Agg")
@@ -63,9 +101,6 @@ def plot_curves(metrics_csv: str | Path, out_png: str | Path) -> Path | None:
     for ax in list(axes.flat)[len(order) :]:
         ax.axis("off")
     fig.tight_layout()
-    out_png = Path(out_png)
-    tmp = out_png.with_suffix(".tmp.png")
-    fig.savefig(tmp, dpi=100)
+    fig.savefig(tmp, dpi=100, metadata={DIGEST_KEY: digest})
     plt.close(fig)
-    tmp.replace(out_png)
-    return out_png
+    return tmp.replace(out_png)

@@ -49,3 +49,28 @@ def test_the_bar_counts_steps_of_the_whole_run_when_resumed():
     bar.train_progress_bar_id = 0
     bar.on_train_batch_end(SimpleNamespace(global_step=81), None, None, None, 0)
     assert updates[-1] == 81  # the run's step, not the batch index of this epoch (1)
+
+
+def test_a_drawing_is_copied_only_while_it_shows_the_same_points(tmp_path, monkeypatch):
+    import matplotlib.pyplot as plt
+
+    from framework.training.curves import drawn_digest, plot_curves
+
+    csv = tmp_path / "metrics.csv"
+    csv.write_text("epoch,lr,step,train/loss,val/loss,test/loss\n"
+                   "0,0.1,0,,2.0,\n0,0.1,4,1.5,,\n0,,9,,1.0,\n")  # fmt: skip
+    drawn = plot_curves(csv, tmp_path / "curves.png")
+    digest = drawn_digest(drawn)
+    assert digest and drawn.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    (tmp_path / "eval").mkdir()
+    with monkeypatch.context() as m:  # a copy draws nothing
+        m.setattr(plt, "subplots", lambda *a, **k: (_ for _ in ()).throw(AssertionError))
+        # the test pass's value logged after the drawing is not a curve: the same drawing
+        csv.write_text(csv.read_text() + "1,,10,,,0.9\n")
+        copied = plot_curves(csv, tmp_path / "eval" / "curves.png", drawn)
+        assert copied.read_bytes() == drawn.read_bytes()
+    # one more validation point: drawn afresh, with its own digest
+    csv.write_text(csv.read_text() + "1,,19,,0.8,\n")
+    fresh = plot_curves(csv, tmp_path / "eval" / "curves.png", drawn)
+    assert drawn_digest(fresh) not in (None, digest)
+    assert fresh.read_bytes() != drawn.read_bytes()
