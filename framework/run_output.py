@@ -68,14 +68,18 @@ def run_finished(cfg: DictConfig, registry: Registry, task: Any, run: RunDir, en
     from framework.training.summary import summary
 
     samples = _write_samples(cfg, task, end.module.model, end.data, run)
-    if cfg.eval:
+    compared = compared_by_its_sweep(cfg)
+    if cfg.eval or compared:
         best = end.best[2]
         if best and "test" not in end.data.datasets:  # test() did not load the best weights
             held = end.module.weights_step
             _load_weights(end.module, best)
             if end.module.weights_step != held:
                 end.outputs = {}  # the kept outputs were those of other weights
+    if cfg.eval:
         _write_eval(cfg, registry, task, end, run, samples)
+    if compared:
+        _write_val_eval(cfg, registry, task, end, run)
     Console().print(summary(run, end.results, end.best, end.seconds, task.generative))
 
 
@@ -101,33 +105,71 @@ def _write_eval(cfg: DictConfig, registry: Registry, task: Any, end: RunEnd, run
     """``eval: true``: the best checkpoint's evaluation on the test split (without one: the
     validation split, said in the report), into ``<run>/eval/``, in the run's ``precision``;
     the data stage's own tables, nothing is read again."""
-    from framework.evaluate.inference import Outputs
     from framework.evaluate.records import NO_TEST, EvalSet
-    from framework.evaluate.run import EvalOptions, Model, evaluate
+    from framework.evaluate.run import EvalOptions, evaluate
     from framework.evaluate.summary import print_summary
-    from framework.records import TEXT, column
 
-    data = end.data
-    tables = data.tables
+    tables = end.data.tables
     if tables is None:  # streaming: no stored split
         log.info("eval: the data streamed, so there is no stored test split; run plait eval "
                  "run=%s data.source.paths=[FILE] to evaluate it on a file", run.path)  # fmt: skip
         return
     split = "test" if "test" in tables.splits else "val"
-    train = tables.splits["train"]
-    evalset = EvalSet(
-        split, tables.splits[split], tables.splits.get("val"),
-        column(train, TEXT) if TEXT in train.column_names else None,
-    )  # fmt: skip
+    evalset = EvalSet(split, tables.splits[split], tables.splits.get("val"), _train_texts(end))
     if split == "val":
         evalset.notes.append(NO_TEST)
-    known = {split: Outputs(out, target, 0.0)
-             for split, (out, target) in end.outputs.items()}  # fmt: skip
-    m = Model(cfg, end.module.model, data.tokenizer, data.info, task, end.precision, known)
     options = EvalOptions(batch_size=max(cfg.trainer.batch_size, 64), samples=samples,
                           metrics_csv=run.metrics, seed=cfg.seed)  # fmt: skip
-    doc = evaluate(m, evalset, registry, run.eval_dir(), options)
+    doc = evaluate(_evaluated(cfg, task, end), evalset, registry, run.eval_dir(), options)
     print_summary(doc, run.eval_dir())
+
+
+def _write_val_eval(cfg: DictConfig, registry: Registry, task: Any, end: RunEnd,
+                    run: RunDir) -> None:  # fmt: skip
+    """A sweep's trial: the evaluation on the validation split that the sweep's report
+    compares its best trials by (``search.compare_best``), into ``<run>/eval-val/``, from the
+    outputs the last validation pass kept; left to the report when that pass ran other
+    weights (nothing is computed again here)."""
+    from framework.evaluate.records import EvalSet
+    from framework.evaluate.run import evaluate
+    from framework.search.winners import val_options
+
+    tables = end.data.tables
+    if tables is None or "val" not in end.outputs:
+        return
+    val = tables.splits["val"]
+    evaluate(_evaluated(cfg, task, end), EvalSet("val", val, val, _train_texts(end)), registry,
+             run.eval_dir("val"), val_options())  # fmt: skip
+
+
+def _train_texts(end: RunEnd) -> list[str] | None:
+    """The training split's texts (the near-duplicate slice), or None (images)."""
+    from framework.records import TEXT, column
+
+    train = end.data.tables.splits["train"]
+    return column(train, TEXT) if TEXT in train.column_names else None
+
+
+def _evaluated(cfg: DictConfig, task: Any, end: RunEnd) -> Any:
+    """The model as the evaluation takes it, with the outputs its last passes kept."""
+    from framework.evaluate.inference import Outputs
+    from framework.evaluate.run import Model
+
+    known = {split: Outputs(out, target, 0.0)
+             for split, (out, target) in end.outputs.items()}  # fmt: skip
+    return Model(cfg, end.module.model, end.data.tokenizer, end.data.info, task, end.precision,
+                 known)  # fmt: skip
+
+
+def compared_by_its_sweep(cfg: DictConfig) -> bool:
+    """Whether this run is a trial of a sweep whose report compares its best trials on the
+    validation split (``search.compare_best``)."""
+    from hydra.core.hydra_config import HydraConfig
+    from hydra.types import RunMode
+
+    if cfg.search.compare_best < 2 or not HydraConfig.initialized():
+        return False
+    return HydraConfig.get().mode == RunMode.MULTIRUN
 
 
 def _write_samples(cfg: DictConfig, task: Any, model: Any, data: Any, run: RunDir) -> list[str]:

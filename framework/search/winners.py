@@ -66,8 +66,18 @@ def _evaluated_on_val(run_dir: str) -> tuple[Path, str]:
     from framework.evaluate.of_run import evaluation_of
     from framework.rundir import EVAL_JSON
 
-    folder, _doc = evaluation_of(run_dir, SPLIT, bootstrap=200, report=False)
+    options = val_options()
+    folder, _doc = evaluation_of(run_dir, SPLIT, bootstrap=options.replicates, report=False,
+                                 batch_size=options.batch_size)  # fmt: skip
     return folder, json.loads((folder / EVAL_JSON).read_text("utf-8"))["kind"]
+
+
+def val_options() -> Any:
+    """How a trial is evaluated on the validation split for the comparison: the numbers and
+    predictions, no charts; a trial writes it at its end from the outputs it kept."""
+    from framework.evaluate.run import EvalOptions
+
+    return EvalOptions(batch_size=64, replicates=200, report=False)
 
 
 def _metric(objective: str, diffs: dict[str, Any]) -> str:

@@ -219,6 +219,7 @@ TWEETS_SEARCH = [
 
 
 def test_a_search_of_8_trials_marks_the_trials_within_noise_of_the_best(plait, tmp_path):
+    import torch
     from sklearn.metrics import f1_score
 
     proc = plait("train", *TWEETS_SEARCH, "hydra.sweep.dir=runs/s8")
@@ -235,6 +236,16 @@ def test_a_search_of_8_trials_marks_the_trials_within_noise_of_the_best(plait, t
         preds = _rows(Path(by_trial[trial]["run_dir"]) / "eval-val" / "predictions.csv")
         return f1_score([p["true"] for p in preds], [p["predicted"] for p in preds],
                         average="macro")  # fmt: skip
+
+    reused = []
+    for r in rows:  # a trial whose best weights ran its last validation evaluated itself on
+        run = Path(r["run_dir"])  # val from that pass's outputs; the report did the others
+        doc = json.loads((run / "eval-val" / "eval.json").read_text())
+        kept = torch.load(run / "checkpoints/best.ckpt", map_location="cpu", weights_only=True)
+        last = max(int(x["step"]) for x in _rows(run / "metrics.csv") if x.get("val/f1_macro"))
+        reused.append(doc.get("outputs_from_training") == ["val"])
+        assert reused[-1] == (kept["global_step"] == last + 1), r["trial"]
+    assert any(reused)
 
     for c in noise["trials"]:
         # the difference is the two trials' validation macro-F1, computed here from their
