@@ -269,7 +269,7 @@ def train(
             "tokenizer": data.tokenizer.to_str() if data.tokenizer is not None else None,
         },
     )
-    if cfg.eval or output.compared_by_its_sweep(cfg):
+    if cfg.eval or output.compared_by_its_sweep(cfg, task):
         module.keeper = OutputKeeper()
     datasets, collate = with_features(parts.model, data.datasets, task.collate)
     if cfg.trainer.cache_frozen and not freeze_changes(cfg, registry):

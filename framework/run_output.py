@@ -68,7 +68,7 @@ def run_finished(cfg: DictConfig, registry: Registry, task: Any, run: RunDir, en
     from framework.training.summary import summary
 
     samples = _write_samples(cfg, task, end.module.model, end.data, run)
-    compared = compared_by_its_sweep(cfg)
+    compared = compared_by_its_sweep(cfg, task)
     if cfg.eval or compared:
         best = end.best[2]
         if best and "test" not in end.data.datasets:  # test() did not load the best weights
@@ -161,15 +161,23 @@ def _evaluated(cfg: DictConfig, task: Any, end: RunEnd) -> Any:
                  known)  # fmt: skip
 
 
-def compared_by_its_sweep(cfg: DictConfig) -> bool:
+def compared_by_its_sweep(cfg: DictConfig, task: Any) -> bool:
     """Whether this run is a trial of a sweep whose report compares its best trials on the
-    validation split (``search.compare_best``)."""
+    validation split (``search.compare_best``; a target with a paired test)."""
     from hydra.core.hydra_config import HydraConfig
     from hydra.types import RunMode
 
+    from framework.errors import PlaitError
+    from framework.evaluate.analysis import analysis_for
+
     if cfg.search.compare_best < 2 or not HydraConfig.initialized():
         return False
-    return HydraConfig.get().mode == RunMode.MULTIRUN
+    if HydraConfig.get().mode != RunMode.MULTIRUN:
+        return False
+    try:
+        return analysis_for(task).paired is not None
+    except PlaitError:  # a plugin's target without an evaluation
+        return False
 
 
 def _write_samples(cfg: DictConfig, task: Any, model: Any, data: Any, run: RunDir) -> list[str]:
