@@ -27,10 +27,10 @@ train: $(STAMP)
 # pytest exits 5 when it collects nothing; that is not a failure of the suite.
 # The suite runs on both cores (pytest-xdist, -n 2; --dist loadgroup keeps the modules that
 # build a Ray cluster, a venv or a trained run on one worker, so each builds it once; pytest
-# 9.2 breaks that grouping, hence pytest<9.2): 9 to 14 min, then 0.8 to 1.4 min of timing
-# tests, on a 2-core AMD EPYC with AVX-512 (the same kind of machine ran at different speeds
-# on different days); the 15 slowest tests are listed at the end; `make test-all`
-# adds the tests marked slow (serially). Tests marked timing compare wall times (an estimate
+# 9.2 breaks that grouping, hence pytest<9.2): 7.5 to 14 min, then 0.8 to 1.4 min of timing
+# tests, on 2 cores (8:12 in all on an Intel Xeon with torch held to AVX2; up to 15:22 on a
+# slow day of an AMD EPYC: docs/benchmarks.md); the 15 slowest tests are listed at the end;
+# `make test-all` adds the tests marked slow (serially). Tests marked timing compare wall times (an estimate
 # against the run it predicts): they run after the rest, alone, so no other test shares the
 # cores.
 test: $(STAMP)

@@ -176,6 +176,15 @@ def freeze_changes(cfg: Any, registry: Registry) -> bool:
     return any(registry.contract("freeze", p).changes_during_run for p in freeze_policies(cfg))
 
 
+def _settle_threads(cfg: DictConfig, hardware: dict[str, Any], resumed: Any, load: Any) -> bool:
+    """Choose and set a CPU run's torch threads (:func:`settle_threads`) and log the choice;
+    whether there was one to make."""
+    said = settle_threads(cfg, hardware, resumed, load)
+    if said:
+        log.info(said)
+    return said is not None
+
+
 def train(
     cfg: DictConfig,
     registry: Registry,
@@ -214,8 +223,13 @@ def train(
     writer = rank_zero_only.rank == 0  # under DDP every rank runs this function
     ckpt = find_resume(cfg.resume, run, cfg)  # fail fast, before any data work
     hardware = registry.build("hardware", builder_node("hardware", cfg.hardware))
-    # the machine's load is watched while the data stage runs, unless Ray's workers run it
-    load = LoadWatch() if cfg.data.engine.name == "local" else None
+    resumed = stored_config(Path(ckpt)) if ckpt else None
+    # CPU threads follow the machine's load while the data stage runs; where Ray's workers or
+    # the other DDP ranks run beside it, they are chosen before it, as everything starts
+    alone = cfg.data.engine.name == "local" and hardware.get("strategy") != "ddp"
+    load = LoadWatch() if alone else None
+    if load is None:
+        _settle_threads(cfg, hardware, resumed, None)
     if writer:
         run.write_config(cfg)
         command = run.write_command(command)
@@ -229,11 +243,8 @@ def train(
     data = stage.prepare()
     if "val" not in data.datasets:
         raise PlaitError("data.split produced no validation split; set data.split.val above 0")
-    said = settle_threads(cfg, hardware, stored_config(Path(ckpt)) if ckpt else None, load)
-    if said:
-        log.info(said)
-        if writer:
-            run.write_config(cfg)  # with the thread count
+    if load is not None and _settle_threads(cfg, hardware, resumed, load) and writer:
+        run.write_config(cfg)  # with the thread count
     if writer:
         lineage = data.tables.lineage if data.tables is not None else None
         run.write_data(data.report, data.tokenizer, data.info.labels, lineage)
