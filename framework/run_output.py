@@ -69,6 +69,7 @@ def run_finished(cfg: DictConfig, registry: Registry, task: Any, run: RunDir, en
 
     samples = _write_samples(cfg, task, end.module.model, end.data, run)
     compared = compared_by_its_sweep(cfg, task)
+    texts = None  # the training split's, for both evaluations
     if cfg.eval or compared:
         best = end.best[2]
         if best and "test" not in end.data.datasets:  # test() did not load the best weights
@@ -76,10 +77,11 @@ def run_finished(cfg: DictConfig, registry: Registry, task: Any, run: RunDir, en
             _load_weights(end.module, best)
             if end.module.weights_step != held:
                 end.outputs = {}  # the kept outputs were those of other weights
+        texts = _train_texts(end) if end.data.tables is not None else None
     if cfg.eval:
-        _write_eval(cfg, registry, task, end, run, samples)
+        _write_eval(cfg, registry, task, end, run, samples, texts)
     if compared:
-        _write_val_eval(cfg, registry, task, end, run)
+        _write_val_eval(cfg, registry, task, end, run, texts)
     Console().print(summary(run, end.results, end.best, end.seconds, task.generative))
 
 
@@ -101,10 +103,10 @@ def _load_weights(module: Any, path: str) -> None:
 
 
 def _write_eval(cfg: DictConfig, registry: Registry, task: Any, end: RunEnd, run: RunDir,
-                samples: list[str]) -> None:  # fmt: skip
+                samples: list[str], texts: list[str] | None) -> None:  # fmt: skip
     """``eval: true``: the best checkpoint's evaluation on the test split (without one: the
     validation split, said in the report), into ``<run>/eval/``, in the run's ``precision``;
-    the data stage's own tables, nothing is read again."""
+    the data stage's own tables, nothing is read again (``texts``: the training split's)."""
     from framework.evaluate.records import NO_TEST, EvalSet
     from framework.evaluate.run import EvalOptions, evaluate
     from framework.evaluate.summary import print_summary
@@ -115,7 +117,7 @@ def _write_eval(cfg: DictConfig, registry: Registry, task: Any, end: RunEnd, run
                  "run=%s data.source.paths=[FILE] to evaluate it on a file", run.path)  # fmt: skip
         return
     split = "test" if "test" in tables.splits else "val"
-    evalset = EvalSet(split, tables.splits[split], tables.splits.get("val"), _train_texts(end))
+    evalset = EvalSet(split, tables.splits[split], tables.splits.get("val"), texts)
     if split == "val":
         evalset.notes.append(NO_TEST)
     options = EvalOptions(batch_size=max(cfg.trainer.batch_size, 64), samples=samples,
@@ -124,8 +126,8 @@ def _write_eval(cfg: DictConfig, registry: Registry, task: Any, end: RunEnd, run
     print_summary(doc, run.eval_dir())
 
 
-def _write_val_eval(cfg: DictConfig, registry: Registry, task: Any, end: RunEnd,
-                    run: RunDir) -> None:  # fmt: skip
+def _write_val_eval(cfg: DictConfig, registry: Registry, task: Any, end: RunEnd, run: RunDir,
+                    texts: list[str] | None) -> None:  # fmt: skip
     """A sweep's trial: the evaluation on the validation split that the sweep's report
     compares its best trials by (``search.compare_best``), into ``<run>/eval-val/``, from the
     outputs the last validation pass kept; left to the report when that pass ran other
@@ -138,7 +140,7 @@ def _write_val_eval(cfg: DictConfig, registry: Registry, task: Any, end: RunEnd,
     if tables is None or "val" not in end.outputs:
         return
     val = tables.splits["val"]
-    evaluate(_evaluated(cfg, task, end), EvalSet("val", val, val, _train_texts(end)), registry,
+    evaluate(_evaluated(cfg, task, end), EvalSet("val", val, val, texts), registry,
              run.eval_dir("val"), val_options())  # fmt: skip
 
 
