@@ -242,6 +242,9 @@ def estimate(loaded: Any, spent: float = 0.0, built: float | None = None) -> Est
     (seconds the caller spent on what a run does not do) and less the time of building the
     data stage when it was not cached yet: ``built`` seconds if the caller built it, else
     it is built here first."""
+    from framework import collector
+
+    collector.resume()  # the trial's steps run as a run's do
     cfg = loaded.cfg
     cached = built is None and data_cached(loaded)
     build_s = built or 0.0

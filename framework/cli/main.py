@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from framework import collector
 from framework.errors import PlaitError, explain, fail
 
 USAGE = """\
@@ -64,6 +65,9 @@ class Command:
         _split_flags(a.overrides)[1],
     )
     """The function's arguments from the parsed namespace."""
+    brief: bool = False
+    """Whether the command is short and reads no more than a recipe: it starts with Python's
+    garbage collector paused (:mod:`framework.collector`)."""
 
 
 ESTIMATE: tuple[str, dict[str, Any]] = (
@@ -141,6 +145,7 @@ COMMANDS: dict[str, Command] = {
         "framework.cli.show:show",
         (ESTIMATE, ("overrides", OVERRIDES)),
         lambda a: (_without(a.overrides, "--estimate"), a.estimate or "--estimate" in a.overrides),
+        brief=True,
     ),
     "doctor": Command(
         "this machine's CPU, memory and GPUs, a recipe's memory needs, and the settings to use",
@@ -150,6 +155,7 @@ COMMANDS: dict[str, Command] = {
         lambda a: (_without(a.overrides, "--json", "--estimate"),
                    a.json or "--json" in a.overrides,
                    a.estimate or "--estimate" in a.overrides),
+        brief=True,
     ),
     "data": Command(
         "run the data stage alone and print its report (--why: what it did to one record)",
@@ -165,6 +171,7 @@ COMMANDS: dict[str, Command] = {
          ("--markdown", {"action": "store_true", "help": "print the Markdown config reference"}),
          ("--provider", {"help": "only the components of this provider (plait, a plugin)"})),
         lambda a: (a.kind, a.markdown, a.provider),
+        brief=True,
     ),
     "new-plugin": Command(
         "write a working plugin package to start from",
@@ -310,6 +317,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     verbose = _verbose(args)
     command = COMMANDS[args.command]
     module, _, function = command.run.partition(":")
+    if command.brief:
+        collector.pause()
     try:
         run = getattr(importlib.import_module(module), function)
         return run(*command.call(args))
@@ -322,6 +331,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if said is None:
             raise
         return fail(said)
+    finally:
+        collector.resume()
 
 
 def _why(args: argparse.Namespace) -> tuple[list[str], str | None]:

@@ -98,6 +98,9 @@ class DataStage:
         described (split sizes, class counts)."""
         import datasets
 
+        from framework import collector
+
+        collector.resume()  # reading or computing tables grows with the data
         datasets.disable_progress_bars()  # the report says what each step did
         fp = self._fp = self.fingerprint()
         found = cache.lookup(fp) if self.cfg.cache else None
