@@ -14,7 +14,9 @@ off in both; the engine's closing validation of a run that never validated is on
 each run, and the ratios engine / raw loop. ``--quick`` is a smoke mode
 (40 steps). The engine keeps the memory a step frees (``trainer.keep_freed_memory``, glibc's
 ``mallopt``); the raw loop runs with glibc's defaults, as a hand-written loop does, unless
-``--raw-keeps-memory`` gives it the same setting (the engine's own overhead alone).
+``--raw-keeps-memory`` gives it the same setting (the engine's own overhead alone). The
+engine's process starts with Python's garbage collector paused until its first step, as
+``plait train`` does (``framework/collector.py``); the raw loop runs with Python's defaults.
 """
 
 from __future__ import annotations
@@ -29,12 +31,6 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
-
-import torch
-
-from framework.config.compose import compose
-from framework.data.stage import prepare_data
-from framework.registry import default_registry
 
 OVERRIDES = [
     "recipe=stdlib_gpt",
@@ -92,6 +88,7 @@ def run_engine(cfg: Any, registry: Any, run_dir: Path, times: StepTimes) -> floa
 
 def run_raw(cfg: Any, registry: Any, data: Any, times: StepTimes) -> float:
     """The baseline: the loop a PyTorch user would write by hand."""
+    import torch
     import torch.nn.functional as F
     from torch.utils.data import DataLoader, RandomSampler
 
@@ -141,6 +138,12 @@ def run_raw(cfg: Any, registry: Any, data: Any, times: StepTimes) -> float:
 
 def measure(variant: str, steps: int, extra: Sequence[str] = ()) -> dict[str, Any]:
     """One run of ``variant`` (raw or engine) in this process: step times and wall time."""
+    import torch
+
+    from framework.config.compose import compose
+    from framework.data.stage import prepare_data
+    from framework.registry import default_registry
+
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     registry = default_registry()
     times = StepTimes()
@@ -199,6 +202,10 @@ def main() -> None:
     steps = 40 if args.quick else args.steps
     skip = 10 if args.quick else 50
     if args.variant:  # child process: one run, JSON on the last line of stdout
+        if args.variant == "engine":  # as `plait train` starts, before torch is imported
+            from framework import collector
+
+            collector.pause(own_process=True)
         print(json.dumps(measure(args.variant, steps, args.override)))
         return
 

@@ -1,14 +1,20 @@
-"""Python's cyclic garbage collector, paused while a short command starts.
+"""Python's cyclic garbage collector, paused while a command starts.
 
-Importing torch and composing a recipe allocate a few hundred thousand long-lived objects
-(modules, functions, classes, config nodes). Each full collection walks all of them again
-(40-80 ms a pass on two cores) and frees next to nothing. ``plait show``, ``plait doctor``
-and ``plait list`` pause the collector as they start. Work that grows with the data (a data
-stage computed afresh or read from the cache, the timed trial of ``--estimate``) calls
-:func:`resume` first, and the command turns collection on again as it ends, since
-``main()`` also runs inside other programs (the tests, a notebook). Nothing is frozen
-(``gc.freeze``): in such a program the frozen objects, garbage included, would never be
-collected again.
+Importing torch and Lightning and composing a recipe allocate a few hundred thousand
+long-lived objects (modules, functions, classes, config nodes). Each collection of the
+generation they sit in walks all of them again (40-300 ms a pass on two cores) and frees
+next to nothing, and the interpreter walks them once more as it exits: about 0.9 s of a
+short `plait train` process. ``plait train``, ``show``, ``doctor`` and ``list`` pause the
+collector as they start. Work that grows with the data calls :func:`resume` first: a data
+stage computed afresh (its libraries' garbage grows with the corpus), the training steps,
+the timed trial of ``--estimate``. A data stage read from the cache stays paused (its ids
+become Python lists, which the collector would walk for nothing).
+
+When the command is the process's own (the ``plait`` program), :func:`resume` moves what
+start-up allocated to the permanent generation (``gc.freeze``), which no collection walks.
+When ``main()`` runs inside another program (the tests, a notebook) nothing is frozen,
+since there the frozen objects, garbage included, would never be collected again; the
+command turns collection on again as it ends.
 """
 
 from __future__ import annotations
@@ -16,22 +22,27 @@ from __future__ import annotations
 import gc
 
 _paused = False
+_freeze = False
 
 
-def pause() -> None:
+def pause(own_process: bool = False) -> None:
     """Stop automatic collection until :func:`resume` (nothing when it is off already: a
-    caller that turned it off keeps it off)."""
-    global _paused
+    caller that turned it off keeps it off). ``own_process``: the command is this process's
+    own, so :func:`resume` may freeze what start-up allocated."""
+    global _paused, _freeze
     if gc.isenabled():
         gc.disable()
-        _paused = True
+        _paused, _freeze = True, own_process
 
 
 def resume() -> None:
-    """Turn automatic collection on again, if :func:`pause` stopped it; otherwise nothing."""
+    """Turn automatic collection on again, if :func:`pause` stopped it (freezing what is
+    allocated so far when the process is the command's own); otherwise nothing."""
     global _paused
     if _paused:
         _paused = False
+        if _freeze:
+            gc.freeze()
         gc.enable()
 
 

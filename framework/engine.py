@@ -20,7 +20,7 @@ from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
-from framework import manifest
+from framework import collector, manifest
 from framework import run_output as output
 from framework.errors import PlaitError
 from framework.finetune.frozen_base import FrozenBase
@@ -314,6 +314,7 @@ def train(
         log.info("resuming from %s", ckpt)
     if cfg.trainer.keep_freed_memory and keep_freed_memory():
         log.debug("malloc: freed memory kept for reuse (trainer.keep_freed_memory)")
+    collector.resume()  # the set-up is done; the steps run as they would anywhere
     if cfg.trainer.val_at_start and not ckpt:
         trainer.validate(module, datamodule=datamodule, verbose=False)
     started = time.perf_counter()

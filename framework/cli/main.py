@@ -65,9 +65,9 @@ class Command:
         _split_flags(a.overrides)[1],
     )
     """The function's arguments from the parsed namespace."""
-    brief: bool = False
-    """Whether the command is short and reads no more than a recipe: it starts with Python's
-    garbage collector paused (:mod:`framework.collector`)."""
+    gc_paused: bool = False
+    """Whether the command starts with Python's garbage collector paused, until its work
+    grows with the data (:mod:`framework.collector`)."""
 
 
 ESTIMATE: tuple[str, dict[str, Any]] = (
@@ -139,13 +139,14 @@ COMMANDS: dict[str, Command] = {
          ("--package", {"help": "with --cfg: the config package to print"}),
          ("overrides", OVERRIDES)),
         lambda a: _train_args(a),
+        gc_paused=True,
     ),
     "show": Command(
         "composed config and parameter counts (--estimate: time a trial, predict the run)",
         "framework.cli.show:show",
         (ESTIMATE, ("overrides", OVERRIDES)),
         lambda a: (_without(a.overrides, "--estimate"), a.estimate or "--estimate" in a.overrides),
-        brief=True,
+        gc_paused=True,
     ),
     "doctor": Command(
         "this machine's CPU, memory and GPUs, a recipe's memory needs, and the settings to use",
@@ -155,7 +156,7 @@ COMMANDS: dict[str, Command] = {
         lambda a: (_without(a.overrides, "--json", "--estimate"),
                    a.json or "--json" in a.overrides,
                    a.estimate or "--estimate" in a.overrides),
-        brief=True,
+        gc_paused=True,
     ),
     "data": Command(
         "run the data stage alone and print its report (--why: what it did to one record)",
@@ -171,7 +172,7 @@ COMMANDS: dict[str, Command] = {
          ("--markdown", {"action": "store_true", "help": "print the Markdown config reference"}),
          ("--provider", {"help": "only the components of this provider (plait, a plugin)"})),
         lambda a: (a.kind, a.markdown, a.provider),
-        brief=True,
+        gc_paused=True,
     ),
     "new-plugin": Command(
         "write a working plugin package to start from",
@@ -317,8 +318,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     verbose = _verbose(args)
     command = COMMANDS[args.command]
     module, _, function = command.run.partition(":")
-    if command.brief:
-        collector.pause()
+    if command.gc_paused:
+        collector.pause(own_process=argv is None)  # argv given: called by another program
     try:
         run = getattr(importlib.import_module(module), function)
         return run(*command.call(args))

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from framework import collector
 from framework.cli.hydra_runner import as_single_run, run_with_hydra
 from framework.config.compose import CONFIG_NAME, compose, publish
 from framework.config.validate import Checked, validate
@@ -127,6 +128,8 @@ def train(
 
     registry = default_registry()
     pre = preflight(registry, overrides, multirun, config_name, config_dir)
+    if pre.multirun:
+        collector.resume()  # a sweep's own process lasts as long as its trials
     primary = (config_name, config_dir)
     if hydra_flags:  # Hydra refuses --cfg and --info with --multirun: show the first job's
         publish(registry)

@@ -98,9 +98,6 @@ class DataStage:
         described (split sizes, class counts)."""
         import datasets
 
-        from framework import collector
-
-        collector.resume()  # reading or computing tables grows with the data
         datasets.disable_progress_bars()  # the report says what each step did
         fp = self._fp = self.fingerprint()
         found = cache.lookup(fp) if self.cfg.cache else None
@@ -121,6 +118,9 @@ class DataStage:
 
     def compute(self) -> Tables:
         """Everything up to token ids, without the cache."""
+        from framework import collector
+
+        collector.resume()  # the corpus's work, and its libraries' garbage, grow with it
         cfg, registry, report = self.cfg, self.registry, DataReport()
         # every component is built before any data work, so a config error costs nothing
         splitter = registry.build("split", cfg.split)

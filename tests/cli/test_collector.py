@@ -32,10 +32,69 @@ def test_a_brief_command_runs_paused_and_turns_collection_on_as_it_ends(monkeypa
     assert gc.isenabled()
 
 
-def test_a_command_that_trains_or_reads_runs_keep_collection_on(monkeypatch, tmp_path):
+def test_a_command_that_reads_runs_keeps_collection_on(monkeypatch, tmp_path):
     seen = recording(monkeypatch, "framework.cli.plot", "plot")
     assert main(["plot", str(tmp_path)]) == 0
     assert seen == [True]
+
+
+def test_train_sets_up_paused_and_steps_with_collection_on(monkeypatch, tmp_path):
+    import lightning.pytorch as lp
+
+    from framework.data.stage import DataStage
+    from tests.conftest import TINY_LM
+
+    tables, fitted = DataStage.tables, lp.Trainer.fit
+    seen: dict[str, bool] = {}
+
+    def read(self):
+        seen["set-up"] = gc.isenabled()
+        return tables(self)
+
+    def fit(self, *args, **kwargs):
+        seen["steps"] = gc.isenabled()
+        return fitted(self, *args, **kwargs)
+
+    monkeypatch.setattr(DataStage, "tables", read)
+    monkeypatch.setattr(lp.Trainer, "fit", fit)
+    monkeypatch.chdir(tmp_path)
+    with contextlib.redirect_stdout(io.StringIO()):
+        assert main(["data", *TINY_LM]) == 0  # cached: the run computes no data stage
+    frozen = gc.get_freeze_count()
+    with contextlib.redirect_stdout(io.StringIO()):
+        status = main(["train", *TINY_LM, "trainer.max_steps=2", "eval=false",
+                       "hydra.run.dir=run"])  # fmt: skip
+    assert status == 0
+    assert seen == {"set-up": False, "steps": True}
+    assert gc.isenabled()
+    assert gc.get_freeze_count() == frozen  # called by another program: nothing frozen
+
+
+def test_a_sweep_turns_collection_on_before_its_trials(monkeypatch, tmp_path):
+    import framework.cli.train as train
+
+    seen = recording(monkeypatch, "framework.cli.train", "run_hydra")
+    monkeypatch.setattr(train, "claim_dirs", lambda pre: [])
+    monkeypatch.chdir(tmp_path)
+    assert main(["train", "-m", "optimizer.lr=0.001,0.002"]) == 0
+    assert seen == [True]
+
+
+def test_a_command_of_its_own_process_freezes_what_start_up_made():
+    from framework import collector
+
+    frozen = gc.get_freeze_count()
+    collector.pause(own_process=True)
+    try:
+        made = [[] for _ in range(1000)]  # noqa: F841  (tracked objects made while paused)
+        assert collector.paused()
+    finally:
+        collector.resume()
+    try:
+        assert gc.isenabled() and not collector.paused()
+        assert gc.get_freeze_count() >= frozen + 1000
+    finally:
+        gc.unfreeze()
 
 
 def test_a_caller_that_turned_collection_off_keeps_it_off(monkeypatch):
@@ -50,16 +109,16 @@ def test_a_caller_that_turned_collection_off_keeps_it_off(monkeypatch):
 
 
 def test_show_computes_its_data_stage_with_collection_on(monkeypatch, tmp_path):
-    from framework.data.stage import DataStage
+    import framework.data.stage as stage
 
-    computed = DataStage.compute
+    built = stage.build_steps
     seen: list[bool] = []
 
-    def compute(self):
+    def build_steps(*args):
         seen.append(gc.isenabled())
-        return computed(self)
+        return built(*args)
 
-    monkeypatch.setattr(DataStage, "compute", compute)
+    monkeypatch.setattr(stage, "build_steps", build_steps)
     monkeypatch.chdir(tmp_path)
     with contextlib.redirect_stdout(io.StringIO()) as out:
         status = main(["show", "model=gpt_tiny", "data.tokenizer.vocab_size=500",
