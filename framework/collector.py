@@ -4,11 +4,14 @@ Importing torch and Lightning and composing a recipe allocate a few hundred thou
 long-lived objects (modules, functions, classes, config nodes). Each collection of the
 generation they sit in walks all of them again (40-300 ms a pass on two cores) and frees
 next to nothing, and the interpreter walks them once more as it exits: about 0.9 s of a
-short `plait train` process. ``plait train``, ``show``, ``doctor`` and ``list`` pause the
-collector as they start. Work that grows with the data calls :func:`resume` first: a data
-stage computed afresh (its libraries' garbage grows with the corpus), the training steps,
+short `plait train` process. ``plait train``, ``show``, ``doctor``, ``list`` and the
+commands that compose their options (``eval``, ``predict``, ``export``, ``generate``,
+``compare``, ``replay``, ``diff``) pause the collector as they start. Work that is long or
+whose garbage grows with the data calls :func:`resume` first: a data stage computed afresh
+(its libraries' garbage grows with the corpus), the training steps, a sweep's own process,
 the timed trial of ``--estimate``. A data stage read from the cache stays paused (its ids
-become Python lists, which the collector would walk for nothing).
+become Python lists, which the collector would walk for nothing), and so do an
+evaluation's or a prediction's passes over a split.
 
 When the command is the process's own (the ``plait`` program), :func:`resume` moves what
 start-up allocated to the permanent generation (``gc.freeze``), which no collection walks.

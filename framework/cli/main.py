@@ -118,6 +118,7 @@ def _composed_command(name: str) -> Command:
         f"{module}:{function}",
         (*HYDRA_FLAGS, ("options", {"nargs": argparse.REMAINDER, "help": "key=value options"})),
         _command_args,
+        gc_paused=True,
     )
 
 

@@ -32,6 +32,13 @@ def test_a_brief_command_runs_paused_and_turns_collection_on_as_it_ends(monkeypa
     assert gc.isenabled()
 
 
+def test_a_composed_command_runs_paused(monkeypatch, tmp_path):
+    seen = recording(monkeypatch, "framework.cli.diff", "diff_command")
+    assert main(["diff", f"a={tmp_path}", f"b={tmp_path}"]) == 0
+    assert seen == [False]
+    assert gc.isenabled()
+
+
 def test_a_command_that_reads_runs_keeps_collection_on(monkeypatch, tmp_path):
     seen = recording(monkeypatch, "framework.cli.plot", "plot")
     assert main(["plot", str(tmp_path)]) == 0
