@@ -129,7 +129,7 @@ def train(
     registry = default_registry()
     pre = preflight(registry, overrides, multirun, config_name, config_dir)
     if pre.multirun:
-        collector.resume()  # a sweep's own process lasts as long as its trials
+        collector.resume(freeze=False)  # a sweep's process: its checks' garbage grows with it
     primary = (config_name, config_dir)
     if hydra_flags:  # Hydra refuses --cfg and --info with --multirun: show the first job's
         publish(registry)

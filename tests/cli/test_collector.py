@@ -135,3 +135,13 @@ def test_show_computes_its_data_stage_with_collection_on(monkeypatch, tmp_path):
     assert seen == [True]
     assert "32 tokens per example" in out.getvalue()
     assert gc.isenabled()
+
+
+def test_a_resume_that_may_not_freeze_leaves_the_garbage_collectable():
+    from framework import collector
+
+    frozen = gc.get_freeze_count()
+    collector.pause(own_process=True)
+    collector.resume(freeze=False)
+    assert gc.isenabled()
+    assert gc.get_freeze_count() == frozen
