@@ -27,6 +27,41 @@ def test_biases_and_norms_get_no_weight_decay():
     assert len(decay["params"]) + len(no_decay["params"]) == n_total
 
 
+def _trained(fused, steps=5):
+    """A tiny GPT's weights after ``steps`` AdamW updates on fixed gradients."""
+    torch.manual_seed(0)
+    model = gpt(n_layer=1, n_head=2, d_model=8, info=DataInfo(vocab_size=20, max_length=8))
+    opt = adamw(lr=1e-2, fused=fused, params=param_groups(model))
+    for step in range(steps):
+        for i, p in enumerate(model.parameters()):
+            p.grad = torch.sin(torch.arange(p.numel(), dtype=p.dtype) + i + step).view_as(p)
+        opt.step()
+    return opt, [p.detach().clone() for p in model.parameters()]
+
+
+def test_adamw_is_fused_where_torch_has_the_kernel_and_updates_as_the_loop_does():
+    fused_opt, fused = _trained(None)
+    loop_opt, loop = _trained(False)
+    assert fused_opt.defaults["fused"] is True  # CPU floats: torch has the kernel
+    assert not loop_opt.defaults["fused"]
+    for a, b in zip(fused, loop, strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6)
+    assert any(not torch.equal(a, b) for a, b in zip(fused, _trained(None, steps=0)[1]))
+
+
+def test_adamw_without_a_kernel_for_the_device_takes_torchs_default():
+    def on_meta():
+        p = torch.nn.Parameter(torch.zeros(4, 4, device="meta"))
+        p.grad = torch.zeros(4, 4, device="meta")
+        return [{"params": iter([p])}]  # a group whose parameters can be read once
+
+    opt = adamw(params=on_meta())
+    assert not opt.defaults["fused"]
+    opt.step()  # where fused=true fails at its first step:
+    with pytest.raises(RuntimeError, match="fused"):
+        adamw(fused=True, params=on_meta()).step()
+
+
 def _lrs(scheduler, opt, steps):
     out = []
     for _ in range(steps):
