@@ -23,6 +23,8 @@ from typing import Any
 
 from omegaconf import OmegaConf
 
+from framework import collector
+
 TRIAL_STEPS = 20
 """Optimizer steps of the trial (fewer when the recipe has fewer)."""
 
@@ -242,8 +244,6 @@ def estimate(loaded: Any, spent: float = 0.0, built: float | None = None) -> Est
     (seconds the caller spent on what a run does not do) and less the time of building the
     data stage when it was not cached yet: ``built`` seconds if the caller built it, else
     it is built here first."""
-    from framework import collector
-
     collector.resume()  # the trial's steps run as a run's do
     cfg = loaded.cfg
     cached = built is None and data_cached(loaded)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from framework import collector
 from framework.data import cache
 from framework.data.artifacts import IDS, PreparedData, Tables
 from framework.data.audit import DataReport, StepRecord
@@ -118,8 +119,6 @@ class DataStage:
 
     def compute(self) -> Tables:
         """Everything up to token ids, without the cache."""
-        from framework import collector
-
         collector.resume()  # the corpus's work, and its libraries' garbage, grow with it
         cfg, registry, report = self.cfg, self.registry, DataReport()
         # every component is built before any data work, so a config error costs nothing

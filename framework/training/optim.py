@@ -49,24 +49,15 @@ def with_fused(optimizer: Any, params: Any, fused: bool | None, **settings: Any)
 
 
 def fusable(params: list[Any]) -> bool:
-    """Whether torch has a fused update for each of ``params`` (tensors, or groups of them):
-    plain floating-point tensors on a device it has the kernels for (torch checks the same
-    only at the first step)."""
-    import torch
-
+    """Whether torch has a fused update for each of ``params`` (tensors, or groups of them),
+    by torch's own rule (``torch.optim``'s choice between its fused and foreach updates),
+    which torch applies to ``fused=True`` only at the first step."""
     try:
-        from torch.utils._foreach_utils import _get_fused_kernels_supported_devices
-
-        devices = set(_get_fused_kernels_supported_devices())
-    except ImportError:  # a torch that moved it: the two devices every release has
-        devices = {"cpu", "cuda"}
+        from torch.optim.optimizer import _default_to_fused_or_foreach
+    except ImportError:  # a torch that moved it: its default update, never wrong
+        return False
     tensors = [p for g in params for p in (g["params"] if isinstance(g, dict) else [g])]
-    return bool(tensors) and all(
-        type(p) in (torch.Tensor, torch.nn.Parameter)
-        and p.device.type in devices
-        and torch.is_floating_point(p)
-        for p in tensors
-    )
+    return bool(tensors) and _default_to_fused_or_foreach(tensors, False, use_fused=True)[0]
 
 
 def adam(
