@@ -36,6 +36,7 @@ from framework.training.hardware import (
     settle_threads,
     trainer_arguments,
 )
+from framework.training.optim import fused_setting
 
 log = logging.getLogger("plait")
 
@@ -259,13 +260,19 @@ def train(
         parts.model.compile()
     optimizer_node = {k: v for k, v in OmegaConf.to_container(cfg.optimizer, resolve=True).items()
                       if k not in LR_KEYS}  # fmt: skip
+    optimizer_node = fused_setting(optimizer_node, run_precision(cfg.trainer.precision, hardware),
+                                   cfg.trainer.grad_clip)  # fmt: skip
+
+    def make_optimizer(groups: Any) -> Any:
+        return registry.build("optimizer", optimizer_node, params=groups)
+
     module = TaskModule(
         task=task,
         model=parts.model,
         loss=parts.loss,
         metrics=parts.metrics,
         metric_logs=parts.metric_logs,
-        make_optimizer=lambda groups: registry.build("optimizer", optimizer_node, params=groups),
+        make_optimizer=make_optimizer,
         lr_scales=LrScales.from_config(cfg.optimizer),
         make_scheduler=lambda opt: registry.build(
             "scheduler", cfg.scheduler, optimizer=opt, total_steps=cfg.trainer.max_steps

@@ -120,6 +120,7 @@ def validate(cfg: DictConfig, registry: Registry) -> Checked:
             if kind == "hardware":
                 check_precision(resolved["trainer"]["precision"], built)
                 check_quantize_frozen(resolved["trainer"], built)
+                check_fused(resolved, built)
                 from framework.training.hardware import global_batch_accumulation
 
                 keep = bool(node.get("keep_global_batch", False))
@@ -195,6 +196,24 @@ def check_quantize_frozen(trainer: dict[str, Any], hardware: Any) -> None:
             f"trainer.quantize_frozen=true runs int8 CPU kernels and hardware uses "
             f"accelerator={accelerator}; use trainer.quantize_frozen=false (on a GPU, "
             "trainer.precision=bf16-mixed speeds up the frozen blocks instead)"
+        )
+
+
+def check_fused(resolved: dict[str, Any], hardware: Any) -> None:
+    """``optimizer.fused=true`` where Lightning will not clip a fused optimizer's gradients
+    (mixed precision with ``trainer.grad_clip``)."""
+    from framework.training.hardware import run_precision
+    from framework.training.optim import clipping_refuses_fused
+
+    trainer = resolved["trainer"]
+    if (resolved.get("optimizer") or {}).get("fused") is not True:
+        return
+    precision = run_precision(trainer["precision"], hardware)
+    if clipping_refuses_fused(precision, trainer.get("grad_clip")):
+        raise PlaitError(
+            f"optimizer.fused=true: Lightning does not clip a fused optimizer's gradients "
+            f"under {precision} precision (trainer.grad_clip={trainer['grad_clip']}); use "
+            "optimizer.fused=null (fused where it can be) or trainer.grad_clip=null"
         )
 
 

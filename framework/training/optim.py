@@ -48,6 +48,24 @@ def with_fused(optimizer: Any, params: Any, fused: bool | None, **settings: Any)
     return optimizer(params, fused=fused or None, **settings)
 
 
+MIXED = ("16-mixed", "bf16-mixed")
+"""Precisions run by Lightning's mixed-precision plugin."""
+
+
+def clipping_refuses_fused(precision: str, grad_clip: float | None) -> bool:
+    """Whether Lightning will refuse to clip the gradients of a fused optimizer: its
+    mixed-precision plugin takes a fused update for one that unscales gradients itself."""
+    return str(precision) in MIXED and bool(grad_clip)
+
+
+def fused_setting(node: dict[str, Any], precision: str, grad_clip: float | None) -> dict[str, Any]:
+    """An optimizer config node whose ``fused: null`` (fused where it can be) turns
+    ``false`` where Lightning would refuse to clip a fused optimizer's gradients."""
+    if "fused" in node and node["fused"] is None and clipping_refuses_fused(precision, grad_clip):
+        return {**node, "fused": False}
+    return node
+
+
 def fusable(params: list[Any]) -> bool:
     """Whether torch has a fused update for each of ``params`` (tensors, or groups of them),
     by torch's own rule (``torch.optim``'s choice between its fused and foreach updates),

@@ -154,3 +154,27 @@ def test_learning_rate_logged_by_a_run_follows_the_schedule(plait, tmp_path):
         want = 0.01 * ((s + 1) / 4 if s < 4 else 1 - (s - 4) / 8)
         assert lr == pytest.approx(want, rel=1e-5), s
     assert len(logged) >= 10
+
+
+def test_fused_null_steps_unfused_where_lightning_would_refuse_to_clip_a_fused_one():
+    from framework.training.optim import fused_setting
+
+    node = {"_name_": "adamw", "fused": None}
+    assert fused_setting(node, "bf16-mixed", 1.0)["fused"] is False
+    assert fused_setting(node, "bf16-mixed", None)["fused"] is None
+    assert fused_setting(node, "32-true", 1.0)["fused"] is None
+    assert fused_setting({"_name_": "adamw", "fused": True}, "bf16-mixed", 1.0)["fused"] is True
+    assert "fused" not in fused_setting({"_name_": "sgd"}, "bf16-mixed", 1.0)
+
+
+def test_a_bf16_mixed_run_with_gradient_clipping_trains(plait, tmp_path):
+    from tests.conftest import TINY_LM
+
+    args = [*TINY_LM, "trainer.precision=bf16-mixed", "trainer.grad_clip=1.0",
+            "trainer.max_steps=4", "trainer.val_every=4", "trainer.ckpt_every=4"]  # fmt: skip
+    proc = plait("train", *args)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    proc = plait("train", *args, "optimizer.fused=true")
+    assert proc.returncode == 2
+    assert "optimizer.fused=true" in proc.stderr and "grad_clip=null" in proc.stderr
+    assert len(list((tmp_path / "runs/stdlib_gpt").iterdir())) == 1  # the refused one made none
