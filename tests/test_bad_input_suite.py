@@ -36,6 +36,8 @@ CONFIG_CASES = [
     (["optimizer.lr=fast"], ["optimizer.lr"]),
     (["data.max_length=long"], ["data.max_length"]),
     (["seed=abc"], ["seed"]),
+    (["recipe=tweets_minilm_fast", "model.layers=0"], ["model.layers", "at least 1"]),
+    (["recipe=tweets_minilm_fast", "model.body_dropout=1.5"], ["model.body_dropout"]),
     # the data stage on Ray: addresses that answer nothing, steps with no Ray form
     (
         ["data/engine=ray", "data.engine.address=127.0.0.1:1"],

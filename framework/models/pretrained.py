@@ -4,12 +4,23 @@ regression."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
+from framework.checks import COUNT, SHARE
 from framework.datainfo import DataInfo
 from framework.errors import PlaitError, install_hint
 
 POOLING = ("mean", "cls", "last")
+BODY_DROPOUT_KEYS = (
+    "hidden_dropout_prob",
+    "attention_probs_dropout_prob",
+    "attention_dropout",
+    "hidden_dropout",
+    "resid_pdrop",
+    "embd_pdrop",
+    "attn_pdrop",
+)
+"""Config keys of the dropout inside a Hugging Face body (BERT, Llama, GPT-2 families)."""
 
 
 def hf_pretrained(
@@ -19,6 +30,8 @@ def hf_pretrained(
     pooling: str = "mean",
     dropout: float = 0.1,
     pretrained: bool = True,
+    layers: Annotated[int | None, COUNT] = None,
+    body_dropout: Annotated[float | None, SHARE] = None,
     *,
     info: DataInfo,
 ) -> Any:
@@ -40,6 +53,11 @@ def hf_pretrained(
         pretrained: Load the folder's weights; ``false`` builds the same architecture from
             its ``config.json`` with random weights (the from-scratch baseline of a
             fine-tuning run).
+        layers: Keep only the body's first N blocks (transformer layers) and drop the
+            rest, which are never loaded: a shallower, faster model (``null``: all of them).
+        body_dropout: The dropout inside the body (hidden states and attention
+            probabilities) instead of the one its ``config.json`` says (MiniLM: 0.1); ``0``
+            skips it, which makes a CPU training step faster (``null``: the config's).
     """
     if pooling not in POOLING:
         raise PlaitError(f"model.pooling must be one of {', '.join(POOLING)}, not '{pooling}'")
@@ -67,10 +85,11 @@ def hf_pretrained(
                 transformers.AutoConfig.from_pretrained(str(folder), trust_remote_code=False),
                 folder,
             )
+        config = transformers.AutoConfig.from_pretrained(str(folder), trust_remote_code=False)
+        _reshape(config, layers, body_dropout, folder)
         if pretrained:
-            body = auto.from_pretrained(str(folder), trust_remote_code=False)
+            body = auto.from_pretrained(str(folder), config=config, trust_remote_code=False)
         else:
-            config = transformers.AutoConfig.from_pretrained(str(folder), trust_remote_code=False)
             body = auto.from_config(config, trust_remote_code=False)
     except (OSError, ValueError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
@@ -111,6 +130,31 @@ def hf_pretrained(
             return self.classifier(self.dropout(pooled))
 
     return WithHead() if info.num_outputs else LanguageModel()
+
+
+def _reshape(config: Any, layers: int | None, body_dropout: float | None, folder: Any) -> None:
+    """Apply ``layers`` and ``body_dropout`` to a loaded ``config``, or say why they cannot."""
+    if layers is not None:
+        have = getattr(config, "num_hidden_layers", None)
+        if have is None:
+            raise PlaitError(
+                f"model.layers: '{folder}' does not say how many layers it has "
+                "(no num_hidden_layers); remove model.layers"
+            )
+        if layers > have:
+            raise PlaitError(
+                f"model.layers must be at most {have} (the model's layers), not {layers}"
+            )
+        config.num_hidden_layers = layers
+    if body_dropout is not None:
+        keys = [k for k in BODY_DROPOUT_KEYS if isinstance(getattr(config, k, None), (int, float))]
+        if not keys:
+            raise PlaitError(
+                f"model.body_dropout: '{folder}' ({config.model_type}) names no dropout in its "
+                "config; remove model.body_dropout"
+            )
+        for key in keys:
+            setattr(config, key, body_dropout)
 
 
 def _require_decoder(config: Any, folder: Any) -> None:
