@@ -8,7 +8,9 @@ metrics from each run's ``results.json``.
         [--env ATEN_CPU_CAPABILITY=avx2] [--common trainer.precision=32-true]
 
 ``--variant NAME=OVERRIDES`` (space-separated overrides, empty for the recipe as it is);
-``--common``: overrides every variant gets; ``--env``: set for every run (e.g.
+``--code NAME=COMMIT``: run that variant with Plait (code and recipes) as it was at a git
+commit, checked out into a temporary worktree (the recipe as an issue found it, against
+the recipe now); ``--common``: overrides every variant gets; ``--env``: set for every run (e.g.
 ``ATEN_CPU_CAPABILITY=avx2``: torch's kernels limited to AVX2, as on a CPU without AVX-512).
 Prints one JSON line per run and a summary of medians with each variant's wall-time ratio to
 the first variant; writes ``bench/results/recipe_variants.json``.
@@ -17,6 +19,7 @@ the first variant; writes ``bench/results/recipe_variants.json``.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import statistics
@@ -24,8 +27,11 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def cpu_flags() -> list[str]:
@@ -36,6 +42,25 @@ def cpu_flags() -> list[str]:
             have = set(line.split(":", 1)[1].split())
             return [f for f in wanted if f in have]
     return []
+
+
+@contextlib.contextmanager
+def worktrees(commits: dict[str, str]) -> Iterator[dict[str, str]]:
+    """``{variant: commit}`` checked out into temporary git worktrees: ``{variant: folder}``,
+    removed afterwards."""
+    made: dict[str, str] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        try:
+            for name, commit in commits.items():
+                folder = str(Path(tmp) / name)
+                subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", folder,
+                                commit], check=True, capture_output=True)  # fmt: skip
+                made[name] = folder
+            yield made
+        finally:
+            for folder in made.values():
+                subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", folder],
+                               capture_output=True)  # fmt: skip
 
 
 def one_run(recipe: str, overrides: list[str], env: dict[str, str]) -> dict[str, Any]:
@@ -60,6 +85,7 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--recipe", required=True)
     p.add_argument("--variant", action="append", required=True, help="NAME=OVERRIDES")
+    p.add_argument("--code", action="append", default=[], help="NAME=COMMIT: that variant's code")
     p.add_argument("--common", default="", help="overrides every variant gets")
     p.add_argument("--env", action="append", default=[], help="NAME=VALUE for every run")
     p.add_argument("--repeats", type=int, default=1)
@@ -67,12 +93,16 @@ def main() -> None:
     args = p.parse_args()
     env = dict(e.split("=", 1) for e in args.env)
     variants = {v.split("=", 1)[0]: v.split("=", 1)[1].split() for v in args.variant}
+    commits = dict(c.split("=", 1) for c in args.code)
     runs: dict[str, list[dict[str, Any]]] = {name: [] for name in variants}
-    for _ in range(args.repeats):
-        for name, overrides in variants.items():
-            run = one_run(args.recipe, [*args.common.split(), *overrides], env)
-            runs[name].append(run)
-            print(json.dumps({"variant": name, **run}), flush=True)
+    with worktrees(commits) as code:
+        for _ in range(args.repeats):
+            for name, overrides in variants.items():
+                # a worktree's own package first on the path, ahead of the installed one
+                where = {"PYTHONPATH": code[name]} if name in code else {}
+                run = one_run(args.recipe, [*args.common.split(), *overrides], {**env, **where})
+                runs[name].append(run)
+                print(json.dumps({"variant": name, **run}), flush=True)
     first = next(iter(variants))
     base = statistics.median(r["wall_s"] for r in runs[first])
     summary = {
@@ -83,6 +113,7 @@ def main() -> None:
         "variants": {
             name: {
                 "overrides": variants[name],
+                "code": commits.get(name, "this checkout"),
                 "wall_s": [r["wall_s"] for r in rs],
                 "wall_ratio": round(statistics.median(r["wall_s"] for r in rs) / base, 3),
                 "test": {
