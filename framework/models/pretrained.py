@@ -80,12 +80,9 @@ def hf_pretrained(
 
     auto = transformers.AutoModel if info.num_outputs else transformers.AutoModelForCausalLM
     try:
-        if not info.num_outputs:
-            _require_decoder(
-                transformers.AutoConfig.from_pretrained(str(folder), trust_remote_code=False),
-                folder,
-            )
         config = transformers.AutoConfig.from_pretrained(str(folder), trust_remote_code=False)
+        if not info.num_outputs:
+            _require_decoder(config, folder)
         _reshape(config, layers, body_dropout, folder)
         if pretrained:
             body = auto.from_pretrained(str(folder), config=config, trust_remote_code=False)
