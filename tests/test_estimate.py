@@ -5,11 +5,14 @@ bag-of-n-grams classifier on the tweets and a small GPT on Python code."""
 from __future__ import annotations
 
 import json
+import shutil
 import time
+from pathlib import Path
 
 import pytest
 
 from framework.estimate import count_validations, gpu_peak
+from tests.quiet import wait_until_quiet
 
 RECIPES = {
     "classifier": ["recipe=tweets_fasttext", "trainer.max_steps=600", "trainer.val_every=200",
@@ -44,21 +47,38 @@ def test_gpu_peaks_are_known_by_name_and_precision():
     assert gpu_peak("Some Future GPU", sixteen_bit=True) is None
 
 
-@pytest.mark.timing
-@pytest.mark.parametrize("kind", RECIPES)
-def test_the_estimate_is_within_30_percent_of_the_run(plait, tmp_path, kind):
-    args = [*RECIPES[kind], "eval=true"]  # the evaluation and its report are part of the run
+def estimate_and_run(plait, folder: Path, args: list[str]) -> tuple[float, float, dict]:
+    """``plait doctor --estimate`` then ``plait train`` of ``args``, each in its own process,
+    in ``folder``, once the cores are quiet: (predicted / measured wall time, measured
+    seconds, the estimate and what the cores were doing before)."""
+    load = wait_until_quiet()
     proc = plait("doctor", "--estimate", "--json", *args, timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
     predicted = json.loads(proc.stdout)["estimate"]
     steps = next(a for a in args if a.startswith("trainer.max_steps="))
     assert predicted["steps"] == int(steps.split("=")[1])
+    load += "; before the run: " + wait_until_quiet()
     began = time.perf_counter()
     proc = plait("train", *args, "hydra.run.dir=run", timeout=600)
     measured = time.perf_counter() - began
     assert proc.returncode == 0, proc.stderr[-3000:]
-    ratio = predicted["total_s"] / measured
-    assert 0.7 <= ratio <= 1.3, (kind, predicted, measured)
+    shutil.rmtree(folder / "run")
+    return predicted["total_s"] / measured, measured, {**predicted, "load": load}
+
+
+@pytest.mark.timing
+@pytest.mark.parametrize("kind", RECIPES)
+def test_the_estimate_is_within_30_percent_of_the_run(plait, tmp_path, kind):
+    """A second measurement is taken only when the first misses: a burst of other work on a
+    shared machine slows one of the two processes once, a wrong estimate misses twice."""
+    args = [*RECIPES[kind], "eval=true"]  # the evaluation and its report are part of the run
+    tries = []
+    for _ in range(2):
+        ratio, measured, predicted = estimate_and_run(plait, tmp_path, args)
+        tries.append(f"ratio {ratio:.2f}, measured {measured:.1f} s, {json.dumps(predicted)}")
+        if 0.7 <= ratio <= 1.3:
+            break
+    assert 0.7 <= ratio <= 1.3, f"{kind}: " + " | then: ".join(tries)
 
 
 def test_the_trial_is_short_and_logs_nowhere_but_its_own_folder(registry):
