@@ -83,6 +83,9 @@ class Estimate:
     """Predicted wall time of the whole ``plait train``."""
     mfu: float | None = None
     """Model FLOPs utilisation against the GPU's peak (None on a CPU or an unknown GPU)."""
+    threads: int = 0
+    """torch's intra-op threads the trial ran with (a run chooses its own as it starts, from
+    the machine's load then: ``framework.training.threads``)."""
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict."""
@@ -96,6 +99,8 @@ class Estimate:
             else (f"built now in {self.data_build_s:.1f} s, then read from the cache")
         )
         rate = f"{self.units_per_s:,.0f} {self.unit}/s"
+        if self.threads:
+            rate += f", {self.threads} threads"
         out = [
             ("start-up (imports, config, data, model, Trainer)", f"{self.setup_s:.1f} s"),
             ("data stage", data),
@@ -164,6 +169,7 @@ def gpu_peak(name: str, sixteen_bit: bool) -> float | None:
 def _clock() -> Any:
     """A Lightning callback that timestamps the trial's steps and validations."""
     import lightning as L
+    import torch
 
     class Clock(L.Callback):
         def __init__(self) -> None:
@@ -182,6 +188,7 @@ def _clock() -> Any:
             self.info = DataInfo.from_dict(module.payload["data_info"])
             self.max_length = int(self.info.max_length or 1)
             self.precision = str(trainer.precision)
+            self.threads = torch.get_num_threads()
 
         def on_train_batch_end(self, trainer: Any, *args: Any) -> None:
             self.steps.append(time.perf_counter())
@@ -297,6 +304,7 @@ def estimate(loaded: Any, spent: float = 0.0, built: float | None = None) -> Est
         data_build_s=build_s, setup_s=max(0.0, setup_s), validations=validations,
         validation_s=validation_s, checkpoints=checkpoints, checkpoint_s=saves_s,
         after_s=after_s, total_s=total, mfu=_mfu(loaded, clock, per_step, step_s),
+        threads=getattr(clock, "threads", 0),
     )  # fmt: skip
 
 

@@ -12,6 +12,9 @@ BUSY_LIMIT = 0.15
 """Share of all cores (steal time included) that other work may take while a timing test
 measures."""
 
+QUIET_SECONDS = 1
+"""Seconds running under :data:`BUSY_LIMIT` that count as quiet."""
+
 
 def _cpu_ticks() -> tuple[int, int]:
     """(busy, total) clock ticks of all cores since boot, from ``/proc/stat``. Busy counts
@@ -51,13 +54,14 @@ def busy_share(seconds: float = 1.0) -> tuple[float, list[str]]:
 
 def wait_until_quiet(limit_s: float = 90.0) -> str:
     """Wait (up to ``limit_s``) until other work takes under :data:`BUSY_LIMIT` of the cores
-    for two seconds running; return a line saying what was seen, for a failure message."""
+    for :data:`QUIET_SECONDS` running; return a line saying what was seen, for a failure
+    message."""
     if not Path("/proc/stat").is_file():
         return "no /proc here: the cores' load is unknown"
     began, quiet = time.monotonic(), 0
     while time.monotonic() - began < limit_s:
         share, busiest = busy_share()
         quiet = quiet + 1 if share < BUSY_LIMIT else 0
-        if quiet == 2:
+        if quiet == QUIET_SECONDS:
             return f"cores quiet after {time.monotonic() - began:.0f} s"
     return f"cores still {share:.0%} busy after {limit_s:.0f} s; busiest: {', '.join(busiest)}"

@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
+from omegaconf import OmegaConf
 
 from framework.estimate import count_validations, gpu_peak
 from tests.quiet import wait_until_quiet
@@ -62,8 +63,11 @@ def estimate_and_run(plait, folder: Path, args: list[str]) -> tuple[float, float
     proc = plait("train", *args, "hydra.run.dir=run", timeout=600)
     measured = time.perf_counter() - began
     assert proc.returncode == 0, proc.stderr[-3000:]
+    assert predicted["threads"] >= 1  # what the trial ran with, beside what the run chose
+    ran = OmegaConf.load(folder / "run" / "config.yaml").hardware.threads
     shutil.rmtree(folder / "run")
-    return predicted["total_s"] / measured, measured, {**predicted, "load": load}
+    seen = {**predicted, "load": load, "run_threads": ran}
+    return predicted["total_s"] / measured, measured, seen
 
 
 @pytest.mark.timing

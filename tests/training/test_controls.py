@@ -21,7 +21,7 @@ def test_early_stopping_stops_when_validation_stalls(plait, tmp_path):
                  "trainer.max_steps=200", "callback=[early_stopping]",
                  "callback.early_stopping.patience=1")  # fmt: skip
     assert proc.returncode == 0, proc.stderr[-2000:]
-    ckpt = torch.load(_run(tmp_path, "stall") / "checkpoints/last.ckpt", weights_only=False)
+    ckpt = torch.load(_run(tmp_path, "stall") / "checkpoints/last.ckpt", weights_only=True)
     assert ckpt["global_step"] == 20
 
 
@@ -66,7 +66,7 @@ def test_nan_loss_stops_the_run_and_the_last_checkpoint_loads(
     else:
         raise AssertionError("a NaN loss did not stop the run")
     assert f"became NaN or infinite at step {bad_step};" in message and "resume=auto" in message
-    ckpt = torch.load(run_dir / "checkpoints/last.ckpt", weights_only=False)
+    ckpt = torch.load(run_dir / "checkpoints/last.ckpt", weights_only=True)
     assert ckpt["global_step"] == last_step
     assert all(
         torch.isfinite(v).all() for v in ckpt["state_dict"].values() if v.is_floating_point()
@@ -125,7 +125,7 @@ def test_a_write_killed_midway_leaves_the_previous_checkpoint_intact(tmp_path, m
     monkeypatch.setattr(ck, "_atomic_save", dies_halfway)
     with pytest.raises(KeyboardInterrupt):
         io.save_checkpoint({"global_step": 20, "w": torch.zeros(3)}, path)
-    kept = torch.load(path, weights_only=False)
+    kept = torch.load(path, weights_only=True)
     assert kept["global_step"] == 10 and torch.equal(kept["w"], torch.ones(3))
 
 

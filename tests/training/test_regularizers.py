@@ -84,7 +84,7 @@ def test_l1_training_leaves_more_near_zero_weights_than_none(plait, tmp_path):
         run = next((tmp_path / "runs" / name).iterdir())
         header = (run / "metrics.csv").read_text().splitlines()[0].split(",")
         assert ("train/penalty/l1" in header) == bool(extra)  # logged beside the task loss
-        state = torch.load(run / "checkpoints/last.ckpt", map_location="cpu", weights_only=False)
+        state = torch.load(run / "checkpoints/last.ckpt", map_location="cpu", weights_only=True)
         weights = torch.cat([v.flatten() for k, v in state["state_dict"].items()
                              if k.startswith("model.blocks") and v.ndim >= 2])  # fmt: skip
         return float((weights.abs() < 1e-3).float().mean())

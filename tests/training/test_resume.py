@@ -25,7 +25,7 @@ COMMON = [
 
 
 def _state(path):
-    ckpt = torch.load(path, map_location="cpu", weights_only=False)
+    ckpt = torch.load(path, map_location="cpu", weights_only=True)
     return ckpt["global_step"], ckpt["state_dict"]
 
 
