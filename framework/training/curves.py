@@ -38,8 +38,10 @@ def curve_panels(keys: list[str]) -> dict[str, list[str]]:
     return {p: panels[p] for p in sorted(panels, key=lambda p: (p != "loss", p))}
 
 
-DRAWING = "plait-curves 2"
+DRAWING = "plait-curves 3"
 """What a drawing's digest starts from: change it when the drawing changes."""
+PANEL_INCHES = (5.0, 3.6)
+"""Width and height of one panel of the drawing."""
 DIGEST_KEY = "Description"
 """The PNG text field holding the digest of what a drawing shows."""
 
@@ -86,7 +88,12 @@ def plot_curves(
     order = list(panels)
     cols = min(3, len(order))
     rows = math.ceil(len(order) / cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(5 * cols, 3.6 * rows), squeeze=False)
+    width, height = PANEL_INCHES
+    fig, axes = plt.subplots(rows, cols, figsize=(width * cols, height * rows), squeeze=False)
+    # fixed margins in inches: tight_layout would draw the figure once more to measure it
+    fig.subplots_adjust(left=0.75 / (width * cols), right=1 - 0.15 / (width * cols),
+                        bottom=0.5 / (height * rows), top=1 - 0.35 / (height * rows),
+                        wspace=0.3, hspace=0.85 / (height - 0.85))  # fmt: skip
     for ax, panel in zip(axes.flat, order):
         for key in panels[panel]:
             steps, values = zip(*series[key])
@@ -100,7 +107,6 @@ def plot_curves(
         ax.legend()
     for ax in list(axes.flat)[len(order) :]:
         ax.axis("off")
-    fig.tight_layout()
     fig.savefig(tmp, dpi=100, metadata={DIGEST_KEY: digest})
     plt.close(fig)
     return tmp.replace(out_png)
