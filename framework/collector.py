@@ -8,10 +8,11 @@ short `plait train` process. ``plait train``, ``show``, ``doctor``, ``list`` and
 commands that compose their options (``eval``, ``predict``, ``export``, ``generate``,
 ``compare``, ``replay``, ``diff``) pause the collector as they start. Work that is long or
 whose garbage grows with the data calls :func:`resume` first: a data stage computed afresh
-(its libraries' garbage grows with the corpus), the training steps, a sweep's own process,
-the timed trial of ``--estimate``. A data stage read from the cache stays paused (its ids
-become Python lists, which the collector would walk for nothing), and so do an
-evaluation's or a prediction's passes over a split.
+(its libraries' garbage grows with the corpus), the training steps, a sweep's own process.
+The timed trial of ``--estimate`` runs as the run it predicts: its set-up paused (again,
+after a data stage it computed), its steps not. A data stage read from the cache stays
+paused (its ids become Python lists, which the collector would walk for nothing), and so
+do an evaluation's or a prediction's passes over a split.
 
 When the command is the process's own (the ``plait`` program), :func:`resume` moves what
 start-up allocated to the permanent generation (``gc.freeze``), which no collection walks.
@@ -51,6 +52,13 @@ def resume(freeze: bool = True) -> None:
         if _freeze and freeze:
             gc.freeze()
         gc.enable()
+
+
+def pause_again() -> None:
+    """Pause automatic collection once more, as the command's start did, after work that
+    turned it on (a data stage computed afresh): the set-up that follows then runs as a run's
+    does, and :func:`resume` freezes what it allocated as it would there."""
+    pause(own_process=_freeze)
 
 
 def paused() -> bool:

@@ -10,6 +10,7 @@ cached) first, so the trial and the run it predicts both read it from the cache.
 from __future__ import annotations
 
 import contextlib
+import gc
 import io
 import logging
 import math
@@ -78,7 +79,8 @@ class Estimate:
     checkpoint_s: float
     """Seconds of one checkpoint event (best and last written)."""
     after_s: float
-    """Test pass, evaluation and report, as the trial measured them."""
+    """The curves drawn at the end of training, the test pass, evaluation and report, as
+    the trial measured them."""
     total_s: float
     """Predicted wall time of the whole ``plait train``."""
     mfu: float | None = None
@@ -178,6 +180,7 @@ def _clock() -> Any:
             self.validations: list[tuple[float, int]] = []
             self._val_start = 0.0
             self._val_batches = 0
+            self.end_draw_s = 0.0
 
         def on_train_start(self, trainer: Any, module: Any) -> None:
             from framework.datainfo import DataInfo
@@ -204,7 +207,13 @@ def _clock() -> Any:
             self.validations.append((elapsed, self._val_batches))
 
         def on_train_end(self, trainer: Any, module: Any) -> None:
+            from framework.training.curves_callback import CurvesCallback
+
             self.fit_end = time.perf_counter()
+            # the curves drawn at the end ran before this (a run draws them once, not at
+            # each checkpoint)
+            drawn = [c.draw_s for c in trainer.callbacks if isinstance(c, CurvesCallback)]
+            self.end_draw_s = drawn[0] if drawn else 0.0
 
     return Clock()
 
@@ -251,7 +260,6 @@ def estimate(loaded: Any, spent: float = 0.0, built: float | None = None) -> Est
     (seconds the caller spent on what a run does not do) and less the time of building the
     data stage when it was not cached yet: ``built`` seconds if the caller built it, else
     it is built here first."""
-    collector.resume()  # the trial's steps run as a run's do
     cfg = loaded.cfg
     cached = built is None and data_cached(loaded)
     build_s = built or 0.0
@@ -259,6 +267,11 @@ def estimate(loaded: Any, spent: float = 0.0, built: float | None = None) -> Est
         began = time.perf_counter()
         _stage(loaded).prepare()
         build_s = time.perf_counter() - began
+    if not collector.paused():  # a data stage built here or by the caller turned it on
+        began = time.perf_counter()
+        gc.collect()  # the build's garbage, which a run reading the cache never makes
+        collector.pause_again()  # the run's set-up runs paused; the engine resumes it
+        spent += time.perf_counter() - began
     t = cfg.trainer
     steps = max(1, min(TRIAL_STEPS, int(t.max_steps)))
     clock = _clock()
@@ -291,7 +304,8 @@ def estimate(loaded: Any, spent: float = 0.0, built: float | None = None) -> Est
     validations = count_validations(int(t.max_steps), int(t.val_every), bool(t.val_at_start))
     checkpoints = max(1, int(t.max_steps) // int(t.ckpt_every))
     saves_s = _save_time(clock, val_s)
-    after_s = t_end - clock.fit_end - rescored  # the run reads what the trial scored again
+    # the run reads what the trial scored again; it draws its curves once, at the end
+    after_s = t_end - clock.fit_end - rescored + clock.end_draw_s
     total = (setup_s + int(t.max_steps) * step_s + validations * validation_s
              + checkpoints * saves_s + after_s)  # fmt: skip
     unit = loaded.task.unit
@@ -316,10 +330,11 @@ def _val_batches(records: int, batch_size: int, limit: int) -> int:
 
 def _save_time(clock: Any, val_s: float) -> float:
     """Seconds of one checkpoint event (the best and last checkpoints written after a
-    step): from the trial's last step to the end of its fit, less the validation there."""
+    step): from the trial's last step to the end of its fit, less the validation and the
+    curves drawn at the end there."""
     if not clock.steps:
         return 0.0
-    return max(0.0, clock.fit_end - clock.steps[-1] - val_s)
+    return max(0.0, clock.fit_end - clock.steps[-1] - val_s - clock.end_draw_s)
 
 
 def _mfu(loaded: Any, clock: Any, per_step: int, step_s: float) -> float | None:

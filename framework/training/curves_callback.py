@@ -25,15 +25,19 @@ class CurvesCallback(L.Callback):
         self.run = RunDir(run_dir)
         self.every_s = every_s
         self.drawn_at = time.monotonic()  # the first redraw comes after a while, not at step 0
+        self.draw_s = 0.0
+        """Seconds the last drawing took (``--estimate`` counts the one at the end once)."""
 
     def _draw(self, trainer: L.Trainer) -> None:
         if not trainer.is_global_zero or trainer.sanity_checking:
             return
         for logger in trainer.loggers:
             logger.save()
+        began = time.monotonic()
         if self.run.metrics.exists():
             plot_curves(self.run.metrics, self.run.curves)
         self.drawn_at = time.monotonic()
+        self.draw_s = self.drawn_at - began
 
     def on_validation_end(self, trainer: L.Trainer, pl_module: Any) -> None:
         if time.monotonic() - self.drawn_at >= self.every_s:

@@ -145,3 +145,41 @@ def test_a_resume_that_may_not_freeze_leaves_the_garbage_collectable():
     collector.resume(freeze=False)
     assert gc.isenabled()
     assert gc.get_freeze_count() == frozen
+
+
+def test_the_estimates_trial_sets_up_paused_after_building_the_data_with_collection_on(
+    monkeypatch, tmp_path
+):
+    """``--estimate`` on an uncached recipe builds its data stage with collection on; its
+    trial then sets up paused and steps with collection on, as the run it predicts does
+    (which reads that stage from the cache)."""
+    import lightning.pytorch as lp
+
+    import framework.data.stage as stage
+    from tests.conftest import TINY_LM
+
+    built, fitted, tables = stage.build_steps, lp.Trainer.fit, stage.DataStage.tables
+    seen: list[tuple[str, bool]] = []
+
+    def build_steps(*args):
+        seen.append(("build", gc.isenabled()))
+        return built(*args)
+
+    def read(self):
+        seen.append(("set-up", gc.isenabled()))
+        return tables(self)
+
+    def fit(self, *args, **kwargs):
+        seen.append(("steps", gc.isenabled()))
+        return fitted(self, *args, **kwargs)
+
+    monkeypatch.setattr(stage, "build_steps", build_steps)
+    monkeypatch.setattr(stage.DataStage, "tables", read)
+    monkeypatch.setattr(lp.Trainer, "fit", fit)
+    monkeypatch.setenv("PLAIT_CACHE", str(tmp_path / "cache"))  # nothing cached yet
+    monkeypatch.chdir(tmp_path)
+    with contextlib.redirect_stdout(io.StringIO()):
+        assert main(["doctor", "--estimate", "--json", *TINY_LM, "eval=false"]) == 0
+    assert ("build", True) in seen
+    assert seen[seen.index(("steps", True)) - 1] == ("set-up", False)
+    assert gc.isenabled()
