@@ -290,6 +290,7 @@ def estimate(loaded: Any, spent: float = 0.0, built: float | None = None) -> Est
             t_end = time.perf_counter()
             rescored = trial_scoring_s(run_dir) if reuses_validation(cfg) else 0.0
     finally:
+        collector.resume()  # nothing when the trial reached its steps; else set-up paused it
         for lg, level in zip(quiet, levels, strict=True):
             lg.setLevel(level)
         shutil.rmtree(run_dir, ignore_errors=True)
