@@ -95,9 +95,12 @@ def build_trainer(
     monitor: tuple[str, str],
     extra_callbacks: Sequence[Any] = (),
     hardware: dict[str, Any] | None = None,
+    precision: str | None = None,
 ) -> Any:
     """A Lightning Trainer from the hardware preset (``hardware``: the preset's arguments,
-    already built; None: built here), loggers, callbacks and loop settings."""
+    already built; None: built here), loggers, callbacks and loop settings. ``precision``:
+    the run's, already resolved (:func:`~framework.training.hardware.run_precision`; None:
+    resolved here)."""
     import lightning as L
     from lightning.pytorch.callbacks import ModelCheckpoint
 
@@ -137,7 +140,7 @@ def build_trainer(
     loggers = [registry.build("logger", node, run_dir=str(run_dir)) for node in cfg.logger.values()]
     if hardware is None:
         hardware = registry.build("hardware", builder_node("hardware", cfg.hardware))
-    precision = run_precision(t.precision, hardware)
+    precision = precision or run_precision(t.precision, hardware)
     accumulate = global_batch_accumulation(t.accumulate, hardware, cfg.hardware.keep_global_batch)
     if accumulate != t.accumulate:
         log.info("hardware.keep_global_batch: trainer.accumulate=%d on %d ranks keeps the "
@@ -260,8 +263,8 @@ def train(
         parts.model.compile()
     optimizer_node = {k: v for k, v in OmegaConf.to_container(cfg.optimizer, resolve=True).items()
                       if k not in LR_KEYS}  # fmt: skip
-    optimizer_node = fused_setting(optimizer_node, run_precision(cfg.trainer.precision, hardware),
-                                   cfg.trainer.grad_clip)  # fmt: skip
+    precision = run_precision(cfg.trainer.precision, hardware)
+    optimizer_node = fused_setting(optimizer_node, precision, cfg.trainer.grad_clip)
 
     def make_optimizer(groups: Any) -> Any:
         return registry.build("optimizer", optimizer_node, params=groups)
@@ -309,7 +312,7 @@ def train(
 
     # fit
     trainer = build_trainer(cfg, registry, run, (task.monitor, task.monitor_mode),
-                            [*parts.callbacks, *callbacks], hardware)  # fmt: skip
+                            [*parts.callbacks, *callbacks], hardware, precision)  # fmt: skip
     if writer:
         run.write_manifest(
             manifest.build(cfg, hardware.get("accelerator", "cpu"), str(trainer.precision),

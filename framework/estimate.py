@@ -181,6 +181,7 @@ def _clock() -> Any:
             self._val_start = 0.0
             self._val_batches = 0
             self.end_draw_s = 0.0
+            self.threads = 0
 
         def on_train_start(self, trainer: Any, module: Any) -> None:
             from framework.datainfo import DataInfo
@@ -319,7 +320,7 @@ def estimate(loaded: Any, spent: float = 0.0, built: float | None = None) -> Est
         data_build_s=build_s, setup_s=max(0.0, setup_s), validations=validations,
         validation_s=validation_s, checkpoints=checkpoints, checkpoint_s=saves_s,
         after_s=after_s, total_s=total, mfu=_mfu(loaded, clock, per_step, step_s),
-        threads=getattr(clock, "threads", 0),
+        threads=clock.threads,
     )  # fmt: skip
 
 
