@@ -180,6 +180,26 @@ def freeze_changes(cfg: Any, registry: Registry) -> bool:
     return any(registry.contract("freeze", p).changes_during_run for p in freeze_policies(cfg))
 
 
+def training_records_read(
+    cfg: DictConfig, hardware: dict[str, Any], train: Any, weights: list[float] | None
+) -> list[int] | None:
+    """The training records a run reads from the start to ``trainer.max_steps``, when that
+    is fewer reads than the split has records (less than an epoch); None otherwise, or for
+    a split without a length (a stream)."""
+    from framework.training.datamodule import records_read
+
+    if not hasattr(train, "__len__"):
+        return None
+    t = cfg.trainer
+    world = ranks(hardware)
+    batches = t.max_steps * global_batch_accumulation(t.accumulate, hardware,
+                                                      cfg.hardware.keep_global_batch)  # fmt: skip
+    if batches * t.batch_size * world >= len(train):
+        return None
+    lengths = train.lengths() if t.bucket_by_length and hasattr(train, "lengths") else None
+    return records_read(len(train), t.batch_size, cfg.seed, batches, world, weights, lengths)
+
+
 def _settle_threads(cfg: DictConfig, hardware: dict[str, Any], resumed: Any, load: Any) -> bool:
     """Choose and set a CPU run's torch threads (:func:`settle_threads`) and log the choice;
     whether there was one to make."""
@@ -197,13 +217,16 @@ def train(
     augmenter: Any = None,
     callbacks: Sequence[Any] = (),
     command: str | None = None,
+    keep_prefix: bool = True,
 ) -> dict[str, float]:
     """Train the run ``cfg`` describes, writing every artifact to ``run_dir``; return metrics.
 
     ``task`` and ``augmenter``: what validation built (``framework.config.validate``), used as
     they are; None: built here. ``callbacks``: more Lightning callbacks (a sweep's pruning).
     ``command``: the command line that trains it again (None: ``plait train`` with Hydra's
-    overrides).
+    overrides). ``keep_prefix=False``: the frozen-prefix outputs of the training records a
+    run shorter than an epoch reads are computed and not kept (the estimate's short trial,
+    whose records are not the run's).
     """
     import lightning as L
     from lightning.fabric.utilities.rank_zero import rank_zero_only
@@ -294,10 +317,11 @@ def train(
         module.keeper = OutputKeeper()
     datasets, collate = with_features(parts.model, data.datasets, task.collate)
     if cfg.trainer.cache_frozen and not freeze_changes(cfg, registry):
-        reads = cfg.trainer.max_steps * cfg.trainer.batch_size * cfg.trainer.accumulate
+        read = training_records_read(cfg, hardware, datasets.get("train"),
+                                     data.sample_weights)  # fmt: skip
         datasets, collate = with_cached_prefix(parts.model, datasets, collate,
                                                cfg.trainer.batch_size, plait_cache("prefix"),
-                                               reads)  # fmt: skip
+                                               read, keep_prefix)  # fmt: skip
     if cfg.trainer.quantize_frozen:
         quantize_prefix(parts.model, datasets.get("train"), collate)
     datamodule = PlaitDataModule(

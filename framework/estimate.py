@@ -88,10 +88,22 @@ class Estimate:
     threads: int = 0
     """torch's intra-op threads the trial ran with (a run chooses its own as it starts, from
     the machine's load then: ``framework.training.threads``)."""
+    prefix_s: float = 0.0
+    """Seconds of computing the frozen prefix's outputs for the training records the run
+    reads, before its first step (0: nothing frozen to compute, or in the cache already)."""
+    prefix_cached: bool | None = None
+    """Whether those outputs are in the cache already (None: the run computes no frozen
+    prefix once)."""
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict."""
         return asdict(self)
+
+    def _prefix_row(self) -> list[tuple[str, str]]:
+        if self.prefix_cached is None:
+            return []
+        said = "read from the cache" if self.prefix_cached else f"{self.prefix_s:.1f} s"
+        return [("frozen prefix, computed once", said)]
 
     def rows(self) -> list[tuple[str, str]]:
         """(part, predicted time and how) rows for a table."""
@@ -106,6 +118,7 @@ class Estimate:
         out = [
             ("start-up (imports, config, data, model, Trainer)", f"{self.setup_s:.1f} s"),
             ("data stage", data),
+            *self._prefix_row(),
             (f"training: {self.steps:,} steps", f"{self.steps * self.step_s:.1f} s "
              f"({self.step_s * 1000:.1f} ms a step, {rate})"),
             (f"validation: {self.validations} x", f"{self.validations * self.validation_s:.1f} s "
@@ -182,6 +195,9 @@ def _clock() -> Any:
             self._val_batches = 0
             self.end_draw_s = 0.0
             self.threads = 0
+            self.model: Any = None
+            self.datasets: dict[str, Any] = {}
+            self.sample_weights: Any = None
 
         def on_train_start(self, trainer: Any, module: Any) -> None:
             from framework.datainfo import DataInfo
@@ -193,6 +209,9 @@ def _clock() -> Any:
             self.max_length = int(self.info.max_length or 1)
             self.precision = str(trainer.precision)
             self.threads = torch.get_num_threads()
+            self.model = module.model
+            self.datasets = trainer.datamodule.datasets
+            self.sample_weights = trainer.datamodule.sample_weights
 
         def on_train_batch_end(self, trainer: Any, *args: Any) -> None:
             self.steps.append(time.perf_counter())
@@ -287,7 +306,7 @@ def estimate(loaded: Any, spent: float = 0.0, built: float | None = None) -> Est
 
             trial = trial_config(cfg, steps, TRIAL_VAL_BATCHES)
             train(trial, loaded.registry, run_dir, task=loaded.task, augmenter=loaded.augmenter,
-                  callbacks=[clock])  # fmt: skip
+                  callbacks=[clock], keep_prefix=False)  # fmt: skip
             t_end = time.perf_counter()
             rescored = trial_scoring_s(run_dir) if reuses_validation(cfg) else 0.0
     finally:
@@ -302,13 +321,14 @@ def estimate(loaded: Any, spent: float = 0.0, built: float | None = None) -> Est
     per_val = _val_batches(clock.val_records, int(t.batch_size), int(t.val_batches))
     validation_s = val_s / max(val_n, 1) * per_val
     first_extra = max(0.0, (clock.steps[0] - clock.fit_start) - step_s) if clock.steps else 0.0
-    setup_s = clock.age_at_fit_start + first_extra - build_s - spent
+    trial_prefix_s, prefix_s, prefix_cached = prefix_forecast(loaded, clock)
+    setup_s = clock.age_at_fit_start + first_extra - build_s - spent - trial_prefix_s
     validations = count_validations(int(t.max_steps), int(t.val_every), bool(t.val_at_start))
     checkpoints = max(1, int(t.max_steps) // int(t.ckpt_every))
     saves_s = _save_time(clock, val_s)
     # the run reads what the trial scored again; it draws its curves once, at the end
     after_s = t_end - clock.fit_end - rescored + clock.end_draw_s
-    total = (setup_s + int(t.max_steps) * step_s + validations * validation_s
+    total = (setup_s + prefix_s + int(t.max_steps) * step_s + validations * validation_s
              + checkpoints * saves_s + after_s)  # fmt: skip
     unit = loaded.task.unit
     per_step = int(t.batch_size) * int(t.accumulate)
@@ -320,8 +340,37 @@ def estimate(loaded: Any, spent: float = 0.0, built: float | None = None) -> Est
         data_build_s=build_s, setup_s=max(0.0, setup_s), validations=validations,
         validation_s=validation_s, checkpoints=checkpoints, checkpoint_s=saves_s,
         after_s=after_s, total_s=total, mfu=_mfu(loaded, clock, per_step, step_s),
-        threads=clock.threads,
+        threads=clock.threads, prefix_s=prefix_s, prefix_cached=prefix_cached,
     )  # fmt: skip
+
+
+def prefix_forecast(loaded: Any, clock: Any) -> tuple[float, float, bool | None]:
+    """(seconds the trial spent on frozen-prefix outputs before its first step, seconds the
+    run will, whether the run's are cached already; None: no frozen prefix computed once).
+    The trial computes those of its own few training records and reads or computes the
+    validation split's (and keeps them: the run reads them); the run's records' cost what
+    the trial's did per token."""
+    from framework.training.prefix_cache import CachedStates
+
+    cached = {n: d for n, d in clock.datasets.items() if isinstance(d, CachedStates)}
+    trial_s = sum(d.seconds for d in cached.values())
+    train = cached.get("train")
+    if train is None:
+        return trial_s, 0.0, None
+    from framework.engine import training_records_read
+    from framework.kinds import builder_node
+    from framework.paths import plait_cache
+    from framework.training.prefix_cache import run_prefix
+
+    cfg = loaded.cfg
+    hardware = loaded.registry.build("hardware", builder_node("hardware", cfg.hardware))
+    read = training_records_read(cfg, hardware, train.dataset, clock.sample_weights)
+    tokens, present = run_prefix(clock.model, train.dataset, read, plait_cache("prefix"))
+    if present:
+        return trial_s, 0.0, True
+    timed = [d for d in cached.values() if d.computed and d.tokens]
+    per_token = sum(d.seconds for d in timed) / sum(d.tokens for d in timed) if timed else 0.0
+    return trial_s, per_token * tokens, False
 
 
 def _val_batches(records: int, batch_size: int, limit: int) -> int:

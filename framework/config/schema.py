@@ -171,8 +171,10 @@ class TrainerConfig:
     cache_frozen: bool = True
     """When the embeddings and the first blocks are frozen (``freeze=[first_n]``, ...) and
     nothing changes the tokens between epochs, compute their output once (eval mode: no
-    dropout in them) and train the blocks above from it; the outputs are kept in
-    ``$PLAIT_CACHE/prefix``. False: run the frozen blocks every step (with dropout)."""
+    dropout in them; a run shorter than an epoch: for the training records it reads) and
+    train the blocks above from it; the outputs are kept in ``$PLAIT_CACHE/prefix``, where
+    a rerun or a sweep's next trial reads them. False: run the frozen blocks every step
+    (with dropout)."""
     quantize_frozen: bool = False
     """Where the frozen blocks run every step (their outputs not cached), run their linear
     layers as int8 dynamically quantized products while training (CPU only); validation,

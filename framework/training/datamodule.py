@@ -79,6 +79,26 @@ class StepBatchSampler:
             b += 1
 
 
+def records_read(
+    n: int,
+    batch_size: int,
+    seed: int,
+    batches: int,
+    world: int = 1,
+    weights: list[float] | None = None,
+    lengths: list[int] | None = None,
+) -> list[int]:
+    """The training records (indices, ascending, each once) that the first ``batches``
+    batches of every rank read, in the order :class:`StepBatchSampler` gives them: what a run
+    of that many batches reads, known before it starts."""
+    read: set[int] = set()
+    for rank in range(world):
+        stream = iter(StepBatchSampler(n, batch_size, seed, 0, rank, world, weights, lengths))
+        for _ in range(batches):
+            read.update(next(stream))
+    return sorted(read)
+
+
 class PlaitDataModule(L.LightningDataModule):
     """DataLoaders over the task's datasets; saves its position in checkpoints."""
 

@@ -1,6 +1,7 @@
 """Outputs of a frozen prefix computed once: when a fine-tuning run freezes the embeddings and
 the first blocks and nothing changes the tokens between epochs, what those layers output for
-a record is the same every epoch. They run once over the training and validation records
+a record is the same every epoch, and in every run that reads it. They run once over the
+training records (those a run shorter than an epoch reads, or all) and the validation records
 (eval mode: no dropout; no gradient), the outputs of the last frozen block are kept in the
 cache (``$PLAIT_CACHE/prefix``, keyed by the frozen weights, the records' token ids and the
 block), and training runs the blocks above from them (``trainer.cache_frozen``).
@@ -8,7 +9,8 @@ block), and training runs the blocks above from them (``trainer.cache_frozen``).
 Each frozen block is skipped while a batch carries its cached states (a fourth element of the
 batch, after ids, lengths and targets): the blocks below the last frozen one pass their input
 through, the last returns the cached states, and the blocks above run as always. A batch
-without them (the test pass, evaluation, prediction) runs the whole model."""
+without them (the test pass, evaluation, prediction, a record outside the cached ones) runs
+the whole model."""
 
 from __future__ import annotations
 
@@ -126,17 +128,37 @@ class PrefixCache:
 
 
 class CachedStates:
-    """A token dataset whose records also carry their cached prefix output."""
+    """A token dataset whose records also carry their cached prefix output.
 
-    def __init__(self, dataset: Any, states: np.ndarray, offsets: np.ndarray) -> None:
+    ``records``: the dataset's indices the states hold, in their order (None: every record);
+    a record outside them comes without states, and its batch runs the whole model."""
+
+    def __init__(
+        self,
+        dataset: Any,
+        states: np.ndarray,
+        offsets: np.ndarray,
+        records: list[int] | None = None,
+        seconds: float = 0.0,
+        computed: bool = False,
+    ) -> None:
         self.dataset, self.states, self.offsets = dataset, states, offsets
+        self.slots: np.ndarray | None = None
+        if records is not None:
+            self.slots = np.full(len(dataset), -1, dtype=np.int64)
+            self.slots[np.asarray(records, dtype=np.int64)] = np.arange(len(records))
+        self.seconds, self.computed = seconds, computed
+        self.tokens = int(offsets[-1])
 
     def __len__(self) -> int:
         return len(self.dataset)
 
-    def __getitem__(self, i: int) -> tuple[Any, Any, Any]:
+    def __getitem__(self, i: int) -> tuple[Any, ...]:
         ids, target = self.dataset[i]
-        return ids, target, self.states[self.offsets[i] : self.offsets[i + 1]]
+        k = i if self.slots is None else int(self.slots[i])
+        if k < 0:
+            return ids, target
+        return ids, target, self.states[self.offsets[k] : self.offsets[k + 1]]
 
     def lengths(self) -> list[int]:
         """Tokens per example (length bucketing)."""
@@ -152,8 +174,8 @@ class StatesCollate:
     def __call__(self, items: list[Any]) -> tuple[Any, ...]:
         import torch
 
-        if len(items[0]) == 2:  # a split without cached states
-            return self.collate(items)
+        if any(len(item) == 2 for item in items):  # records without cached states
+            return self.collate([item[:2] for item in items])
         x, lengths, y = self.collate([(ids, t) for ids, t, _ in items])
         width = items[0][2].shape[1] if items[0][2].ndim == 2 else 0
         states = np.zeros((len(items), x.shape[1], width), dtype=np.float32)
@@ -190,15 +212,19 @@ def cached_states(
     batch_size: int,
     folder: Path,
     path: Path | None = None,
+    keep: bool = True,
 ) -> tuple[np.ndarray, np.ndarray, bool]:
     """The prefix outputs of ``dataset`` from ``folder`` when present (memory-mapped), else
-    computed and written there; and whether they were computed now. ``path``: the entry's
-    :func:`cache_path`, when the caller has it (hashing the weights and records again costs)."""
+    computed and written there (``keep=False``: not written); and whether they were computed
+    now. ``path``: the entry's :func:`cache_path`, when the caller has it (hashing the
+    weights and records again costs)."""
     path = path or cache_path(cache.model, cache.k, dataset, folder)
     if (path / "offsets.npy").is_file():
         cache._tuple = (path / "tuple").is_file()
         return np.load(path / "states.npy", mmap_mode="r"), np.load(path / "offsets.npy"), False
     states, offsets = cache.compute(dataset, collate, batch_size)
+    if not keep:
+        return states, offsets, True
     partial = folder / f"{path.name}.{os.getpid()}.partial"  # ranks may write at once
     partial.mkdir(parents=True, exist_ok=True)
     np.save(partial / "states.npy", states)
@@ -227,19 +253,49 @@ def _width(model: Any) -> int:
     return 0
 
 
+def train_source(
+    model: Any, k: int, train: Any, read: list[int] | None, folder: Path
+) -> tuple[Any, Path, list[int] | None]:
+    """What a run reading ``read`` of ``train`` takes the prefix outputs of: (the records,
+    their cache entry, the indices they are or None for the whole split). The whole split
+    when its outputs are cached or the run reads every record; else the records it reads."""
+    from framework.tasks.text_batches import TokenDataset
+
+    whole = cache_path(model, k, train, folder)
+    if read is None or len(read) >= len(train) or (whole / "offsets.npy").is_file():
+        return train, whole, None
+    part = list(read)
+    records = TokenDataset([train.ids[i] for i in part], [train.targets[i] for i in part])
+    return records, cache_path(model, k, records, folder), part
+
+
+def run_prefix(model: Any, train: Any, read: list[int] | None, folder: Path) -> tuple[int, bool]:
+    """(tokens, cached): how many training tokens' prefix outputs a run reading ``read`` of
+    ``train`` uses, and whether they are in ``folder`` already (``plait doctor
+    --estimate``)."""
+    records, path, _ = train_source(model, frozen_blocks(model), train, read, folder)
+    return sum(records.lengths()), (path / "offsets.npy").is_file()
+
+
 def with_cached_prefix(
     model: Any,
     datasets: dict[str, Any],
     collate: Any,
     batch_size: int,
     folder: Path,
-    reads: int | None = None,
+    read: list[int] | None = None,
+    keep_part: bool = True,
 ) -> tuple[dict[str, Any], Any]:
     """Train and validation splits carrying their cached prefix output, and the collate
-    that batches them, when ``model``'s embeddings and first blocks are frozen, the splits
-    are plain token datasets, and the outputs are in the cache already or the run reads at
-    least as many training records as computing them costs (``reads``: the records the run
-    will read; None: always); otherwise the inputs unchanged (and why, in the log)."""
+    that batches them, when ``model``'s embeddings and first blocks are frozen and the
+    splits are plain token datasets; otherwise the inputs unchanged (and why, in the log).
+
+    ``read``: the training records the run reads (indices), when it reads fewer than the
+    whole split (a run shorter than an epoch): unless the whole split's outputs are cached
+    already, only those records' are computed (the same prefix passes the steps would have
+    run) and kept, under the records themselves, so a rerun or a sweep's next trial that
+    reads them reads their outputs (``keep_part=False``: computed, not kept; the estimate's
+    short trial). None: every record."""
     from framework.tasks.text_batches import PadCollate, TokenDataset
 
     k = frozen_blocks(model)
@@ -250,29 +306,33 @@ def with_cached_prefix(
         log.info("frozen blocks recomputed every step: the training tokens change between "
                  "epochs (online augmentation)")  # fmt: skip
         return datasets, collate
-    size = size_estimate(model, datasets)
     paths = {s: cache_path(model, k, datasets[s], folder) for s in SPLITS if s in datasets}
-    present = all((p / "offsets.npy").is_file() for p in paths.values())
-    if not present and reads is not None and reads < len(datasets["train"]):
-        log.info(
-            "frozen blocks run every step: the run reads %s training records, fewer than the "
-            "%s whose frozen-prefix outputs would be computed once (%.1f MiB); a longer run, "
-            "or one whose outputs are cached, skips them", f"{reads:,}",
-            f"{len(datasets['train']):,}", size / 2**20,
-        )  # fmt: skip
-        return datasets, collate
+    sources = dict(datasets)
+    train = datasets.get("train")
+    part = None
+    if train is not None:
+        sources["train"], paths["train"], part = train_source(model, k, train, read, folder)
+    size = size_estimate(model, sources)
+    present = all((path / "offsets.npy").is_file() for path in paths.values())
+    which = ("the train and val splits" if part is None else
+             f"the {len(part):,} training records this run reads (of {len(train):,}) and the "
+             "val split")  # fmt: skip
     log.info(
         "frozen prefix (embeddings and blocks 0-%d) computed once, eval mode, no gradient: "
-        "%.1f MiB of states for the train and val splits, cached in %s",
-        k - 1, size / 2**20, folder,
+        "%.1f MiB of states for %s, %s %s",
+        k - 1, size / 2**20, which, "read from" if present else "cached in", folder,
     )  # fmt: skip
     cache = PrefixCache(model, k)
     out = dict(datasets)
     began, made = time.perf_counter(), False
     for name, path in paths.items():
-        states, offsets, fresh = cached_states(cache, datasets[name], collate, batch_size,
-                                               folder, path)  # fmt: skip
-        out[name] = CachedStates(datasets[name], states, offsets)
+        t0 = time.perf_counter()
+        keep = keep_part or name != "train" or part is None
+        states, offsets, fresh = cached_states(cache, sources[name], collate, batch_size,
+                                               folder, path, keep)  # fmt: skip
+        out[name] = CachedStates(datasets[name], states, offsets,
+                                 part if name == "train" else None,
+                                 time.perf_counter() - t0, fresh)  # fmt: skip
         made = made or fresh
     log.info("frozen prefix states %s in %.1f s", "computed" if made else "read from the cache",
              time.perf_counter() - began)  # fmt: skip

@@ -1,9 +1,8 @@
 """A frozen prefix run in int8 while training (``trainer.quantize_frozen``): where the frozen
-blocks' outputs cannot be computed once (a run shorter than an epoch, online augmentation,
-``cache_frozen=false``), their linear layers can run as int8 matrix products (torch's
-dynamically quantized ``Linear``: int8 weights with a scale per output row, activations
-quantized per batch), the cheapest forward pass without a gradient on a CPU that has no
-native bfloat16.
+blocks' outputs are not computed once (online augmentation, ``cache_frozen=false``), their
+linear layers can run as int8 matrix products (torch's dynamically quantized ``Linear``:
+int8 weights with a scale per output row, activations quantized per batch), the cheapest
+forward pass without a gradient on a CPU that has no native bfloat16.
 
 Transformers have a few activation channels tens of times larger than the rest (MiniLM: 28
 against a spread of 0.7 after attention), and one int8 scale per batch for those inputs loses

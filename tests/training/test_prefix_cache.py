@@ -94,14 +94,72 @@ def test_a_model_whose_embeddings_train_is_not_cached(registry, tmp_path):
     assert out["train"] is data and isinstance(collate, PadCollate)
 
 
-def test_a_run_shorter_than_an_epoch_computes_nothing_unless_the_outputs_are_cached(
+def test_a_run_shorter_than_an_epoch_caches_the_records_it_reads_and_a_rerun_reads_them(
     minilm, tmp_path
 ):
     first_n(n=2)(minilm)
+    minilm.eval()
     data, collate = _records(3), PadCollate(0)
-    out, _ = with_cached_prefix(minilm, {"train": data}, collate, 4, tmp_path, reads=5)
-    assert out["train"] is data and not list(tmp_path.iterdir())  # 5 reads < 6 records
-    out, _ = with_cached_prefix(minilm, {"train": data}, collate, 4, tmp_path, reads=6)
-    assert out["train"] is not data  # an epoch: computed once, kept
-    out, _ = with_cached_prefix(minilm, {"train": data}, collate, 4, tmp_path, reads=1)
-    assert out["train"] is not data  # in the cache: used by a short run too
+    out, cached_collate = with_cached_prefix(minilm, {"train": data}, collate, 4, tmp_path,
+                                             read=[1, 4])  # fmt: skip
+    train = out["train"]
+    assert train.computed and train.tokens == data.lengths()[1] + data.lengths()[4]
+    assert [len(train[i]) for i in range(len(data))] == [2, 3, 2, 2, 3, 2]  # states: 1 and 4
+    whole = [collate([data[i]]) for i in (1, 4)]
+    calls = []
+    minilm.encoder.encoder.layer[0].attention.register_forward_hook(lambda *a: calls.append(1))
+    for i, batch in zip((1, 4), whole, strict=True):
+        cached = cached_collate([train[i]])
+        assert len(cached) == 4
+        torch.testing.assert_close(_grads(minilm, cached), _grads(minilm, batch),
+                                   atol=1e-5, rtol=1e-4)  # fmt: skip
+    mixed = cached_collate([train[0], train[1]])  # a record outside the cached ones
+    assert len(mixed) == 3  # no states: the whole model runs
+    again, _ = with_cached_prefix(minilm, {"train": data}, collate, 4, tmp_path, read=[1, 4])
+    assert not again["train"].computed  # a rerun reads them
+    other, _ = with_cached_prefix(minilm, {"train": data}, collate, 4, tmp_path, read=[0, 1])
+    assert other["train"].computed  # other records: computed and kept beside
+    whole_split, _ = with_cached_prefix(minilm, {"train": data}, collate, 4, tmp_path)
+    assert whole_split["train"].computed and whole_split["train"].slots is None
+    short, _ = with_cached_prefix(minilm, {"train": data}, collate, 4, tmp_path, read=[2])
+    assert not short["train"].computed and short["train"].slots is None  # the whole split's
+
+
+def test_the_records_a_run_reads_are_those_its_batches_hold():
+    from framework.training.datamodule import StepBatchSampler, records_read
+
+    lengths = [int(n) for n in np.random.default_rng(0).integers(1, 40, size=500)]
+    for world in (1, 2):
+        read = records_read(500, 8, seed=3, batches=20, world=world, lengths=lengths)
+        held = set()
+        for rank in range(world):
+            stream = iter(StepBatchSampler(500, 8, 3, 0, rank, world, lengths=lengths))
+            held.update(i for _ in range(20) for i in next(stream))
+        assert read == sorted(held) and len(read) == 20 * 8 * world  # no record twice
+
+
+def test_the_estimate_prices_the_runs_records_at_the_trials_cost_per_token(
+    minilm, registry, tmp_path, monkeypatch
+):
+    from types import SimpleNamespace
+
+    from framework.estimate import prefix_forecast
+    from framework.testing import checked_recipe
+    from framework.training.datamodule import records_read
+    from framework.training.prefix_cache import CachedStates
+
+    monkeypatch.setenv("PLAIT_CACHE", str(tmp_path))
+    first_n(n=2)(minilm)
+    data = _records(5, n=40)
+    cfg = checked_recipe(registry, ["recipe=tweets_minilm_fast", "trainer.max_steps=2",
+                                    "trainer.batch_size=4"])  # fmt: skip
+    # the trial computed 10 tokens' outputs in 2 s, and read nothing else
+    trial = CachedStates(data, np.zeros((10, 384), np.float32), np.array([0, 10]), [0], 2.0, True)
+    clock = SimpleNamespace(datasets={"train": trial}, model=minilm, sample_weights=None)
+    loaded = SimpleNamespace(cfg=cfg, registry=registry)
+    read = records_read(40, 4, cfg.seed, 2, lengths=data.lengths())  # 2 steps of 4, bucketed
+    tokens = sum(data.lengths()[i] for i in read)
+    spent, predicted, cached = prefix_forecast(loaded, clock)
+    assert (spent, cached) == (2.0, False) and predicted == pytest.approx(0.2 * tokens)
+    with_cached_prefix(minilm, {"train": data}, PadCollate(0), 4, tmp_path / "prefix", read)
+    assert prefix_forecast(loaded, clock)[1:] == (0.0, True)  # the run's records are cached

@@ -115,7 +115,7 @@ def test_a_run_trains_its_frozen_blocks_in_int8_and_keeps_float32_checkpoints(pl
                  "data.max_length=32", "trainer.max_steps=3", "trainer.batch_size=8",
                  "trainer.val_every=3", "trainer.ckpt_every=3", "trainer.val_batches=1",
                  "trainer.precision=32-true", "trainer.quantize_frozen=true",
-                 "hydra.run.dir=run")  # fmt: skip
+                 "trainer.cache_frozen=false", "hydra.run.dir=run")  # fmt: skip
     assert proc.returncode == 0, proc.stderr[-3000:]
     log = (tmp_path / "run" / "train.log").read_text()
     said = next(line for line in log.splitlines() if "in int8" in line)
