@@ -238,7 +238,7 @@ def train(
     from framework.training.datamodule import PlaitDataModule
     from framework.training.kept_outputs import OutputKeeper
     from framework.training.module import TaskModule
-    from framework.training.prefix_cache import with_cached_prefix
+    from framework.training.prefix_cache import frozen_blocks, with_cached_prefix
     from framework.training.quantized_prefix import quantize_prefix
     from framework.training.threads import LoadWatch
 
@@ -317,8 +317,9 @@ def train(
         module.keeper = OutputKeeper()
     datasets, collate = with_features(parts.model, data.datasets, task.collate)
     if cfg.trainer.cache_frozen and not freeze_changes(cfg, registry):
-        read = training_records_read(cfg, hardware, datasets.get("train"),
-                                     data.sample_weights)  # fmt: skip
+        read = (training_records_read(cfg, hardware, datasets.get("train"),
+                                      data.sample_weights)
+                if frozen_blocks(parts.model) else None)  # fmt: skip
         datasets, collate = with_cached_prefix(parts.model, datasets, collate,
                                                cfg.trainer.batch_size, plait_cache("prefix"),
                                                read, keep_prefix)  # fmt: skip

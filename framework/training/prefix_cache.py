@@ -111,7 +111,7 @@ class PrefixCache:
         rows: list[np.ndarray] = [np.zeros((0, 0), np.float32)] * len(dataset)
         try:
             with torch.no_grad():
-                for idx in eval_batches(lengths, batch_size, seed=0):
+                for idx in eval_batches(lengths, _pass_batch(batch_size, lengths), seed=0):
                     x, lens, _ = collate([dataset[i] for i in idx])
                     captured.clear()
                     with contextlib.suppress(Done):
@@ -125,6 +125,18 @@ class PrefixCache:
         offsets = np.zeros(len(rows) + 1, dtype=np.int64)
         offsets[1:] = np.cumsum([len(r) for r in rows])
         return np.concatenate(rows) if rows else np.zeros((0, 0), np.float32), offsets
+
+
+PASS_TOKENS = 8192
+"""Tokens a batch of the one pass over the records may hold (up to 128 records): larger
+than a training batch, since nothing is kept for a backward pass."""
+
+
+def _pass_batch(batch_size: int, lengths: list[int]) -> int:
+    """Records per batch of the pass that computes the prefix outputs: the training batch,
+    or more where :data:`PASS_TOKENS` of the longest record allow."""
+    longest = max(lengths, default=1) or 1
+    return max(batch_size, min(128, PASS_TOKENS // longest))
 
 
 class CachedStates:
@@ -245,6 +257,22 @@ def size_estimate(model: Any, datasets: dict[str, Any]) -> int:
     return tokens * width * 4
 
 
+def lacking_room(size: int, folder: Path) -> str | None:
+    """Where ``size`` bytes of outputs to compute would not fit: their computation holds
+    them twice in memory, which must stay within half of the memory available, and the
+    cache's disk must hold them; None where both do."""
+    from framework.machine import memory_bytes
+
+    available = memory_bytes()[1]
+    if 2 * size > available // 2:
+        return f"in memory (half of the {available / 2**30:.1f} GiB available holds them twice)"
+    folder.mkdir(parents=True, exist_ok=True)
+    free = shutil.disk_usage(folder).free
+    if size > free:
+        return f"on the disk of {folder} ({free / 2**30:.1f} GiB free)"
+    return None
+
+
 def _width(model: Any) -> int:
     """The width of the states between blocks: the embedding width of the model."""
     for module in model.modules():
@@ -314,6 +342,11 @@ def with_cached_prefix(
         sources["train"], paths["train"], part = train_source(model, k, train, read, folder)
     size = size_estimate(model, sources)
     present = all((path / "offsets.npy").is_file() for path in paths.values())
+    short = None if present else lacking_room(size, folder)
+    if short:
+        log.info("frozen blocks run every step: their outputs (%.1f MiB) would not fit %s",
+                 size / 2**20, short)  # fmt: skip
+        return datasets, collate
     which = ("the train and val splits" if part is None else
              f"the {len(part):,} training records this run reads (of {len(train):,}) and the "
              "val split")  # fmt: skip

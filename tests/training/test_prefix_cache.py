@@ -163,3 +163,18 @@ def test_the_estimate_prices_the_runs_records_at_the_trials_cost_per_token(
     assert (spent, cached) == (2.0, False) and predicted == pytest.approx(0.2 * tokens)
     with_cached_prefix(minilm, {"train": data}, PadCollate(0), 4, tmp_path / "prefix", read)
     assert prefix_forecast(loaded, clock)[1:] == (0.0, True)  # the run's records are cached
+
+
+def test_outputs_that_would_not_fit_in_memory_are_not_computed(minilm, tmp_path, monkeypatch):
+    from framework import machine
+
+    first_n(n=2)(minilm)
+    data, collate = _records(6), PadCollate(0)
+    need = sum(data.lengths()) * 384 * 4  # float32 states of every token
+    monkeypatch.setattr(machine, "memory_bytes", lambda: (2**40, 4 * need - 1))
+    out, same = with_cached_prefix(minilm, {"train": data}, collate, 4, tmp_path / "prefix")
+    assert out["train"] is data and same is collate  # twice the states > half the memory
+    assert not (tmp_path / "prefix").exists()
+    monkeypatch.setattr(machine, "memory_bytes", lambda: (2**40, 4 * need))
+    out, _ = with_cached_prefix(minilm, {"train": data}, collate, 4, tmp_path / "prefix")
+    assert out["train"] is not data
