@@ -8,6 +8,8 @@ import platform
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from framework.training.memory import memory_bytes
+
 
 @dataclass
 class Gpu:
@@ -67,20 +69,6 @@ def cpu_name() -> str:
     except OSError:
         pass
     return platform.processor() or platform.machine()
-
-
-def memory_bytes() -> tuple[int, int]:
-    """(total, available) bytes of RAM."""
-    total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    available = total
-    try:
-        with open("/proc/meminfo", encoding="utf-8") as fh:
-            for line in fh:
-                if line.startswith("MemAvailable:"):
-                    available = int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return total, available
 
 
 def usable_cores() -> int:

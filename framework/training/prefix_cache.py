@@ -261,9 +261,9 @@ def lacking_room(size: int, folder: Path) -> str | None:
     """Where ``size`` bytes of outputs to compute would not fit: their computation holds
     them twice in memory, which must stay within half of the memory available, and the
     cache's disk must hold them; None where both do."""
-    from framework.machine import memory_bytes
+    from framework.training import memory
 
-    available = memory_bytes()[1]
+    available = memory.memory_bytes()[1]
     if 2 * size > available // 2:
         return f"in memory (half of the {available / 2**30:.1f} GiB available holds them twice)"
     folder.mkdir(parents=True, exist_ok=True)

@@ -166,15 +166,35 @@ def test_the_estimate_prices_the_runs_records_at_the_trials_cost_per_token(
 
 
 def test_outputs_that_would_not_fit_in_memory_are_not_computed(minilm, tmp_path, monkeypatch):
-    from framework import machine
+    from framework.training import memory
 
     first_n(n=2)(minilm)
     data, collate = _records(6), PadCollate(0)
     need = sum(data.lengths()) * 384 * 4  # float32 states of every token
-    monkeypatch.setattr(machine, "memory_bytes", lambda: (2**40, 4 * need - 1))
+    monkeypatch.setattr(memory, "memory_bytes", lambda: (2**40, 4 * need - 1))
     out, same = with_cached_prefix(minilm, {"train": data}, collate, 4, tmp_path / "prefix")
     assert out["train"] is data and same is collate  # twice the states > half the memory
     assert not (tmp_path / "prefix").exists()
-    monkeypatch.setattr(machine, "memory_bytes", lambda: (2**40, 4 * need))
+    monkeypatch.setattr(memory, "memory_bytes", lambda: (2**40, 4 * need))
     out, _ = with_cached_prefix(minilm, {"train": data}, collate, 4, tmp_path / "prefix")
     assert out["train"] is not data
+
+
+def test_the_engine_computes_the_records_its_batches_will_hold(registry):
+    from framework.engine import training_records_read
+    from framework.kinds import builder_node
+    from framework.testing import checked_recipe
+    from framework.training.datamodule import PlaitDataModule
+
+    data = _records(7, n=200)
+    cfg = checked_recipe(registry, ["recipe=tweets_minilm_fast", "trainer.max_steps=5",
+                                    "trainer.batch_size=8", "trainer.accumulate=2"])  # fmt: skip
+    hardware = registry.build("hardware", builder_node("hardware", cfg.hardware))
+    read = training_records_read(cfg, hardware, data, None)
+    loader = PlaitDataModule({"train": data}, 8, cfg.seed, bucket_by_length=True)
+    stream = iter(loader.train_dataloader().batch_sampler)
+    held = {i for _ in range(5 * 2) for i in next(stream)}  # 5 steps of 2 batches each
+    assert read == sorted(held) and len(read) == 80
+    more = checked_recipe(registry, ["recipe=tweets_minilm_fast", "trainer.max_steps=25",
+                                     "trainer.batch_size=8"])  # fmt: skip
+    assert training_records_read(more, hardware, data, None) is None  # an epoch: all of them
