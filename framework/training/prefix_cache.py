@@ -334,12 +334,13 @@ def with_cached_prefix(
         log.info("frozen blocks recomputed every step: the training tokens change between "
                  "epochs (online augmentation)")  # fmt: skip
         return datasets, collate
-    paths = {s: cache_path(model, k, datasets[s], folder) for s in SPLITS if s in datasets}
-    sources = dict(datasets)
+    sources, paths = dict(datasets), {}
     train = datasets.get("train")
     part = None
-    if train is not None:
+    if train is not None:  # the whole split's entry, or the records the run reads
         sources["train"], paths["train"], part = train_source(model, k, train, read, folder)
+    paths.update({s: cache_path(model, k, datasets[s], folder)
+                  for s in SPLITS if s in datasets and s != "train"})  # fmt: skip
     size = size_estimate(model, sources)
     present = all((path / "offsets.npy").is_file() for path in paths.values())
     short = None if present else lacking_room(size, folder)
