@@ -239,11 +239,14 @@ def train(
     from framework.training.kept_outputs import OutputKeeper
     from framework.training.module import TaskModule
     from framework.training.prefix_cache import frozen_blocks, with_cached_prefix
+    from framework.training.process_group import end_process_group
     from framework.training.quantized_prefix import quantize_prefix
     from framework.training.threads import LoadWatch
 
     warnings.filterwarnings("ignore", message=".*exists and is not empty.*")
     warnings.filterwarnings("ignore", message=".*isinstance.treespec, LeafSpec.*")
+    # a metric's value is logged after torchmetrics reduced it across ranks (its compute())
+    warnings.filterwarnings("ignore", message=".*when logging on epoch level in distributed.*")
     for noisy in ("lightning.pytorch.utilities.rank_zero", "lightning.fabric.utilities.rank_zero"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     run = RunDir(run_dir)
@@ -380,4 +383,5 @@ def train(
                               time.perf_counter() - started, trainer.precision,
                               module.kept_outputs(datamodule))  # fmt: skip
         output.run_finished(cfg, registry, task, run, ended)
+    end_process_group()  # under DDP, on every rank: nothing is sent after this
     return results

@@ -10,6 +10,7 @@ from typing import Any
 
 from framework.config.compose import CONFIG_NAME, CONFIG_PATH
 from framework.errors import PlaitError
+from framework.training.process_group import end_process_group
 
 
 def run_with_hydra(
@@ -96,12 +97,4 @@ def as_single_run(output_dir: str) -> Iterator[None]:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
-        _end_process_group()
-
-
-def _end_process_group() -> None:
-    """Destroy the job's process group (Lightning leaves it for the next fit to reuse)."""
-    import torch.distributed as dist
-
-    if dist.is_available() and dist.is_initialized():
-        dist.destroy_process_group()
+        end_process_group()  # a trial that failed before its run ended it

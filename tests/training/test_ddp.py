@@ -132,3 +132,21 @@ def test_two_torchrun_nodes_on_the_loopback_match_one_process_with_twice_the_bat
     assert a["global_step"] == b["global_step"] == 10
     for key, value in a["state_dict"].items():
         assert torch.allclose(value, b["state_dict"][key], atol=1e-5), key
+
+
+def test_a_ddp_run_destroys_its_process_group_when_it_ends(tmp_path):
+    """A rank that exits with its gloo group alive may abort at interpreter shutdown
+    (SIGABRT), and Lightning's launcher then kills the run's other ranks: a run ends its
+    group itself. One rank of DDP, in this process, so the group is there to look at."""
+    import torch.distributed as dist
+
+    args = [a for a in COMMON if a != "hardware.threads=1"]
+    run = run_in_process(
+        ["train", *args, "hardware=multi_node", "hardware.accelerator=cpu",
+         "hardware.devices=1", "hardware.num_nodes=1", "trainer.max_steps=2", "eval=false",
+         "hydra.run.dir=one"],
+        tmp_path,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert json.loads((tmp_path / "one/results.json").read_text())  # the run got to its end
+    assert not dist.is_initialized()
