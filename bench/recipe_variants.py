@@ -11,7 +11,9 @@ metrics from each run's ``results.json``.
 ``--code NAME=COMMIT``: run that variant with Plait (code and recipes) as it was at a git
 commit, checked out into a temporary worktree (the recipe as an issue found it, against
 the recipe now); ``--common``: overrides every variant gets; ``--env``: set for every run (e.g.
-``ATEN_CPU_CAPABILITY=avx2``: torch's kernels limited to AVX2, as on a CPU without AVX-512).
+``ATEN_CPU_CAPABILITY=avx2``: torch's kernels limited to AVX2, as on a CPU without AVX-512);
+``--first-runs``: each run starts with no frozen-prefix outputs cached (a cache of its own
+that links the real one's data stage and models), as a recipe's first run does.
 Prints one JSON line per run and a summary of medians with each variant's wall-time ratio to
 the first variant; writes ``bench/results/recipe_variants.json``.
 """
@@ -63,9 +65,27 @@ def worktrees(commits: dict[str, str]) -> Iterator[dict[str, str]]:
                                capture_output=True)  # fmt: skip
 
 
-def one_run(recipe: str, overrides: list[str], env: dict[str, str]) -> dict[str, Any]:
-    """``plait train recipe=RECIPE OVERRIDES`` in a fresh process and folder."""
+def cache_without_prefix(folder: Path) -> dict[str, str]:
+    """``PLAIT_CACHE`` for one run: a new cache in ``folder`` with every part of the real
+    one linked in (data stage, models) except the frozen-prefix outputs."""
+    from framework.paths import plait_cache
+
+    real, root = plait_cache("prefix").parent, folder / "cache"
+    root.mkdir()
+    for part in real.iterdir() if real.is_dir() else []:
+        if part.name != "prefix":
+            (root / part.name).symlink_to(part)
+    return {"PLAIT_CACHE": str(root)}
+
+
+def one_run(
+    recipe: str, overrides: list[str], env: dict[str, str], first_run: bool = False
+) -> dict[str, Any]:
+    """``plait train recipe=RECIPE OVERRIDES`` in a fresh process and folder (``first_run``:
+    with no frozen-prefix outputs cached)."""
     with tempfile.TemporaryDirectory() as tmp:
+        if first_run:
+            env = {**env, **cache_without_prefix(Path(tmp))}
         start = time.perf_counter()
         command = [sys.executable, "-m", "framework", "train", f"recipe={recipe}"]
         command += [*overrides, "hydra.run.dir=run"]
@@ -89,6 +109,7 @@ def main() -> None:
     p.add_argument("--common", default="", help="overrides every variant gets")
     p.add_argument("--env", action="append", default=[], help="NAME=VALUE for every run")
     p.add_argument("--repeats", type=int, default=1)
+    p.add_argument("--first-runs", action="store_true", help="no frozen-prefix outputs cached")
     p.add_argument("--out", type=Path, default=Path("bench/results/recipe_variants.json"))
     args = p.parse_args()
     env = dict(e.split("=", 1) for e in args.env)
@@ -100,7 +121,8 @@ def main() -> None:
             for name, overrides in variants.items():
                 # a worktree's own package first on the path, ahead of the installed one
                 where = {"PYTHONPATH": code[name]} if name in code else {}
-                run = one_run(args.recipe, [*args.common.split(), *overrides], {**env, **where})
+                run = one_run(args.recipe, [*args.common.split(), *overrides], {**env, **where},
+                              args.first_runs)  # fmt: skip
                 runs[name].append(run)
                 print(json.dumps({"variant": name, **run}), flush=True)
     first = next(iter(variants))
@@ -109,6 +131,7 @@ def main() -> None:
         "recipe": args.recipe,
         "common": args.common,
         "env": env,
+        "first_runs": args.first_runs,
         "cpu_flags": cpu_flags(),
         "variants": {
             name: {
