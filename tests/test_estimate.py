@@ -35,8 +35,8 @@ def test_a_run_ending_with_a_whole_validation_reuses_its_outputs_in_the_evaluati
     from framework.estimate import reuses_validation
 
     base = ["recipe=tweets_minilm_fast", "trainer.val_batches=0", "eval=true"]
-    assert reuses_validation(compose(registry, base))  # 360 steps, validated at the last
-    assert not reuses_validation(compose(registry, [*base, "trainer.val_every=300"]))
+    assert reuses_validation(compose(registry, base))  # 600 steps, validated at the last
+    assert not reuses_validation(compose(registry, [*base, "trainer.val_every=250"]))
     assert not reuses_validation(compose(registry, [*base, "trainer.val_batches=5"]))
     assert not reuses_validation(compose(registry, [*base, "eval=false"]))
     assert reuses_validation(compose(registry, [*base, "trainer.val_every=1000"]))  # ends validated
