@@ -111,10 +111,14 @@ def test_a_run_shorter_than_an_epoch_caches_the_records_it_reads_and_a_rerun_rea
     for i, batch in zip((1, 4), whole, strict=True):
         cached = cached_collate([train[i]])
         assert len(cached) == 4
-        torch.testing.assert_close(_grads(minilm, cached), _grads(minilm, batch),
-                                   atol=1e-5, rtol=1e-4)  # fmt: skip
+        expected = _grads(minilm, batch)
+        calls.clear()
+        torch.testing.assert_close(_grads(minilm, cached), expected, atol=1e-5, rtol=1e-4)
+        assert not calls  # the frozen blocks did not run
     mixed = cached_collate([train[0], train[1]])  # a record outside the cached ones
-    assert len(mixed) == 3  # no states: the whole model runs
+    assert len(mixed) == 3  # no states
+    _grads(minilm, mixed)
+    assert calls  # the whole model ran
     again, _ = with_cached_prefix(minilm, {"train": data}, collate, 4, tmp_path, read=[1, 4])
     assert not again["train"].computed  # a rerun reads them
     other, _ = with_cached_prefix(minilm, {"train": data}, collate, 4, tmp_path, read=[0, 1])
